@@ -1,0 +1,8 @@
+import type { Config } from "./config.ts";
+import type { Db } from "./storage/db.ts";
+
+/** What every request, queue job and CLI command works with: Fedify's context data. */
+export interface AppData {
+  readonly config: Config;
+  readonly db: Db;
+}

@@ -1,0 +1,51 @@
+import type { Context } from "@fedify/fedify";
+import { Endpoints, Person, Service } from "@fedify/vocab";
+import { Temporal } from "../temporal.ts";
+import type { AppData } from "../context.ts";
+import { actorCreatedAt } from "../product/instance.ts";
+import { getActorKeyPairs } from "../product/keys.ts";
+import { renderMarkdown } from "../product/markdown.ts";
+import { builder } from "./builder.ts";
+
+builder
+  .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
+    if (identifier !== ctx.data.config.handle) return null;
+    return await actorFromProfile(ctx);
+  })
+  .setKeyPairsDispatcher(async (ctx, identifier) => {
+    if (identifier !== ctx.data.config.handle) return [];
+    return await getActorKeyPairs(ctx.data.db);
+  })
+  .mapHandle((ctx, username) => (username.toLowerCase() === ctx.data.config.handle.toLowerCase() ? ctx.data.config.handle : null));
+
+/** The one actor, as ActivityPub sees it. */
+export async function actorFromProfile(ctx: Context<AppData>): Promise<Person | Service> {
+  const { config, db } = ctx.data;
+  const identifier = config.handle;
+  const keys = await ctx.getActorKeyPairs(identifier);
+  const values = {
+    id: ctx.getActorUri(identifier),
+    preferredUsername: identifier,
+    name: config.profile.name,
+    summary: config.profile.summary ? renderMarkdown(config.profile.summary, config.origin).html : null,
+    url: deskUrl(ctx.data),
+    published: Temporal.Instant.fromEpochMilliseconds(actorCreatedAt(db)),
+    manuallyApprovesFollowers: false,
+    discoverable: true,
+    indexable: true,
+    inbox: ctx.getInboxUri(identifier),
+    endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
+    outbox: ctx.getOutboxUri(identifier),
+    followers: ctx.getFollowersUri(identifier),
+    following: ctx.getFollowingUri(identifier),
+    featured: ctx.getFeaturedUri(identifier),
+    publicKey: keys[0]?.cryptographicKey,
+    assertionMethods: keys.map((k) => k.multikey),
+  };
+  return config.profile.type === "Service" ? new Service(values) : new Person(values);
+}
+
+/** The author's public page for browsers. */
+export function deskUrl(data: AppData): URL {
+  return new URL(`/@${data.config.handle}`, data.config.origin);
+}

@@ -1,0 +1,34 @@
+import { createExponentialBackoffPolicy, type Federation, type KvStore, type MessageQueue } from "@fedify/fedify";
+import type { Config } from "../config.ts";
+import type { AppData } from "../context.ts";
+import { LECTERN_VERSION } from "../version.ts";
+import { builder } from "./builder.ts";
+import "./actor.ts";
+import "./collections.ts";
+import "./inbox.ts";
+import "./nodeinfo.ts";
+import "./note.ts";
+
+export type LecternFederation = Federation<AppData>;
+
+/** Builds the federation for one Lectern instance: its store, its queue, its settings. */
+export async function createLecternFederation(config: Config, kv: KvStore, queue: MessageQueue): Promise<LecternFederation> {
+  return await builder.build({
+    kv,
+    queue,
+    // The server starts the queue; the CLI only enqueues for it.
+    manuallyStartQueue: true,
+    origin: config.origin.origin,
+    allowPrivateAddress: config.allowPrivateAddress,
+    // Cavage is understood everywhere; see INTEROP.md on servers that swallow RFC 9421.
+    firstKnock: "draft-cavage-http-signatures-12",
+    outboxRetryPolicy: createExponentialBackoffPolicy({
+      initialDelay: { milliseconds: config.delivery.retryInitialMs },
+      maxDelay: { milliseconds: config.delivery.retryMaxMs },
+      maxAttempts: config.delivery.maxAttempts,
+      factor: 2,
+      jitter: true,
+    }),
+    userAgent: { software: `Lectern/${LECTERN_VERSION}`, url: config.origin },
+  });
+}

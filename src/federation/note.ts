@@ -1,0 +1,74 @@
+import type { Context } from "@fedify/fedify";
+import {
+  Collection,
+  CollectionPage,
+  Create,
+  Hashtag,
+  LanguageString,
+  Note,
+  PUBLIC_COLLECTION,
+} from "@fedify/vocab";
+import { Temporal } from "../temporal.ts";
+import type { AppData } from "../context.ts";
+import { UUID_PATTERN } from "../product/ids.ts";
+import { hashtagUrl } from "../product/markdown.ts";
+import { getPost, type Post } from "../product/posts.ts";
+import { builder } from "./builder.ts";
+
+builder.setObjectDispatcher(Note, "/posts/{id}", (ctx, { id }) => {
+  if (!UUID_PATTERN.test(id)) return null;
+  const post = getPost(ctx.data.db, id);
+  return post === undefined ? null : noteFromPost(ctx, post);
+});
+
+builder.setObjectDispatcher(Create, "/posts/{id}/activity", (ctx, { id }) => {
+  if (!UUID_PATTERN.test(id)) return null;
+  const post = getPost(ctx.data.db, id);
+  return post === undefined ? null : createFromPost(ctx, post);
+});
+
+/** The one place a post's URL is made: its ActivityPub id and its HTML permalink are the same. */
+export function postUrl(ctx: Context<AppData>, postId: string): URL {
+  return ctx.getObjectUri(Note, { id: postId });
+}
+
+/** The empty replies collection embedded in every Note, so that servers need not fetch it. */
+export function repliesUrl(noteId: URL): URL {
+  return new URL(`${noteId.href}/replies`);
+}
+
+export function noteFromPost(ctx: Context<AppData>, post: Post): Note {
+  const { config } = ctx.data;
+  const id = postUrl(ctx, post.id);
+  const replies = repliesUrl(id);
+  return new Note({
+    id,
+    attribution: ctx.getActorUri(config.handle),
+    contents: [post.contentHtml, new LanguageString(post.contentHtml, post.language)],
+    summary: post.summary,
+    sensitive: post.sensitive,
+    published: Temporal.Instant.fromEpochMilliseconds(post.publishedAt),
+    updated: post.updatedAt == null ? null : Temporal.Instant.fromEpochMilliseconds(post.updatedAt),
+    url: id,
+    to: PUBLIC_COLLECTION,
+    cc: ctx.getFollowersUri(config.handle),
+    tags: post.hashtags.map((tag) => new Hashtag({ name: `#${tag}`, href: hashtagUrl(config.origin, tag) })),
+    replies: new Collection({
+      id: replies,
+      totalItems: 0,
+      first: new CollectionPage({ id: new URL(`${replies.href}?page=true`), partOf: replies, items: [] }),
+    }),
+  });
+}
+
+export function createFromPost(ctx: Context<AppData>, post: Post): Create {
+  const note = noteFromPost(ctx, post);
+  return new Create({
+    id: new URL(`${note.id?.href}/activity`),
+    actor: note.attributionId,
+    object: note,
+    published: note.published,
+    tos: note.toIds,
+    ccs: note.ccIds,
+  });
+}

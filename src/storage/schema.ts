@@ -1,0 +1,89 @@
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** The actor's key pairs, generated once at first start and kept forever. */
+export const actorKeys = sqliteTable("actor_keys", {
+  /** "RSASSA-PKCS1-v1_5" (RSA-2048, used to sign requests) or "Ed25519" (object proofs). */
+  algorithm: text("algorithm").primaryKey(),
+  publicJwk: text("public_jwk").notNull(),
+  privateJwk: text("private_jwk").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** Facts about this instance that are fixed once written (e.g. when the actor was created). */
+export const instance = sqliteTable("instance", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});
+
+export const followers = sqliteTable(
+  "followers",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    actorIri: text("actor_iri").notNull(),
+    /** The Follow activity's id, kept to answer it (Accept now, Reject if removed later). */
+    followIri: text("follow_iri"),
+    inbox: text("inbox").notNull(),
+    sharedInbox: text("shared_inbox"),
+    /** Host of the actor id, lower-case: groups followers by server. */
+    host: text("host").notNull(),
+    /** `@user@host` as shown to the author, when known. */
+    handle: text("handle"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("followers_actor_iri").on(t.actorIri), index("followers_host").on(t.host)],
+);
+
+export const posts = sqliteTable(
+  "posts",
+  {
+    /** UUIDv7: sorts by creation time. */
+    id: text("id").primaryKey(),
+    /** What the author wrote (Markdown). */
+    source: text("source").notNull(),
+    /** Sanitized HTML rendered once from `source`. */
+    contentHtml: text("content_html").notNull(),
+    language: text("language").notNull(),
+    /** Content warning. */
+    summary: text("summary"),
+    sensitive: integer("sensitive", { mode: "boolean" }).notNull().default(false),
+    /** Hashtag names without '#', JSON array. */
+    hashtags: text("hashtags", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    publishedAt: integer("published_at").notNull(),
+    updatedAt: integer("updated_at"),
+    /** Set once the Create has been handed to the delivery queue; unset posts are re-queued at start. */
+    queuedAt: integer("queued_at"),
+  },
+  (t) => [index("posts_published").on(t.publishedAt, t.id)],
+);
+
+/** Fedify's key-value store (caches, idempotence records, circuit breaker state). */
+export const kv = sqliteTable(
+  "kv",
+  {
+    /** JSON array of the key parts. */
+    key: text("key").primaryKey(),
+    value: text("value").notNull(),
+    /** Milliseconds since the epoch; null never expires. */
+    expiresAt: integer("expires_at"),
+  },
+  (t) => [index("kv_expires").on(t.expiresAt)],
+);
+
+/** Fedify's message queue: deliveries, fan-outs and inbox work, durable across restarts. */
+export const queue = sqliteTable(
+  "queue",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    payload: text("payload").notNull(),
+    orderingKey: text("ordering_key"),
+    /** Milliseconds since the epoch when the message becomes ready. */
+    runAt: integer("run_at").notNull(),
+    /** Set while a worker holds the message; a crashed worker's lease runs out. */
+    lockedUntil: integer("locked_until"),
+    /** Times a handler threw on this message (Fedify retries deliveries itself; this guards the rest). */
+    attempts: integer("attempts").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("queue_ready").on(t.runAt, t.id), index("queue_ordering").on(t.orderingKey)],
+);
