@@ -52,7 +52,12 @@ export async function onFollowed(ctx: InboxContext<AppData>, follow: Follow): Pr
   await ctx.sendActivity(
     { identifier },
     follower,
-    new Accept({ id: new URL(`#accepts/${uuidv7()}`, actor), actor, object: follow }),
+    new Accept({
+      id: new URL(`#accepts/${uuidv7()}`, actor),
+      actor,
+      // The Follow as received, by ids: `follow` now caches the follower's whole actor document.
+      object: new Follow({ id: follow.id, actor: follow.actorId, object: follow.objectId }),
+    }),
   );
 }
 

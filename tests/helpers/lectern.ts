@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { type Config, loadConfig } from "../../src/config.ts";
+import { type RunningServer, startServer } from "../../src/server.ts";
+
+/** A fresh directory under the system's temp dir, removed by the returned function. */
+export function tempDir(prefix = "lectern-test-"): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A TCP port nobody listens on right now (on 127.0.0.1). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The environment a test Lectern runs with: its own data dir, a loopback
+ * origin, private addresses allowed, and retries in milliseconds, not minutes.
+ */
+export function testEnv(dataDir: string, port: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    LECTERN_DATA_DIR: dataDir,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    LECTERN_ORIGIN: `http://127.0.0.1:${port}`,
+    LECTERN_ALLOW_PRIVATE_ADDRESS: "true",
+    LECTERN_DELIVERY_RETRY_INITIAL_SECONDS: "0.2",
+    LECTERN_DELIVERY_RETRY_MAX_SECONDS: "1",
+    LECTERN_DELIVERY_POLL_MILLISECONDS: "50",
+    LECTERN_LOG_LEVEL: "warning",
+    ...extra,
+  };
+}
+
+export function testConfig(dataDir: string, port: number, extra: Record<string, string> = {}): Config {
+  return loadConfig({ env: testEnv(dataDir, port, extra), cwd: dataDir });
+}
+
+export interface TestLectern {
+  config: Config;
+  server: RunningServer;
+  /** The public origin, e.g. http://127.0.0.1:40123 */
+  origin: URL;
+  actorId: URL;
+  handle: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a real Lectern server in this process on a free loopback port. */
+export async function startTestLectern(dataDir: string, options: { port?: number; env?: Record<string, string> } = {}): Promise<TestLectern> {
+  const port = options.port ?? (await freePort());
+  const config = testConfig(dataDir, port, options.env);
+  const server = await startServer(config);
+  return {
+    config,
+    server,
+    origin: config.origin,
+    actorId: new URL(`/users/${config.handle}`, config.origin),
+    handle: `${config.handle}@${config.origin.host}`,
+    stop: () => server.close(),
+  };
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
