@@ -14,7 +14,10 @@ export interface SqliteMessageQueueOptions {
   concurrency?: number;
   /** How often an idle listener looks for messages enqueued by another process. */
   pollMs?: number;
-  /** How long a claimed message stays invisible to other workers. */
+  /**
+   * How long a claimed message stays invisible to other workers; renewed while
+   * its handler runs, so this is how soon a crashed worker's messages are taken up again.
+   */
   leaseMs?: number;
   /** Tries for a message whose handler throws, before it is dropped. */
   maxHandlerAttempts?: number;
@@ -33,9 +36,9 @@ interface Row {
  * Fedify's {@link MessageQueue} on the SQLite database: every message is a row,
  * so queued and delayed deliveries survive restarts and crashes. A message is
  * deleted only after its handler finished; one whose worker died is taken up
- * again when its lease runs out, or at once when a listener starts (a database
- * has one listening server process). Any process may enqueue (the CLI does);
- * the listener polls for rows it was not told about.
+ * again when its lease (renewed while the handler runs) runs out. Any process
+ * may enqueue (the CLI does) and several may listen; a listener polls for rows
+ * it was not told about.
  */
 export class SqliteMessageQueue implements MessageQueue {
   readonly nativeRetrial = false;
@@ -52,7 +55,7 @@ export class SqliteMessageQueue implements MessageQueue {
     this.#db = db.$client;
     this.#concurrency = options.concurrency ?? 16;
     this.#pollMs = options.pollMs ?? 250;
-    this.#leaseMs = options.leaseMs ?? 10 * 60_000;
+    this.#leaseMs = options.leaseMs ?? 30_000;
     this.#maxHandlerAttempts = options.maxHandlerAttempts ?? 5;
     this.#now = options.now ?? Date.now;
     this.#insert = this.#db.prepare<[string, string | null, number, number]>(
@@ -89,8 +92,6 @@ export class SqliteMessageQueue implements MessageQueue {
   async listen(handler: (message: unknown) => Promise<void> | void, options: MessageQueueListenOptions = {}): Promise<void> {
     const { signal } = options;
     const db = this.#db;
-    // Whatever a previous process held when it died is free again.
-    db.prepare("UPDATE queue SET locked_until = NULL WHERE locked_until IS NOT NULL").run();
     const claimable = db.prepare<[number, number, number, number], Row>(
       `SELECT id, payload, ordering_key, attempts FROM queue
        WHERE run_at <= ? AND (locked_until IS NULL OR locked_until <= ?)
@@ -99,6 +100,9 @@ export class SqliteMessageQueue implements MessageQueue {
        ORDER BY run_at, id LIMIT ?`,
     );
     const lock = db.prepare<[number, number]>("UPDATE queue SET locked_until = ? WHERE id = ?");
+    const renew = db.prepare<[number, number]>(
+      "UPDATE queue SET locked_until = ? WHERE id = ? AND locked_until IS NOT NULL",
+    );
     const done = db.prepare<[number]>("DELETE FROM queue WHERE id = ?");
     const retry = db.prepare<[number, number]>(
       "UPDATE queue SET locked_until = NULL, attempts = attempts + 1, run_at = ? WHERE id = ?",
@@ -124,12 +128,22 @@ export class SqliteMessageQueue implements MessageQueue {
     });
 
     const inFlight = new Set<Promise<void>>();
+    const heldIds = new Set<number>();
+    // Renew the leases of running handlers; a dead process stops renewing and its messages come free.
+    const heartbeat = setInterval(() => {
+      const until = this.#now() + this.#leaseMs;
+      db.transaction(() => {
+        for (const id of heldIds) renew.run(until, id);
+      })();
+    }, Math.max(10, Math.floor(this.#leaseMs / 3)));
+    heartbeat.unref();
     const busyKeys = new Set<string>();
     let wake: () => void = () => {};
     const waker = () => wake();
     this.#wakers.add(waker);
     signal?.addEventListener("abort", waker);
     const run = async (row: Row) => {
+      heldIds.add(row.id);
       try {
         await handler(JSON.parse(row.payload));
         done.run(row.id);
@@ -146,6 +160,8 @@ export class SqliteMessageQueue implements MessageQueue {
           logger.warn("Queue message {id} failed; retrying in {delay} ms: {error}", { id: row.id, delay, error });
           retry.run(this.#now() + delay, row.id);
         }
+      } finally {
+        heldIds.delete(row.id);
       }
     };
 
@@ -184,6 +200,7 @@ export class SqliteMessageQueue implements MessageQueue {
         wake = () => {};
       }
     } finally {
+      clearInterval(heartbeat);
       this.#wakers.delete(waker);
       signal?.removeEventListener("abort", waker);
       await Promise.allSettled([...inFlight]);
