@@ -75,7 +75,9 @@ export async function onUndone(ctx: InboxContext<AppData>, undo: Undo): Promise<
   if (!unfollow) {
     try {
       const documentLoader = await ctx.getDocumentLoader({ identifier: ctx.data.config.handle });
-      const object = await undo.getObject({ documentLoader, contextLoader: ctx.contextLoader, suppressError: true });
+      // Only the embedded Follow's type and target are read; who leaves is the Undo's signed actor,
+      // so an embedded Follow whose id lives elsewhere can be trusted as far as that goes.
+      const object = await undo.getObject({ documentLoader, contextLoader: ctx.contextLoader, suppressError: true, crossOrigin: "trust" });
       unfollow = object instanceof Follow && (object.objectId == null || isOurActor(ctx, object.objectId));
     } catch {
       unfollow = false;

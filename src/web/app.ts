@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { html } from "hono/html";
 import { deskUrl } from "../federation/actor.ts";
 import { postUrl, repliesUrl } from "../federation/note.ts";
+import { withExpandedPublicAudience } from "../federation/public-audience.ts";
 import type { Lectern } from "../lectern.ts";
 import { countFollowers } from "../product/followers.ts";
 import { UUID_PATTERN } from "../product/ids.ts";
@@ -22,7 +23,8 @@ export function createApp(lectern: Lectern): Hono {
     "*",
     bodyLimit({
       maxSize: MAX_INBOX_BODY,
-      onError: (c) => c.text(`Request body larger than ${MAX_INBOX_BODY} bytes`, 413),
+      // The unread rest of the body makes the connection unusable: tell the client not to reuse it.
+      onError: (c) => c.text(`Request body larger than ${MAX_INBOX_BODY} bytes`, 413, { Connection: "close" }),
     }),
   );
 
@@ -41,7 +43,7 @@ export function createApp(lectern: Lectern): Hono {
         return new Response("Not acceptable", { status: 406, headers: { "Content-Type": "text/plain", Vary: "Accept" } });
       },
     });
-    if (!notFound && !notAcceptable) return response;
+    if (!notFound && !notAcceptable) return c.req.method === "GET" ? await withExpandedPublicAudience(response) : response;
     await next();
     if (notAcceptable && c.res.status === 404) return response;
     if (notAcceptable) c.res.headers.append("Vary", "Accept");

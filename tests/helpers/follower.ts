@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import { createFederation, type Federation, MemoryKvStore } from "@fedify/fedify";
+import { createFederation, type Federation, MemoryKvStore, signRequest } from "@fedify/fedify";
 import { type Actor, Activity, Endpoints, Follow, isActor, Person, Undo } from "@fedify/vocab";
 import { serve, type ServerType } from "@hono/node-server";
+import { Temporal } from "../../src/temporal.ts";
 import { waitFor } from "./lectern.ts";
 
 /** One request that reached the follower server, as it arrived. */
@@ -32,6 +33,11 @@ export interface FollowerServer {
   follow(user: string, target: URL): Promise<URL>;
   /** Sends a signed Undo of an earlier Follow. */
   unfollow(user: string, target: URL, followId: URL): Promise<void>;
+  /**
+   * POSTs any body to an inbox, signed (draft-cavage) by `user` unless
+   * `sign: false`; returns the response, whatever its status.
+   */
+  postSigned(user: string, inbox: URL, body: string | object, options?: { sign?: boolean; date?: Date }): Promise<Response>;
   /** Waits for an accepted (2xx) inbox POST whose activity matches. */
   waitForActivity(match: (json: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<RecordedRequest>;
   /** Activities of one type that were accepted (2xx). */
@@ -165,6 +171,22 @@ export async function startFollowerServer(options: FollowerServerOptions = {}): 
         actor,
         new Undo({ id: new URL(`/undos/${randomUUID()}`, origin), actor: c.getActorUri(user), object: follow }),
       );
+    },
+    async postSigned(user, inbox, body, opts = {}) {
+      const text = typeof body === "string" ? body : JSON.stringify(body);
+      let request = new Request(inbox, {
+        method: "POST",
+        headers: { "Content-Type": "application/activity+json", Date: (opts.date ?? new Date()).toUTCString() },
+        body: text,
+      });
+      const pair = keys.get(user);
+      if (opts.sign !== false && pair) {
+        request = await signRequest(request, pair.privateKey, new URL(`${ctx().getActorUri(user).href}#main-key`), {
+          spec: "draft-cavage-http-signatures-12",
+          ...(opts.date ? { currentTime: Temporal.Instant.fromEpochMilliseconds(opts.date.getTime()) } : {}),
+        });
+      }
+      return await fetch(request);
     },
     waitForActivity(match, timeoutMs = 10_000) {
       return waitFor(() => inboxRequests.find((r) => accepted(r) && match(r.json as Record<string, unknown>)), timeoutMs, "an activity at the follower server");
