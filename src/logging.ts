@@ -1,20 +1,27 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { configure, getConsoleSink, type LogLevel } from "@logtape/logtape";
+import { configure, getConsoleSink, type LogLevel, type Sink } from "@logtape/logtape";
 import type { Config } from "./config.ts";
 
-/** Lectern's logs at the configured level; Fedify's at warning unless debugging. */
-export async function configureLogging(level: Config["logLevel"]): Promise<void> {
-  const lowest = level as LogLevel;
+/**
+ * Lectern's logs at the configured level; Fedify's at warning unless debugging.
+ * What remote servers send wrong (bad signatures, broken JSON) is their
+ * problem, answered with a 4xx: it is not logged as our error.
+ */
+export async function configureLogging(level: Config["logLevel"], sink: Sink = getConsoleSink()): Promise<void> {
+  const debug = level === "debug";
   await configure({
     reset: true,
     contextLocalStorage: new AsyncLocalStorage(),
-    sinks: { console: getConsoleSink() },
+    sinks: { main: sink },
     loggers: [
-      { category: "lectern", lowestLevel: lowest, sinks: ["console"] },
-      { category: "fedify", lowestLevel: level === "debug" ? "debug" : "warning", sinks: ["console"] },
+      { category: "lectern", lowestLevel: level as LogLevel, sinks: ["main"] },
+      { category: "fedify", lowestLevel: debug ? "debug" : "warning", sinks: ["main"] },
       // One line per HTTP request, at warning for every browser that gets HTML (a 406 to Fedify).
-      { category: ["fedify", "federation", "http"], lowestLevel: level === "debug" ? "debug" : "error", sinks: ["console"] },
-      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["console"] },
+      { category: ["fedify", "federation", "http"], lowestLevel: debug ? "debug" : "error", sinks: ["main"] },
+      // Rejected inbox requests (forged or missing signatures, malformed JSON): 4xx answers, not our errors.
+      // Failures of our own listeners are logged under "lectern.inbox".
+      { category: ["fedify", "federation", "inbox"], lowestLevel: debug ? "debug" : "fatal", sinks: ["main"] },
+      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["main"] },
     ],
   });
 }

@@ -1,4 +1,6 @@
+import { type LogRecord, reset } from "@logtape/logtape";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { configureLogging } from "../src/logging.ts";
 import { countFollowers } from "../src/product/followers.ts";
 import { publishPost } from "../src/product/publish.ts";
 import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
@@ -19,7 +21,11 @@ function rowCounts(): Record<string, number> {
   return Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT count(*) FROM "${t}"`).pluck().get() as number]));
 }
 
+const logged: LogRecord[] = [];
+
 beforeAll(async () => {
+  // The production logging configuration, into memory.
+  await configureLogging("info", (record) => void logged.push(record));
   tmp = tempDir();
   lectern = await startTestLectern(tmp.dir);
   remote = await startFollowerServer({ users: ["alice", "mallory"] });
@@ -33,6 +39,7 @@ afterAll(async () => {
   await remote?.close();
   await lectern?.stop();
   tmp?.remove();
+  await reset();
 });
 
 function activity(user: string, type: string, extra: Record<string, unknown>) {
@@ -151,5 +158,14 @@ describe("followers leave", () => {
     const res = await remote.postSigned("mallory", sharedInbox, activity("mallory", "Undo", { object: lectern.actorId.href }));
     expect(res.status).toBe(202);
     expect(countFollowers(lectern.server.lectern.db)).toBe(1);
+  });
+});
+
+describe("the logs", () => {
+  it("hold no errors after all of the above", () => {
+    const errors = logged.filter((r) => r.level === "error" || r.level === "fatal");
+    expect(errors.map((r) => `${r.category.join(".")}: ${r.message.map(String).join("")}`)).toEqual([]);
+    // The capture works: lower-level lines (follows, unfollows) were seen.
+    expect(logged.some((r) => r.category[0] === "lectern" && r.level === "info")).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import type { InboxContext } from "@fedify/fedify";
-import { Accept, Activity, Delete, Follow, getActorHandle, isActor, Undo } from "@fedify/vocab";
+import { Accept, Activity, Delete, Follow, isActor, Undo } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import type { AppData } from "../context.ts";
 import { addFollower, getFollower, removeFollower } from "../product/followers.ts";
@@ -34,12 +34,8 @@ export async function onFollowed(ctx: InboxContext<AppData>, follow: Follow): Pr
     logger.info("Ignoring a Follow from {actor}: its actor document could not be read", { actor: follow.actorId.href });
     return;
   }
-  let handle: string | null = null;
-  try {
-    handle = await getActorHandle(follower, { trimLeadingAt: false });
-  } catch {
-    // No WebFinger handle; the actor id still identifies the follower.
-  }
+  // For display only: no WebFinger round trip per Follow (a follow storm would make thousands).
+  const handle = follower.preferredUsername ? `@${follower.preferredUsername}@${follower.id.host}` : null;
   addFollower(ctx.data.db, {
     actorIri: follower.id.href,
     followIri: follow.id.href,
