@@ -78,18 +78,18 @@ describe("SqliteMessageQueue", () => {
 
   it("renews the lease of a slow handler so no other worker takes its message", async () => {
     const file = dbFile();
-    const a = new SqliteMessageQueue(open(file), { leaseMs: 150, pollMs: 10 });
-    const b = new SqliteMessageQueue(open(file), { leaseMs: 150, pollMs: 10 });
+    const a = new SqliteMessageQueue(open(file), { leaseMs: 400, pollMs: 10 });
+    const b = new SqliteMessageQueue(open(file), { leaseMs: 400, pollMs: 10 });
     await a.enqueue({ slow: true });
     let runs = 0;
     const controller = new AbortController();
     const handler = async () => {
       runs++;
-      await new Promise((r) => setTimeout(r, 800)); // several leases long
+      await new Promise((r) => setTimeout(r, 2_000)); // five leases long
     };
     const listening = [a.listen(handler, { signal: controller.signal }), b.listen(handler, { signal: controller.signal })];
     await waitFor(() => runs === 1, 2_000, "one worker to start");
-    await new Promise((r) => setTimeout(r, 1_000));
+    await new Promise((r) => setTimeout(r, 2_200));
     controller.abort();
     await Promise.all(listening);
     expect(runs).toBe(1);

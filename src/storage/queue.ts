@@ -135,7 +135,7 @@ export class SqliteMessageQueue implements MessageQueue {
       db.transaction(() => {
         for (const id of heldIds) renew.run(until, id);
       })();
-    }, Math.max(10, Math.floor(this.#leaseMs / 3)));
+    }, Math.max(10, Math.floor(this.#leaseMs / 4)));
     heartbeat.unref();
     const busyKeys = new Set<string>();
     let wake: () => void = () => {};
