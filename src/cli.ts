@@ -5,8 +5,10 @@ import { postUrl } from "./federation/note.ts";
 import { openLectern } from "./lectern.ts";
 import { configureLogging } from "./logging.ts";
 import { countFollowers, listFollowers } from "./product/followers.ts";
-import { InvalidPostError } from "./product/posts.ts";
-import { publishPost } from "./product/publish.ts";
+import { InvalidPasswordError, setPassword } from "./product/auth.ts";
+import { UUID_PATTERN } from "./product/ids.ts";
+import { InvalidPostError, PostNotFoundError } from "./product/posts.ts";
+import { publishDelete, publishEdit, publishPost } from "./product/publish.ts";
 
 const USAGE = `Usage: npm run -s lectern -- <command> [options]
 
@@ -14,6 +16,13 @@ Commands:
   post --text TEXT [--summary CW] [--sensitive] [--language TAG]
         Publish a post (Markdown). --text - reads the text from standard input.
         Prints the post's URL; the running server delivers it to all followers.
+  edit <post URL> --text TEXT [--summary CW] [--sensitive] [--language TAG]
+        Replace a post's text; followers' servers receive the edit.
+  delete <post URL>
+        Delete a post everywhere; its URL answers 410 Gone from then on.
+  set-password
+        Set the desk's sign-in password, read from standard input
+        (e.g. printf '%s' 'a long passphrase' | npm run -s lectern -- set-password).
   followers [--limit N]
         Show the follower count and the most recent followers.
   help  Show this text.
@@ -21,6 +30,23 @@ Commands:
 Configuration comes from config/lectern.toml and LECTERN_* environment variables (see README).`;
 
 class UsageError extends Error {}
+
+/** A post's URL (or bare id) → its id; it must be one of ours. */
+function postIdFrom(arg: string | undefined, origin: URL): string {
+  if (arg === undefined) throw new UsageError("give the post's URL");
+  if (UUID_PATTERN.test(arg)) return arg;
+  let url: URL;
+  try {
+    url = new URL(arg);
+  } catch {
+    throw new UsageError(`not a post URL: ${arg}`);
+  }
+  const m = /^\/posts\/([0-9a-f-]{36})$/.exec(url.pathname);
+  if (url.origin !== origin.origin || m === null || !UUID_PATTERN.test(m[1])) {
+    throw new UsageError(`not a post of this server (${origin.origin}/posts/…): ${arg}`);
+  }
+  return m[1];
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -58,6 +84,54 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case "edit": {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          text: { type: "string" },
+          summary: { type: "string" },
+          sensitive: { type: "boolean" },
+          language: { type: "string" },
+        },
+      });
+      const id = postIdFrom(positionals[0], config.origin);
+      if (values.text === undefined) throw new UsageError("edit: --text is required (use --text - to read standard input)");
+      const text = values.text === "-" ? readFileSync(0, "utf8") : values.text;
+      const lectern = await openLectern(config);
+      try {
+        const ctx = lectern.context();
+        await publishEdit(ctx, id, { text, summary: values.summary, sensitive: values.sensitive, language: values.language });
+        console.log(postUrl(ctx, id).href);
+      } finally {
+        lectern.close();
+      }
+      return 0;
+    }
+    case "delete": {
+      const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
+      const id = postIdFrom(positionals[0], config.origin);
+      const lectern = await openLectern(config);
+      try {
+        if (!(await publishDelete(lectern.context(), id))) throw new PostNotFoundError(id);
+        console.log(`Deleted ${postUrl(lectern.context(), id).href}`);
+      } finally {
+        lectern.close();
+      }
+      return 0;
+    }
+    case "set-password": {
+      parseArgs({ args: rest, options: {} });
+      const password = readFileSync(0, "utf8").replace(/\r?\n$/, "");
+      const lectern = await openLectern(config);
+      try {
+        await setPassword(lectern.db, password);
+      } finally {
+        lectern.close();
+      }
+      console.log("Password set; every signed-in session was signed out.");
+      return 0;
+    }
     case "followers": {
       const { values } = parseArgs({ args: rest, options: { limit: { type: "string", default: "20" } } });
       const limit = Number(values.limit);
@@ -88,7 +162,13 @@ try {
     console.error(`lectern: ${(e as Error).message}\n\n${USAGE}`);
     process.exitCode = 64;
   } else if (e instanceof InvalidPostError) {
-    console.error(`lectern: the post was not published: ${e.message}`);
+    console.error(`lectern: nothing was changed: ${e.message}`);
+    process.exitCode = 65;
+  } else if (e instanceof PostNotFoundError) {
+    console.error(`lectern: ${e.message} (already deleted, or never existed)`);
+    process.exitCode = 66;
+  } else if (e instanceof InvalidPasswordError) {
+    console.error(`lectern: password not set: ${e.message}`);
     process.exitCode = 65;
   } else {
     throw e;

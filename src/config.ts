@@ -13,6 +13,8 @@ export interface Config {
   readonly databasePath: string;
   readonly allowPrivateAddress: boolean;
   readonly language: string;
+  /** IANA time zone the desk offers first for scheduled posts. */
+  readonly timeZone: string;
   readonly logLevel: "debug" | "info" | "warning" | "error";
   readonly profile: {
     readonly name: string;
@@ -75,6 +77,12 @@ const KEYS = {
     kind: "string",
     check: (v: string) =>
       /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(v) ? undefined : 'must be a BCP 47 language tag such as "en" or "pt-BR"',
+  },
+  timeZone: {
+    file: "time_zone",
+    env: "LECTERN_TIME_ZONE",
+    kind: "string",
+    check: (v: string) => (isTimeZone(v) ? undefined : 'must be an IANA time zone such as "Europe/Paris" or "UTC"'),
   },
   logLevel: {
     file: "log_level",
@@ -142,6 +150,7 @@ const DEFAULTS = {
   dataDir: "data",
   allowPrivateAddress: false,
   language: "en",
+  timeZone: "UTC",
   logLevel: "info",
   name: "Lectern",
   summary: "",
@@ -227,6 +236,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     databasePath: path.join(dataDir, "lectern.sqlite"),
     allowPrivateAddress: v.allowPrivateAddress as boolean,
     language: v.language as string,
+    timeZone: v.timeZone as string,
     logLevel: v.logLevel as Config["logLevel"],
     profile: {
       name: v.name as string,
@@ -317,4 +327,13 @@ function lookup(doc: Record<string, unknown>, dotted: string): unknown {
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -3,7 +3,9 @@ import { serve, type ServerType } from "@hono/node-server";
 import { getLogger } from "@logtape/logtape";
 import type { Config } from "./config.ts";
 import { openLectern, type Lectern } from "./lectern.ts";
+import { ensurePassword } from "./product/auth.ts";
 import { queueStrandedPosts } from "./product/publish.ts";
+import { startScheduler } from "./product/schedule.ts";
 import { createApp } from "./web/app.ts";
 
 const logger = getLogger(["lectern", "server"]);
@@ -12,14 +14,24 @@ export interface RunningServer {
   readonly lectern: Lectern;
   /** Where it listens (not necessarily the public origin). */
   readonly url: URL;
+  /** Set when this start made up the author's first password (print it once). */
+  readonly initialPassword?: string;
   /** Stops accepting requests, lets in-flight queue work finish, closes the database. */
   close(): Promise<void>;
 }
 
-/** Starts the HTTP server and the delivery queue worker. */
-export async function startServer(config: Config): Promise<RunningServer> {
+export interface ServerOptions {
+  /** The clock for scheduled posts and sessions; tests move it forward. */
+  now?: () => number;
+  /** How often scheduled posts are looked for, in milliseconds. */
+  schedulerIntervalMs?: number;
+}
+
+/** Starts the HTTP server, the delivery queue worker and the scheduler. */
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const lectern = await openLectern(config);
-  const app = createApp(lectern);
+  const initialPassword = await ensurePassword(lectern.db);
+  const app = createApp(lectern, { now: options.now });
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
     s.once("error", reject);
@@ -31,6 +43,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const stopQueue = new AbortController();
   const queueDone = lectern.federation.startQueue(lectern.data, { signal: stopQueue.signal });
   await queueStrandedPosts(lectern.context());
+  const scheduler = startScheduler(() => lectern.context(), { now: options.now, intervalMs: options.schedulerIntervalMs });
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -40,6 +53,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
         // Keep-alive connections would hold close() open.
         if ("closeAllConnections" in server) server.closeAllConnections();
       });
+      await scheduler.stop();
       stopQueue.abort();
       await queueDone;
       lectern.close();
@@ -47,5 +61,5 @@ export async function startServer(config: Config): Promise<RunningServer> {
     })();
     return closing;
   };
-  return { lectern, url, close };
+  return { lectern, url, initialPassword, close };
 }

@@ -1,10 +1,10 @@
 import type { Context } from "@fedify/fedify";
-import { Endpoints, Person, Service } from "@fedify/vocab";
+import { Endpoints, Person, PropertyValue, Service } from "@fedify/vocab";
 import { Temporal } from "../temporal.ts";
 import type { AppData } from "../context.ts";
 import { actorCreatedAt } from "../product/instance.ts";
 import { getActorKeyPairs } from "../product/keys.ts";
-import { renderMarkdown } from "../product/markdown.ts";
+import { fieldValueHtml, getProfile } from "../product/profile.ts";
 import { builder } from "./builder.ts";
 
 builder
@@ -23,13 +23,16 @@ export async function actorFromProfile(ctx: Context<AppData>): Promise<Person | 
   const { config, db } = ctx.data;
   const identifier = config.handle;
   const keys = await ctx.getActorKeyPairs(identifier);
+  const profile = getProfile(ctx.data);
   const values = {
     id: ctx.getActorUri(identifier),
     preferredUsername: identifier,
-    name: config.profile.name,
-    summary: config.profile.summary ? renderMarkdown(config.profile.summary, config.origin).html : null,
+    name: profile.name,
+    summary: profile.summaryHtml || null,
+    attachments: profile.fields.map((f) => new PropertyValue({ name: f.name, value: fieldValueHtml(f.value) })),
     url: deskUrl(ctx.data),
     published: Temporal.Instant.fromEpochMilliseconds(actorCreatedAt(db)),
+    updated: profile.updatedAt === null ? null : Temporal.Instant.fromEpochMilliseconds(profile.updatedAt),
     manuallyApprovesFollowers: false,
     discoverable: true,
     indexable: true,
@@ -42,7 +45,7 @@ export async function actorFromProfile(ctx: Context<AppData>): Promise<Person | 
     publicKey: keys[0]?.cryptographicKey,
     assertionMethods: keys.map((k) => k.multikey),
   };
-  return config.profile.type === "Service" ? new Service(values) : new Person(values);
+  return profile.bot ? new Service(values) : new Person(values);
 }
 
 /** The author's public page for browsers. */

@@ -1,8 +1,8 @@
 import type { Recipient } from "@fedify/vocab";
 import { builder } from "./builder.ts";
-import { createFromPost } from "./note.ts";
+import { createFromPost, noteFromPost } from "./note.ts";
 import { countFollowers, deliveryTargets, listFollowers } from "../product/followers.ts";
-import { countPosts, decodePostCursor, encodePostCursor, listPosts } from "../product/posts.ts";
+import { countPosts, decodePostCursor, encodePostCursor, listPinned, listPosts } from "../product/posts.ts";
 
 const OUTBOX_PAGE = 20;
 const FOLLOWERS_PAGE = 100;
@@ -14,7 +14,7 @@ builder
     if (identifier !== ctx.data.config.handle || cursor == null) return null;
     const after = cursor === NEWEST ? null : decodePostCursor(cursor);
     if (cursor !== NEWEST && after === null) return null;
-    const page = listPosts(ctx.data.db, OUTBOX_PAGE, after);
+    const page = listPosts(ctx.data.db, OUTBOX_PAGE, { after });
     return {
       items: page.items.map((post) => createFromPost(ctx, post)),
       nextCursor: page.next === null ? null : encodePostCursor(page.next),
@@ -50,9 +50,9 @@ builder
 
 builder
   .setFeaturedDispatcher("/users/{identifier}/featured", (ctx, identifier) =>
-    identifier === ctx.data.config.handle ? { items: [] } : null,
+    identifier === ctx.data.config.handle ? { items: listPinned(ctx.data.db).map((post) => noteFromPost(ctx, post)) } : null,
   )
-  .setCounter((ctx, identifier) => (identifier === ctx.data.config.handle ? 0 : null));
+  .setCounter((ctx, identifier) => (identifier === ctx.data.config.handle ? listPinned(ctx.data.db).length : null));
 
 function toRecipient(f: { actorIri: string; inbox: string; sharedInbox: string | null }): Recipient {
   return {

@@ -3,27 +3,31 @@ import {
   Collection,
   CollectionPage,
   Create,
+  Delete,
   Hashtag,
   LanguageString,
   Note,
   PUBLIC_COLLECTION,
+  Tombstone,
+  Update,
 } from "@fedify/vocab";
 import { Temporal } from "../temporal.ts";
 import type { AppData } from "../context.ts";
 import { UUID_PATTERN } from "../product/ids.ts";
 import { hashtagUrl } from "../product/markdown.ts";
-import { getPost, type Post } from "../product/posts.ts";
+import { getLivePost, type Post } from "../product/posts.ts";
 import { builder } from "./builder.ts";
 
 builder.setObjectDispatcher(Note, "/posts/{id}", (ctx, { id }) => {
   if (!UUID_PATTERN.test(id)) return null;
-  const post = getPost(ctx.data.db, id);
+  // A deleted post falls through to the web routes, which answer 410 Gone.
+  const post = getLivePost(ctx.data.db, id);
   return post === undefined ? null : noteFromPost(ctx, post);
 });
 
 builder.setObjectDispatcher(Create, "/posts/{id}/activity", (ctx, { id }) => {
   if (!UUID_PATTERN.test(id)) return null;
-  const post = getPost(ctx.data.db, id);
+  const post = getLivePost(ctx.data.db, id);
   return post === undefined ? null : createFromPost(ctx, post);
 });
 
@@ -70,5 +74,30 @@ export function createFromPost(ctx: Context<AppData>, post: Post): Create {
     published: note.published,
     tos: note.toIds,
     ccs: note.ccIds,
+  });
+}
+
+/** An edit: servers apply it only when the Note's `updated` is newer than what they have. */
+export function updateFromPost(ctx: Context<AppData>, post: Post): Update {
+  const note = noteFromPost(ctx, post);
+  return new Update({
+    id: new URL(`${note.id?.href}#updates/${post.updatedAt ?? post.publishedAt}`),
+    actor: note.attributionId,
+    object: note,
+    published: note.updated ?? note.published,
+    tos: note.toIds,
+    ccs: note.ccIds,
+  });
+}
+
+export function deleteFromPost(ctx: Context<AppData>, post: Post, deletedAt: number): Delete {
+  const id = postUrl(ctx, post.id);
+  const handle = ctx.data.config.handle;
+  return new Delete({
+    id: new URL(`${id.href}#delete`),
+    actor: ctx.getActorUri(handle),
+    object: new Tombstone({ id, deleted: Temporal.Instant.fromEpochMilliseconds(deletedAt) }),
+    to: PUBLIC_COLLECTION,
+    cc: ctx.getFollowersUri(handle),
   });
 }

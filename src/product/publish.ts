@@ -1,31 +1,55 @@
 import type { Context } from "@fedify/fedify";
+import { Add, Follow, PUBLIC_COLLECTION, Reject, Remove, Update } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import type { AppData } from "../context.ts";
-import { createFromPost } from "../federation/note.ts";
-import { createPost, markQueued, type NewPost, type Post, postsAwaitingQueue } from "./posts.ts";
+import { actorFromProfile } from "../federation/actor.ts";
+import { createFromPost, deleteFromPost, postUrl, updateFromPost } from "../federation/note.ts";
+import { getFollower, removeFollower } from "./followers.ts";
+import { uuidv7 } from "./ids.ts";
+import { bumpSiteVersion } from "./instance.ts";
+import {
+  createPost,
+  deletePost,
+  editPost,
+  markQueued,
+  type Post,
+  type PostInput,
+  postsAwaitingQueue,
+  setPinned,
+} from "./posts.ts";
+import { type Profile, type ProfileInput, updateProfile } from "./profile.ts";
 
 const logger = getLogger(["lectern", "publish"]);
 
-/**
- * Publishes a post: stores it, then hands its Create to the durable delivery
- * queue. Returns once both are on disk; delivery happens in the server's queue
- * worker, whatever the follower count.
+/*
+ * What the author does, as the web desk, the CLI and the scheduler all call it:
+ * store first (on disk before returning), then hand the activity to the durable
+ * delivery queue. Returns as soon as both are done, whatever the follower count.
  */
-export async function publishPost(ctx: Context<AppData>, input: NewPost): Promise<Post> {
-  const post = createPost(ctx.data, input);
-  await queueDelivery(ctx, post);
-  return post;
-}
 
-/** Queues a post's Create for all followers, one request per server where a shared inbox exists. */
-export async function queueDelivery(ctx: Context<AppData>, post: Post): Promise<void> {
-  const identifier = ctx.data.config.handle;
-  await ctx.sendActivity({ identifier }, "followers", createFromPost(ctx, post), {
+type Activity = Parameters<Context<AppData>["sendActivity"]>[2];
+
+async function toFollowers(ctx: Context<AppData>, activity: Activity, orderingKey?: string): Promise<void> {
+  await ctx.sendActivity({ identifier: ctx.data.config.handle }, "followers", activity, {
     preferSharedInbox: true,
     excludeBaseUris: [ctx.data.config.origin],
     // Always through the fan-out queue: publishing costs the same for ten followers or a million.
     fanout: "force",
+    // Create, Update and Delete of one post reach each server in that order.
+    ...(orderingKey ? { orderingKey } : {}),
   });
+}
+
+export async function publishPost(ctx: Context<AppData>, input: PostInput, now: number = Date.now()): Promise<Post> {
+  const post = createPost(ctx.data, input, now);
+  bumpSiteVersion(ctx.data.db);
+  await queueDelivery(ctx, post);
+  return post;
+}
+
+/** Queues a post's Create for all followers. */
+export async function queueDelivery(ctx: Context<AppData>, post: Post): Promise<void> {
+  await toFollowers(ctx, createFromPost(ctx, post), postUrl(ctx, post.id).href);
   markQueued(ctx.data.db, post.id);
 }
 
@@ -37,4 +61,83 @@ export async function queueStrandedPosts(ctx: Context<AppData>): Promise<number>
     await queueDelivery(ctx, post);
   }
   return stranded.length;
+}
+
+export async function publishEdit(ctx: Context<AppData>, id: string, input: PostInput, now: number = Date.now()): Promise<Post> {
+  const post = editPost(ctx.data, id, input, now);
+  bumpSiteVersion(ctx.data.db);
+  await toFollowers(ctx, updateFromPost(ctx, post), postUrl(ctx, post.id).href);
+  return post;
+}
+
+/** Deletes a post everywhere; false when there was no such live post. */
+export async function publishDelete(ctx: Context<AppData>, id: string, now: number = Date.now()): Promise<boolean> {
+  const post = deletePost(ctx.data.db, id, now);
+  if (post === undefined) return false;
+  bumpSiteVersion(ctx.data.db);
+  await toFollowers(ctx, deleteFromPost(ctx, post, now), postUrl(ctx, post.id).href);
+  return true;
+}
+
+/** Pins or unpins a post on the profile (the `featured` collection), telling followers' servers. */
+export async function publishPin(ctx: Context<AppData>, id: string, pinned: boolean, now: number = Date.now()): Promise<Post> {
+  const post = setPinned(ctx.data.db, id, pinned, now);
+  bumpSiteVersion(ctx.data.db);
+  const handle = ctx.data.config.handle;
+  const actor = ctx.getActorUri(handle);
+  const values = {
+    id: new URL(`#${pinned ? "pins" : "unpins"}/${uuidv7(now)}`, actor),
+    actor,
+    object: postUrl(ctx, post.id),
+    target: ctx.getFeaturedUri(handle),
+    to: PUBLIC_COLLECTION,
+    cc: ctx.getFollowersUri(handle),
+  };
+  await toFollowers(ctx, pinned ? new Add(values) : new Remove(values));
+  return post;
+}
+
+/** Saves profile changes and sends the new actor to followers' servers. */
+export async function publishProfile(ctx: Context<AppData>, input: ProfileInput, now: number = Date.now()): Promise<Profile> {
+  const profile = updateProfile(ctx.data, input, now);
+  bumpSiteVersion(ctx.data.db);
+  const handle = ctx.data.config.handle;
+  const actor = await actorFromProfile(ctx);
+  await toFollowers(
+    ctx,
+    new Update({
+      id: new URL(`#updates/${now}`, ctx.getActorUri(handle)),
+      actor: ctx.getActorUri(handle),
+      object: actor,
+      to: PUBLIC_COLLECTION,
+      cc: ctx.getFollowersUri(handle),
+    }),
+  );
+  return profile;
+}
+
+/**
+ * Removes a follower; their server is told with a Reject of their Follow, and
+ * stops counting them as following. False when they were not following.
+ */
+export async function rejectFollower(ctx: Context<AppData>, actorIri: string): Promise<boolean> {
+  const follower = getFollower(ctx.data.db, actorIri);
+  if (follower === undefined || !removeFollower(ctx.data.db, actorIri)) return false;
+  bumpSiteVersion(ctx.data.db);
+  const handle = ctx.data.config.handle;
+  const actor = ctx.getActorUri(handle);
+  await ctx.sendActivity(
+    { identifier: handle },
+    { id: new URL(follower.actorIri), inboxId: new URL(follower.inbox), endpoints: null },
+    new Reject({
+      id: new URL(`#rejects/${uuidv7()}`, actor),
+      actor,
+      object: new Follow({
+        id: follower.followIri ? new URL(follower.followIri) : null,
+        actor: new URL(follower.actorIri),
+        object: actor,
+      }),
+    }),
+  );
+  return true;
 }

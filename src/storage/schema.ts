@@ -53,6 +53,10 @@ export const posts = sqliteTable(
     updatedAt: integer("updated_at"),
     /** Set once the Create has been handed to the delivery queue; unset posts are re-queued at start. */
     queuedAt: integer("queued_at"),
+    /** Set when pinned to the profile (the `featured` collection). */
+    pinnedAt: integer("pinned_at"),
+    /** Set when deleted: the row stays, emptied, so the post's URL answers 410. */
+    deletedAt: integer("deleted_at"),
   },
   (t) => [index("posts_published").on(t.publishedAt, t.id)],
 );
@@ -87,3 +91,47 @@ export const queue = sqliteTable(
   },
   (t) => [index("queue_ready").on(t.runAt, t.id), index("queue_ordering").on(t.orderingKey)],
 );
+
+/** Posts waiting for their time; published (moved to `posts`) by the server's scheduler. */
+export const scheduledPosts = sqliteTable(
+  "scheduled_posts",
+  {
+    id: text("id").primaryKey(),
+    source: text("source").notNull(),
+    language: text("language").notNull(),
+    summary: text("summary"),
+    sensitive: integer("sensitive", { mode: "boolean" }).notNull().default(false),
+    /** When to publish, milliseconds since the epoch. */
+    publishAt: integer("publish_at").notNull(),
+    /** The time zone the author chose, to show the time back as they wrote it. */
+    timeZone: text("time_zone").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("scheduled_posts_due").on(t.publishAt)],
+);
+
+/** Signed-in browser sessions of the author. Only a hash of the cookie's token is stored. */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    csrfToken: text("csrf_token").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("sessions_expires").on(t.expiresAt)],
+);
+
+/** The author's profile as edited in the desk; null columns fall back to the configuration. */
+export const profile = sqliteTable("profile", {
+  id: integer("id").primaryKey(),
+  name: text("name"),
+  /** Markdown. */
+  summary: text("summary"),
+  bot: integer("bot", { mode: "boolean" }),
+  /** Up to four `{ name, value }` pairs, JSON. */
+  fields: text("fields", { mode: "json" }).$type<{ name: string; value: string }[]>(),
+  avatarMediaId: text("avatar_media_id"),
+  headerMediaId: text("header_media_id"),
+  updatedAt: integer("updated_at").notNull(),
+});

@@ -1,0 +1,143 @@
+import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import { and, eq, gt, lt } from "drizzle-orm";
+import type { Db } from "../storage/db.ts";
+import { sessions } from "../storage/schema.ts";
+import { getSetting, setSetting } from "./instance.ts";
+
+const PASSWORD_KEY = "password_hash";
+export const MIN_PASSWORD_LENGTH = 10;
+export const MAX_PASSWORD_LENGTH = 1024;
+const SESSION_DAYS = 30;
+// scrypt at N=2^15, r=8: about 100 ms and 32 MiB per check, OWASP's recommended floor.
+const N = 2 ** 15;
+const R = 8;
+const P = 1;
+const KEY_LENGTH = 64;
+
+export class InvalidPasswordError extends Error {
+  override name = "InvalidPasswordError";
+}
+
+function scryptAsync(password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scrypt(password, salt, KEY_LENGTH, { N: n, r, p, maxmem: 128 * n * r * 2 }, (err, key) => (err ? reject(err) : resolve(key))),
+  );
+}
+
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await scryptAsync(password, salt, N, R, P);
+  return `scrypt$${N}$${R}$${P}$${salt.toString("base64")}$${key.toString("base64")}`;
+}
+
+export async function verifyPasswordHash(password: string, stored: string): Promise<boolean> {
+  const [scheme, n, r, p, salt, hash] = stored.split("$");
+  if (scheme !== "scrypt" || !salt || !hash) return false;
+  const expected = Buffer.from(hash, "base64");
+  const key = await scryptAsync(password, Buffer.from(salt, "base64"), Number(n), Number(r), Number(p));
+  return key.length === expected.length && timingSafeEqual(key, expected);
+}
+
+export function hasPassword(db: Db): boolean {
+  return getSetting(db, PASSWORD_KEY) !== undefined;
+}
+
+/** Sets the author's password (only its hash is kept) and signs every session out. */
+export async function setPassword(db: Db, password: string): Promise<void> {
+  if ([...password].length < MIN_PASSWORD_LENGTH) {
+    throw new InvalidPasswordError(`the password needs at least ${MIN_PASSWORD_LENGTH} characters`);
+  }
+  if (password.length > MAX_PASSWORD_LENGTH) throw new InvalidPasswordError(`the password is too long`);
+  const hash = await hashPassword(password);
+  db.transaction(() => {
+    setSetting(db, PASSWORD_KEY, hash);
+    db.delete(sessions).run();
+  });
+}
+
+/** At first start: makes up a password, stores its hash and returns it (to print once). Undefined when one exists. */
+export async function ensurePassword(db: Db): Promise<string | undefined> {
+  if (hasPassword(db)) return undefined;
+  const password = randomBytes(15).toString("base64url");
+  await setPassword(db, password);
+  return password;
+}
+
+export async function checkPassword(db: Db, password: string): Promise<boolean> {
+  const stored = getSetting(db, PASSWORD_KEY);
+  if (stored === undefined || password.length > MAX_PASSWORD_LENGTH) return false;
+  return await verifyPasswordHash(password, stored);
+}
+
+export interface Session {
+  csrfToken: string;
+  expiresAt: number;
+}
+
+function tokenHash(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+/** Starts a session; the token goes in the cookie, only its hash in the database. */
+export function createSession(db: Db, now: number = Date.now()): { token: string; session: Session } {
+  const token = randomBytes(32).toString("base64url");
+  const session = { csrfToken: randomBytes(24).toString("base64url"), expiresAt: now + SESSION_DAYS * 86_400_000 };
+  db.delete(sessions).where(lt(sessions.expiresAt, now)).run();
+  db.insert(sessions).values({ tokenHash: tokenHash(token), createdAt: now, ...session }).run();
+  return { token, session };
+}
+
+export function getSession(db: Db, token: string | undefined, now: number = Date.now()): Session | undefined {
+  if (!token || token.length > 100) return undefined;
+  return db
+    .select({ csrfToken: sessions.csrfToken, expiresAt: sessions.expiresAt })
+    .from(sessions)
+    .where(and(eq(sessions.tokenHash, tokenHash(token)), gt(sessions.expiresAt, now)))
+    .get();
+}
+
+export function endSession(db: Db, token: string | undefined): void {
+  if (token) db.delete(sessions).where(eq(sessions.tokenHash, tokenHash(token))).run();
+}
+
+export function sameToken(a: string | undefined, b: string): boolean {
+  if (a === undefined) return false;
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Slows down password guessing: after a few failures from one client, each
+ * further attempt must wait, twice as long each time, up to 15 minutes.
+ */
+export class LoginThrottle {
+  readonly #failures = new Map<string, { count: number; last: number }>();
+  readonly freeAttempts: number;
+  readonly maxWaitMs: number;
+  constructor(freeAttempts = 5, maxWaitMs = 15 * 60_000) {
+    this.freeAttempts = freeAttempts;
+    this.maxWaitMs = maxWaitMs;
+  }
+
+  /** Milliseconds this client must still wait before trying again (0: go ahead). */
+  waitMs(client: string, now: number = Date.now()): number {
+    const f = this.#failures.get(client);
+    if (f === undefined || f.count < this.freeAttempts) return 0;
+    const wait = Math.min(this.maxWaitMs, 1000 * 2 ** (f.count - this.freeAttempts));
+    return Math.max(0, f.last + wait - now);
+  }
+
+  failed(client: string, now: number = Date.now()): void {
+    const f = this.#failures.get(client);
+    this.#failures.set(client, { count: (f?.count ?? 0) + 1, last: now });
+    if (this.#failures.size > 10_000) {
+      // Forget the oldest clients rather than grow without bound.
+      for (const key of [...this.#failures.keys()].slice(0, 1000)) this.#failures.delete(key);
+    }
+  }
+
+  succeeded(client: string): void {
+    this.#failures.delete(client);
+  }
+}

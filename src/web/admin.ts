@@ -1,0 +1,379 @@
+import type { Context, Hono, MiddlewareHandler } from "hono";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { csrf } from "hono/csrf";
+import { postUrl } from "../federation/note.ts";
+import { checkPassword, createSession, endSession, getSession, sameToken, type Session } from "../product/auth.ts";
+import { countFollowers, listFollowers } from "../product/followers.ts";
+import { UUID_PATTERN } from "../product/ids.ts";
+import {
+  checkPost,
+  decodePostCursor,
+  encodePostCursor,
+  getLivePost,
+  InvalidPostError,
+  listPosts,
+  type Post,
+  PostNotFoundError,
+} from "../product/posts.ts";
+import { getProfile, InvalidProfileError } from "../product/profile.ts";
+import { publishDelete, publishEdit, publishPin, publishPost, publishProfile, rejectFollower } from "../product/publish.ts";
+import { cancelScheduled, editScheduled, getScheduled, listScheduled, schedulePost } from "../product/schedule.ts";
+import { Temporal } from "../temporal.ts";
+import type { WebDeps } from "./deps.ts";
+import { type Html, html, page } from "./views/layout.ts";
+import {
+  type ComposeValues,
+  composeForm,
+  followersTable,
+  loginPage,
+  messages,
+  postsTable,
+  profileForm,
+  scheduledTable,
+} from "./views/admin.ts";
+import { postArticle } from "./views/public.ts";
+
+type Env = { Variables: { session: Session; token: string } };
+
+const NOTICES: Record<string, string> = {
+  published: "Published. It is on its way to every follower.",
+  scheduled: "Scheduled.",
+  edited: "Saved. Followers' servers receive the edit.",
+  deleted: "Deleted everywhere.",
+  pinned: "Pinned to the profile.",
+  unpinned: "Unpinned.",
+  cancelled: "The scheduled post was cancelled.",
+  profile: "Profile saved. Followers' servers receive the update.",
+  removed: "Follower removed; their server was told.",
+  "signed-in": "Welcome back.",
+};
+
+const TIME_ZONES = ["UTC", ...Intl.supportedValuesOf("timeZone").filter((z) => z !== "UTC")];
+
+export function adminRoutes(app: Hono, deps: WebDeps): void {
+  const { lectern, now, throttle } = deps;
+  const { config, db, data } = lectern;
+  const secure = config.origin.protocol === "https:";
+  // __Host- cookies must be Secure: on plain http (local use) a plain name.
+  const COOKIE = secure ? "__Host-lectern_session" : "lectern_session";
+  const admin = app.basePath("/admin") as unknown as Hono<Env>;
+
+  admin.use("*", async (c, next) => {
+    await next();
+    c.header("Cache-Control", "no-store");
+    c.header("X-Robots-Tag", "noindex");
+  });
+  // Forms must come from our own pages (Origin checked by Hono), and carry the session's token (below).
+  admin.use("*", csrf({ origin: config.origin.origin }));
+
+  const render = (c: Context, title: string, body: Html, session?: Session, status = 200) =>
+    c.html(
+      page({ title: `${title} · Lectern`, siteName: getProfile(data).name, private: true }, { home: "/", siteName: getProfile(data).name, admin: session ? { csrf: session.csrfToken } : undefined }, body),
+      status as 200,
+    );
+
+  admin.get("/login", (c) => render(c, "Sign in", loginPage()));
+
+  admin.post("/login", async (c) => {
+    const client = clientAddress(c);
+    const wait = throttle.waitMs(client, now());
+    if (wait > 0) {
+      c.header("Retry-After", String(Math.ceil(wait / 1000)));
+      return render(c, "Sign in", loginPage(`Too many wrong passwords. Try again in ${Math.ceil(wait / 1000)} seconds.`), undefined, 429);
+    }
+    const form = await c.req.parseBody();
+    const password = typeof form.password === "string" ? form.password : "";
+    if (!(await checkPassword(db, password))) {
+      throttle.failed(client, now());
+      return render(c, "Sign in", loginPage("That password is not right."), undefined, 401);
+    }
+    throttle.succeeded(client);
+    const { token } = createSession(db, now());
+    setCookie(c, COOKIE, token, { httpOnly: true, sameSite: "Lax", secure, path: "/", maxAge: 30 * 86_400 });
+    return c.redirect("/admin?notice=signed-in", 303);
+  });
+
+  // Everything else needs a session; every POST needs the session's CSRF token too.
+  const requireSession: MiddlewareHandler<Env> = async (c, next) => {
+    const token = getCookie(c, COOKIE);
+    const session = getSession(db, token, now());
+    if (session === undefined || token === undefined) {
+      if (c.req.method === "GET") return c.redirect("/admin/login", 303);
+      return c.text("Sign in first", 401);
+    }
+    if (c.req.method === "POST") {
+      const form = await c.req.parseBody({ all: true });
+      const sent = form._csrf;
+      if (!sameToken(typeof sent === "string" ? sent : undefined, session.csrfToken)) {
+        return c.text("This form has expired or did not come from this site. Reload the page and try again.", 403);
+      }
+    }
+    c.set("session", session);
+    c.set("token", token);
+    await next();
+  };
+  admin.use("/", requireSession);
+  admin.use("/*", async (c, next) => (c.req.path === "/admin/login" ? next() : requireSession(c, next)));
+
+  admin.post("/logout", (c) => {
+    endSession(db, c.get("token"));
+    deleteCookie(c, COOKIE, { path: "/", secure });
+    return c.redirect("/", 303);
+  });
+
+  const emptyCompose = (): ComposeValues => ({ text: "", summary: "", sensitive: false, language: config.language, date: "", time: "", timeZone: config.timeZone });
+  const notice = (c: Context) => NOTICES[c.req.query("notice") ?? ""];
+
+  const composePage = (c: Context<Env>, values: ComposeValues, extra: { error?: string; previewHtml?: string; status?: number } = {}) => {
+    const session = c.get("session");
+    const recent = listPosts(db, 5).items;
+    return render(
+      c,
+      "Write",
+      html`<h1>Write</h1>${messages(notice(c), extra.error)}
+${composeForm({ csrf: session.csrfToken, values, action: "/admin/posts", schedule: true, guessZone: values.text === "", previewHtml: extra.previewHtml, submitLabel: "Publish", timeZones: TIME_ZONES })}
+${scheduledTable(session.csrfToken, listScheduled(data))}
+<h2>Latest</h2>${postsTable(session.csrfToken, recent.map((post) => ({ post, url: postUrl(lectern.context(), post.id) })), null)}
+<p><a href="/admin/posts">All posts →</a></p>`,
+      session,
+      extra.status,
+    );
+  };
+
+  admin.get("/", (c) => composePage(c, emptyCompose()));
+
+  const readCompose = async (c: Context<Env>): Promise<ComposeValues & { action: string }> => {
+    const f = await c.req.parseBody();
+    const s = (k: string) => (typeof f[k] === "string" ? (f[k] as string) : "");
+    return {
+      text: s("text"),
+      summary: s("summary"),
+      sensitive: s("sensitive") === "1",
+      language: s("language") || config.language,
+      date: s("date"),
+      time: s("time"),
+      timeZone: s("timeZone") || config.timeZone,
+      action: s("action") || "publish",
+    };
+  };
+
+  /** The post as it would be published: the same checks and rendering (a bad field throws InvalidPostError). */
+  const preview = async (values: ComposeValues): Promise<string> => {
+    const draft: Post = {
+      id: "00000000-0000-7000-8000-000000000000",
+      ...checkPost(data, values),
+      publishedAt: now(),
+      updatedAt: null,
+      queuedAt: null,
+      pinnedAt: null,
+      deletedAt: null,
+    };
+    return String(await postArticle(draft, new URL("/admin", config.origin)));
+  };
+
+  admin.post("/posts", async (c) => {
+    const values = await readCompose(c);
+    try {
+      if (values.action === "preview") return composePage(c, values, { previewHtml: await preview(values) });
+      if (values.date || values.time) {
+        if (!values.date || !values.time) throw new InvalidPostError("scheduled time: give both a date and a time, or neither");
+        schedulePost(data, values, now());
+        return c.redirect("/admin?notice=scheduled", 303);
+      }
+      const post = await publishPost(lectern.context(), values, now());
+      return c.redirect(`/admin/posts/${post.id}?notice=published`, 303);
+    } catch (e) {
+      if (e instanceof InvalidPostError) return composePage(c, values, { error: e.message, status: 422 });
+      throw e;
+    }
+  });
+
+  admin.get("/posts", (c) => {
+    const session = c.get("session");
+    const cursor = c.req.query("after");
+    const list = listPosts(db, 50, { after: cursor ? decodePostCursor(cursor) : null });
+    return render(
+      c,
+      "Posts",
+      html`<h1>Posts</h1>${messages(notice(c))}${postsTable(session.csrfToken, list.items.map((post) => ({ post, url: postUrl(lectern.context(), post.id) })), list.next ? `/admin/posts?after=${encodePostCursor(list.next)}` : null)}`,
+      session,
+    );
+  });
+
+  const livePost = (c: Context): Post | undefined => {
+    const id = c.req.param("id") ?? "";
+    return UUID_PATTERN.test(id) ? getLivePost(db, id) : undefined;
+  };
+
+  // The author's view of one post: where it is, and what followers' servers got.
+  admin.get("/posts/:id", (c) => {
+    const post = livePost(c);
+    if (post === undefined) return c.notFound();
+    const session = c.get("session");
+    const url = postUrl(lectern.context(), post.id);
+    return render(
+      c,
+      "Post",
+      html`<h1>Post</h1>${messages(notice(c))}${postArticle(post, url, { pinned: post.pinnedAt !== null })}
+<p>Public link: <a href="${url.href}">${url.href}</a></p>
+<p class="hint">Followers: ${countFollowers(db)}.</p>
+<div class="actions"><a class="button" href="/admin/posts/${post.id}/edit">Edit</a></div>`,
+      session,
+    );
+  });
+
+  const editPage = (c: Context<Env>, post: Post, values: ComposeValues, extra: { error?: string; previewHtml?: string; status?: number } = {}) => {
+    const session = c.get("session");
+    return render(
+      c,
+      "Edit",
+      html`<h1>Edit post</h1>${messages(undefined, extra.error)}
+${composeForm({ csrf: session.csrfToken, values, action: `/admin/posts/${post.id}`, schedule: false, guessZone: false, previewHtml: extra.previewHtml, submitLabel: "Save changes", timeZones: TIME_ZONES })}`,
+      session,
+      extra.status,
+    );
+  };
+
+  admin.get("/posts/:id/edit", (c) => {
+    const post = livePost(c);
+    if (post === undefined) return c.notFound();
+    return editPage(c, post, { ...emptyCompose(), text: post.source, summary: post.summary ?? "", sensitive: post.sensitive, language: post.language });
+  });
+
+  admin.post("/posts/:id", async (c) => {
+    const post = livePost(c);
+    if (post === undefined) return c.notFound();
+    const values = await readCompose(c);
+    try {
+      if (values.action === "preview") return editPage(c, post, values, { previewHtml: await preview(values) });
+      await publishEdit(lectern.context(), post.id, values, now());
+      return c.redirect(`/admin/posts/${post.id}?notice=edited`, 303);
+    } catch (e) {
+      if (e instanceof InvalidPostError) return editPage(c, post, values, { error: e.message, status: 422 });
+      throw e;
+    }
+  });
+
+  admin.post("/posts/:id/delete", async (c) => {
+    const id = c.req.param("id");
+    if (!UUID_PATTERN.test(id) || !(await publishDelete(lectern.context(), id, now()))) return c.notFound();
+    return c.redirect("/admin/posts?notice=deleted", 303);
+  });
+
+  admin.post("/posts/:id/pin", async (c) => {
+    const post = livePost(c);
+    if (post === undefined) return c.notFound();
+    const pinned = (await c.req.parseBody()).pinned === "1";
+    try {
+      await publishPin(lectern.context(), post.id, pinned, now());
+    } catch (e) {
+      if (e instanceof InvalidPostError || e instanceof PostNotFoundError) return c.redirect(`/admin/posts?notice=`, 303);
+      throw e;
+    }
+    return c.redirect(`/admin/posts?notice=${pinned ? "pinned" : "unpinned"}`, 303);
+  });
+
+  const scheduledPage = (c: Context<Env>, id: string, values: ComposeValues, extra: { error?: string; previewHtml?: string; status?: number } = {}) => {
+    const session = c.get("session");
+    return render(
+      c,
+      "Edit scheduled post",
+      html`<h1>Edit scheduled post</h1>${messages(undefined, extra.error)}
+${composeForm({ csrf: session.csrfToken, values, action: `/admin/scheduled/${id}`, schedule: true, guessZone: false, previewHtml: extra.previewHtml, submitLabel: "Save", timeZones: TIME_ZONES })}`,
+      session,
+      extra.status,
+    );
+  };
+
+  admin.get("/scheduled/:id/edit", (c) => {
+    const s = getScheduled(data, c.req.param("id"));
+    if (s === undefined) return c.notFound();
+    const local = Temporal.Instant.fromEpochMilliseconds(s.publishAt).toZonedDateTimeISO(s.timeZone);
+    return scheduledPage(c, s.id, {
+      text: s.source,
+      summary: s.summary ?? "",
+      sensitive: s.sensitive,
+      language: s.language,
+      date: local.toPlainDate().toString(),
+      time: local.toPlainTime().toString({ smallestUnit: "minute" }),
+      timeZone: s.timeZone,
+    });
+  });
+
+  admin.post("/scheduled/:id", async (c) => {
+    const id = c.req.param("id");
+    if (getScheduled(data, id) === undefined) return c.notFound();
+    const values = await readCompose(c);
+    try {
+      if (values.action === "preview") return scheduledPage(c, id, values, { previewHtml: await preview(values) });
+      editScheduled(data, id, values, now());
+      return c.redirect("/admin?notice=scheduled", 303);
+    } catch (e) {
+      if (e instanceof InvalidPostError) return scheduledPage(c, id, values, { error: e.message, status: 422 });
+      throw e;
+    }
+  });
+
+  admin.post("/scheduled/:id/cancel", (c) => {
+    if (!cancelScheduled(data, c.req.param("id"))) return c.notFound();
+    return c.redirect("/admin?notice=cancelled", 303);
+  });
+
+  admin.get("/profile", (c) => {
+    const session = c.get("session");
+    return render(c, "Profile", html`<h1>Profile</h1>${messages(notice(c))}${profileForm(session.csrfToken, getProfile(data))}`, session);
+  });
+
+  admin.post("/profile", async (c) => {
+    const session = c.get("session");
+    const f = await c.req.parseBody({ all: true });
+    const list = (k: string) => {
+      const v = f[k];
+      return (Array.isArray(v) ? v : v === undefined ? [] : [v]).map((x) => (typeof x === "string" ? x : ""));
+    };
+    const names = list("fieldName");
+    const values = list("fieldValue");
+    const input = {
+      name: list("name")[0] ?? "",
+      summary: list("summary")[0] ?? "",
+      bot: list("bot")[0] === "1",
+      fields: names.map((name, i) => ({ name, value: values[i] ?? "" })),
+    };
+    try {
+      await publishProfile(lectern.context(), input, now());
+      return c.redirect("/admin/profile?notice=profile", 303);
+    } catch (e) {
+      if (!(e instanceof InvalidProfileError)) throw e;
+      const shown = { ...getProfile(data), ...input, fields: input.fields.filter((x) => x.name || x.value) };
+      return render(c, "Profile", html`<h1>Profile</h1>${messages(undefined, e.message)}${profileForm(session.csrfToken, shown)}`, session, 422);
+    }
+  });
+
+  admin.get("/followers", (c) => {
+    const session = c.get("session");
+    const after = Number(c.req.query("after") ?? 0);
+    const list = listFollowers(db, 100, Number.isSafeInteger(after) && after >= 0 ? after : 0);
+    return render(
+      c,
+      "Followers",
+      html`<h1>Followers</h1>${messages(notice(c))}${followersTable(session.csrfToken, countFollowers(db), list.items, list.next ? `/admin/followers?after=${list.next}` : null)}`,
+      session,
+    );
+  });
+
+  admin.post("/followers/remove", async (c) => {
+    const actor = (await c.req.parseBody()).actor;
+    if (typeof actor !== "string" || !(await rejectFollower(lectern.context(), actor))) return c.notFound();
+    return c.redirect("/admin/followers?notice=removed", 303);
+  });
+
+}
+
+function clientAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}

@@ -1,0 +1,36 @@
+import type { Context } from "hono";
+import type { Html } from "./views/layout.ts";
+
+/**
+ * Answers with `render()` unless the client already has this version
+ * (`If-None-Match`): public pages change only when the author acts, so the
+ * ETag is made from what they show, and revalidation is a cheap 304.
+ */
+export async function cachedResponse(
+  c: Context,
+  version: string,
+  render: () => Html | string,
+  options: { type?: string; maxAge?: number; status?: number } = {},
+): Promise<Response> {
+  const etag = `W/"${version}"`;
+  const headers: Record<string, string> = {
+    ETag: etag,
+    "Cache-Control": `public, max-age=${options.maxAge ?? 60}, must-revalidate`,
+    Vary: "Accept, Accept-Encoding",
+  };
+  const match = c.req.header("if-none-match");
+  if (match !== undefined && match.split(",").some((t) => t.trim() === etag)) {
+    return c.body(null, 304, headers);
+  }
+  const body = await render();
+  return c.body(String(body), (options.status ?? 200) as 200, { "Content-Type": options.type ?? "text/html; charset=utf-8", ...headers });
+}
+
+/** A bare host name, optionally with a port: what readers type as "their server". */
+export function parseServer(input: string | undefined): string | null {
+  if (input === undefined) return null;
+  let value = input.trim().toLowerCase();
+  value = value.replace(/^https?:\/\//, "").replace(/^@?[^@/]*@/, "").replace(/\/.*$/, "");
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:\d{1,5})?$/.test(value)) return null;
+  return value;
+}

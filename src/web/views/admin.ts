@@ -1,0 +1,165 @@
+import type { Follower } from "../../product/followers.ts";
+import { MAX_POST_LENGTH, MAX_SUMMARY_LENGTH, type Post } from "../../product/posts.ts";
+import { MAX_FIELDS, type Profile } from "../../product/profile.ts";
+import type { ScheduledPost } from "../../product/schedule.ts";
+import { Temporal } from "../../temporal.ts";
+import { type Html, html, raw } from "./layout.ts";
+import { formatDate, postArticle } from "./public.ts";
+
+export function messages(notice?: string, error?: string): Html {
+  return html`${notice ? html`<div class="notice" role="status">${notice}</div>` : ""}${error ? html`<div class="error" role="alert">${error}</div>` : ""}`;
+}
+
+export function loginPage(error?: string): Html {
+  return html`<section class="card">
+<h1>Sign in</h1>
+${messages(undefined, error)}
+<form method="post" action="/admin/login">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required autofocus>
+<div class="actions"><button class="primary" type="submit">Sign in</button></div>
+</form>
+<p class="hint">Forgot it? On the server run <code>npm run -s lectern -- set-password</code>.</p>
+</section>`;
+}
+
+export interface ComposeValues {
+  text: string;
+  summary: string;
+  sensitive: boolean;
+  language: string;
+  date: string;
+  time: string;
+  timeZone: string;
+}
+
+export interface ComposeOptions {
+  csrf: string;
+  values: ComposeValues;
+  /** Where the form posts (new post, an edit, a scheduled post). */
+  action: string;
+  /** Offer scheduling (new and scheduled posts, not edits of published ones). */
+  schedule: boolean;
+  /** The local zone should be preselected by the browser (a new post). */
+  guessZone: boolean;
+  previewHtml?: string;
+  submitLabel: string;
+  timeZones: string[];
+}
+
+export function composeForm(o: ComposeOptions): Html {
+  const v = o.values;
+  return html`<form method="post" action="${o.action}" class="card" id="compose">
+<input type="hidden" name="_csrf" value="${o.csrf}">
+<label for="text">Post <span class="hint">(Markdown: **bold**, _italic_, [links](https://…), #hashtags)</span></label>
+<textarea id="text" name="text" maxlength="${MAX_POST_LENGTH}" data-count="text-count" required>${v.text}</textarea>
+<output id="text-count" class="counter" for="text" aria-live="polite">${[...v.text].length} / ${MAX_POST_LENGTH}</output>
+<div class="row">
+<div><label for="summary">Content warning <span class="hint">(optional)</span></label>
+<input id="summary" name="summary" maxlength="${MAX_SUMMARY_LENGTH}" value="${v.summary}" placeholder="Shown before the text"></div>
+<div><label for="language">Language</label>
+<input id="language" name="language" value="${v.language}" size="8" pattern="[a-z]{2,3}(-[A-Za-z0-9]{2,8})*" required></div>
+</div>
+<label class="check"><input type="checkbox" name="sensitive" value="1"${v.sensitive ? raw(" checked") : ""}> Mark as sensitive</label>
+${
+  o.schedule
+    ? html`<fieldset class="card"><legend>Schedule <span class="hint">(optional: leave empty to publish now)</span></legend>
+<div class="row">
+<div><label for="date">Date</label><input id="date" name="date" type="date" value="${v.date}"></div>
+<div><label for="time">Time</label><input id="time" name="time" type="time" value="${v.time}"></div>
+<div><label for="timeZone">Time zone</label><select id="timeZone" name="timeZone"${o.guessZone ? raw(" data-local-zone") : ""}>
+${o.timeZones.map((z) => html`<option${z === v.timeZone ? raw(" selected") : ""}>${z}</option>`)}
+</select></div>
+</div></fieldset>`
+    : ""
+}
+${o.previewHtml !== undefined ? html`<h2>Preview</h2>${raw(o.previewHtml)}` : ""}
+<div class="actions">
+<button class="primary" type="submit" name="action" value="publish">${o.submitLabel}</button>
+<button type="submit" name="action" value="preview">Preview</button>
+</div>
+</form>`;
+}
+
+export function previewArticle(post: Post, url: URL): Html {
+  return postArticle(post, url);
+}
+
+export interface PostRow {
+  post: Post;
+  url: URL;
+}
+
+export function postsTable(csrf: string, rows: PostRow[], next: string | null): Html {
+  if (rows.length === 0) return html`<p>Nothing published yet. <a href="/admin">Write the first post.</a></p>`;
+  return html`<table>
+<thead><tr><th scope="col">Post</th><th scope="col">Published</th><th scope="col">Actions</th></tr></thead>
+<tbody>${rows.map(
+    ({ post, url }) => html`<tr data-post="${post.id}">
+<td><a href="${url.href}">${post.summary ? `CW: ${post.summary}` : excerptText(post)}</a>${post.pinnedAt ? html` <span class="badge">Pinned</span>` : ""}${post.updatedAt ? html` <span class="badge">Edited</span>` : ""}</td>
+<td>${formatDate(new Date(post.publishedAt))}</td>
+<td><div class="actions">
+<a class="button" href="/admin/posts/${post.id}/edit">Edit</a>
+<form method="post" action="/admin/posts/${post.id}/pin" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><input type="hidden" name="pinned" value="${post.pinnedAt ? "0" : "1"}"><button type="submit">${post.pinnedAt ? "Unpin" : "Pin"}</button></form>
+<form method="post" action="/admin/posts/${post.id}/delete" class="inline" data-confirm="Delete this post everywhere? This cannot be undone."><input type="hidden" name="_csrf" value="${csrf}"><button class="danger" type="submit">Delete</button></form>
+</div></td></tr>`,
+  )}</tbody></table>
+${next ? html`<nav class="pages"><span></span><a rel="next" href="${next}">Older posts →</a></nav>` : ""}`;
+}
+
+export function scheduledTable(csrf: string, rows: ScheduledPost[]): Html {
+  if (rows.length === 0) return html``;
+  return html`<h2>Scheduled</h2><table>
+<thead><tr><th scope="col">Post</th><th scope="col">Goes out</th><th scope="col">Actions</th></tr></thead>
+<tbody>${rows.map(
+    (s) => html`<tr data-scheduled="${s.id}"><td>${s.summary ? `CW: ${s.summary}` : s.source.slice(0, 80)}</td>
+<td>${localTime(s.publishAt, s.timeZone)}</td>
+<td><div class="actions"><a class="button" href="/admin/scheduled/${s.id}/edit">Edit</a>
+<form method="post" action="/admin/scheduled/${s.id}/cancel" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><button class="danger" type="submit">Cancel</button></form></div></td></tr>`,
+  )}</tbody></table>`;
+}
+
+/** "24 Dec 2026, 18:30 Europe/Paris" */
+export function localTime(epochMs: number, zone: string): string {
+  const z = Temporal.Instant.fromEpochMilliseconds(epochMs).toZonedDateTimeISO(zone);
+  return `${z.toPlainDate().toLocaleString("en", { dateStyle: "medium" })}, ${z.toPlainTime().toString({ smallestUnit: "minute" })} ${zone}`;
+}
+
+function excerptText(post: Post): string {
+  const chars = [...post.source];
+  return chars.length > 80 ? `${chars.slice(0, 79).join("")}…` : post.source;
+}
+
+export function profileForm(csrf: string, p: Profile): Html {
+  const fields = [...p.fields, ...Array(Math.max(0, MAX_FIELDS - p.fields.length)).fill({ name: "", value: "" })].slice(0, MAX_FIELDS);
+  return html`<form method="post" action="/admin/profile" class="card" enctype="multipart/form-data">
+<input type="hidden" name="_csrf" value="${csrf}">
+<label for="name">Display name</label>
+<input id="name" name="name" value="${p.name}" maxlength="100" required>
+<label for="summary">Bio <span class="hint">(Markdown)</span></label>
+<textarea id="summary" name="summary" maxlength="2000" data-count="bio-count">${p.summary}</textarea>
+<output id="bio-count" class="counter" for="summary"></output>
+<fieldset class="card"><legend>Profile fields <span class="hint">(up to ${MAX_FIELDS}; a link to your site gets verified when it links back with rel="me")</span></legend>
+${fields.map(
+    (f, i) => html`<div class="row"><div><label for="field-name-${i}">Label ${i + 1}</label><input id="field-name-${i}" name="fieldName" value="${f.name}" maxlength="255"></div>
+<div><label for="field-value-${i}">Content ${i + 1}</label><input id="field-value-${i}" name="fieldValue" value="${f.value}" maxlength="2047"></div></div>`,
+  )}
+</fieldset>
+<label class="check"><input type="checkbox" name="bot" value="1"${p.bot ? raw(" checked") : ""}> This account is automated (shown as a bot)</label>
+<div class="actions"><button class="primary" type="submit">Save profile</button></div>
+</form>`;
+}
+
+export function followersTable(csrf: string, total: number, rows: Follower[], next: string | null): Html {
+  return html`<p class="stats"><strong>${total}</strong> ${total === 1 ? "follower" : "followers"}</p>
+${
+  rows.length === 0
+    ? html`<p>No followers yet.</p>`
+    : html`<table><thead><tr><th scope="col">Follower</th><th scope="col">Server</th><th scope="col">Since</th><th scope="col"></th></tr></thead>
+<tbody>${rows.map(
+        (f) => html`<tr><td><a href="${f.actorIri}" rel="noopener nofollow" target="_blank">${f.handle ?? f.actorIri}</a></td><td>${f.host}</td><td>${formatDate(new Date(f.createdAt))}</td>
+<td><form method="post" action="/admin/followers/remove" data-confirm="Remove this follower? Their server is told."><input type="hidden" name="_csrf" value="${csrf}"><input type="hidden" name="actor" value="${f.actorIri}"><button class="danger" type="submit">Remove</button></form></td></tr>`,
+      )}</tbody></table>`
+}
+${next ? html`<nav class="pages"><span></span><a rel="next" href="${next}">More →</a></nav>` : ""}`;
+}

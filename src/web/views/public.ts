@@ -1,0 +1,97 @@
+import type { Post } from "../../product/posts.ts";
+import type { Profile } from "../../product/profile.ts";
+import { fieldValueHtml } from "../../product/profile.ts";
+import { type Html, html, plainText, raw } from "./layout.ts";
+
+export interface ProfileView {
+  profile: Profile;
+  /** `@desk@example.org` */
+  handle: string;
+  followers: number;
+  posts: number;
+  avatarUrl?: string;
+  headerUrl?: string;
+}
+
+export function profileHeader(v: ProfileView, options: { heading?: boolean } = {}): Html {
+  const p = v.profile;
+  const name = options.heading === false ? html`<p class="h1"><strong>${p.name}</strong></p>` : html`<h1>${p.name}</h1>`;
+  return html`<section class="profile" aria-label="Profile">
+${v.headerUrl ? html`<img class="banner" src="${v.headerUrl}" alt="">` : html`<div class="banner"></div>`}
+${v.avatarUrl ? html`<img class="avatar" src="${v.avatarUrl}" alt="" width="88" height="88">` : html`<div class="avatar none" aria-hidden="true">${[...p.name][0] ?? "?"}</div>`}
+${name}
+<div class="handle">${v.handle}${p.bot ? html`<span class="badge">Automated</span>` : ""}</div>
+${p.summaryHtml ? html`<div class="bio">${raw(p.summaryHtml)}</div>` : ""}
+${p.fields.length ? html`<dl class="fields">${p.fields.map((f) => html`<dt>${f.name}</dt><dd>${raw(fieldValueHtml(f.value))}</dd>`)}</dl>` : ""}
+<p class="stats"><strong>${v.posts}</strong> ${v.posts === 1 ? "post" : "posts"} · <strong data-followers>${v.followers}</strong> ${v.followers === 1 ? "follower" : "followers"}</p>
+</section>`;
+}
+
+export function followBox(handle: string): Html {
+  return html`<section class="card follow" aria-labelledby="follow-title">
+<h2 id="follow-title">Follow on the fediverse</h2>
+<p class="hint">From Mastodon, Misskey, GoToSocial or any fediverse server: search for <strong class="handle">${handle}</strong>
+<button type="button" data-copy="${handle}" hidden>Copy</button>, or enter your server and we send you to its follow page.</p>
+<form method="get" action="/follow">
+<label class="sr" for="follow-server">Your server</label>
+<input id="follow-server" name="server" placeholder="mastodon.social" autocomplete="url" required pattern="[A-Za-z0-9.:\\-]+">
+<button class="primary" type="submit">Follow</button>
+</form>
+</section>`;
+}
+
+export function postArticle(post: Post, url: URL, options: { pinned?: boolean; headingLevel?: boolean } = {}): Html {
+  const published = new Date(post.publishedAt);
+  const content = html`<div class="content" lang="${post.language}">${raw(post.contentHtml)}</div>`;
+  return html`<article class="post card" data-post="${post.id}">
+${options.pinned ? html`<div class="pinned">Pinned</div>` : ""}
+${post.summary ? html`<details class="cw"><summary>${post.summary}</summary>${content}</details>` : content}
+<div class="meta"><a href="${url.href}"><time datetime="${published.toISOString()}">${formatDate(published)}</time></a>${
+    post.updatedAt ? html`<span title="${new Date(post.updatedAt).toISOString()}">· edited</span>` : ""
+  }</div>
+</article>`;
+}
+
+export interface ShareLinks {
+  url: string;
+  text: string;
+}
+
+/** Share this post: copy, a Mastodon server of the reader's choice, Bluesky, X, Facebook, email. No replies, no counters. */
+export function shareBox(s: ShareLinks): Html {
+  const both = `${s.text}\n\n${s.url}`;
+  const q = encodeURIComponent;
+  return html`<section class="card" aria-labelledby="share-title">
+<h2 id="share-title">Share</h2>
+<div class="share">
+<button type="button" data-copy="${s.url}" hidden>Copy link</button>
+<a href="https://bsky.app/intent/compose?text=${q(both)}" rel="noopener" target="_blank">Bluesky</a>
+<a href="https://x.com/intent/post?text=${q(s.text)}&amp;url=${q(s.url)}" rel="noopener" target="_blank">X</a>
+<a href="https://www.facebook.com/sharer/sharer.php?u=${q(s.url)}" rel="noopener" target="_blank">Facebook</a>
+<a href="mailto:?subject=${q(s.text)}&amp;body=${q(both)}">Email</a>
+</div>
+<form method="get" action="/share" class="follow">
+<label for="share-server">Share on your fediverse server</label>
+<div class="row"><input type="hidden" name="url" value="${s.url}">
+<div><input id="share-server" name="server" placeholder="mastodon.social" required pattern="[A-Za-z0-9.:\\-]+"></div>
+<button type="submit">Share</button></div>
+</form>
+<p class="hint">Link: <a href="${s.url}">${s.url}</a></p>
+</section>`;
+}
+
+export function pager(next: string | null): Html {
+  return html`<nav class="pages" aria-label="Pages"><span></span>${next ? html`<a rel="next" href="${next}">Older posts →</a>` : ""}</nav>`;
+}
+
+export function gone(): Html {
+  return html`<section class="card"><h1>This post was deleted</h1><p>The author removed it.</p><p><a href="/">See the latest posts</a></p></section>`;
+}
+
+export function excerpt(post: Post): string {
+  return post.summary ? `${post.summary} (content warning)` : plainText(post.contentHtml, 200);
+}
+
+export function formatDate(d: Date): string {
+  return new Intl.DateTimeFormat("en", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }).format(d) + " UTC";
+}
