@@ -58,7 +58,7 @@ describe("a follower's server follows the account and receives every post", () =
     const postUrl = published.stdout.trim();
     expect(postUrl).toMatch(new RegExp(`^${lectern.origin.origin}/posts/[0-9a-f-]{36}$`));
 
-    const delivery = await remote.waitForActivity((a) => a.type === "Create", 5_000);
+    const delivery = await remote.waitForActivity((a) => a.type === "Create", 15_000);
     const create = delivery.json as Record<string, unknown> & { object: Record<string, unknown> };
     expect(create.actor).toBe(lectern.actorId.href);
     expect(create.object.id).toBe(postUrl);
@@ -82,11 +82,11 @@ describe("a follower's server follows the account and receives every post", () =
   it("stops delivering after an unfollow", async () => {
     const followId = await followAsAlice();
     await remote.unfollow("alice", lectern.actorId, followId);
-    await waitFor(() => countFollowers(lectern.server.lectern.db) === 0, 5_000, "the follower to be removed");
+    await waitFor(() => countFollowers(lectern.server.lectern.db) === 0, 15_000, "the follower to be removed");
     const published = await runCli(["post", "--text", "Nobody should get this"], testEnv(tmp.dir, lectern.config.port));
     expect(published.code).toBe(0);
     // The queue is drained (the fan-out found no inbox) and nothing arrived.
-    await waitFor(async () => (await lectern.server.lectern.queue.getDepth()).queued === 0, 5_000, "the queue to drain");
+    await waitFor(async () => (await lectern.server.lectern.queue.getDepth()).queued === 0, 15_000, "the queue to drain");
     await new Promise((r) => setTimeout(r, 300));
     expect(remote.activities("Create")).toHaveLength(0);
   });
@@ -123,7 +123,7 @@ describe("deliveries survive a restart", () => {
       expect(remote.activities("Create")).toHaveLength(0);
 
       lectern = await startTestLectern(tmp.dir, { port });
-      const delivery = await remote.waitForActivity((a) => a.type === "Create", 5_000);
+      const delivery = await remote.waitForActivity((a) => a.type === "Create", 15_000);
       expect((delivery.json as { object: { id: string } }).object.id).toBe(published.stdout.trim());
     } finally {
       await remote.close();

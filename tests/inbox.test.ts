@@ -32,7 +32,7 @@ beforeAll(async () => {
   const post = await publishPost(lectern.server.lectern.context(), { text: "Our announcement" });
   postId = new URL(`/posts/${post.id}`, lectern.origin).href;
   sharedInbox = new URL("/inbox", lectern.origin);
-  await waitFor(async () => (await lectern.server.lectern.queue.getDepth()).queued === 0, 5_000, "the queue to drain");
+  await waitFor(async () => (await lectern.server.lectern.queue.getDepth()).queued === 0, 15_000, "the queue to drain");
 });
 
 afterAll(async () => {
@@ -127,7 +127,7 @@ describe("followers leave", () => {
   beforeEach(async () => {
     if (countFollowers(lectern.server.lectern.db) === 0) {
       await remote.follow("alice", lectern.actorId);
-      await waitFor(() => countFollowers(lectern.server.lectern.db) === 1, 5_000, "alice to follow");
+      await waitFor(() => countFollowers(lectern.server.lectern.db) === 1, 15_000, "alice to follow");
     }
   });
 

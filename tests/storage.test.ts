@@ -49,7 +49,7 @@ describe("SqliteMessageQueue", () => {
     const listening = q2.listen((m) => void seen.push({ ...(m as { n: number }), at: Date.now() - started }), {
       signal: controller.signal,
     });
-    await waitFor(() => seen.length === 2, 5_000, "both messages");
+    await waitFor(() => seen.length === 2, 15_000, "both messages");
     controller.abort();
     await listening;
     expect(seen.map((s) => s.n)).toEqual([1, 2]);
@@ -110,7 +110,7 @@ describe("SqliteMessageQueue", () => {
     await waitFor(() => {
       now += 10_000; // past any retry delay
       return calls === 3 && (db.$client.prepare("SELECT count(*) FROM queue").pluck().get() as number) === 0;
-    }, 5_000, "three attempts");
+    }, 15_000, "three attempts");
     controller.abort();
     await listening;
     expect(calls).toBe(3);

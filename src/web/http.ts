@@ -4,7 +4,8 @@ import type { Html } from "./views/layout.ts";
 /**
  * Answers with `render()` unless the client already has this version
  * (`If-None-Match`): public pages change only when the author acts, so the
- * ETag is made from what they show, and revalidation is a cheap 304.
+ * ETag is made from what they show, and revalidation is a cheap 304. Pages
+ * are revalidated on every view (max-age 0): an edit or a delete shows at once.
  */
 export async function cachedResponse(
   c: Context,
@@ -15,7 +16,7 @@ export async function cachedResponse(
   const etag = `W/"${version}"`;
   const headers: Record<string, string> = {
     ETag: etag,
-    "Cache-Control": `public, max-age=${options.maxAge ?? 60}, must-revalidate`,
+    "Cache-Control": `public, max-age=${options.maxAge ?? 0}, must-revalidate`,
     Vary: "Accept, Accept-Encoding",
   };
   const match = c.req.header("if-none-match");

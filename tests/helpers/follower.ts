@@ -188,7 +188,7 @@ export async function startFollowerServer(options: FollowerServerOptions = {}): 
       }
       return await fetch(request);
     },
-    waitForActivity(match, timeoutMs = 10_000) {
+    waitForActivity(match, timeoutMs = 20_000) {
       return waitFor(() => inboxRequests.find((r) => accepted(r) && match(r.json as Record<string, unknown>)), timeoutMs, "an activity at the follower server");
     },
     activities(type) {

@@ -57,10 +57,13 @@ export interface TestLectern {
 }
 
 /** Starts a real Lectern server in this process on a free loopback port. */
-export async function startTestLectern(dataDir: string, options: { port?: number; env?: Record<string, string> } = {}): Promise<TestLectern> {
+export async function startTestLectern(
+  dataDir: string,
+  options: { port?: number; env?: Record<string, string>; now?: () => number } = {},
+): Promise<TestLectern> {
   const port = options.port ?? (await freePort());
   const config = testConfig(dataDir, port, options.env);
-  const server = await startServer(config);
+  const server = await startServer(config, { now: options.now, schedulerIntervalMs: 50 });
   return {
     config,
     server,
@@ -72,7 +75,7 @@ export async function startTestLectern(dataDir: string, options: { port?: number
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, what = "condition"): Promise<T> {
+export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000, what = "condition"): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

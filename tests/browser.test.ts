@@ -1,0 +1,117 @@
+import { mkdirSync } from "node:fs";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hasChromium, launchBrowser } from "./helpers/browser.ts";
+import { startTestLectern, type TestLectern, tempDir } from "./helpers/lectern.ts";
+
+const SHOTS = "test-output/screenshots";
+
+// The desk as the author and readers use it, in a real Chromium.
+describe.runIf(hasChromium() || process.env.CI)("the desk in a browser", () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let lectern: TestLectern;
+  let browser: Browser;
+  let page: Page;
+  const at = (path: string) => new URL(path, lectern.origin).href;
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    tmp = tempDir();
+    lectern = await startTestLectern(tmp.dir, { env: { LECTERN_NAME: "Harbour Office", LECTERN_SUMMARY: "Notices from the **harbour master**." } });
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await lectern?.stop();
+    tmp?.remove();
+  });
+
+  it("refuses a wrong password", async () => {
+    await page.goto(at("/admin"));
+    expect(page.url()).toBe(at("/admin/login"));
+    await page.fill("#password", "not the password");
+    const response = await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]).then(([r]) => r);
+    expect(response?.status()).toBe(401);
+    await expect(page.locator(".error").textContent()).resolves.toContain("not right");
+  });
+
+  it("signs in, publishes a post with a content warning, and shows it on the desk and at its URL", async () => {
+    await page.fill("#password", lectern.server.initialPassword as string);
+    await Promise.all([page.waitForURL(at("/admin?notice=signed-in")), page.click("button[type=submit]")]);
+    const cookie = (await page.context().cookies()).find((c) => c.name === "lectern_session");
+    expect(cookie?.httpOnly).toBe(true);
+    expect(cookie?.sameSite).toBe("Lax");
+
+    await page.fill("#text", "The **north pier** is closed for repairs until Friday. #harbour");
+    await expect(page.locator("#text-count").textContent()).resolves.toBe("63 / 10000");
+    await page.fill("#summary", "Closures");
+    await page.click("button[value=preview]");
+    await expect(page.locator("article.post summary").textContent()).resolves.toBe("Closures");
+    await page.screenshot({ path: `${SHOTS}/compose.png`, fullPage: true });
+
+    await Promise.all([page.waitForURL(/\/admin\/posts\/[0-9a-f-]{36}\?notice=published$/), page.click("button[value=publish]")]);
+    const postUrl = await page.locator("main a[href*='/posts/']").first().getAttribute("href");
+    expect(postUrl).toMatch(/\/posts\/[0-9a-f-]{36}$/);
+
+    await page.goto(at("/"));
+    const article = page.locator("article.post").first();
+    await expect(article.locator("summary").textContent()).resolves.toBe("Closures");
+    // The warning hides the text until the reader opens it.
+    expect(await article.locator(".content").isVisible()).toBe(false);
+    await article.locator("summary").click();
+    await expect(article.locator(".content").textContent()).resolves.toContain("north pier is closed");
+    await page.screenshot({ path: `${SHOTS}/desk.png`, fullPage: true });
+
+    await page.goto(postUrl as string);
+    await expect(page.locator("article.post .content").textContent()).resolves.toContain("north pier");
+    await expect(page.locator("meta[property='og:title']").getAttribute("content")).resolves.toContain("Harbour Office");
+    expect(await page.locator("textarea, form[action*='reply']").count()).toBe(0);
+    await page.screenshot({ path: `${SHOTS}/post.png`, fullPage: true });
+  });
+
+  it("edits the post, then deletes it: its URL answers 410", async () => {
+    await page.goto(at("/admin/posts"));
+    await page.click("text=Edit");
+    await page.fill("#text", "The **north pier** is open again. #harbour");
+    await page.fill("#summary", "");
+    await Promise.all([page.waitForURL(/notice=edited$/), page.click("button[value=publish]")]);
+    await expect(page.locator("article.post .content").textContent()).resolves.toContain("open again");
+    await expect(page.locator("article.post .meta").textContent()).resolves.toContain("edited");
+    const postUrl = (await page.locator("main a[href*='/posts/']").first().getAttribute("href")) as string;
+
+    await page.goto(at("/admin/posts"));
+    page.once("dialog", (dialog) => void dialog.accept());
+    await Promise.all([page.waitForURL(/notice=deleted$/), page.click("button.danger")]);
+    const gone = await page.goto(postUrl);
+    expect(gone?.status()).toBe(410);
+    await page.goto(at("/"));
+    await expect(page.locator("main").textContent()).resolves.toContain("Nothing posted yet");
+  });
+
+  it("refuses a form posted without the CSRF token", async () => {
+    await page.goto(at("/admin"));
+    const status = await page.evaluate(async () => {
+      const body = new URLSearchParams({ text: "forged", action: "publish" });
+      const res = await fetch("/admin/posts", { method: "POST", body });
+      return res.status;
+    });
+    expect(status).toBe(403);
+    const withToken = await page.evaluate(async () => {
+      const token = (document.querySelector("input[name=_csrf]") as HTMLInputElement).value;
+      const res = await fetch("/admin/posts", { method: "POST", body: new URLSearchParams({ _csrf: token, text: "real", action: "preview" }) });
+      return res.status;
+    });
+    expect(withToken).toBe(200);
+  });
+
+  it("reads well on a phone", async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
+    await phone.goto(at("/"));
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await phone.screenshot({ path: `${SHOTS}/desk-phone.png`, fullPage: true });
+    await phone.close();
+  });
+});
