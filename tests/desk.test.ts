@@ -2,7 +2,11 @@ import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countFollowers } from "../src/product/followers.ts";
 import { publishDelete, publishEdit, publishPin, publishPost, publishProfile, rejectFollower } from "../src/product/publish.ts";
-import { schedulePost } from "../src/product/schedule.ts";
+import { cancelScheduled, editScheduled, listScheduled, schedulePost } from "../src/product/schedule.ts";
+import { Temporal } from "../src/temporal.ts";
+import { loadConfig } from "../src/config.ts";
+import { openLectern } from "../src/lectern.ts";
+import { createApp } from "../src/web/app.ts";
 import { runCli } from "./helpers/cli.ts";
 import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
 import { freePort, startTestLectern, type TestLectern, tempDir, testEnv } from "./helpers/lectern.ts";
@@ -135,6 +139,15 @@ describe("scheduled posts", () => {
       expect(() => schedulePost(data, { text: "x", date: "2001-01-01", time: "10:00", timeZone: "UTC" })).toThrow(/has passed/);
       expect(() => schedulePost(data, { text: "x", date: "2031-01-01", time: "10:00", timeZone: "Mars/Base" })).toThrow(/unknown time zone/);
       expect(() => schedulePost(data, { text: "x", date: "2031-13-01", time: "10:00", timeZone: "UTC" })).toThrow(/not a date and time/);
+
+      const later = Temporal.Now.plainDateISO("UTC").add({ days: 2 }).toString();
+      const s = schedulePost(data, { text: "Draft", date: later, time: "09:00", timeZone: "Europe/Paris" });
+      const edited = editScheduled(data, s.id, { text: "Final", date: later, time: "10:30", timeZone: "Europe/Paris" });
+      expect(edited.publishAt - s.publishAt).toBe(90 * 60_000);
+      expect(listScheduled(data).map((x) => x.source)).toEqual(["Final"]);
+      expect(cancelScheduled(data, s.id)).toBe(true);
+      expect(cancelScheduled(data, s.id)).toBe(false);
+      expect(listScheduled(data)).toEqual([]);
     } finally {
       await lectern.stop();
       tmp.remove();
@@ -262,4 +275,72 @@ describe("the CLI", () => {
       tmp.remove();
     }
   }, 120_000);
+});
+
+describe("signing in", () => {
+  it("slows down repeated wrong passwords with 429 and Retry-After", async () => {
+    const tmp = tempDir();
+    const lectern = await startTestLectern(tmp.dir);
+    try {
+      const attempt = (password: string) =>
+        fetch(new URL("/admin/login", lectern.origin), {
+          method: "POST",
+          body: new URLSearchParams({ password }),
+          headers: { Origin: lectern.origin.origin },
+          redirect: "manual",
+        });
+      for (let i = 0; i < 5; i++) expect((await attempt("wrong")).status).toBe(401);
+      const slowed = await attempt(lectern.server.initialPassword as string);
+      expect(slowed.status).toBe(429);
+      expect(Number(slowed.headers.get("retry-after"))).toBeGreaterThan(0);
+      // A login form posted from another site is refused outright.
+      const foreign = await fetch(new URL("/admin/login", lectern.origin), {
+        method: "POST",
+        body: new URLSearchParams({ password: "x" }),
+        headers: { Origin: "https://evil.example" },
+      });
+      expect(foreign.status).toBe(403);
+    } finally {
+      await lectern.stop();
+      tmp.remove();
+    }
+  });
+
+  it("sets a Secure __Host- cookie when the site is served over HTTPS", async () => {
+    const tmp = tempDir();
+    const config = loadConfig({
+      env: { LECTERN_DATA_DIR: tmp.dir, LECTERN_ORIGIN: "https://desk.example", LECTERN_LOG_LEVEL: "warning" },
+      cwd: tmp.dir,
+    });
+    const lectern = await openLectern(config);
+    try {
+      const { setPassword } = await import("../src/product/auth.ts");
+      await setPassword(lectern.db, "a long enough password");
+      const app = createApp(lectern);
+      const res = await app.fetch(
+        new Request("https://desk.example/admin/login", {
+          method: "POST",
+          body: new URLSearchParams({ password: "a long enough password" }),
+          headers: { Origin: "https://desk.example", "Content-Type": "application/x-www-form-urlencoded" },
+        }),
+      );
+      expect(res.status).toBe(303);
+      const cookie = res.headers.get("set-cookie") ?? "";
+      expect(cookie).toMatch(/^__Host-lectern_session=/);
+      expect(cookie).toMatch(/; Secure/);
+      expect(cookie).toMatch(/; HttpOnly/);
+      expect(cookie).toMatch(/; SameSite=Lax/);
+      // Only the token's hash is stored.
+      const token = /=([^;]+)/.exec(cookie)?.[1] as string;
+      const stored = lectern.db.$client.prepare("SELECT token_hash FROM sessions").pluck().all() as string[];
+      expect(stored).toHaveLength(1);
+      expect(stored[0]).not.toBe(token);
+      const hash = lectern.db.$client.prepare("SELECT value FROM instance WHERE key = 'password_hash'").pluck().get() as string;
+      expect(hash).toMatch(/^scrypt\$/);
+      expect(hash).not.toContain("a long enough password");
+    } finally {
+      lectern.close();
+      tmp.remove();
+    }
+  });
 });

@@ -49,6 +49,10 @@ const NOTICES: Record<string, string> = {
   "signed-in": "Welcome back.",
 };
 
+const ERRORS: Record<string, string> = {
+  "pin-limit": "At most 5 posts can be pinned: unpin one first.",
+};
+
 const TIME_ZONES = ["UTC", ...Intl.supportedValuesOf("timeZone").filter((z) => z !== "UTC")];
 
 export function adminRoutes(app: Hono, deps: WebDeps): void {
@@ -196,7 +200,7 @@ ${scheduledTable(session.csrfToken, listScheduled(data))}
     return render(
       c,
       "Posts",
-      html`<h1>Posts</h1>${messages(notice(c))}${postsTable(session.csrfToken, list.items.map((post) => ({ post, url: postUrl(lectern.context(), post.id) })), list.next ? `/admin/posts?after=${encodePostCursor(list.next)}` : null)}`,
+      html`<h1>Posts</h1>${messages(notice(c), ERRORS[c.req.query("error") ?? ""])}${postsTable(session.csrfToken, list.items.map((post) => ({ post, url: postUrl(lectern.context(), post.id) })), list.next ? `/admin/posts?after=${encodePostCursor(list.next)}` : null)}`,
       session,
     );
   });
@@ -268,7 +272,8 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/posts/${post.id
     try {
       await publishPin(lectern.context(), post.id, pinned, now());
     } catch (e) {
-      if (e instanceof InvalidPostError || e instanceof PostNotFoundError) return c.redirect(`/admin/posts?notice=`, 303);
+      if (e instanceof InvalidPostError) return c.redirect("/admin/posts?error=pin-limit", 303);
+      if (e instanceof PostNotFoundError) return c.notFound();
       throw e;
     }
     return c.redirect(`/admin/posts?notice=${pinned ? "pinned" : "unpinned"}`, 303);

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { getLogger } from "@logtape/logtape";
 import { withExpandedPublicAudience } from "../federation/public-audience.ts";
@@ -80,6 +81,8 @@ export function createApp(lectern: Lectern, options: AppOptions = {}): Hono {
   app.get("/health", (c) => c.json({ ok: true }));
   app.notFound((c) => c.text("Not found", 404));
   app.onError((error, c) => {
+    // Refusals raised by middleware (CSRF 403, body limit 413) keep their status.
+    if (error instanceof HTTPException) return error.getResponse();
     logger.error("{method} {path} failed: {error}", { method: c.req.method, path: c.req.path, error });
     return c.text("Something went wrong on our side.", 500);
   });
