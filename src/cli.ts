@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "./config.ts";
 import { postUrl } from "./federation/note.ts";
@@ -7,14 +8,16 @@ import { configureLogging } from "./logging.ts";
 import { countFollowers, listFollowers } from "./product/followers.ts";
 import { InvalidPasswordError, setPassword } from "./product/auth.ts";
 import { UUID_PATTERN } from "./product/ids.ts";
+import { ingestMedia, InvalidMediaError } from "./product/media.ts";
 import { InvalidPostError, PostNotFoundError } from "./product/posts.ts";
 import { publishDelete, publishEdit, publishPost } from "./product/publish.ts";
 
 const USAGE = `Usage: npm run -s lectern -- <command> [options]
 
 Commands:
-  post --text TEXT [--summary CW] [--sensitive] [--language TAG]
+  post --text TEXT [--summary CW] [--sensitive] [--language TAG] [--media FILE --alt TEXT]...
         Publish a post (Markdown). --text - reads the text from standard input.
+        Up to 4 --media files (pictures or videos), each followed by its --alt description.
         Prints the post's URL; the running server delivers it to all followers.
   edit <post URL> --text TEXT [--summary CW] [--sensitive] [--language TAG]
         Replace a post's text; followers' servers receive the edit.
@@ -65,18 +68,31 @@ async function main(argv: string[]): Promise<number> {
           summary: { type: "string" },
           sensitive: { type: "boolean" },
           language: { type: "string" },
+          media: { type: "string", multiple: true },
+          alt: { type: "string", multiple: true },
         },
       });
-      if (values.text === undefined) throw new UsageError("post: --text is required (use --text - to read standard input)");
-      const text = values.text === "-" ? readFileSync(0, "utf8") : values.text;
+      const files = values.media ?? [];
+      if (values.text === undefined && files.length === 0) {
+        throw new UsageError("post: --text is required (use --text - to read standard input), or at least one --media");
+      }
+      if ((values.alt ?? []).length > files.length) throw new UsageError("post: more --alt than --media");
+      const text = values.text === "-" ? readFileSync(0, "utf8") : (values.text ?? "");
       const lectern = await openLectern(config);
       try {
         const ctx = lectern.context();
+        const attachments = [];
+        for (const [i, file] of files.entries()) {
+          if (!existsSync(file)) throw new UsageError(`post: no such file: ${file}`);
+          const m = await ingestMedia(lectern.data, lectern.media, { path: file, filename: path.basename(file) });
+          attachments.push({ mediaId: m.id, alt: values.alt?.[i] ?? "" });
+        }
         const post = await publishPost(ctx, {
           text,
           summary: values.summary,
           sensitive: values.sensitive,
           language: values.language,
+          attachments,
         });
         console.log(postUrl(ctx, post.id).href);
       } finally {
@@ -163,6 +179,9 @@ try {
     process.exitCode = 64;
   } else if (e instanceof InvalidPostError) {
     console.error(`lectern: nothing was changed: ${e.message}`);
+    process.exitCode = 65;
+  } else if (e instanceof InvalidMediaError) {
+    console.error(`lectern: nothing was published: ${e.message}`);
     process.exitCode = 65;
   } else if (e instanceof PostNotFoundError) {
     console.error(`lectern: ${e.message} (already deleted, or never existed)`);

@@ -21,6 +21,10 @@ export interface Config {
     readonly summary: string;
     readonly type: "Person" | "Service";
   };
+  readonly media: {
+    readonly maxImageBytes: number;
+    readonly maxVideoBytes: number;
+  };
   readonly delivery: {
     /** Delay before the first retry of a failed delivery, in milliseconds. */
     readonly retryInitialMs: number;
@@ -109,6 +113,18 @@ const KEYS = {
     kind: "string",
     check: (v: string) => (v === "Person" || v === "Service" ? undefined : 'must be "Person" or "Service"'),
   },
+  maxImageMb: {
+    file: "media.max_image_megabytes",
+    env: "LECTERN_MEDIA_MAX_IMAGE_MEGABYTES",
+    kind: "number",
+    check: (v: number) => (v > 0 && v <= 100 ? undefined : "must be more than 0 and at most 100"),
+  },
+  maxVideoMb: {
+    file: "media.max_video_megabytes",
+    env: "LECTERN_MEDIA_MAX_VIDEO_MEGABYTES",
+    kind: "number",
+    check: (v: number) => (v > 0 && v <= 2000 ? undefined : "must be more than 0 and at most 2000"),
+  },
   retryInitial: {
     file: "delivery.retry_initial_seconds",
     env: "LECTERN_DELIVERY_RETRY_INITIAL_SECONDS",
@@ -155,6 +171,8 @@ const DEFAULTS = {
   name: "Lectern",
   summary: "",
   actorType: "Person",
+  maxImageMb: 16,
+  maxVideoMb: 200,
   retryInitial: 30,
   retryMax: 6 * 3600,
   maxAttempts: 16,
@@ -242,6 +260,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       name: v.name as string,
       summary: v.summary as string,
       type: v.actorType as "Person" | "Service",
+    },
+    media: {
+      maxImageBytes: Math.round((v.maxImageMb as number) * 1024 * 1024),
+      maxVideoBytes: Math.round((v.maxVideoMb as number) * 1024 * 1024),
     },
     delivery: {
       retryInitialMs: Math.round((v.retryInitial as number) * 1000),

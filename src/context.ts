@@ -1,8 +1,10 @@
 import type { Config } from "./config.ts";
 import type { Db } from "./storage/db.ts";
+import type { MediaStore } from "./storage/media-store.ts";
 
 /** What every request, queue job and CLI command works with: Fedify's context data. */
 export interface AppData {
   readonly config: Config;
   readonly db: Db;
+  readonly media: MediaStore;
 }

@@ -7,6 +7,8 @@ import { getActorKeyPairs } from "./product/keys.ts";
 import { openDatabase, type Db } from "./storage/db.ts";
 import { SqliteKvStore } from "./storage/kv.ts";
 import { SqliteMessageQueue } from "./storage/queue.ts";
+import { FileMediaStore, type MediaStore } from "./storage/media-store.ts";
+import path from "node:path";
 
 /** One Lectern: configuration, database, queue and federation, as the server, the CLI and tests use it. */
 export interface Lectern {
@@ -16,6 +18,7 @@ export interface Lectern {
   readonly queue: SqliteMessageQueue;
   readonly federation: LecternFederation;
   readonly data: AppData;
+  readonly media: MediaStore;
   /** A context for work outside a request (CLI, scheduled jobs). */
   context(): Context<AppData>;
   close(): void;
@@ -29,7 +32,8 @@ export async function openLectern(config: Config): Promise<Lectern> {
     pollMs: config.delivery.pollMs,
   });
   const federation = await createLecternFederation(config, kv, queue);
-  const data: AppData = { config, db };
+  const media = new FileMediaStore(path.join(config.dataDir, "media"));
+  const data: AppData = { config, db, media };
   // Create the actor's keys and birth date now, not during a remote server's first request.
   actorCreatedAt(db);
   await getActorKeyPairs(db);
@@ -40,6 +44,7 @@ export async function openLectern(config: Config): Promise<Lectern> {
     queue,
     federation,
     data,
+    media,
     context: () => federation.createContext(config.origin, data),
     close: () => db.$client.close(),
   };

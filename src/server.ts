@@ -6,6 +6,7 @@ import { openLectern, type Lectern } from "./lectern.ts";
 import { ensurePassword } from "./product/auth.ts";
 import { queueStrandedPosts } from "./product/publish.ts";
 import { startScheduler } from "./product/schedule.ts";
+import { sweepUnusedMedia } from "./product/media.ts";
 import { createApp } from "./web/app.ts";
 
 const logger = getLogger(["lectern", "server"]);
@@ -44,6 +45,12 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const queueDone = lectern.federation.startQueue(lectern.data, { signal: stopQueue.signal });
   await queueStrandedPosts(lectern.context());
   const scheduler = startScheduler(() => lectern.context(), { now: options.now, intervalMs: options.schedulerIntervalMs });
+  // Uploads never used by a post (an abandoned draft) and pictures replaced in the profile.
+  const sweep = () =>
+    void sweepUnusedMedia(lectern.data).catch((error) => logger.error("Sweeping unused media failed: {error}", { error }));
+  sweep();
+  const sweeper = setInterval(sweep, 6 * 3600_000);
+  sweeper.unref();
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -53,6 +60,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         // Keep-alive connections would hold close() open.
         if ("closeAllConnections" in server) server.closeAllConnections();
       });
+      clearInterval(sweeper);
       await scheduler.stop();
       stopQueue.abort();
       await queueDone;

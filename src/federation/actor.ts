@@ -1,10 +1,12 @@
 import type { Context } from "@fedify/fedify";
-import { Endpoints, Person, PropertyValue, Service } from "@fedify/vocab";
+import { Endpoints, Image, Person, PropertyValue, Service } from "@fedify/vocab";
 import { Temporal } from "../temporal.ts";
 import type { AppData } from "../context.ts";
 import { actorCreatedAt } from "../product/instance.ts";
 import { getActorKeyPairs } from "../product/keys.ts";
 import { fieldValueHtml, getProfile } from "../product/profile.ts";
+import { getMedia } from "../product/media.ts";
+import { mediaUrl } from "./note.ts";
 import { builder } from "./builder.ts";
 
 builder
@@ -24,7 +26,14 @@ export async function actorFromProfile(ctx: Context<AppData>): Promise<Person | 
   const identifier = config.handle;
   const keys = await ctx.getActorKeyPairs(identifier);
   const profile = getProfile(ctx.data);
+  const pictures = getMedia(ctx.data, [profile.avatarMediaId, profile.headerMediaId].filter((x): x is string => x !== null));
+  const picture = (id: string | null) => {
+    const m = id === null ? undefined : pictures.get(id);
+    return m === undefined ? null : new Image({ url: mediaUrl(config.origin, m.file), mediaType: m.mediaType, width: m.width, height: m.height });
+  };
   const values = {
+    icon: picture(profile.avatarMediaId),
+    image: picture(profile.headerMediaId),
     id: ctx.getActorUri(identifier),
     preferredUsername: identifier,
     name: profile.name,

@@ -4,17 +4,22 @@ import {
   CollectionPage,
   Create,
   Delete,
+  Document,
   Hashtag,
+  Image,
   LanguageString,
   Note,
   PUBLIC_COLLECTION,
   Tombstone,
   Update,
+  Video,
 } from "@fedify/vocab";
 import { Temporal } from "../temporal.ts";
 import type { AppData } from "../context.ts";
 import { UUID_PATTERN } from "../product/ids.ts";
 import { hashtagUrl } from "../product/markdown.ts";
+import { getMedia, type Media } from "../product/media.ts";
+import type { Attachment } from "../storage/schema.ts";
 import { getLivePost, type Post } from "../product/posts.ts";
 import { builder } from "./builder.ts";
 
@@ -57,6 +62,7 @@ export function noteFromPost(ctx: Context<AppData>, post: Post): Note {
     to: PUBLIC_COLLECTION,
     cc: ctx.getFollowersUri(config.handle),
     tags: post.hashtags.map((tag) => new Hashtag({ name: `#${tag}`, href: hashtagUrl(config.origin, tag) })),
+    attachments: attachmentObjects(ctx.data, post.attachments),
     replies: new Collection({
       id: replies,
       totalItems: 0,
@@ -99,5 +105,38 @@ export function deleteFromPost(ctx: Context<AppData>, post: Post, deletedAt: num
     object: new Tombstone({ id, deleted: Temporal.Instant.fromEpochMilliseconds(deletedAt) }),
     to: PUBLIC_COLLECTION,
     cc: ctx.getFollowersUri(handle),
+  });
+}
+
+/** The one place a media file's public URL is made. */
+export function mediaUrl(origin: URL, file: string): URL {
+  return new URL(`/media/${file}`, origin);
+}
+
+/**
+ * The post's pictures and videos as ActivityStreams objects, with alt text
+ * (`name`) and size. Fedify 2.3's vocabulary has no `blurhash` or
+ * `focalPoint`: those stay on our pages (Mastodon computes its own blurhash).
+ */
+export function attachmentObjects(data: AppData, attachments: Attachment[]): (Image | Video | Document)[] {
+  const found = getMedia(data, attachments.map((a) => a.mediaId));
+  return attachments.flatMap((a): (Image | Video | Document)[] => {
+    const m: Media | undefined = found.get(a.mediaId);
+    if (m === undefined) return [];
+    const values = {
+      url: mediaUrl(data.config.origin, m.file),
+      mediaType: m.mediaType,
+      name: a.alt || null,
+      width: m.width,
+      height: m.height,
+    };
+    if (m.kind === "image") return [new Image(values)];
+    return [
+      new Video({
+        ...values,
+        duration: m.durationMs === null ? null : Temporal.Duration.from({ milliseconds: m.durationMs }),
+        icon: m.previewFile === null ? null : new Image({ url: mediaUrl(data.config.origin, m.previewFile), mediaType: "image/webp", width: m.previewWidth, height: m.previewHeight }),
+      }),
+    ];
   });
 }

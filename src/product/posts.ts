@@ -1,9 +1,10 @@
 import { and, desc, eq, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { AppData } from "../context.ts";
 import { type Db, durably } from "../storage/db.ts";
-import { posts } from "../storage/schema.ts";
+import { type Attachment, posts } from "../storage/schema.ts";
 import { uuidv7 } from "./ids.ts";
 import { renderMarkdown } from "./markdown.ts";
+import { checkAttachments, InvalidMediaError } from "./media.ts";
 
 export type Post = typeof posts.$inferSelect;
 
@@ -23,6 +24,8 @@ export interface PostInput {
   summary?: string | null;
   sensitive?: boolean;
   language?: string;
+  /** Uploaded media with their descriptions; on an edit, absent keeps what the post has. */
+  attachments?: Attachment[];
 }
 
 export interface CheckedPost {
@@ -32,12 +35,20 @@ export interface CheckedPost {
   language: string;
   summary: string | null;
   sensitive: boolean;
+  attachments?: Attachment[];
 }
 
 /** Validates and renders what the author wrote, or throws {@link InvalidPostError}. */
 export function checkPost(data: AppData, input: PostInput): CheckedPost {
   const text = input.text.replace(/\r\n?/g, "\n").trim();
-  if (text === "") throw new InvalidPostError("text: a post needs some text");
+  let attachments: Attachment[] | undefined;
+  try {
+    attachments = input.attachments === undefined ? undefined : checkAttachments(data, input.attachments);
+  } catch (e) {
+    if (e instanceof InvalidMediaError) throw new InvalidPostError(e.message);
+    throw e;
+  }
+  if (text === "" && !attachments?.length) throw new InvalidPostError("text: a post needs some text or a picture");
   const length = [...text].length;
   if (length > MAX_POST_LENGTH) throw new InvalidPostError(`text: at most ${MAX_POST_LENGTH} characters, got ${length}`);
   const summary = input.summary?.trim() || null;
@@ -56,6 +67,7 @@ export function checkPost(data: AppData, input: PostInput): CheckedPost {
     language,
     summary,
     sensitive: (input.sensitive ?? false) || summary !== null,
+    ...(attachments === undefined ? {} : { attachments }),
   };
 }
 
@@ -91,7 +103,7 @@ export function deletePost(db: Db, id: string, now: number = Date.now()): Post |
     const current = getLivePost(db, id);
     if (current === undefined) return undefined;
     db.update(posts)
-      .set({ source: "", contentHtml: "", summary: null, hashtags: [], pinnedAt: null, deletedAt: now })
+      .set({ source: "", contentHtml: "", summary: null, hashtags: [], attachments: [], pinnedAt: null, deletedAt: now })
       .where(eq(posts.id, id))
       .run();
     return current;

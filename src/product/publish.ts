@@ -5,6 +5,7 @@ import type { AppData } from "../context.ts";
 import { actorFromProfile } from "../federation/actor.ts";
 import { createFromPost, deleteFromPost, postUrl, updateFromPost } from "../federation/note.ts";
 import { getFollower, removeFollower } from "./followers.ts";
+import { sweepUnusedMedia } from "./media.ts";
 import { uuidv7 } from "./ids.ts";
 import { bumpSiteVersion } from "./instance.ts";
 import {
@@ -76,6 +77,8 @@ export async function publishDelete(ctx: Context<AppData>, id: string, now: numb
   if (post === undefined) return false;
   bumpSiteVersion(ctx.data.db);
   await toFollowers(ctx, deleteFromPost(ctx, post, now), postUrl(ctx, post.id).href);
+  // Its pictures go too, unless another post or the profile uses them.
+  await sweepUnusedMedia(ctx.data, { graceMs: 0, only: post.attachments.map((a) => a.mediaId), now });
   return true;
 }
 

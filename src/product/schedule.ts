@@ -53,6 +53,7 @@ export function schedulePost(data: AppData, input: ScheduleInput, now: number = 
         language: checked.language,
         summary: checked.summary,
         sensitive: checked.sensitive,
+        attachments: checked.attachments ?? [],
         publishAt,
         timeZone: input.timeZone,
         createdAt: now,
@@ -68,7 +69,15 @@ export function editScheduled(data: AppData, id: string, input: ScheduleInput, n
   const row = durably(data.db, () =>
     data.db
       .update(scheduledPosts)
-      .set({ source: checked.source, language: checked.language, summary: checked.summary, sensitive: checked.sensitive, publishAt, timeZone: input.timeZone })
+      .set({
+        source: checked.source,
+        language: checked.language,
+        summary: checked.summary,
+        sensitive: checked.sensitive,
+        ...(checked.attachments === undefined ? {} : { attachments: checked.attachments }),
+        publishAt,
+        timeZone: input.timeZone,
+      })
       .where(eq(scheduledPosts.id, id))
       .returning()
       .get(),
@@ -106,7 +115,7 @@ export async function publishDuePosts(ctx: Context<AppData>, now: number = Date.
   for (const s of due) {
     const post = durably(db, () => {
       if (db.delete(scheduledPosts).where(eq(scheduledPosts.id, s.id)).run().changes === 0) return undefined;
-      const checked = checkPost(ctx.data, { text: s.source, summary: s.summary, sensitive: s.sensitive, language: s.language });
+      const checked = checkPost(ctx.data, { text: s.source, summary: s.summary, sensitive: s.sensitive, language: s.language, attachments: s.attachments });
       return db
         .insert(posts)
         .values({ id: uuidv7(now), ...checked, publishedAt: now })

@@ -34,6 +34,15 @@ export const followers = sqliteTable(
   (t) => [uniqueIndex("followers_actor_iri").on(t.actorIri), index("followers_host").on(t.host)],
 );
 
+/** An attachment of a post: which media file, with the author's description. */
+export interface Attachment {
+  mediaId: string;
+  /** Alt text. */
+  alt: string;
+  /** Focal point, x and y in -1..1 (Mastodon's convention). */
+  focus?: [number, number];
+}
+
 export const posts = sqliteTable(
   "posts",
   {
@@ -49,6 +58,7 @@ export const posts = sqliteTable(
     sensitive: integer("sensitive", { mode: "boolean" }).notNull().default(false),
     /** Hashtag names without '#', JSON array. */
     hashtags: text("hashtags", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    attachments: text("attachments", { mode: "json" }).$type<Attachment[]>().notNull().default(sql`'[]'`),
     publishedAt: integer("published_at").notNull(),
     updatedAt: integer("updated_at"),
     /** Set once the Create has been handed to the delivery queue; unset posts are re-queued at start. */
@@ -101,6 +111,7 @@ export const scheduledPosts = sqliteTable(
     language: text("language").notNull(),
     summary: text("summary"),
     sensitive: integer("sensitive", { mode: "boolean" }).notNull().default(false),
+    attachments: text("attachments", { mode: "json" }).$type<Attachment[]>().notNull().default(sql`'[]'`),
     /** When to publish, milliseconds since the epoch. */
     publishAt: integer("publish_at").notNull(),
     /** The time zone the author chose, to show the time back as they wrote it. */
@@ -134,4 +145,24 @@ export const profile = sqliteTable("profile", {
   avatarMediaId: text("avatar_media_id"),
   headerMediaId: text("header_media_id"),
   updatedAt: integer("updated_at").notNull(),
+});
+
+/** Uploaded pictures and videos, processed once; files live in the media store. */
+export const media = sqliteTable("media", {
+  /** SHA-256 of the uploaded bytes: the same upload twice is one media. */
+  id: text("id").primaryKey(),
+  kind: text("kind").$type<"image" | "video">().notNull(),
+  mediaType: text("media_type").notNull(),
+  /** Stored file name (content-addressed). */
+  file: text("file").notNull(),
+  size: integer("size").notNull(),
+  width: integer("width"),
+  height: integer("height"),
+  durationMs: integer("duration_ms"),
+  blurhash: text("blurhash"),
+  /** A small WebP: the thumbnail of an image, the poster frame of a video. */
+  previewFile: text("preview_file"),
+  previewWidth: integer("preview_width"),
+  previewHeight: integer("preview_height"),
+  createdAt: integer("created_at").notNull(),
 });

@@ -2,6 +2,11 @@ import type { Context, Hono, MiddlewareHandler } from "hono";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
+import { HTTPException } from "hono/http-exception";
+import path from "node:path";
+import { ingestMedia, InvalidMediaError, MAX_ATTACHMENTS } from "../product/media.ts";
+import type { Attachment } from "../storage/schema.ts";
+import { type ParsedUpload, parseUpload, UploadError } from "./uploads.ts";
 import { postUrl } from "../federation/note.ts";
 import { checkPassword, createSession, endSession, getSession, sameToken, type Session } from "../product/auth.ts";
 import { countFollowers, listFollowers } from "../product/followers.ts";
@@ -25,6 +30,7 @@ import { type Html, html, page } from "./views/layout.ts";
 import {
   type ComposeValues,
   composeForm,
+  type SlotValue,
   followersTable,
   loginPage,
   messages,
@@ -33,6 +39,7 @@ import {
   scheduledTable,
 } from "./views/admin.ts";
 import { postArticle } from "./views/public.ts";
+import { showAttachments } from "./attachments.ts";
 
 type Env = { Variables: { session: Session; token: string } };
 
@@ -106,7 +113,10 @@ export function adminRoutes(app: Hono, deps: WebDeps): void {
       if (c.req.method === "GET") return c.redirect("/admin/login", 303);
       return c.text("Sign in first", 401);
     }
-    if (c.req.method === "POST") {
+    if (c.req.method === "POST" && isMultipart(c)) {
+      // Uploads stream to disk; their route checks the token from the parsed fields before using any file.
+      if (!UPLOAD_ROUTES.some((r) => r.test(c.req.path))) return c.text("Uploads are not accepted here", 415);
+    } else if (c.req.method === "POST") {
       const form = await c.req.parseBody({ all: true });
       const sent = form._csrf;
       if (!sameToken(typeof sent === "string" ? sent : undefined, session.csrfToken)) {
@@ -126,7 +136,7 @@ export function adminRoutes(app: Hono, deps: WebDeps): void {
     return c.redirect("/", 303);
   });
 
-  const emptyCompose = (): ComposeValues => ({ text: "", summary: "", sensitive: false, language: config.language, date: "", time: "", timeZone: config.timeZone });
+  const emptyCompose = (): ComposeValues => ({ attachments: [], text: "", summary: "", sensitive: false, language: config.language, date: "", time: "", timeZone: config.timeZone });
   const notice = (c: Context) => NOTICES[c.req.query("notice") ?? ""];
 
   const composePage = (c: Context<Env>, values: ComposeValues, extra: { error?: string; previewHtml?: string; status?: number } = {}) => {
@@ -147,45 +157,125 @@ ${scheduledTable(session.csrfToken, listScheduled(data))}
 
   admin.get("/", (c) => composePage(c, emptyCompose()));
 
-  const readCompose = async (c: Context<Env>): Promise<ComposeValues & { action: string }> => {
-    const f = await c.req.parseBody();
-    const s = (k: string) => (typeof f[k] === "string" ? (f[k] as string) : "");
+  /** Slots as the form shows them, from attachments as stored. */
+  const slotsOf = (attachments: Attachment[]): SlotValue[] => {
+    const shown = new Map(showAttachments(data, attachments).map((m) => [m.mediaId, m]));
+    return attachments.map((a) => ({
+      mediaId: a.mediaId,
+      alt: a.alt,
+      focus: a.focus ? a.focus.join(",") : "",
+      previewUrl: shown.get(a.mediaId)?.previewUrl ?? null,
+      kind: shown.get(a.mediaId)?.kind ?? "image",
+    }));
+  };
+
+  /**
+   * Reads the compose form: a multipart upload (files ingested at once, so a
+   * preview or an error never asks for them again) or a plain form.
+   */
+  const readCompose = async (c: Context<Env>): Promise<ComposeValues & { action: string; mediaError?: string }> => {
+    let get: (k: string) => string;
+    let all: (k: string) => string[];
+    let mediaError: string | undefined;
+    // What was attached before (a preview, an edit), minus what the author removed.
+    const keptAttachments = (): Attachment[] => {
+      const removed = new Set(all("remove"));
+      const alts = all("alt");
+      const focuses = all("focus");
+      return all("media")
+        .map((mediaId, i) => ({ mediaId, alt: alts[i] ?? "", focus: parseFocus(focuses[i] ?? "") }))
+        .filter((a) => !removed.has(a.mediaId));
+    };
+    let kept: Attachment[];
+    if (isMultipart(c)) {
+      const upload = await readUpload(c, MAX_ATTACHMENTS);
+      try {
+        get = upload.field;
+        all = (k) => upload.fields.get(k) ?? [];
+        kept = keptAttachments();
+        for (const file of [...upload.files].sort((a, b) => a.field.localeCompare(b.field))) {
+          const slot = file.field.replace(/^file/, "");
+          try {
+            const m = await ingestMedia(data, lectern.media, { path: file.path, filename: file.filename }, now());
+            kept.push({ mediaId: m.id, alt: get(`newalt${slot}`), focus: parseFocus(get(`newfocus${slot}`)) });
+          } catch (e) {
+            if (!(e instanceof InvalidMediaError)) throw e;
+            mediaError = e.message;
+          }
+        }
+      } finally {
+        await upload.cleanup();
+      }
+    } else {
+      const f = await c.req.parseBody({ all: true });
+      all = (k) => [f[k]].flat().filter((x): x is string => typeof x === "string");
+      get = (k) => all(k)[0] ?? "";
+      kept = keptAttachments();
+    }
     return {
-      text: s("text"),
-      summary: s("summary"),
-      sensitive: s("sensitive") === "1",
-      language: s("language") || config.language,
-      date: s("date"),
-      time: s("time"),
-      timeZone: s("timeZone") || config.timeZone,
-      action: s("action") || "publish",
+      attachments: slotsOf(kept),
+      text: get("text"),
+      summary: get("summary"),
+      sensitive: get("sensitive") === "1",
+      language: get("language") || config.language,
+      date: get("date"),
+      time: get("time"),
+      timeZone: get("timeZone") || config.timeZone,
+      action: get("action") || "publish",
+      mediaError,
     };
   };
+
+  /** Streams an upload to temporary files and checks the form's CSRF token before anything else. */
+  const readUpload = async (c: Context<Env>, maxFiles: number): Promise<ParsedUpload> => {
+    let upload: ParsedUpload;
+    try {
+      upload = await parseUpload(c.req.raw, path.join(config.dataDir, "tmp"), {
+        maxFileBytes: Math.max(config.media.maxImageBytes, config.media.maxVideoBytes),
+        maxFiles,
+      });
+    } catch (e) {
+      if (e instanceof UploadError) throw new HTTPException(e.status, { message: e.message });
+      throw e;
+    }
+    if (!sameToken(upload.field("_csrf"), c.get("session").csrfToken)) {
+      await upload.cleanup();
+      throw new HTTPException(403, { message: "This form has expired or did not come from this site. Reload the page and try again." });
+    }
+    return upload;
+  };
+
+  const toInput = (values: ComposeValues) => ({
+    ...values,
+    attachments: values.attachments.map((a) => ({ mediaId: a.mediaId, alt: a.alt, focus: parseFocus(a.focus) ?? undefined })),
+  });
 
   /** The post as it would be published: the same checks and rendering (a bad field throws InvalidPostError). */
   const preview = async (values: ComposeValues): Promise<string> => {
     const draft: Post = {
       id: "00000000-0000-7000-8000-000000000000",
-      ...checkPost(data, values),
+      attachments: [],
+      ...checkPost(data, toInput(values)),
       publishedAt: now(),
       updatedAt: null,
       queuedAt: null,
       pinnedAt: null,
       deletedAt: null,
     };
-    return String(await postArticle(draft, new URL("/admin", config.origin)));
+    return String(await postArticle(draft, new URL("/admin", config.origin), { media: showAttachments(data, draft.attachments) }));
   };
 
   admin.post("/posts", async (c) => {
     const values = await readCompose(c);
     try {
+      if (values.mediaError) throw new InvalidPostError(values.mediaError);
       if (values.action === "preview") return composePage(c, values, { previewHtml: await preview(values) });
       if (values.date || values.time) {
         if (!values.date || !values.time) throw new InvalidPostError("scheduled time: give both a date and a time, or neither");
-        schedulePost(data, values, now());
+        schedulePost(data, { ...toInput(values), date: values.date, time: values.time, timeZone: values.timeZone }, now());
         return c.redirect("/admin?notice=scheduled", 303);
       }
-      const post = await publishPost(lectern.context(), values, now());
+      const post = await publishPost(lectern.context(), toInput(values), now());
       return c.redirect(`/admin/posts/${post.id}?notice=published`, 303);
     } catch (e) {
       if (e instanceof InvalidPostError) return composePage(c, values, { error: e.message, status: 422 });
@@ -219,7 +309,7 @@ ${scheduledTable(session.csrfToken, listScheduled(data))}
     return render(
       c,
       "Post",
-      html`<h1>Post</h1>${messages(notice(c))}${postArticle(post, url, { pinned: post.pinnedAt !== null })}
+      html`<h1>Post</h1>${messages(notice(c))}${postArticle(post, url, { pinned: post.pinnedAt !== null, media: showAttachments(data, post.attachments) })}
 <p>Public link: <a href="${url.href}">${url.href}</a></p>
 <p class="hint">Followers: ${countFollowers(db)}.</p>
 <div class="actions"><a class="button" href="/admin/posts/${post.id}/edit">Edit</a></div>`,
@@ -242,7 +332,14 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/posts/${post.id
   admin.get("/posts/:id/edit", (c) => {
     const post = livePost(c);
     if (post === undefined) return c.notFound();
-    return editPage(c, post, { ...emptyCompose(), text: post.source, summary: post.summary ?? "", sensitive: post.sensitive, language: post.language });
+    return editPage(c, post, {
+      ...emptyCompose(),
+      attachments: slotsOf(post.attachments),
+      text: post.source,
+      summary: post.summary ?? "",
+      sensitive: post.sensitive,
+      language: post.language,
+    });
   });
 
   admin.post("/posts/:id", async (c) => {
@@ -250,8 +347,9 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/posts/${post.id
     if (post === undefined) return c.notFound();
     const values = await readCompose(c);
     try {
+      if (values.mediaError) throw new InvalidPostError(values.mediaError);
       if (values.action === "preview") return editPage(c, post, values, { previewHtml: await preview(values) });
-      await publishEdit(lectern.context(), post.id, values, now());
+      await publishEdit(lectern.context(), post.id, toInput(values), now());
       return c.redirect(`/admin/posts/${post.id}?notice=edited`, 303);
     } catch (e) {
       if (e instanceof InvalidPostError) return editPage(c, post, values, { error: e.message, status: 422 });
@@ -296,6 +394,7 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/scheduled/${id}
     if (s === undefined) return c.notFound();
     const local = Temporal.Instant.fromEpochMilliseconds(s.publishAt).toZonedDateTimeISO(s.timeZone);
     return scheduledPage(c, s.id, {
+      attachments: slotsOf(s.attachments),
       text: s.source,
       summary: s.summary ?? "",
       sensitive: s.sensitive,
@@ -311,8 +410,9 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/scheduled/${id}
     if (getScheduled(data, id) === undefined) return c.notFound();
     const values = await readCompose(c);
     try {
+      if (values.mediaError) throw new InvalidPostError(values.mediaError);
       if (values.action === "preview") return scheduledPage(c, id, values, { previewHtml: await preview(values) });
-      editScheduled(data, id, values, now());
+      editScheduled(data, id, { ...toInput(values), date: values.date, time: values.time, timeZone: values.timeZone }, now());
       return c.redirect("/admin?notice=scheduled", 303);
     } catch (e) {
       if (e instanceof InvalidPostError) return scheduledPage(c, id, values, { error: e.message, status: 422 });
@@ -332,20 +432,46 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/scheduled/${id}
 
   admin.post("/profile", async (c) => {
     const session = c.get("session");
-    const f = await c.req.parseBody({ all: true });
-    const list = (k: string) => {
-      const v = f[k];
-      return (Array.isArray(v) ? v : v === undefined ? [] : [v]).map((x) => (typeof x === "string" ? x : ""));
-    };
-    const names = list("fieldName");
-    const values = list("fieldValue");
+    let all: (k: string) => string[];
+    const pictures: { avatarMediaId?: string | null; headerMediaId?: string | null } = {};
+    let pictureError: string | undefined;
+    if (isMultipart(c)) {
+      const upload = await readUpload(c, 2);
+      try {
+        all = (k) => upload.fields.get(k) ?? [];
+        for (const file of upload.files) {
+          if (file.field !== "avatar" && file.field !== "header") continue;
+          try {
+            const m = await ingestMedia(data, lectern.media, { path: file.path, filename: file.filename }, now());
+            if (m.kind !== "image") throw new InvalidMediaError(`${file.field}: must be a picture`);
+            pictures[file.field === "avatar" ? "avatarMediaId" : "headerMediaId"] = m.id;
+          } catch (e) {
+            if (!(e instanceof InvalidMediaError)) throw e;
+            pictureError = e.message;
+          }
+        }
+      } finally {
+        await upload.cleanup();
+      }
+    } else {
+      const f = await c.req.parseBody({ all: true });
+      all = (k) => [f[k]].flat().filter((x): x is string => typeof x === "string");
+    }
+    for (const which of all("removePicture")) {
+      if (which === "avatar") pictures.avatarMediaId = null;
+      if (which === "header") pictures.headerMediaId = null;
+    }
+    const names = all("fieldName");
+    const values = all("fieldValue");
     const input = {
-      name: list("name")[0] ?? "",
-      summary: list("summary")[0] ?? "",
-      bot: list("bot")[0] === "1",
+      name: all("name")[0] ?? "",
+      summary: all("summary")[0] ?? "",
+      bot: all("bot")[0] === "1",
       fields: names.map((name, i) => ({ name, value: values[i] ?? "" })),
+      ...pictures,
     };
     try {
+      if (pictureError) throw new InvalidProfileError(pictureError);
       await publishProfile(lectern.context(), input, now());
       return c.redirect("/admin/profile?notice=profile", 303);
     } catch (e) {
@@ -373,6 +499,19 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/scheduled/${id}
     return c.redirect("/admin/followers?notice=removed", 303);
   });
 
+}
+
+/** POST routes that take multipart uploads (and check the CSRF token themselves). */
+export const UPLOAD_ROUTES = [/^\/admin\/posts$/, /^\/admin\/posts\/[0-9a-f-]{36}$/, /^\/admin\/scheduled\/[0-9a-f-]{36}$/, /^\/admin\/profile$/];
+
+function isMultipart(c: Context): boolean {
+  return (c.req.header("content-type") ?? "").startsWith("multipart/form-data");
+}
+
+/** "0.5,-0.25" → [0.5, -0.25]; empty or malformed → undefined. */
+function parseFocus(text: string): [number, number] | undefined {
+  const m = /^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$/.exec(text);
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
 }
 
 function clientAddress(c: Context): string {

@@ -6,7 +6,8 @@ import { getLogger } from "@logtape/logtape";
 import { withExpandedPublicAudience } from "../federation/public-audience.ts";
 import type { Lectern } from "../lectern.ts";
 import { LoginThrottle } from "../product/auth.ts";
-import { adminRoutes } from "./admin.ts";
+import { adminRoutes, UPLOAD_ROUTES } from "./admin.ts";
+import { mediaRoutes } from "./media.ts";
 import type { WebDeps } from "./deps.ts";
 import { publicRoutes } from "./public.ts";
 
@@ -45,13 +46,16 @@ export function createApp(lectern: Lectern, options: AppOptions = {}): Hono {
     }),
   );
 
-  app.post(
-    "*",
-    bodyLimit({
-      maxSize: Math.max(MAX_INBOX_BODY, MAX_FORM_BODY),
-      // The unread rest of the body makes the connection unusable: tell the client not to reuse it.
-      onError: (c) => c.text(`Request body larger than ${MAX_INBOX_BODY} bytes`, 413, { Connection: "close" }),
-    }),
+  const limit = bodyLimit({
+    maxSize: Math.max(MAX_INBOX_BODY, MAX_FORM_BODY),
+    // The unread rest of the body makes the connection unusable: tell the client not to reuse it.
+    onError: (c) => c.text(`Request body larger than ${MAX_INBOX_BODY} bytes`, 413, { Connection: "close" }),
+  });
+  // Uploads stream to disk with their own per-file limits (see uploads.ts).
+  app.post("*", (c, next) =>
+    (c.req.header("content-type") ?? "").startsWith("multipart/form-data") && UPLOAD_ROUTES.some((r) => r.test(c.req.path))
+      ? next()
+      : limit(c, next),
   );
 
   // ActivityPub first; what Fedify does not serve (or a browser asks for) falls through to the routes below.
@@ -76,6 +80,7 @@ export function createApp(lectern: Lectern, options: AppOptions = {}): Hono {
   });
 
   adminRoutes(app, deps);
+  mediaRoutes(app, deps);
   publicRoutes(app, deps);
 
   app.get("/health", (c) => c.json({ ok: true }));

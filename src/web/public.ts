@@ -15,6 +15,9 @@ import {
 } from "../product/posts.ts";
 import { getProfile } from "../product/profile.ts";
 import { ASSETS } from "./assets.ts";
+import { showAttachments } from "./attachments.ts";
+import { mediaUrl } from "../federation/note.ts";
+import { getMedia } from "../product/media.ts";
 import { atomFeed, FEED_SIZE, rssFeed } from "./feeds.ts";
 import { cachedResponse, parseServer } from "./http.ts";
 import type { WebDeps } from "./deps.ts";
@@ -31,7 +34,18 @@ export function publicRoutes(app: Hono, deps: WebDeps): void {
   const chrome = (): Chrome => ({ home: deskUrl(data).pathname, siteName: getProfile(data).name });
   /** What every public page depends on: the author's last action and the follower count shown. */
   const version = () => `${siteVersion(db)}-${countFollowers(db)}`;
-  const profileView = () => ({ profile: getProfile(data), handle, followers: countFollowers(db), posts: countPosts(db) });
+  /** The author's pictures, when set: `[avatar, header]` as public URLs. */
+  const pictureUrls = () => {
+    const p = getProfile(data);
+    const found = getMedia(data, [p.avatarMediaId, p.headerMediaId].filter((x): x is string => x !== null));
+    const url = (id: string | null) => (id && found.get(id) ? mediaUrl(config.origin, found.get(id)!.file) : undefined);
+    return [url(p.avatarMediaId), url(p.headerMediaId)] as const;
+  };
+  const avatarUrl = () => pictureUrls()[0];
+  const profileView = () => {
+    const [avatar, header] = pictureUrls();
+    return { profile: getProfile(data), handle, followers: countFollowers(db), posts: countPosts(db), avatarUrl: avatar?.href, headerUrl: header?.href };
+  };
   const meUrls = () => getProfile(data).fields.map((f) => f.value).filter((v) => /^https?:\/\/\S+$/.test(v));
 
   const desk = async (c: Context): Promise<Response> => {
@@ -53,14 +67,15 @@ export function publicRoutes(app: Hono, deps: WebDeps): void {
           activityPub: ctx.getActorUri(config.handle),
           ogType: "profile",
           siteName: view.profile.name,
+          image: view.avatarUrl ? new URL(view.avatarUrl) : undefined,
           feeds,
           me: meUrls(),
         },
         chrome(),
         html`${profileHeader(view)}${followBox(handle)}
 <h2 class="sr">Posts</h2>
-${pinned.map((post) => postArticle(post, postUrl(ctx, post.id), { pinned: true }))}
-${list.items.filter((p) => !pinnedIds.has(p.id)).map((post) => postArticle(post, postUrl(ctx, post.id)))}
+${pinned.map((post) => postArticle(post, postUrl(ctx, post.id), { pinned: true, media: showAttachments(data, post.attachments) }))}
+${list.items.filter((p) => !pinnedIds.has(p.id)).map((post) => postArticle(post, postUrl(ctx, post.id), { media: showAttachments(data, post.attachments) }))}
 ${list.items.length === 0 && pinned.length === 0 ? html`<p>Nothing posted yet.</p>` : ""}
 ${pager(list.next ? `${canonical.pathname}?after=${encodePostCursor(list.next)}` : null)}`,
       );
@@ -93,6 +108,8 @@ ${pager(list.next ? `${canonical.pathname}?after=${encodePostCursor(list.next)}`
       const url = postUrl(ctx, post.id);
       const profile = getProfile(data);
       const text = excerpt(post);
+      const media = showAttachments(data, post.attachments);
+      const picture = media.find((m) => m.kind === "image")?.url ?? media.find((m) => m.previewUrl)?.previewUrl;
       return page(
         {
           title: `${profile.name}: “${plainText(post.summary ?? post.contentHtml, 70)}”`,
@@ -104,9 +121,10 @@ ${pager(list.next ? `${canonical.pathname}?after=${encodePostCursor(list.next)}`
           feeds,
           published: new Date(post.publishedAt),
           lang: post.language,
+          image: picture && !post.sensitive ? new URL(picture) : avatarUrl(),
         },
         chrome(),
-        html`${profileHeader(profileView(), { heading: false })}${postArticle(post, url, { pinned: post.pinnedAt !== null })}
+        html`${profileHeader(profileView(), { heading: false })}${postArticle(post, url, { pinned: post.pinnedAt !== null, media })}
 ${shareBox({ url: url.href, text: `${profile.name}: ${plainText(post.summary ?? post.contentHtml, 200)}` })}`,
       );
     });
@@ -143,7 +161,7 @@ ${shareBox({ url: url.href, text: `${profile.name}: ${plainText(post.summary ?? 
       return page(
         { title: `#${tag} · ${profile.name}`, canonical: new URL(`/tags/${encodeURIComponent(tag)}`, config.origin), siteName: profile.name, feeds },
         chrome(),
-        html`<h1>#${tag}</h1>${list.items.map((post) => postArticle(post, postUrl(ctx, post.id)))}
+        html`<h1>#${tag}</h1>${list.items.map((post) => postArticle(post, postUrl(ctx, post.id), { media: showAttachments(data, post.attachments) }))}
 ${list.items.length === 0 ? html`<p>No posts with this hashtag.</p>` : ""}
 ${pager(list.next ? `?after=${encodePostCursor(list.next)}` : null)}`,
       );

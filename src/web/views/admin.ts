@@ -1,4 +1,5 @@
 import type { Follower } from "../../product/followers.ts";
+import { MAX_ALT_LENGTH, MAX_ATTACHMENTS } from "../../product/media.ts";
 import { MAX_POST_LENGTH, MAX_SUMMARY_LENGTH, type Post } from "../../product/posts.ts";
 import { MAX_FIELDS, type Profile } from "../../product/profile.ts";
 import type { ScheduledPost } from "../../product/schedule.ts";
@@ -23,7 +24,17 @@ ${messages(undefined, error)}
 </section>`;
 }
 
+export interface SlotValue {
+  mediaId: string;
+  alt: string;
+  /** "x,y" as typed. */
+  focus: string;
+  previewUrl: string | null;
+  kind: "image" | "video";
+}
+
 export interface ComposeValues {
+  attachments: SlotValue[];
   text: string;
   summary: string;
   sensitive: boolean;
@@ -49,7 +60,7 @@ export interface ComposeOptions {
 
 export function composeForm(o: ComposeOptions): Html {
   const v = o.values;
-  return html`<form method="post" action="${o.action}" class="card" id="compose">
+  return html`<form method="post" action="${o.action}" class="card" id="compose" enctype="multipart/form-data">
 <input type="hidden" name="_csrf" value="${o.csrf}">
 <label for="text">Post <span class="hint">(Markdown: **bold**, _italic_, [links](https://…), #hashtags)</span></label>
 <textarea id="text" name="text" maxlength="${MAX_POST_LENGTH}" data-count="text-count" required>${v.text}</textarea>
@@ -61,6 +72,7 @@ export function composeForm(o: ComposeOptions): Html {
 <input id="language" name="language" value="${v.language}" size="8" pattern="[a-z]{2,3}(-[A-Za-z0-9]{2,8})*" required></div>
 </div>
 <label class="check"><input type="checkbox" name="sensitive" value="1"${v.sensitive ? raw(" checked") : ""}> Mark as sensitive</label>
+${attachmentSlots(v.attachments)}
 ${
   o.schedule
     ? html`<fieldset class="card"><legend>Schedule <span class="hint">(optional: leave empty to publish now)</span></legend>
@@ -145,6 +157,12 @@ ${fields.map(
 <div><label for="field-value-${i}">Content ${i + 1}</label><input id="field-value-${i}" name="fieldValue" value="${f.value}" maxlength="2047"></div></div>`,
   )}
 </fieldset>
+<fieldset class="card"><legend>Pictures <span class="hint">(JPEG, PNG, WebP, GIF or AVIF)</span></legend>
+<label for="avatar">Avatar <span class="hint">(square works best)</span></label><input id="avatar" type="file" name="avatar" accept="image/*">
+${p.avatarMediaId ? html`<label class="check"><input type="checkbox" name="removePicture" value="avatar"> Remove the avatar</label>` : ""}
+<label for="header">Header <span class="hint">(wide, about 3:1)</span></label><input id="header" type="file" name="header" accept="image/*">
+${p.headerMediaId ? html`<label class="check"><input type="checkbox" name="removePicture" value="header"> Remove the header</label>` : ""}
+</fieldset>
 <label class="check"><input type="checkbox" name="bot" value="1"${p.bot ? raw(" checked") : ""}> This account is automated (shown as a bot)</label>
 <div class="actions"><button class="primary" type="submit">Save profile</button></div>
 </form>`;
@@ -162,4 +180,29 @@ ${
       )}</tbody></table>`
 }
 ${next ? html`<nav class="pages"><span></span><a rel="next" href="${next}">More →</a></nav>` : ""}`;
+}
+
+/** Up to four pictures or videos: the ones already uploaded (kept across previews), then empty slots. */
+function attachmentSlots(current: SlotValue[]): Html {
+  const empty = Math.max(0, MAX_ATTACHMENTS - current.length);
+  return html`<fieldset class="card" id="media"><legend>Pictures and video <span class="hint">(up to ${MAX_ATTACHMENTS}: JPEG, PNG, WebP, GIF, AVIF, MP4, WebM)</span></legend>
+${current.map(
+    (a, i) => html`<div class="slot" data-slot="${i}">
+${a.previewUrl ? html`<img src="${a.previewUrl}" alt="">` : html`<span class="hint">${a.kind}</span>`}
+<div><input type="hidden" name="media" value="${a.mediaId}">
+<label for="alt-${i}">Description <span class="hint">(for people who cannot see it; up to ${MAX_ALT_LENGTH} characters)</span></label>
+<textarea id="alt-${i}" name="alt" maxlength="${MAX_ALT_LENGTH}" data-alt>${a.alt}</textarea>
+<div class="row"><div><label for="focus-${i}">Focal point <span class="hint">(x,y from -1 to 1; optional)</span></label><input id="focus-${i}" name="focus" value="${a.focus}" placeholder="0,0"></div>
+<label class="check"><input type="checkbox" name="remove" value="${a.mediaId}"> Remove</label></div></div></div>`,
+  )}
+${Array.from({ length: empty }, (_, j) => {
+    const i = current.length + j;
+    return html`<div class="slot" data-slot="${i}"><span></span><div>
+<label for="file-${i}">File ${i + 1}</label><input id="file-${i}" type="file" name="file${i}" accept="image/jpeg,image/png,image/webp,image/gif,image/avif,video/mp4,video/webm">
+<label for="newalt-${i}">Description <span class="hint">(alt text: please describe what it shows)</span></label>
+<textarea id="newalt-${i}" name="newalt${i}" maxlength="${MAX_ALT_LENGTH}" data-alt></textarea>
+<label for="newfocus-${i}">Focal point <span class="hint">(x,y from -1 to 1; optional)</span></label><input id="newfocus-${i}" name="newfocus${i}" placeholder="0,0">
+</div></div>`;
+  })}
+</fieldset>`;
 }

@@ -1,4 +1,5 @@
 import type { Post } from "../../product/posts.ts";
+import type { ShownAttachment } from "../attachments.ts";
 import type { Profile } from "../../product/profile.ts";
 import { fieldValueHtml } from "../../product/profile.ts";
 import { type Html, html, plainText, raw } from "./layout.ts";
@@ -40,9 +41,20 @@ export function followBox(handle: string): Html {
 </section>`;
 }
 
-export function postArticle(post: Post, url: URL, options: { pinned?: boolean; headingLevel?: boolean } = {}): Html {
+export function mediaGrid(items: ShownAttachment[], sensitive: boolean): Html {
+  if (items.length === 0) return html``;
+  const grid = html`<div class="media media-${Math.min(items.length, 4)}">${items.map((m) =>
+    m.kind === "image"
+      ? html`<a href="${m.url}"><img src="${m.url}" alt="${m.alt}" ${m.width ? html`width="${m.width}" height="${m.height}"` : ""} loading="lazy" decoding="async"></a>`
+      : html`<video controls preload="none" ${m.previewUrl ? html`poster="${m.previewUrl}"` : ""} ${m.width ? html`width="${m.width}" height="${m.height}"` : ""} aria-label="${m.alt || "Video"}"><source src="${m.url}" type="${m.mediaType}"><a href="${m.url}">Download the video</a></video>`,
+  )}</div>`;
+  return sensitive ? html`<details class="sensitive"><summary>Sensitive media · show</summary>${grid}</details>` : grid;
+}
+
+export function postArticle(post: Post, url: URL, options: { pinned?: boolean; media?: ShownAttachment[] } = {}): Html {
   const published = new Date(post.publishedAt);
-  const content = html`<div class="content" lang="${post.language}">${raw(post.contentHtml)}</div>`;
+  const text = post.contentHtml ? html`<div class="content" lang="${post.language}">${raw(post.contentHtml)}</div>` : "";
+  const content = html`${text}${mediaGrid(options.media ?? [], post.sensitive && !post.summary)}`;
   return html`<article class="post card" data-post="${post.id}">
 ${options.pinned ? html`<div class="pinned">Pinned</div>` : ""}
 ${post.summary ? html`<details class="cw"><summary>${post.summary}</summary>${content}</details>` : content}

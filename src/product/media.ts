@@ -1,0 +1,294 @@
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { getLogger } from "@logtape/logtape";
+import { encode as encodeBlurhash } from "blurhash";
+import { eq, inArray, lt, sql } from "drizzle-orm";
+import { fileTypeFromFile } from "file-type";
+import sharp, { type Metadata, type OutputInfo } from "sharp";
+import type { AppData } from "../context.ts";
+import type { MediaStore } from "../storage/media-store.ts";
+import { type Attachment, media, posts, profile, scheduledPosts } from "../storage/schema.ts";
+
+const logger = getLogger(["lectern", "media"]);
+const run = promisify(execFile);
+
+export type Media = typeof media.$inferSelect;
+
+export const MAX_ATTACHMENTS = 4;
+export const MAX_ALT_LENGTH = 1500;
+/** Largest side of the stored image; larger pictures are scaled down. */
+const MAX_SIDE = 2048;
+const PREVIEW_SIDE = 400;
+/** Pixels a picture may have before it is refused undecoded (a 20000×20000 "bomb" has 400 million). */
+const MAX_PIXELS = 50_000_000;
+
+const IMAGE_TYPES: Record<string, "jpeg" | "png" | "webp" | "gif" | "avif"> = {
+  "image/jpeg": "jpeg",
+  "image/png": "png",
+  "image/webp": "webp",
+  "image/gif": "gif",
+  "image/avif": "avif",
+};
+const VIDEO_TYPES = new Set(["video/mp4", "video/webm"]);
+
+/** An upload that cannot be used; the message says what is wrong with which file. */
+export class InvalidMediaError extends Error {
+  override name = "InvalidMediaError";
+}
+
+export interface Upload {
+  /** A temporary file holding the uploaded bytes. */
+  path: string;
+  /** The name the author's file had (for messages only: the type comes from the bytes). */
+  filename: string;
+}
+
+let ffmpegChecked: Promise<boolean> | undefined;
+/** Whether Debian's ffmpeg/ffprobe are installed; without them videos are accepted as they are. */
+export function hasFfmpeg(): Promise<boolean> {
+  ffmpegChecked ??= run("ffprobe", ["-version"], { timeout: 10_000 }).then(
+    () => true,
+    () => {
+      logger.warn("ffprobe/ffmpeg not found: videos are stored as uploaded, without size, duration or poster frame (apt-get install ffmpeg)");
+      return false;
+    },
+  );
+  return ffmpegChecked;
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/**
+ * Checks an upload by its content, processes it (images: oriented, metadata
+ * stripped, scaled to the web; videos: probed, poster frame) and stores it.
+ * The same bytes uploaded twice give the same media. Nothing is stored when
+ * it fails.
+ */
+export async function ingestMedia(data: AppData, store: MediaStore, upload: Upload, now: number = Date.now()): Promise<Media> {
+  // `store` is data.media in the app; tests may hand another.
+  const { size } = await stat(upload.path);
+  const label = JSON.stringify(upload.filename || "upload");
+  if (size === 0) throw new InvalidMediaError(`${label}: the file is empty`);
+  const type = await fileTypeFromFile(upload.path);
+  const mime = type?.mime === "video/quicktime" ? undefined : type?.mime;
+  const limits = data.config.media;
+  if (mime !== undefined && IMAGE_TYPES[mime]) {
+    if (size > limits.maxImageBytes) throw new InvalidMediaError(`${label}: images can be at most ${mb(limits.maxImageBytes)}`);
+  } else if (mime !== undefined && VIDEO_TYPES.has(mime)) {
+    if (size > limits.maxVideoBytes) throw new InvalidMediaError(`${label}: videos can be at most ${mb(limits.maxVideoBytes)}`);
+  } else {
+    throw new InvalidMediaError(
+      `${label}: not a supported picture or video (JPEG, PNG, WebP, GIF, AVIF, MP4 or WebM)${type ? `; it is ${type.mime}` : ""}`,
+    );
+  }
+  const id = await sha256File(upload.path);
+  const existing = data.db.select().from(media).where(eq(media.id, id)).get();
+  if (existing !== undefined && (await store.size(existing.file)) !== null) return existing;
+
+  const row = IMAGE_TYPES[mime]
+    ? await processImage(store, await readFile(upload.path), IMAGE_TYPES[mime], label)
+    : await processVideo(store, upload.path, mime, label);
+  const values = { id, ...row, createdAt: now };
+  data.db.insert(media).values(values).onConflictDoUpdate({ target: media.id, set: values }).run();
+  return values;
+}
+
+function mb(bytes: number): string {
+  return `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
+}
+
+type Processed = Omit<Media, "id" | "createdAt">;
+
+async function processImage(store: MediaStore, input: Buffer, format: string, label: string): Promise<Processed> {
+  const animated = format === "gif" || format === "webp";
+  const open = () => sharp(input, { limitInputPixels: MAX_PIXELS, animated, failOn: "error" });
+  let meta: Metadata;
+  try {
+    meta = await open().metadata();
+  } catch (e) {
+    throw new InvalidMediaError(`${label}: the picture cannot be read (${(e as Error).message})`);
+  }
+  const frames = meta.pages ?? 1;
+  const frameHeight = meta.pageHeight ?? meta.height ?? 0;
+  if ((meta.width ?? 0) * frameHeight * frames > MAX_PIXELS * 4 || (meta.width ?? 0) * frameHeight > MAX_PIXELS) {
+    throw new InvalidMediaError(`${label}: the picture is too large (${meta.width}×${frameHeight}${frames > 1 ? `, ${frames} frames` : ""})`);
+  }
+  // AVIF is not shown everywhere yet: it becomes WebP (keeps transparency) like the rest of the web gets it.
+  const out = format === "avif" ? "webp" : format;
+  let pipeline = open()
+    .rotate()
+    .resize({ width: MAX_SIDE, height: MAX_SIDE, fit: "inside", withoutEnlargement: true });
+  if (out === "jpeg") pipeline = pipeline.jpeg({ quality: 85, mozjpeg: true });
+  else if (out === "png") pipeline = pipeline.png({ compressionLevel: 9 });
+  else if (out === "webp") pipeline = pipeline.webp({ quality: 85 });
+  else pipeline = pipeline.gif();
+  let result: { data: Buffer; info: OutputInfo };
+  try {
+    // sharp writes no metadata unless asked: EXIF (GPS, camera), XMP and IPTC are gone.
+    result = await pipeline.toBuffer({ resolveWithObject: true });
+  } catch (e) {
+    throw new InvalidMediaError(`${label}: the picture is damaged or truncated (${(e as Error).message})`);
+  }
+  const ext = { jpeg: "jpg", png: "png", webp: "webp", gif: "gif" }[out] as string;
+  const height = result.info.pageHeight ?? result.info.height;
+  const still = await stillOf(result.data);
+  const file = await store.put(result.data, ext);
+  return {
+    kind: "image",
+    mediaType: { jpeg: "image/jpeg", png: "image/png", webp: "image/webp", gif: "image/gif" }[out] as string,
+    file,
+    size: result.data.byteLength,
+    width: result.info.width,
+    height,
+    durationMs: null,
+    ...(await previewAndBlurhash(store, still)),
+  };
+}
+
+/** The first frame of an (animated) picture, as a still. */
+async function stillOf(image: Buffer): Promise<Buffer> {
+  return await sharp(image, { pages: 1 }).png().toBuffer();
+}
+
+async function previewAndBlurhash(
+  store: MediaStore,
+  still: Buffer,
+): Promise<Pick<Media, "previewFile" | "previewWidth" | "previewHeight" | "blurhash">> {
+  const preview = await sharp(still)
+    .resize({ width: PREVIEW_SIDE, height: PREVIEW_SIDE, fit: "inside", withoutEnlargement: true })
+    .webp({ quality: 75 })
+    .toBuffer({ resolveWithObject: true });
+  const small = await sharp(still).resize(32, 32, { fit: "inside" }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  const blurhash = encodeBlurhash(new Uint8ClampedArray(small.data), small.info.width, small.info.height, 4, 3);
+  return {
+    previewFile: await store.put(preview.data, "webp"),
+    previewWidth: preview.info.width,
+    previewHeight: preview.info.height,
+    blurhash,
+  };
+}
+
+interface Probe {
+  streams?: { codec_type?: string; codec_name?: string; width?: number; height?: number }[];
+  format?: { format_name?: string; duration?: string };
+}
+
+const VIDEO_CODECS: Record<string, { video: string[]; audio: string[] }> = {
+  "video/mp4": { video: ["h264"], audio: ["aac", "mp3"] },
+  "video/webm": { video: ["vp8", "vp9", "av1"], audio: ["opus", "vorbis"] },
+};
+
+async function processVideo(store: MediaStore, file: string, mime: string, label: string): Promise<Processed> {
+  const ext = mime === "video/mp4" ? "mp4" : "webm";
+  if (!(await hasFfmpeg())) {
+    const bytes = await readFile(file);
+    return { kind: "video", mediaType: mime, file: await store.put(bytes, ext), size: bytes.byteLength, width: null, height: null, durationMs: null, blurhash: null, previewFile: null, previewWidth: null, previewHeight: null };
+  }
+  let probe: Probe;
+  try {
+    const { stdout } = await run("ffprobe", ["-v", "error", "-print_format", "json", "-show_streams", "-show_format", file], { timeout: 30_000, maxBuffer: 1 << 20 });
+    probe = JSON.parse(stdout) as Probe;
+  } catch {
+    throw new InvalidMediaError(`${label}: the video cannot be read (damaged or truncated)`);
+  }
+  const video = probe.streams?.find((s) => s.codec_type === "video");
+  const audio = probe.streams?.find((s) => s.codec_type === "audio");
+  const allowed = VIDEO_CODECS[mime];
+  if (video === undefined || !allowed.video.includes(video.codec_name ?? "")) {
+    throw new InvalidMediaError(`${label}: ${ext.toUpperCase()} videos must be ${allowed.video.join(" or ").toUpperCase()}${video ? `, this one is ${video.codec_name}` : ", this one has no video"}`);
+  }
+  if (audio !== undefined && !allowed.audio.includes(audio.codec_name ?? "")) {
+    throw new InvalidMediaError(`${label}: its sound must be ${allowed.audio.join(" or ").toUpperCase()}, not ${audio.codec_name}`);
+  }
+  const work = await mkdtemp(path.join(tmpdir(), "lectern-video-"));
+  try {
+    // Same streams, no metadata (recording place, device), index first so playback starts at once.
+    const cleaned = path.join(work, `clean.${ext}`);
+    await run("ffmpeg", ["-v", "error", "-i", file, "-map", "0:v:0", "-map", "0:a:0?", "-c", "copy", "-map_metadata", "-1", ...(ext === "mp4" ? ["-movflags", "+faststart"] : []), "-y", cleaned], { timeout: 120_000 });
+    const poster = path.join(work, "poster.png");
+    await run("ffmpeg", ["-v", "error", "-i", cleaned, "-frames:v", "1", "-y", poster], { timeout: 60_000 });
+    const bytes = await readFile(cleaned);
+    return {
+      kind: "video",
+      mediaType: mime,
+      file: await store.put(bytes, ext),
+      size: bytes.byteLength,
+      width: video.width ?? null,
+      height: video.height ?? null,
+      durationMs: probe.format?.duration ? Math.round(Number(probe.format.duration) * 1000) : null,
+      ...(await previewAndBlurhash(store, await readFile(poster))),
+    };
+  } catch (e) {
+    if (e instanceof InvalidMediaError) throw e;
+    throw new InvalidMediaError(`${label}: the video cannot be processed (damaged or truncated)`);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Checks what the author attached to a post: how many, known media, alt text and focal points in range. */
+export function checkAttachments(data: AppData, attachments: Attachment[]): Attachment[] {
+  if (attachments.length > MAX_ATTACHMENTS) throw new InvalidMediaError(`at most ${MAX_ATTACHMENTS} pictures or videos per post`);
+  const known = new Set(
+    attachments.length === 0
+      ? []
+      : data.db.select({ id: media.id }).from(media).where(inArray(media.id, attachments.map((a) => a.mediaId))).all().map((r) => r.id),
+  );
+  return attachments.map((a, i) => {
+    if (!known.has(a.mediaId)) throw new InvalidMediaError(`attachment ${i + 1}: this upload is gone; attach the file again`);
+    const alt = a.alt.replace(/\r\n?/g, "\n").trim();
+    if ([...alt].length > MAX_ALT_LENGTH) throw new InvalidMediaError(`attachment ${i + 1}: the description can be at most ${MAX_ALT_LENGTH} characters`);
+    const focus = a.focus?.map((v) => Math.max(-1, Math.min(1, Number.isFinite(v) ? v : 0))) as [number, number] | undefined;
+    return { mediaId: a.mediaId, alt, ...(focus && (focus[0] !== 0 || focus[1] !== 0) ? { focus } : {}) };
+  });
+}
+
+export function getMedia(data: AppData, ids: string[]): Map<string, Media> {
+  if (ids.length === 0) return new Map();
+  return new Map(data.db.select().from(media).where(inArray(media.id, ids)).all().map((m) => [m.id, m]));
+}
+
+/**
+ * Deletes media no post, scheduled post or profile uses, older than `graceMs`
+ * (a fresh upload waits for the post it was made for). Returns how many went.
+ */
+export async function sweepUnusedMedia(
+  data: AppData,
+  options: { graceMs?: number; only?: string[]; now?: number } = {},
+): Promise<number> {
+  const store = data.media;
+  const graceMs = options.graceMs ?? 86_400_000;
+  const now = options.now ?? Date.now();
+  if (options.only?.length === 0) return 0;
+  const used = sql`(
+    select json_extract(value, '$.mediaId') from ${posts}, json_each(${posts.attachments})
+    union select json_extract(value, '$.mediaId') from ${scheduledPosts}, json_each(${scheduledPosts.attachments})
+    union select ${profile.avatarMediaId} from ${profile} where ${profile.avatarMediaId} is not null
+    union select ${profile.headerMediaId} from ${profile} where ${profile.headerMediaId} is not null)`;
+  const unused = data.db
+    .select()
+    .from(media)
+    .where(
+      sql`${lt(media.createdAt, now - graceMs)} and ${media.id} not in ${used}${options.only ? sql` and ${inArray(media.id, options.only)}` : sql``}`,
+    )
+    .all();
+  for (const m of unused) {
+    data.db.delete(media).where(eq(media.id, m.id)).run();
+    // Another media row may share a file (the same processed bytes): keep it then.
+    for (const file of [m.file, m.previewFile]) {
+      if (file === null) continue;
+      const stillUsed = data.db.select({ n: sql<number>`count(*)` }).from(media).where(sql`${media.file} = ${file} or ${media.previewFile} = ${file}`).get()?.n ?? 0;
+      if (stillUsed === 0) await store.delete(file);
+    }
+  }
+  return unused.length;
+}
