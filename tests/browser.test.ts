@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasChromium, launchBrowser } from "./helpers/browser.ts";
 import { startTestLectern, type TestLectern, tempDir } from "./helpers/lectern.ts";
@@ -88,6 +89,27 @@ describe.runIf(hasChromium() || process.env.CI)("the desk in a browser", () => {
     expect(gone?.status()).toBe(410);
     await page.goto(at("/"));
     await expect(page.locator("main").textContent()).resolves.toContain("Nothing posted yet");
+  });
+
+  it("uploads a picture with its description and shows it on the post page", async () => {
+    const picture = `${tmp.dir}/harbour.png`;
+    await sharp({ create: { width: 800, height: 500, channels: 3, background: "#1f6fb2" } }).png().toFile(picture);
+    await page.goto(at("/admin"));
+    await page.fill("#text", "Today's view of the harbour.");
+    await page.setInputFiles("#file-0", picture);
+    await page.fill("#newalt-0", "Calm blue water under a clear sky");
+    // Preview keeps the upload: it comes back as an attached slot with its description.
+    await page.click("button[value=preview]");
+    await expect(page.locator("#alt-0").inputValue()).resolves.toBe("Calm blue water under a clear sky");
+    await Promise.all([page.waitForURL(/notice=published$/), page.click("button[value=publish]")]);
+    const postUrl = (await page.locator("main a[href*='/posts/']").first().getAttribute("href")) as string;
+    await page.goto(postUrl);
+    const img = page.locator("article.post .media img");
+    await expect(img.getAttribute("alt")).resolves.toBe("Calm blue water under a clear sky");
+    await expect(img.getAttribute("loading")).resolves.toBe("lazy");
+    expect(await img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBe(800);
+    await expect(page.locator("meta[property='og:image']").getAttribute("content")).resolves.toMatch(/\/media\/[0-9a-f]{64}\.png$/);
+    await page.screenshot({ path: `${SHOTS}/post-with-picture.png`, fullPage: true });
   });
 
   it("refuses a form posted without the CSRF token", async () => {
