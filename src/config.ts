@@ -21,6 +21,10 @@ export interface Config {
     readonly summary: string;
     readonly type: "Person" | "Service";
   };
+  /** Who may quote posts (Mastodon 4.4+ and FEP-044f servers ask first). */
+  readonly quotes: "anyone" | "nobody";
+  /** Require signed requests from unblocked servers for ActivityPub objects (not the actor or HTML). */
+  readonly authorizedFetch: boolean;
   readonly media: {
     readonly maxImageBytes: number;
     readonly maxVideoBytes: number;
@@ -113,6 +117,13 @@ const KEYS = {
     kind: "string",
     check: (v: string) => (v === "Person" || v === "Service" ? undefined : 'must be "Person" or "Service"'),
   },
+  quotes: {
+    file: "quotes",
+    env: "LECTERN_QUOTES",
+    kind: "string",
+    check: (v: string) => (v === "anyone" || v === "nobody" ? undefined : 'must be "anyone" or "nobody"'),
+  },
+  authorizedFetch: { file: "authorized_fetch", env: "LECTERN_AUTHORIZED_FETCH", kind: "bool" },
   maxImageMb: {
     file: "media.max_image_megabytes",
     env: "LECTERN_MEDIA_MAX_IMAGE_MEGABYTES",
@@ -171,6 +182,8 @@ const DEFAULTS = {
   name: "Lectern",
   summary: "",
   actorType: "Person",
+  quotes: "anyone",
+  authorizedFetch: false,
   maxImageMb: 16,
   maxVideoMb: 200,
   retryInitial: 30,
@@ -261,6 +274,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       summary: v.summary as string,
       type: v.actorType as "Person" | "Service",
     },
+    quotes: v.quotes as "anyone" | "nobody",
+    authorizedFetch: v.authorizedFetch as boolean,
     media: {
       maxImageBytes: Math.round((v.maxImageMb as number) * 1024 * 1024),
       maxVideoBytes: Math.round((v.maxVideoMb as number) * 1024 * 1024),

@@ -33,7 +33,7 @@ export async function openLectern(config: Config): Promise<Lectern> {
   });
   const federation = await createLecternFederation(config, kv, queue);
   const media = new FileMediaStore(path.join(config.dataDir, "media"));
-  const data: AppData = { config, db, media };
+  const data: AppData = { config, db, media, kv };
   // Create the actor's keys and birth date now, not during a remote server's first request.
   actorCreatedAt(db);
   await getActorKeyPairs(db);

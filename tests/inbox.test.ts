@@ -14,10 +14,16 @@ let remote: FollowerServer;
 let postId: string;
 let sharedInbox: URL;
 
-/** Rows in every table but the caches (kv) — what "stored nothing" means. */
+/**
+ * Rows in every table but the expiring caches (kv) and the work queue (a
+ * Reject on its way out) — what "stored nothing" means.
+ */
 function rowCounts(): Record<string, number> {
   const db = lectern.server.lectern.db.$client;
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '__drizzle%' AND name != 'kv'").pluck().all() as string[];
+  const tables = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '__drizzle%' AND name NOT IN ('kv', 'queue')")
+    .pluck()
+    .all() as string[];
   return Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT count(*) FROM "${t}"`).pluck().get() as number]));
 }
 

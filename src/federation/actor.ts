@@ -42,7 +42,7 @@ export async function actorFromProfile(ctx: Context<AppData>): Promise<Person | 
     url: deskUrl(ctx.data),
     published: Temporal.Instant.fromEpochMilliseconds(actorCreatedAt(db)),
     updated: profile.updatedAt === null ? null : Temporal.Instant.fromEpochMilliseconds(profile.updatedAt),
-    manuallyApprovesFollowers: false,
+    manuallyApprovesFollowers: profile.approveFollowers,
     discoverable: true,
     indexable: true,
     inbox: ctx.getInboxUri(identifier),

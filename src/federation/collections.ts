@@ -1,4 +1,5 @@
 import type { Recipient } from "@fedify/vocab";
+import { mayFetch } from "./authorize.ts";
 import { builder } from "./builder.ts";
 import { createFromPost, noteFromPost } from "./note.ts";
 import { countFollowers, deliveryTargets, listFollowers } from "../product/followers.ts";
@@ -21,7 +22,8 @@ builder
     };
   })
   .setCounter((ctx, identifier) => (identifier === ctx.data.config.handle ? countPosts(ctx.data.db) : null))
-  .setFirstCursor((ctx, identifier) => (identifier === ctx.data.config.handle ? NEWEST : null));
+  .setFirstCursor((ctx, identifier) => (identifier === ctx.data.config.handle ? NEWEST : null))
+  .authorize((ctx) => mayFetch(ctx));
 
 builder
   .setFollowersDispatcher("/users/{identifier}/followers", (ctx, identifier, cursor) => {
@@ -40,19 +42,22 @@ builder
     };
   })
   .setCounter((ctx, identifier) => (identifier === ctx.data.config.handle ? countFollowers(ctx.data.db) : null))
-  .setFirstCursor((ctx, identifier) => (identifier === ctx.data.config.handle ? "0" : null));
+  .setFirstCursor((ctx, identifier) => (identifier === ctx.data.config.handle ? "0" : null))
+  .authorize((ctx) => mayFetch(ctx));
 
 builder
   .setFollowingDispatcher("/users/{identifier}/following", (ctx, identifier) =>
     identifier === ctx.data.config.handle ? { items: [] } : null,
   )
-  .setCounter((ctx, identifier) => (identifier === ctx.data.config.handle ? 0 : null));
+  .setCounter((ctx, identifier) => (identifier === ctx.data.config.handle ? 0 : null))
+  .authorize((ctx) => mayFetch(ctx));
 
 builder
   .setFeaturedDispatcher("/users/{identifier}/featured", (ctx, identifier) =>
     identifier === ctx.data.config.handle ? { items: listPinned(ctx.data.db).map((post) => noteFromPost(ctx, post)) } : null,
   )
-  .setCounter((ctx, identifier) => (identifier === ctx.data.config.handle ? listPinned(ctx.data.db).length : null));
+  .setCounter((ctx, identifier) => (identifier === ctx.data.config.handle ? listPinned(ctx.data.db).length : null))
+  .authorize((ctx) => mayFetch(ctx));
 
 function toRecipient(f: { actorIri: string; inbox: string; sharedInbox: string | null }): Recipient {
   return {

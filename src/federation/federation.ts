@@ -8,6 +8,7 @@ import "./collections.ts";
 import "./inbox.ts";
 import "./nodeinfo.ts";
 import "./note.ts";
+import "./stamps.ts";
 
 export type LecternFederation = Federation<AppData>;
 

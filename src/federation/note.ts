@@ -7,6 +7,8 @@ import {
   Document,
   Hashtag,
   Image,
+  InteractionPolicy,
+  InteractionRule,
   LanguageString,
   Note,
   PUBLIC_COLLECTION,
@@ -21,20 +23,25 @@ import { hashtagUrl } from "../product/markdown.ts";
 import { getMedia, type Media } from "../product/media.ts";
 import type { Attachment } from "../storage/schema.ts";
 import { getLivePost, type Post } from "../product/posts.ts";
+import { mayFetch } from "./authorize.ts";
 import { builder } from "./builder.ts";
 
-builder.setObjectDispatcher(Note, "/posts/{id}", (ctx, { id }) => {
-  if (!UUID_PATTERN.test(id)) return null;
-  // A deleted post falls through to the web routes, which answer 410 Gone.
-  const post = getLivePost(ctx.data.db, id);
-  return post === undefined ? null : noteFromPost(ctx, post);
-});
+builder
+  .setObjectDispatcher(Note, "/posts/{id}", (ctx, { id }) => {
+    if (!UUID_PATTERN.test(id)) return null;
+    // A deleted post falls through to the web routes, which answer 410 Gone.
+    const post = getLivePost(ctx.data.db, id);
+    return post === undefined ? null : noteFromPost(ctx, post);
+  })
+  .authorize((ctx) => mayFetch(ctx));
 
-builder.setObjectDispatcher(Create, "/posts/{id}/activity", (ctx, { id }) => {
-  if (!UUID_PATTERN.test(id)) return null;
-  const post = getLivePost(ctx.data.db, id);
-  return post === undefined ? null : createFromPost(ctx, post);
-});
+builder
+  .setObjectDispatcher(Create, "/posts/{id}/activity", (ctx, { id }) => {
+    if (!UUID_PATTERN.test(id)) return null;
+    const post = getLivePost(ctx.data.db, id);
+    return post === undefined ? null : createFromPost(ctx, post);
+  })
+  .authorize((ctx) => mayFetch(ctx));
 
 /** The one place a post's URL is made: its ActivityPub id and its HTML permalink are the same. */
 export function postUrl(ctx: Context<AppData>, postId: string): URL {
@@ -63,6 +70,7 @@ export function noteFromPost(ctx: Context<AppData>, post: Post): Note {
     cc: ctx.getFollowersUri(config.handle),
     tags: post.hashtags.map((tag) => new Hashtag({ name: `#${tag}`, href: hashtagUrl(config.origin, tag) })),
     attachments: attachmentObjects(ctx.data, post.attachments),
+    interactionPolicy: interactionPolicy(ctx),
     replies: new Collection({
       id: replies,
       totalItems: 0,
@@ -138,5 +146,20 @@ export function attachmentObjects(data: AppData, attachments: Attachment[]): (Im
         icon: m.previewFile === null ? null : new Image({ url: mediaUrl(data.config.origin, m.previewFile), mediaType: "image/webp", width: m.previewWidth, height: m.previewHeight }),
       }),
     ];
+  });
+}
+
+/**
+ * The channel's rules, on every Note: replies and likes only by the author,
+ * boosts by anyone, quotes as configured. GoToSocial enforces all of it;
+ * Mastodon 4.4+ reads `canQuote` (and treats a missing one as "nobody").
+ */
+export function interactionPolicy(ctx: Context<AppData>): InteractionPolicy {
+  const author = ctx.getActorUri(ctx.data.config.handle);
+  return new InteractionPolicy({
+    canReply: new InteractionRule({ automaticApproval: author }),
+    canLike: new InteractionRule({ automaticApproval: author }),
+    canAnnounce: new InteractionRule({ automaticApproval: PUBLIC_COLLECTION }),
+    canQuote: new InteractionRule({ automaticApproval: ctx.data.config.quotes === "anyone" ? PUBLIC_COLLECTION : author }),
   });
 }

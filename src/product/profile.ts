@@ -25,6 +25,7 @@ export interface Profile {
   fields: ProfileField[];
   avatarMediaId: string | null;
   headerMediaId: string | null;
+  approveFollowers: boolean;
   updatedAt: number | null;
 }
 
@@ -43,6 +44,7 @@ export function getProfile(data: AppData): Profile {
     fields: row?.fields ?? [],
     avatarMediaId: row?.avatarMediaId ?? null,
     headerMediaId: row?.headerMediaId ?? null,
+    approveFollowers: row?.approveFollowers ?? false,
     updatedAt: row?.updatedAt ?? null,
   };
 }
@@ -54,6 +56,7 @@ export interface ProfileInput {
   fields?: ProfileField[];
   avatarMediaId?: string | null;
   headerMediaId?: string | null;
+  approveFollowers?: boolean;
 }
 
 /** Validates and stores profile changes; returns the new profile. */
@@ -81,6 +84,7 @@ export function updateProfile(data: AppData, input: ProfileInput, now: number = 
     fields,
     avatarMediaId: input.avatarMediaId === undefined ? current.avatarMediaId : input.avatarMediaId,
     headerMediaId: input.headerMediaId === undefined ? current.headerMediaId : input.headerMediaId,
+    approveFollowers: input.approveFollowers ?? current.approveFollowers,
     updatedAt: now,
   };
   durably(data.db, () => data.db.insert(profile).values(row).onConflictDoUpdate({ target: profile.id, set: row }).run());

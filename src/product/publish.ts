@@ -1,10 +1,13 @@
 import type { Context } from "@fedify/fedify";
-import { Add, Follow, PUBLIC_COLLECTION, Reject, Remove, Update } from "@fedify/vocab";
+import { Accept, Add, Delete, Follow, PUBLIC_COLLECTION, Reject, Remove, Update } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import type { AppData } from "../context.ts";
 import { actorFromProfile } from "../federation/actor.ts";
 import { createFromPost, deleteFromPost, postUrl, updateFromPost } from "../federation/note.ts";
-import { getFollower, removeFollower } from "./followers.ts";
+import { approveFollower, getFollower, removeFollower } from "./followers.ts";
+import { addBlock, followersOnHost, normalizeActor, normalizeDomain, removeBlock } from "./blocks.ts";
+import { takeStamps } from "./quotes.ts";
+import { stampUrl } from "../federation/stamps.ts";
 import { sweepUnusedMedia } from "./media.ts";
 import { uuidv7 } from "./ids.ts";
 import { bumpSiteVersion } from "./instance.ts";
@@ -77,6 +80,15 @@ export async function publishDelete(ctx: Context<AppData>, id: string, now: numb
   if (post === undefined) return false;
   bumpSiteVersion(ctx.data.db);
   await toFollowers(ctx, deleteFromPost(ctx, post, now), postUrl(ctx, post.id).href);
+  // Quotes we allowed are revoked: each quoting server is told the stamp is gone.
+  for (const stamp of takeStamps(ctx.data.db, post.id)) {
+    const actor = ctx.getActorUri(ctx.data.config.handle);
+    await ctx.sendActivity(
+      { identifier: ctx.data.config.handle },
+      { id: new URL(stamp.actorIri), inboxId: new URL(stamp.inbox), endpoints: null },
+      new Delete({ id: new URL(`#revocations/${stamp.id}`, actor), actor, object: stampUrl(ctx, stamp.id), to: new URL(stamp.actorIri) }),
+    );
+  }
   // Its pictures go too, unless another post or the profile uses them.
   await sweepUnusedMedia(ctx.data, { graceMs: 0, only: post.attachments.map((a) => a.mediaId), now });
   return true;
@@ -143,4 +155,48 @@ export async function rejectFollower(ctx: Context<AppData>, actorIri: string): P
     }),
   );
   return true;
+}
+
+/** Accepts a follower who was waiting for approval; false when there was none. */
+export async function approveFollowRequest(ctx: Context<AppData>, actorIri: string): Promise<boolean> {
+  const follower = getFollower(ctx.data.db, actorIri);
+  if (follower === undefined || !approveFollower(ctx.data.db, actorIri)) return false;
+  bumpSiteVersion(ctx.data.db);
+  const handle = ctx.data.config.handle;
+  const actor = ctx.getActorUri(handle);
+  await ctx.sendActivity(
+    { identifier: handle },
+    { id: new URL(follower.actorIri), inboxId: new URL(follower.inbox), endpoints: null },
+    new Accept({
+      id: new URL(`#accepts/${uuidv7()}`, actor),
+      actor,
+      object: new Follow({ id: follower.followIri ? new URL(follower.followIri) : null, actor: new URL(follower.actorIri), object: actor }),
+    }),
+  );
+  return true;
+}
+
+/** Blocks an account: it stops following (told with Reject), cannot follow again, gets nothing. */
+export async function blockAccount(ctx: Context<AppData>, actorIri: string): Promise<string> {
+  const iri = normalizeActor(actorIri);
+  addBlock(ctx.data.db, "actor", iri);
+  await rejectFollower(ctx, iri);
+  return iri;
+}
+
+/**
+ * Blocks a whole server: its followers are removed (silently: we stop talking
+ * to it), its follows and inbox traffic are refused, nothing is delivered there.
+ */
+export function blockServer(ctx: Context<AppData>, domain: string): { domain: string; removed: number } {
+  const host = normalizeDomain(domain);
+  addBlock(ctx.data.db, "domain", host);
+  let removed = 0;
+  for (const f of followersOnHost(ctx.data.db, host)) if (removeFollower(ctx.data.db, f.actorIri)) removed++;
+  bumpSiteVersion(ctx.data.db);
+  return { domain: host, removed };
+}
+
+export function unblock(ctx: Context<AppData>, kind: "actor" | "domain", value: string): boolean {
+  return removeBlock(ctx.data.db, kind, kind === "domain" ? normalizeDomain(value) : normalizeActor(value));
 }

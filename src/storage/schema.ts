@@ -29,9 +29,40 @@ export const followers = sqliteTable(
     host: text("host").notNull(),
     /** `@user@host` as shown to the author, when known. */
     handle: text("handle"),
+    /** "accepted", or "pending" while the author approves followers by hand. */
+    status: text("status").$type<"accepted" | "pending">().notNull().default("accepted"),
     createdAt: integer("created_at").notNull(),
   },
-  (t) => [uniqueIndex("followers_actor_iri").on(t.actorIri), index("followers_host").on(t.host)],
+  (t) => [uniqueIndex("followers_actor_iri").on(t.actorIri), index("followers_host").on(t.host), index("followers_status").on(t.status)],
+);
+
+/** Accounts and whole servers the author blocked: no follows, no inbox traffic, no deliveries. */
+export const blocks = sqliteTable(
+  "blocks",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    kind: text("kind").$type<"actor" | "domain">().notNull(),
+    /** An actor id, or a lower-case host name. */
+    value: text("value").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("blocks_kind_value").on(t.kind, t.value)],
+);
+
+/** Quote permissions we granted (FEP-044f stamps): what a revocation needs, nothing more. */
+export const quoteStamps = sqliteTable(
+  "quote_stamps",
+  {
+    id: text("id").primaryKey(),
+    postId: text("post_id").notNull(),
+    /** The quoting post. */
+    quoteIri: text("quote_iri").notNull(),
+    /** Who quoted, and where to tell them when the stamp is revoked. */
+    actorIri: text("actor_iri").notNull(),
+    inbox: text("inbox").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("quote_stamps_post").on(t.postId), uniqueIndex("quote_stamps_quote").on(t.postId, t.quoteIri)],
 );
 
 /** An attachment of a post: which media file, with the author's description. */
@@ -67,6 +98,8 @@ export const posts = sqliteTable(
     pinnedAt: integer("pinned_at"),
     /** Set when deleted: the row stays, emptied, so the post's URL answers 410. */
     deletedAt: integer("deleted_at"),
+    /** How many times it was boosted: a number, nothing about who. */
+    boosts: integer("boosts").notNull().default(0),
   },
   (t) => [index("posts_published").on(t.publishedAt, t.id)],
 );
@@ -144,6 +177,8 @@ export const profile = sqliteTable("profile", {
   fields: text("fields", { mode: "json" }).$type<{ name: string; value: string }[]>(),
   avatarMediaId: text("avatar_media_id"),
   headerMediaId: text("header_media_id"),
+  /** New followers wait for the author's approval. */
+  approveFollowers: integer("approve_followers", { mode: "boolean" }),
   updatedAt: integer("updated_at").notNull(),
 });
 

@@ -261,6 +261,7 @@ ${scheduledTable(session.csrfToken, listScheduled(data))}
       queuedAt: null,
       pinnedAt: null,
       deletedAt: null,
+      boosts: 0,
     };
     return String(await postArticle(draft, new URL("/admin", config.origin), { media: showAttachments(data, draft.attachments) }));
   };

@@ -1,4 +1,5 @@
-import { Hono } from "hono";
+import { type Context, Hono, type Next } from "hono";
+import { triageInbox } from "../federation/triage.ts";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
@@ -23,7 +24,7 @@ export interface AppOptions {
 }
 
 export function createApp(lectern: Lectern, options: AppOptions = {}): Hono {
-  const { federation, data } = lectern;
+  const { federation, data, config } = lectern;
   const deps: WebDeps = { lectern, now: options.now ?? Date.now, throttle: new LoginThrottle() };
   const app = new Hono();
 
@@ -57,6 +58,21 @@ export function createApp(lectern: Lectern, options: AppOptions = {}): Hono {
       ? next()
       : limit(c, next),
   );
+
+  // Inbox POSTs are sorted first: most of the fediverse's chatter is answered 202 without any work.
+  const inbox = async (c: Context, next: Next) => {
+    // Unsigned is refused outright; whether a signature is good is checked (at a cost) only for what we act on.
+    if (!c.req.header("signature") && !c.req.header("signature-input")) return c.text("This inbox requires signed requests", 401);
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    const verdict = triageInbox(data, new TextDecoder().decode(bytes));
+    if (verdict.action === "drop") return c.body(null, 202);
+    if (verdict.action === "refuse") return c.text(verdict.reason, verdict.status);
+    // Fedify verifies the signature over the same bytes (the Digest must match).
+    c.req.raw = new Request(c.req.raw.url, { method: "POST", headers: c.req.raw.headers, body: bytes });
+    await next();
+  };
+  app.post("/inbox", inbox);
+  app.post(`/users/${config.handle}/inbox`, inbox);
 
   // ActivityPub first; what Fedify does not serve (or a browser asks for) falls through to the routes below.
   app.use(async (c, next) => {

@@ -1,0 +1,27 @@
+import type { Context } from "@fedify/fedify";
+import { QuoteAuthorization } from "@fedify/vocab";
+import type { AppData } from "../context.ts";
+import { UUID_PATTERN } from "../product/ids.ts";
+import { getStamp } from "../product/quotes.ts";
+import { mayFetch } from "./authorize.ts";
+import { builder } from "./builder.ts";
+import { postUrl } from "./note.ts";
+
+// A quote authorization (FEP-044f): servers fetch it to check a quote was allowed.
+builder
+  .setObjectDispatcher(QuoteAuthorization, "/stamps/{id}", (ctx, { id }) => {
+  if (!UUID_PATTERN.test(id)) return null;
+  const stamp = getStamp(ctx.data.db, id);
+  if (stamp === undefined) return null;
+  return new QuoteAuthorization({
+    id: stampUrl(ctx, stamp.id),
+    attribution: ctx.getActorUri(ctx.data.config.handle),
+    interactingObject: new URL(stamp.quoteIri),
+    interactionTarget: postUrl(ctx, stamp.postId),
+  });
+  })
+  .authorize((ctx) => mayFetch(ctx));
+
+export function stampUrl(ctx: Context<AppData>, id: string): URL {
+  return ctx.getObjectUri(QuoteAuthorization, { id });
+}
