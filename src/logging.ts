@@ -16,8 +16,9 @@ export async function configureLogging(level: Config["logLevel"], sink: Sink = g
     loggers: [
       { category: "lectern", lowestLevel: level as LogLevel, sinks: ["main"] },
       { category: "fedify", lowestLevel: debug ? "debug" : "warning", sinks: ["main"] },
-      // One line per HTTP request, at warning for every browser that gets HTML (a 406 to Fedify).
-      { category: ["fedify", "federation", "http"], lowestLevel: debug ? "debug" : "error", sinks: ["main"] },
+      // One line per HTTP request, at warning for every browser that gets HTML (a 406 to Fedify), and
+      // errors that our own handler (app.onError, the inbox guard) logs once, with what was answered.
+      { category: ["fedify", "federation", "http"], lowestLevel: debug ? "debug" : "fatal", sinks: ["main"] },
       // Rejected inbox requests (forged or missing signatures, malformed JSON): 4xx answers, not our errors.
       // Failures of our own listeners are logged under "lectern.inbox".
       { category: ["fedify", "federation", "inbox"], lowestLevel: debug ? "debug" : "fatal", sinks: ["main"] },

@@ -11,6 +11,7 @@ export type Triage =
   | { action: "pass" };
 
 const MAX_DEPTH = 32;
+const MAX_CONTEXTS = 8;
 
 /**
  * Decides what an inbox POST deserves before any expensive work. Only what
@@ -29,6 +30,10 @@ export function triageInbox(data: AppData, body: string): Triage {
   if (doc === null || typeof doc !== "object" || Array.isArray(doc)) return { action: "refuse", status: 400, reason: "an activity must be a JSON object" };
   if (tooDeep(doc)) return { action: "refuse", status: 400, reason: `nested more than ${MAX_DEPTH} levels deep` };
   const activity = doc as Record<string, unknown>;
+  // Each unknown context is a fetch: real servers use a handful.
+  const contexts = [activity["@context"]].flat();
+  if (contexts.length > MAX_CONTEXTS) return { action: "refuse", status: 400, reason: `more than ${MAX_CONTEXTS} @context entries` };
+  if (contexts.some((c) => typeof c === "string" && !/^https?:\/\//.test(c))) return { action: "refuse", status: 400, reason: "an @context entry is not an http(s) URL" };
   const type = firstType(activity.type);
   if (type === undefined) return { action: "refuse", status: 400, reason: "the activity has no type" };
   const actor = idOf(activity.actor);

@@ -71,6 +71,7 @@ export function createApp(lectern: Lectern, options: AppOptions = {}): Hono {
     c.req.raw = new Request(c.req.raw.url, { method: "POST", headers: c.req.raw.headers, body: bytes });
     await next();
   };
+  const inboxPaths = new Set(["/inbox", `/users/${config.handle}/inbox`]);
   app.post("/inbox", inbox);
   app.post(`/users/${config.handle}/inbox`, inbox);
 
@@ -104,6 +105,12 @@ export function createApp(lectern: Lectern, options: AppOptions = {}): Hono {
   app.onError((error, c) => {
     // Refusals raised by middleware (CSRF 403, body limit 413) keep their status.
     if (error instanceof HTTPException) return error.getResponse();
+    if (c.req.method === "POST" && inboxPaths.has(c.req.path)) {
+      // What Fedify cannot process in an inbox is the sender's JSON-LD (an unreachable @context, a
+      // shape it cannot read): a 400 with the reason; Mastodon and others do not retry a 4xx.
+      logger.warning("Refused an activity that could not be processed: {error}", { error });
+      return c.text(`The activity could not be processed: ${error.message.slice(0, 300)}`, 400);
+    }
     logger.error("{method} {path} failed: {error}", { method: c.req.method, path: c.req.path, error });
     return c.text("Something went wrong on our side.", 500);
   });
