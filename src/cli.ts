@@ -10,7 +10,8 @@ import { InvalidPasswordError, setPassword } from "./product/auth.ts";
 import { UUID_PATTERN } from "./product/ids.ts";
 import { ingestMedia, InvalidMediaError } from "./product/media.ts";
 import { InvalidPostError, PostNotFoundError } from "./product/posts.ts";
-import { publishDelete, publishEdit, publishPost } from "./product/publish.ts";
+import { approveFollowRequest, blockAccount, blockServer, publishDelete, publishEdit, publishPost, unblock } from "./product/publish.ts";
+import { InvalidBlockError, listBlocks } from "./product/blocks.ts";
 
 const USAGE = `Usage: npm run -s lectern -- <command> [options]
 
@@ -27,7 +28,12 @@ Commands:
         Set the desk's sign-in password, read from standard input
         (e.g. printf '%s' 'a long passphrase' | npm run -s lectern -- set-password).
   followers [--limit N]
-        Show the follower count and the most recent followers.
+        Show the follower count, who waits for approval, and the most recent followers.
+  approve <account URL>
+        Accept a follower who waits for approval.
+  block <account URL | server name>   unblock <account URL | server name>   blocks
+        Block an account (it stops following, cannot follow again) or a whole server
+        (its followers removed, its traffic refused, nothing delivered); list blocks.
   help  Show this text.
 
 Configuration comes from config/lectern.toml and LECTERN_* environment variables (see README).`;
@@ -148,6 +154,43 @@ async function main(argv: string[]): Promise<number> {
       console.log("Password set; every signed-in session was signed out.");
       return 0;
     }
+    case "approve":
+    case "block":
+    case "unblock": {
+      const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
+      const target = positionals[0];
+      if (target === undefined) throw new UsageError(`${command}: give an account URL${command === "approve" ? "" : " or a server name"}`);
+      const lectern = await openLectern(config);
+      try {
+        const ctx = lectern.context();
+        const isAccount = /^https?:\/\//.test(target);
+        if (command === "approve") {
+          if (!(await approveFollowRequest(ctx, target))) throw new UsageError(`approve: ${target} is not waiting for approval`);
+          console.log(`Approved ${target}`);
+        } else if (command === "block") {
+          if (isAccount) console.log(`Blocked ${await blockAccount(ctx, target)}`);
+          else {
+            const { domain, removed } = blockServer(ctx, target);
+            console.log(`Blocked ${domain}; removed ${removed} followers`);
+          }
+        } else {
+          const done = unblock(ctx, isAccount ? "actor" : "domain", target);
+          console.log(done ? `Unblocked ${target}` : `${target} was not blocked`);
+        }
+      } finally {
+        lectern.close();
+      }
+      return 0;
+    }
+    case "blocks": {
+      const lectern = await openLectern(config);
+      try {
+        for (const b of listBlocks(lectern.db)) console.log(`${b.kind === "domain" ? "server " : "account"}  ${b.value}`);
+      } finally {
+        lectern.close();
+      }
+      return 0;
+    }
     case "followers": {
       const { values } = parseArgs({ args: rest, options: { limit: { type: "string", default: "20" } } });
       const limit = Number(values.limit);
@@ -155,6 +198,8 @@ async function main(argv: string[]): Promise<number> {
       const lectern = await openLectern(config);
       try {
         console.log(`${countFollowers(lectern.db)} followers`);
+        const pending = listFollowers(lectern.db, 1000, 0, "pending").items;
+        if (pending.length > 0) console.log(`${pending.length} waiting for approval: ${pending.map((f) => f.actorIri).join(" ")}`);
         for (const f of listFollowers(lectern.db, limit).items) {
           console.log(`${new Date(f.createdAt).toISOString()}  ${f.handle ?? f.actorIri}`);
         }
@@ -179,6 +224,9 @@ try {
     process.exitCode = 64;
   } else if (e instanceof InvalidPostError) {
     console.error(`lectern: nothing was changed: ${e.message}`);
+    process.exitCode = 65;
+  } else if (e instanceof InvalidBlockError) {
+    console.error(`lectern: ${e.message}`);
     process.exitCode = 65;
   } else if (e instanceof InvalidMediaError) {
     console.error(`lectern: nothing was published: ${e.message}`);

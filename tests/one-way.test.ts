@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countFollowers } from "../src/product/followers.ts";
 import { approveFollowRequest, blockAccount, blockServer, publishDelete, publishPost, publishProfile } from "../src/product/publish.ts";
 import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
-import { startTestLectern, type TestLectern, tempDir, waitFor } from "./helpers/lectern.ts";
+import { runCli } from "./helpers/cli.ts";
+import { startTestLectern, type TestLectern, tempDir, testEnv, waitFor } from "./helpers/lectern.ts";
 
 type Json = Record<string, any>;
 const AS = "https://www.w3.org/ns/activitystreams";
@@ -215,4 +216,26 @@ describe("authorized fetch", () => {
       tmp.remove();
     }
   });
+});
+
+describe("blocks from the CLI", () => {
+  it("block, list and unblock a server and an account", async () => {
+    const tmp = tempDir();
+    const lectern = await startTestLectern(tmp.dir);
+    const env = testEnv(tmp.dir, lectern.config.port);
+    try {
+      expect((await runCli(["block", "Spam.Example"], env)).stdout).toContain("Blocked spam.example; removed 0 followers");
+      expect((await runCli(["block", "https://other.example/users/troll"], env)).stdout).toContain("Blocked https://other.example/users/troll");
+      const list = await runCli(["blocks"], env);
+      expect(list.stdout).toContain("server   spam.example");
+      expect(list.stdout).toContain("account  https://other.example/users/troll");
+      expect((await runCli(["unblock", "spam.example"], env)).stdout).toContain("Unblocked spam.example");
+      const bad = await runCli(["block", "not a host!"], env);
+      expect(bad.code).toBe(65);
+      expect(bad.stderr).toContain("not a server name");
+    } finally {
+      await lectern.stop();
+      tmp.remove();
+    }
+  }, 120_000);
 });

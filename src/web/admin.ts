@@ -22,7 +22,19 @@ import {
   PostNotFoundError,
 } from "../product/posts.ts";
 import { getProfile, InvalidProfileError } from "../product/profile.ts";
-import { publishDelete, publishEdit, publishPin, publishPost, publishProfile, rejectFollower } from "../product/publish.ts";
+import {
+  approveFollowRequest,
+  blockAccount,
+  blockServer,
+  publishDelete,
+  publishEdit,
+  publishPin,
+  publishPost,
+  publishProfile,
+  rejectFollower,
+  unblock,
+} from "../product/publish.ts";
+import { InvalidBlockError, listBlocks } from "../product/blocks.ts";
 import { cancelScheduled, editScheduled, getScheduled, listScheduled, schedulePost } from "../product/schedule.ts";
 import { Temporal } from "../temporal.ts";
 import type { WebDeps } from "./deps.ts";
@@ -31,7 +43,9 @@ import {
   type ComposeValues,
   composeForm,
   type SlotValue,
+  blocksPage,
   followersTable,
+  pendingTable,
   loginPage,
   messages,
   postsTable,
@@ -53,6 +67,9 @@ const NOTICES: Record<string, string> = {
   cancelled: "The scheduled post was cancelled.",
   profile: "Profile saved. Followers' servers receive the update.",
   removed: "Follower removed; their server was told.",
+  approved: "Follower approved; their server was told.",
+  blocked: "Blocked.",
+  unblocked: "Unblocked.",
   "signed-in": "Welcome back.",
 };
 
@@ -468,6 +485,7 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/scheduled/${id}
       name: all("name")[0] ?? "",
       summary: all("summary")[0] ?? "",
       bot: all("bot")[0] === "1",
+      approveFollowers: all("approveFollowers")[0] === "1",
       fields: names.map((name, i) => ({ name, value: values[i] ?? "" })),
       ...pictures,
     };
@@ -489,9 +507,37 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/scheduled/${id}
     return render(
       c,
       "Followers",
-      html`<h1>Followers</h1>${messages(notice(c))}${followersTable(session.csrfToken, countFollowers(db), list.items, list.next ? `/admin/followers?after=${list.next}` : null)}`,
+      html`<h1>Followers</h1>${messages(notice(c))}${pendingTable(session.csrfToken, listFollowers(db, 200, 0, "pending").items)}${followersTable(session.csrfToken, countFollowers(db), list.items, list.next ? `/admin/followers?after=${list.next}` : null)}`,
       session,
     );
+  });
+
+  admin.post("/followers/approve", async (c) => {
+    const actor = (await c.req.parseBody()).actor;
+    if (typeof actor !== "string" || !(await approveFollowRequest(lectern.context(), actor))) return c.notFound();
+    return c.redirect("/admin/followers?notice=approved", 303);
+  });
+
+  admin.get("/blocks", (c) => render(c, "Blocks", blocksPage(c.get("session").csrfToken, listBlocks(db), undefined, notice(c)), c.get("session")));
+
+  admin.post("/blocks", async (c) => {
+    const f = await c.req.parseBody();
+    const value = typeof f.value === "string" ? f.value : "";
+    try {
+      if (f.kind === "domain") blockServer(lectern.context(), value);
+      else await blockAccount(lectern.context(), value);
+    } catch (e) {
+      if (!(e instanceof InvalidBlockError)) throw e;
+      return render(c, "Blocks", blocksPage(c.get("session").csrfToken, listBlocks(db), e.message), c.get("session"), 422);
+    }
+    return c.redirect("/admin/blocks?notice=blocked", 303);
+  });
+
+  admin.post("/blocks/remove", async (c) => {
+    const f = await c.req.parseBody();
+    if ((f.kind !== "actor" && f.kind !== "domain") || typeof f.value !== "string") return c.notFound();
+    unblock(lectern.context(), f.kind, f.value);
+    return c.redirect("/admin/blocks?notice=unblocked", 303);
   });
 
   admin.post("/followers/remove", async (c) => {

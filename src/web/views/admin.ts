@@ -1,3 +1,4 @@
+import type { Block } from "../../product/blocks.ts";
 import type { Follower } from "../../product/followers.ts";
 import { MAX_ALT_LENGTH, MAX_ATTACHMENTS } from "../../product/media.ts";
 import { MAX_POST_LENGTH, MAX_SUMMARY_LENGTH, type Post } from "../../product/posts.ts";
@@ -164,6 +165,7 @@ ${p.avatarMediaId ? html`<label class="check"><input type="checkbox" name="remov
 ${p.headerMediaId ? html`<label class="check"><input type="checkbox" name="removePicture" value="header"> Remove the header</label>` : ""}
 </fieldset>
 <label class="check"><input type="checkbox" name="bot" value="1"${p.bot ? raw(" checked") : ""}> This account is automated (shown as a bot)</label>
+<label class="check"><input type="checkbox" name="approveFollowers" value="1"${p.approveFollowers ? raw(" checked") : ""}> Approve new followers by hand</label>
 <div class="actions"><button class="primary" type="submit">Save profile</button></div>
 </form>`;
 }
@@ -205,4 +207,34 @@ ${Array.from({ length: empty }, (_, j) => {
 </div></div>`;
   })}
 </fieldset>`;
+}
+
+export function pendingTable(csrf: string, rows: Follower[]): Html {
+  if (rows.length === 0) return html``;
+  return html`<h2>Waiting for approval</h2><table><thead><tr><th scope="col">Account</th><th scope="col">Asked</th><th scope="col"></th></tr></thead>
+<tbody>${rows.map(
+    (f) => html`<tr><td><a href="${f.actorIri}" rel="noopener nofollow" target="_blank">${f.handle ?? f.actorIri}</a></td><td>${formatDate(new Date(f.createdAt))}</td>
+<td><div class="actions"><form method="post" action="/admin/followers/approve" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><input type="hidden" name="actor" value="${f.actorIri}"><button class="primary" type="submit">Approve</button></form>
+<form method="post" action="/admin/followers/remove" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><input type="hidden" name="actor" value="${f.actorIri}"><button class="danger" type="submit">Decline</button></form></div></td></tr>`,
+  )}</tbody></table>`;
+}
+
+export function blocksPage(csrf: string, rows: Block[], error?: string, notice?: string): Html {
+  return html`<h1>Blocks</h1>${messages(notice, error)}
+<p class="hint">A blocked account stops following (its server is told) and cannot follow again. A blocked server loses all its followers here, its follows and messages are refused, and nothing is delivered to it.</p>
+<form method="post" action="/admin/blocks" class="card">
+<input type="hidden" name="_csrf" value="${csrf}">
+<div class="row"><div><label for="block-value">Account URL or server name</label><input id="block-value" name="value" required placeholder="https://spam.example/users/x or spam.example"></div>
+<div><label for="block-kind">Block</label><select id="block-kind" name="kind"><option value="actor">an account</option><option value="domain">a whole server</option></select></div>
+<button class="danger" type="submit">Block</button></div>
+</form>
+${
+  rows.length === 0
+    ? html`<p>Nothing is blocked.</p>`
+    : html`<table><thead><tr><th scope="col">Blocked</th><th scope="col">Kind</th><th scope="col">Since</th><th scope="col"></th></tr></thead>
+<tbody>${rows.map(
+        (b) => html`<tr><td>${b.value}</td><td>${b.kind === "domain" ? "server" : "account"}</td><td>${formatDate(new Date(b.createdAt))}</td>
+<td><form method="post" action="/admin/blocks/remove"><input type="hidden" name="_csrf" value="${csrf}"><input type="hidden" name="kind" value="${b.kind}"><input type="hidden" name="value" value="${b.value}"><button type="submit">Unblock</button></form></td></tr>`,
+      )}</tbody></table>`
+}`;
 }
