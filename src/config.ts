@@ -36,8 +36,15 @@ export interface Config {
     readonly retryMaxMs: number;
     /** Attempts per inbox before giving up (the first try included). */
     readonly maxAttempts: number;
-    /** Queue messages (deliveries) handled at the same time. */
+    /** Deliveries in flight at once (a request slower than 2 s stops counting, see DeliveryWorker). */
     readonly concurrency: number;
+    /** Deliveries in flight to one server at once. */
+    readonly perServer: number;
+    readonly connectTimeoutMs: number;
+    /** Whole request. */
+    readonly timeoutMs: number;
+    /** A server failing on this many distinct days with no success is paused until it answers a probe. */
+    readonly pauseAfterDays: number;
     /** How often an idle queue looks for work queued by another process (the CLI). */
     readonly pollMs: number;
   };
@@ -160,6 +167,30 @@ const KEYS = {
     kind: "int",
     check: (v: number) => (v >= 1 && v <= 1000 ? undefined : "must be from 1 to 1000"),
   },
+  perServer: {
+    file: "delivery.per_server",
+    env: "LECTERN_DELIVERY_PER_SERVER",
+    kind: "int",
+    check: (v: number) => (v >= 1 && v <= 64 ? undefined : "must be from 1 to 64"),
+  },
+  connectTimeout: {
+    file: "delivery.connect_timeout_seconds",
+    env: "LECTERN_DELIVERY_CONNECT_TIMEOUT_SECONDS",
+    kind: "number",
+    check: (v: number) => (v > 0 && v <= 120 ? undefined : "must be more than 0 and at most 120"),
+  },
+  timeout: {
+    file: "delivery.timeout_seconds",
+    env: "LECTERN_DELIVERY_TIMEOUT_SECONDS",
+    kind: "number",
+    check: (v: number) => (v > 0 && v <= 600 ? undefined : "must be more than 0 and at most 600"),
+  },
+  pauseAfterDays: {
+    file: "delivery.pause_after_days",
+    env: "LECTERN_DELIVERY_PAUSE_AFTER_DAYS",
+    kind: "int",
+    check: (v: number) => (v >= 1 && v <= 60 ? undefined : "must be from 1 to 60"),
+  },
   pollMs: {
     file: "delivery.poll_milliseconds",
     env: "LECTERN_DELIVERY_POLL_MILLISECONDS",
@@ -189,7 +220,11 @@ const DEFAULTS = {
   retryInitial: 30,
   retryMax: 6 * 3600,
   maxAttempts: 16,
-  concurrency: 16,
+  concurrency: 64,
+  perServer: 4,
+  connectTimeout: 5,
+  timeout: 15,
+  pauseAfterDays: 3,
   pollMs: 250,
 } as const;
 
@@ -285,6 +320,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       retryMaxMs: Math.round((v.retryMax as number) * 1000),
       maxAttempts: v.maxAttempts as number,
       concurrency: v.concurrency as number,
+      perServer: v.perServer as number,
+      connectTimeoutMs: Math.round((v.connectTimeout as number) * 1000),
+      timeoutMs: Math.round((v.timeout as number) * 1000),
+      pauseAfterDays: v.pauseAfterDays as number,
       pollMs: v.pollMs as number,
     },
   };

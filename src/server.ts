@@ -8,11 +8,13 @@ import { queueStrandedPosts } from "./product/publish.ts";
 import { startScheduler } from "./product/schedule.ts";
 import { sweepUnusedMedia } from "./product/media.ts";
 import { createApp } from "./web/app.ts";
+import { DeliveryWorker } from "./delivery/worker.ts";
 
 const logger = getLogger(["lectern", "server"]);
 
 export interface RunningServer {
   readonly lectern: Lectern;
+  readonly deliveries: DeliveryWorker;
   /** Where it listens (not necessarily the public origin). */
   readonly url: URL;
   /** Set when this start made up the author's first password (print it once). */
@@ -41,6 +43,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = new URL(`http://${host}:${address.port}`);
 
+  const deliveries = new DeliveryWorker(lectern.data, lectern.context().getActorUri(config.handle), { now: options.now });
+  deliveries.start();
   const stopQueue = new AbortController();
   const queueDone = lectern.federation.startQueue(lectern.data, { signal: stopQueue.signal });
   await queueStrandedPosts(lectern.context());
@@ -63,11 +67,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       clearInterval(sweeper);
       await scheduler.stop();
       stopQueue.abort();
-      await queueDone;
+      await Promise.all([queueDone, deliveries.stop()]);
       lectern.close();
       logger.info("Stopped");
     })();
     return closing;
   };
-  return { lectern, url, initialPassword, close };
+  return { lectern, deliveries, url, initialPassword, close };
 }

@@ -3,7 +3,9 @@ import { Accept, Add, Delete, Follow, PUBLIC_COLLECTION, Reject, Remove, Update 
 import { getLogger } from "@logtape/logtape";
 import type { AppData } from "../context.ts";
 import { actorFromProfile } from "../federation/actor.ts";
+import { fanOut } from "../delivery/fanout.ts";
 import { createFromPost, deleteFromPost, postUrl, updateFromPost } from "../federation/note.ts";
+import { expandPublicAudience } from "../federation/public-audience.ts";
 import { approveFollower, getFollower, removeFollower } from "./followers.ts";
 import { addBlock, followersOnHost, normalizeActor, normalizeDomain, removeBlock } from "./blocks.ts";
 import { takeStamps } from "./quotes.ts";
@@ -33,15 +35,13 @@ const logger = getLogger(["lectern", "publish"]);
 
 type Activity = Parameters<Context<AppData>["sendActivity"]>[2];
 
-async function toFollowers(ctx: Context<AppData>, activity: Activity, orderingKey?: string): Promise<void> {
-  await ctx.sendActivity({ identifier: ctx.data.config.handle }, "followers", activity, {
-    preferSharedInbox: true,
-    excludeBaseUris: [ctx.data.config.origin],
-    // Always through the fan-out queue: publishing costs the same for ten followers or a million.
-    fanout: "force",
-    // Create, Update and Delete of one post reach each server in that order.
-    ...(orderingKey ? { orderingKey } : {}),
-  });
+/**
+ * Queues an activity for every follower's server (see `fanOut`): its JSON is
+ * made once, here; the delivery worker signs and sends it to each server.
+ */
+async function toFollowers(ctx: Context<AppData>, activity: Activity, kind: string, postId: string | null = null): Promise<void> {
+  const json = expandPublicAudience(await activity.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader }));
+  fanOut(ctx.data.db, { activityIri: activity.id?.href ?? "", kind, postId, body: JSON.stringify(json) });
 }
 
 export async function publishPost(ctx: Context<AppData>, input: PostInput, now: number = Date.now()): Promise<Post> {
@@ -53,7 +53,7 @@ export async function publishPost(ctx: Context<AppData>, input: PostInput, now: 
 
 /** Queues a post's Create for all followers. */
 export async function queueDelivery(ctx: Context<AppData>, post: Post): Promise<void> {
-  await toFollowers(ctx, createFromPost(ctx, post), postUrl(ctx, post.id).href);
+  await toFollowers(ctx, createFromPost(ctx, post), "Create", post.id);
   markQueued(ctx.data.db, post.id);
 }
 
@@ -70,7 +70,7 @@ export async function queueStrandedPosts(ctx: Context<AppData>): Promise<number>
 export async function publishEdit(ctx: Context<AppData>, id: string, input: PostInput, now: number = Date.now()): Promise<Post> {
   const post = editPost(ctx.data, id, input, now);
   bumpSiteVersion(ctx.data.db);
-  await toFollowers(ctx, updateFromPost(ctx, post), postUrl(ctx, post.id).href);
+  await toFollowers(ctx, updateFromPost(ctx, post), "Update", post.id);
   return post;
 }
 
@@ -79,7 +79,7 @@ export async function publishDelete(ctx: Context<AppData>, id: string, now: numb
   const post = deletePost(ctx.data.db, id, now);
   if (post === undefined) return false;
   bumpSiteVersion(ctx.data.db);
-  await toFollowers(ctx, deleteFromPost(ctx, post, now), postUrl(ctx, post.id).href);
+  await toFollowers(ctx, deleteFromPost(ctx, post, now), "Delete", post.id);
   // Quotes we allowed are revoked: each quoting server is told the stamp is gone.
   for (const stamp of takeStamps(ctx.data.db, post.id)) {
     const actor = ctx.getActorUri(ctx.data.config.handle);
@@ -108,7 +108,7 @@ export async function publishPin(ctx: Context<AppData>, id: string, pinned: bool
     to: PUBLIC_COLLECTION,
     cc: ctx.getFollowersUri(handle),
   };
-  await toFollowers(ctx, pinned ? new Add(values) : new Remove(values));
+  await toFollowers(ctx, pinned ? new Add(values) : new Remove(values), pinned ? "Add" : "Remove", post.id);
   return post;
 }
 
@@ -127,6 +127,7 @@ export async function publishProfile(ctx: Context<AppData>, input: ProfileInput,
       to: PUBLIC_COLLECTION,
       cc: ctx.getFollowersUri(handle),
     }),
+    "Update(Person)",
   );
   return profile;
 }

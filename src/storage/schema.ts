@@ -201,3 +201,61 @@ export const media = sqliteTable("media", {
   previewHeight: integer("preview_height"),
   createdAt: integer("created_at").notNull(),
 });
+
+/** An activity sent to every follower's server: the body is stored once, delivered many times. */
+export const outgoing = sqliteTable(
+  "outgoing",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    activityIri: text("activity_iri").notNull(),
+    /** "Create", "Update", "Delete", "Add", "Remove", "Update(Person)". */
+    kind: text("kind").notNull(),
+    /** The post it is about, when it is about one (ordering and progress). */
+    postId: text("post_id"),
+    /** The JSON body, exactly as sent. */
+    body: text("body").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("outgoing_post").on(t.postId)],
+);
+
+export type DeliveryStatus = "pending" | "sending" | "delivered" | "gone" | "failed" | "given_up";
+
+/** One activity to one inbox (a server's shared inbox, mostly): what the author sees as progress. */
+export const deliveries = sqliteTable(
+  "deliveries",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    outgoingId: integer("outgoing_id").notNull(),
+    postId: text("post_id"),
+    inbox: text("inbox").notNull(),
+    host: text("host").notNull(),
+    status: text("status").$type<DeliveryStatus>().notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    index("deliveries_due").on(t.status, t.nextAttemptAt),
+    index("deliveries_outgoing").on(t.outgoingId, t.status),
+    index("deliveries_order").on(t.inbox, t.postId, t.id),
+    index("deliveries_host").on(t.host, t.status),
+  ],
+);
+
+/** What we know of each follower's server: whether it answers, whether it is paused. */
+export const servers = sqliteTable("servers", {
+  host: text("host").primaryKey(),
+  /** Set at the first failure after a success; cleared by a success. */
+  failingSince: integer("failing_since"),
+  /** Distinct days (UTC) with failures since then. */
+  failureDays: integer("failure_days").notNull().default(0),
+  lastFailureDay: integer("last_failure_day"),
+  lastSuccessAt: integer("last_success_at"),
+  /** While set, the server is paused: only a probe is tried at this time. */
+  probeAt: integer("probe_at"),
+  /** The HTTP signature scheme it accepts: "cavage" (first knock) or "rfc9421". */
+  signature: text("signature").notNull().default("cavage"),
+});
