@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { deliveryProgress } from "./delivery/progress.ts";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "./config.ts";
@@ -24,6 +25,8 @@ Commands:
         Replace a post's text; followers' servers receive the edit.
   delete <post URL>
         Delete a post everywhere; its URL answers 410 Gone from then on.
+  deliveries <post URL>
+        How far a post has got: servers reached out of those due, and the failures.
   set-password
         Set the desk's sign-in password, read from standard input
         (e.g. printf '%s' 'a long passphrase' | npm run -s lectern -- set-password).
@@ -137,6 +140,21 @@ async function main(argv: string[]): Promise<number> {
       try {
         if (!(await publishDelete(lectern.context(), id))) throw new PostNotFoundError(id);
         console.log(`Deleted ${postUrl(lectern.context(), id).href}`);
+      } finally {
+        lectern.close();
+      }
+      return 0;
+    }
+    case "deliveries": {
+      const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
+      const id = postIdFrom(positionals[0], config.origin);
+      const lectern = await openLectern(config);
+      try {
+        const p = deliveryProgress(lectern.db, id);
+        const pct = p.due === 0 ? 100 : Math.floor((p.delivered / p.due) * 100);
+        console.log(`${p.delivered}/${p.due} servers reached (${pct}%)`);
+        console.log(`waiting ${p.waiting}, retrying ${p.failing}, given up ${p.givenUp}, refused ${p.refused}, gone ${p.gone}`);
+        for (const f of p.failures) console.log(`  ${f.host}  ${f.status}  tries ${f.attempts}  ${f.lastError ?? ""}`);
       } finally {
         lectern.close();
       }

@@ -44,6 +44,7 @@ import {
   composeForm,
   type SlotValue,
   blocksPage,
+  deliveryBox,
   followersTable,
   pendingTable,
   loginPage,
@@ -53,6 +54,7 @@ import {
   scheduledTable,
 } from "./views/admin.ts";
 import { postArticle } from "./views/public.ts";
+import { deliveryProgress } from "../delivery/progress.ts";
 import { showAttachments } from "./attachments.ts";
 
 type Env = { Variables: { session: Session; token: string } };
@@ -329,7 +331,7 @@ ${scheduledTable(session.csrfToken, listScheduled(data))}
       "Post",
       html`<h1>Post</h1>${messages(notice(c))}${postArticle(post, url, { pinned: post.pinnedAt !== null, media: showAttachments(data, post.attachments) })}
 <p>Public link: <a href="${url.href}">${url.href}</a></p>
-<p class="hint">Followers: ${countFollowers(db)}.</p>
+${deliveryBox(deliveryProgress(db, post.id))}
 <div class="actions"><a class="button" href="/admin/posts/${post.id}/edit">Edit</a></div>`,
       session,
     );

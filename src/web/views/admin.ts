@@ -1,3 +1,4 @@
+import type { DeliveryProgress } from "../../delivery/progress.ts";
 import type { Block } from "../../product/blocks.ts";
 import type { Follower } from "../../product/followers.ts";
 import { MAX_ALT_LENGTH, MAX_ATTACHMENTS } from "../../product/media.ts";
@@ -237,4 +238,25 @@ ${
 <td><form method="post" action="/admin/blocks/remove"><input type="hidden" name="_csrf" value="${csrf}"><input type="hidden" name="kind" value="${b.kind}"><input type="hidden" name="value" value="${b.value}"><button type="submit">Unblock</button></form></td></tr>`,
       )}</tbody></table>`
 }`;
+}
+
+/** Where the post has got: servers reached out of those due, and what failed. */
+export function deliveryBox(p: DeliveryProgress): Html {
+  const pct = p.due === 0 ? 100 : Math.floor((p.delivered / p.due) * 100);
+  return html`<section class="card" aria-labelledby="delivery-title" data-delivery>
+<h2 id="delivery-title">Delivery</h2>
+${
+  p.due === 0
+    ? html`<p>No follower servers to reach yet.</p>`
+    : html`<div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="${p.due}" aria-valuenow="${p.delivered}" aria-label="Servers reached"><span class="w${Math.round(pct / 5) * 5}"></span></div>
+<p><strong data-reached>${p.delivered}</strong> of <strong data-due>${p.due}</strong> servers reached (${pct}%)${p.waiting ? html` · ${p.waiting} on the way` : ""}${p.failing ? html` · ${p.failing} retrying` : ""}${p.givenUp ? html` · ${p.givenUp} given up` : ""}${p.refused ? html` · ${p.refused} refused` : ""}${p.gone ? html` · ${p.gone} gone (followers removed)` : ""}</p>
+${
+  p.failures.length
+    ? html`<table><thead><tr><th scope="col">Server</th><th scope="col">State</th><th scope="col">Tries</th><th scope="col">Last answer</th></tr></thead>
+<tbody>${p.failures.map((f) => html`<tr><td>${f.host}</td><td>${f.status === "pending" ? "retrying" : f.status.replace("_", " ")}</td><td class="num">${f.attempts}</td><td>${f.lastError ?? ""}</td></tr>`)}</tbody></table>`
+    : ""
+}`
+}
+<p class="hint">Reload to update.</p>
+</section>`;
 }

@@ -1,0 +1,159 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { deliveryProgress } from "../src/delivery/progress.ts";
+import { openDatabase } from "../src/storage/db.ts";
+import { addFollower, countFollowers } from "../src/product/followers.ts";
+import { publishPost } from "../src/product/publish.ts";
+import { runCli } from "./helpers/cli.ts";
+import { freePort, startTestLectern, type TestLectern, tempDir, testEnv, waitFor } from "./helpers/lectern.ts";
+import { type Sink, startSink } from "./helpers/sink.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()?.();
+});
+
+async function lecternWith(env: Record<string, string> = {}, now?: () => number): Promise<TestLectern> {
+  const tmp = tempDir();
+  const lectern = await startTestLectern(tmp.dir, { env, now });
+  cleanup.push(() => tmp.remove(), () => lectern.stop());
+  return lectern;
+}
+
+async function sink(options: Parameters<typeof startSink>[0] = {}): Promise<Sink> {
+  const s = await startSink(options);
+  cleanup.push(() => s.close());
+  return s;
+}
+
+/** A follower on a sink server, as a Follow would have stored it. */
+function follow(lectern: TestLectern, s: Sink, name: string, shared = true) {
+  addFollower(lectern.server.lectern.db, {
+    actorIri: `${s.origin.origin}/users/${name}`,
+    followIri: `${s.origin.origin}/follows/${name}`,
+    inbox: s.inbox(`/users/${name}/inbox`),
+    sharedInbox: shared ? s.inbox("/inbox") : null,
+    handle: `@${name}@${s.origin.host}`,
+  });
+}
+
+describe("delivery you can trust", () => {
+  it("removes the followers behind an inbox that answers 410 Gone", async () => {
+    const lectern = await lecternWith();
+    const gone = await sink({ behaviour: 410 });
+    const alive = await sink();
+    follow(lectern, gone, "a");
+    follow(lectern, gone, "b");
+    follow(lectern, alive, "c");
+    const post = await publishPost(lectern.server.lectern.context(), { text: "Anyone there?" });
+    await waitFor(() => countFollowers(lectern.server.lectern.db) === 1, 15_000, "the gone followers to be removed");
+    expect(gone.requests).toHaveLength(1); // one request per server, to its shared inbox
+    await waitFor(() => deliveryProgress(lectern.server.lectern.db, post.id).delivered === 1, 15_000, "the live server");
+    expect(alive.requests).toHaveLength(1);
+    expect(deliveryProgress(lectern.server.lectern.db, post.id)).toMatchObject({ due: 2, delivered: 1, gone: 1 });
+  });
+
+  it("retries a server answering 500 three times, then delivers once when it answers 202", async () => {
+    const lectern = await lecternWith();
+    const flaky = await sink({ behaviour: (n) => (n < 3 ? 500 : 202) });
+    follow(lectern, flaky, "f");
+    const post = await publishPost(lectern.server.lectern.context(), { text: "Third time lucky" });
+    await waitFor(() => flaky.requests.some((r) => r.status === 202), 20_000, "the fourth attempt");
+    await new Promise((r) => setTimeout(r, 800));
+    expect(flaky.requests.map((r) => r.status)).toEqual([500, 500, 500, 202]);
+    // The same activity every time, signed anew at each attempt.
+    expect(new Set(flaky.requests.map((r) => JSON.parse(r.body).id)).size).toBe(1);
+    expect(new Set(flaky.requests.map((r) => r.headers.date)).size).toBeGreaterThan(1);
+    expect(deliveryProgress(lectern.server.lectern.db, post.id)).toMatchObject({ due: 1, delivered: 1, failing: 0 });
+
+    const env = testEnv(lectern.config.dataDir, lectern.config.port);
+    const cli = await runCli(["deliveries", new URL(`/posts/${post.id}`, lectern.origin).href], env);
+    expect(cli.stdout).toContain("1/1 servers reached (100%)");
+  }, 60_000);
+
+  it("does not let a blackholed server delay a healthy one beyond the timeout", async () => {
+    const lectern = await lecternWith({ LECTERN_DELIVERY_TIMEOUT_SECONDS: "2", LECTERN_DELIVERY_CONCURRENCY: "2" });
+    const holes = await Promise.all([sink({ behaviour: "blackhole" }), sink({ behaviour: "blackhole" }), sink({ behaviour: "blackhole" })]);
+    const healthy = await sink();
+    for (const [i, h] of holes.entries()) follow(lectern, h, `hole${i}`);
+    follow(lectern, healthy, "ok");
+    const started = Date.now();
+    const post = await publishPost(lectern.server.lectern.context(), { text: "Through the noise" });
+    await waitFor(() => healthy.requests.length === 1, 15_000, "the healthy server");
+    // Three holes and only two fast slots: the healthy server still went at once.
+    expect(Date.now() - started).toBeLessThan(1500);
+    await waitFor(() => deliveryProgress(lectern.server.lectern.db, post.id).failing === 3, 15_000, "the holes to time out");
+    const failures = deliveryProgress(lectern.server.lectern.db, post.id).failures;
+    expect(failures.every((f) => /timeout|Timeout|aborted/i.test(f.lastError ?? ""))).toBe(true);
+  }, 60_000);
+
+  it("pauses a server that keeps failing, and resumes it by itself when it answers a probe", async () => {
+    let offset = 0;
+    const now = () => Date.now() + offset;
+    const lectern = await lecternWith({ LECTERN_DELIVERY_PAUSE_AFTER_DAYS: "1", LECTERN_DELIVERY_RETRY_INITIAL_SECONDS: "0.1" }, now);
+    const down = await sink({ behaviour: 503 });
+    follow(lectern, down, "d");
+    const ctx = lectern.server.lectern.context();
+    await publishPost(ctx, { text: "First" }, now());
+    await waitFor(() => down.requests.length === 1, 15_000, "the first attempt");
+    const paused = lectern.server.lectern.db.$client.prepare("SELECT probe_at FROM servers WHERE host = ?").pluck();
+    await waitFor(() => (paused.get(down.origin.host) as number | null) !== null, 15_000, "the server to be paused");
+    await publishPost(ctx, { text: "Second" }, now());
+    await new Promise((r) => setTimeout(r, 800));
+    expect(down.requests).toHaveLength(1); // paused: not contacted for the new post, nor retried
+    down.behaviour = 202;
+    offset = 13 * 3600_000; // the probe is due
+    await waitFor(() => down.requests.filter((r) => r.status === 202).length === 2, 15_000, "both posts after the probe");
+    expect(paused.get(down.origin.host)).toBeNull();
+  }, 60_000);
+});
+
+describe("crash safety", () => {
+  it("delivers to every server after a SIGKILL in the middle of a fan-out", async () => {
+    const tmp = tempDir();
+    cleanup.push(() => tmp.remove());
+    const port = await freePort();
+    const env = { ...testEnv(tmp.dir, port), LECTERN_DELIVERY_CONCURRENCY: "4", LECTERN_DELIVERY_PER_SERVER: "1" };
+    // 12 follower servers, each slow to answer, so the fan-out takes a while.
+    const sinks = await Promise.all(Array.from({ length: 12 }, () => sink({ delayMs: 400 })));
+    const db = openDatabase(`${tmp.dir}/lectern.sqlite`);
+    for (const [i, s] of sinks.entries()) {
+      addFollower(db, { actorIri: `${s.origin.origin}/users/u${i}`, followIri: null, inbox: s.inbox("/users/u/inbox"), sharedInbox: s.inbox(), handle: null });
+    }
+    db.$client.close();
+
+    const start = (): ChildProcess => {
+      const child = spawn(process.execPath, ["src/main.ts"], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+      cleanup.push(() => void child.kill("SIGKILL"));
+      return child;
+    };
+    const listening = (child: ChildProcess) =>
+      new Promise<void>((resolve, reject) => {
+        child.stdout?.on("data", (d: Buffer) => d.toString().includes("listening") && resolve());
+        child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
+      });
+    let server = start();
+    await listening(server);
+    const published = await runCli(["post", "--text", "Survives a crash"], env);
+    expect(published.code).toBe(0);
+    const received = () => sinks.filter((s) => s.requests.length > 0).length;
+    await waitFor(() => received() >= 2, 20_000, "the fan-out to start");
+    expect(received()).toBeLessThan(12);
+    server.kill("SIGKILL");
+    await new Promise((r) => server.once("exit", r));
+    const before = received();
+
+    server = start();
+    await listening(server);
+    await waitFor(() => received() === 12, 30_000, "every server after the restart");
+    expect(before).toBeLessThan(12);
+    // Every server got the same activity; duplicates (a request in flight at the kill) are at most a few.
+    const ids = new Set(sinks.flatMap((s) => s.requests.map((r) => JSON.parse(r.body).id)));
+    expect(ids.size).toBe(1);
+    expect(sinks.reduce((n, s) => n + s.requests.length, 0)).toBeLessThanOrEqual(12 + 4);
+    server.kill("SIGTERM");
+    await new Promise((r) => server.once("exit", r));
+  }, 120_000);
+});

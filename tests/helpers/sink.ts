@@ -1,0 +1,61 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface SinkRequest {
+  path: string;
+  headers: IncomingMessage["headers"];
+  body: string;
+  /** Status answered (0 while blackholed). */
+  status: number;
+}
+
+export interface Sink {
+  origin: URL;
+  requests: SinkRequest[];
+  /** What to answer next: a status, or "blackhole" (accept, read, never answer). */
+  behaviour: number | "blackhole" | ((n: number) => number | "blackhole");
+  delayMs: number;
+  inbox(path?: string): string;
+  close(): Promise<void>;
+}
+
+/** A cheap inbox on loopback that records what it gets and answers as told (202 by default). */
+export async function startSink(options: { behaviour?: Sink["behaviour"]; delayMs?: number; host?: string } = {}): Promise<Sink> {
+  const held: ServerResponse[] = [];
+  const sink: Sink = {
+    origin: new URL("http://127.0.0.1"),
+    requests: [],
+    behaviour: options.behaviour ?? 202,
+    delayMs: options.delayMs ?? 0,
+    inbox: (path = "/inbox") => new URL(path, sink.origin).href,
+    close: async () => {},
+  };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const n = sink.requests.length;
+      const b = typeof sink.behaviour === "function" ? sink.behaviour(n) : sink.behaviour;
+      const record: SinkRequest = { path: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), status: b === "blackhole" ? 0 : b };
+      sink.requests.push(record);
+      if (b === "blackhole") {
+        held.push(res);
+        return;
+      }
+      setTimeout(() => {
+        res.writeHead(b, { "Content-Type": "text/plain" });
+        res.end(b < 300 ? "" : "nope");
+      }, sink.delayMs);
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(0, options.host ?? "127.0.0.1", resolve));
+  sink.origin = new URL(`http://${options.host ?? "127.0.0.1"}:${(server.address() as AddressInfo).port}`);
+  sink.close = () =>
+    new Promise<void>((resolve) => {
+      for (const r of held) r.destroy();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return sink;
+}
