@@ -4,7 +4,7 @@ import { getLogger } from "@logtape/logtape";
 import type { Config } from "./config.ts";
 import { openLectern, type Lectern } from "./lectern.ts";
 import { ensurePassword } from "./product/auth.ts";
-import { queueStrandedPosts } from "./product/publish.ts";
+import { queueNewPosts } from "./product/publish.ts";
 import { startScheduler } from "./product/schedule.ts";
 import { sweepUnusedMedia } from "./product/media.ts";
 import { createApp } from "./web/app.ts";
@@ -43,11 +43,13 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = new URL(`http://${host}:${address.port}`);
 
-  const deliveries = new DeliveryWorker(lectern.data, lectern.context().getActorUri(config.handle), { now: options.now });
+  const deliveries = new DeliveryWorker(lectern.data, lectern.context().getActorUri(config.handle), {
+    now: options.now,
+    queuePosts: () => queueNewPosts(lectern.context()),
+  });
   deliveries.start();
   const stopQueue = new AbortController();
   const queueDone = lectern.federation.startQueue(lectern.data, { signal: stopQueue.signal });
-  await queueStrandedPosts(lectern.context());
   const scheduler = startScheduler(() => lectern.context(), { now: options.now, intervalMs: options.schedulerIntervalMs });
   // Uploads never used by a post (an abandoned draft) and pictures replaced in the profile.
   const sweep = () =>

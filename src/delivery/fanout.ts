@@ -16,7 +16,13 @@ export interface OutgoingActivity {
  * a million followers never become a list in memory. Blocked servers and
  * pending followers are left out. Returns how many deliveries were queued.
  */
-export function fanOut(db: Db, activity: OutgoingActivity, now: number = Date.now()): { outgoingId: number; deliveries: number } {
+export function fanOut(
+  db: Db,
+  activity: OutgoingActivity,
+  now: number = Date.now(),
+  /** Runs in the same transaction (e.g. marking the post queued). */
+  alongside?: () => void,
+): { outgoingId: number; deliveries: number } {
   const c = db.$client;
   const queued = c.transaction(() => {
     const row = db.insert(outgoing).values({ ...activity, createdAt: now }).returning({ id: outgoing.id }).get();
@@ -35,6 +41,7 @@ export function fanOut(db: Db, activity: OutgoingActivity, now: number = Date.no
       )
       // Never to ourselves (a follower record pointing at our own origin).
       .run(row.id, activity.postId, now, now, `${new URL(activity.activityIri).origin}/%`);
+    alongside?.();
     return { outgoingId: row.id, deliveries: result.changes };
   })();
   notify(db);
@@ -71,4 +78,9 @@ export function onFanOut(db: Db, fn: () => void): () => void {
 
 function notify(db: Db): void {
   for (const fn of listeners.get(db) ?? []) fn();
+}
+
+/** Tells this process's delivery worker a post was stored (it queues its Create at once). */
+export function notifyNewPost(db: Db): void {
+  notify(db);
 }

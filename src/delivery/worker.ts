@@ -26,6 +26,8 @@ interface Claimed {
   outgoing_id: number;
   probe_at: number | null;
   signature: string | null;
+  /** The server has a failure record to clear on success. */
+  failing: number | null;
 }
 
 export interface DeliveryWorkerOptions {
@@ -69,15 +71,26 @@ export class DeliveryWorker {
   readonly #bodies = new Map<number, Buffer>();
   #fast = 0;
   #slow = 0;
+  /** Successes waiting to be written, in one transaction (see #flush). */
+  #delivered: { id: number; attempts: number; status: number; at: number; host: string | null }[] = [];
+  #flushTimer: NodeJS.Timeout | undefined;
   #stopped = false;
   #wake: () => void = () => {};
   #loop: Promise<void> | undefined;
   #unsubscribe: () => void = () => {};
+  readonly #queuePosts: () => Promise<unknown>;
+  #postsWaiting = true;
 
-  constructor(data: AppData, actorUri: URL, options: DeliveryWorkerOptions = {}) {
+  /**
+   * `queuePosts` turns stored posts into queued deliveries (the Create's
+   * JSON is made there, off the author's request); called when woken and on
+   * every poll, so posts stored by the CLI or before a crash go out too.
+   */
+  constructor(data: AppData, actorUri: URL, options: DeliveryWorkerOptions & { queuePosts?: () => Promise<unknown> } = {}) {
     this.#data = data;
     this.#now = options.now ?? Date.now;
     this.#keyId = new URL(`${actorUri.href}#main-key`);
+    this.#queuePosts = options.queuePosts ?? (() => Promise.resolve());
     const d = data.config.delivery;
     this.#ownsAgent = options.dispatcher === undefined;
     this.#agent =
@@ -94,7 +107,10 @@ export class DeliveryWorker {
     // What was being sent when the last process stopped is sent again (same activity id: harmless if it arrived).
     const reset = this.#data.db.$client.prepare("UPDATE deliveries SET status = 'pending' WHERE status = 'sending'").run();
     if (reset.changes > 0) logger.info("Resuming {count} deliveries interrupted by a restart", { count: reset.changes });
-    this.#unsubscribe = onFanOut(this.#data.db, () => this.#wake());
+    this.#unsubscribe = onFanOut(this.#data.db, () => {
+      this.#postsWaiting = true;
+      this.#wake();
+    });
     this.#loop = this.#run();
   }
 
@@ -105,6 +121,7 @@ export class DeliveryWorker {
     this.#wake();
     await this.#loop;
     await Promise.allSettled([...this.#inFlight]);
+    this.#flush();
     if (this.#ownsAgent) await this.#agent.close();
   }
 
@@ -112,7 +129,8 @@ export class DeliveryWorker {
     const db = this.#data.db.$client;
     const { concurrency, perServer, pollMs } = this.#data.config.delivery;
     const select = db.prepare<[number, number, number], Claimed>(
-      `SELECT d.id, d.inbox, d.host, d.attempts, d.outgoing_id, s.probe_at, s.signature
+      `SELECT d.id, d.inbox, d.host, d.attempts, d.outgoing_id, s.probe_at, s.signature,
+              (s.failing_since IS NOT NULL OR s.probe_at IS NOT NULL) AS failing
        FROM deliveries d LEFT JOIN servers s ON s.host = d.host
        WHERE d.status = 'pending' AND d.next_attempt_at <= ?
          AND (s.probe_at IS NULL OR s.probe_at <= ?)
@@ -143,11 +161,24 @@ export class DeliveryWorker {
       return taken;
     });
 
+    // Claim in batches: a transaction per finished request would cost more than the request.
+    const batch = Math.max(1, Math.min(32, Math.floor(concurrency / 4)));
+    let lastPostCheck = 0;
     while (!this.#stopped) {
+      // New posts: when told (this process stored one) or once per poll (the CLI, a crash).
+      if (this.#postsWaiting || Date.now() - lastPostCheck >= pollMs) {
+        this.#postsWaiting = false;
+        lastPostCheck = Date.now();
+        try {
+          await this.#queuePosts();
+        } catch (error) {
+          logger.error("Queuing new posts failed: {error}", { error });
+        }
+      }
       const free = Math.min(concurrency - this.#fast, MAX_SLOW - this.#slow);
-      const rows = free > 0 ? claim.immediate(Math.min(free, 256)) : [];
+      const rows = free >= batch || (free > 0 && this.#fast + this.#slow === 0) ? claim.immediate(Math.min(free, 256)) : [];
       for (const row of rows) this.#start(row);
-      if (rows.length > 0 && this.#fast < concurrency) continue;
+      if (rows.length > 0 && concurrency - this.#fast >= batch) continue;
       let wait = pollMs;
       if (this.#fast < concurrency) {
         const t = nextDue.get()?.t;
@@ -236,8 +267,8 @@ export class DeliveryWorker {
         method: "POST",
         headers: Object.fromEntries(signed.headers),
         body,
+        // Bounded by the agent's connect, headers and body timeouts.
         dispatcher: this.#agent,
-        signal: AbortSignal.timeout(this.#data.config.delivery.timeoutMs),
       });
       status = res.statusCode;
       const retryAfter = res.headers["retry-after"];
@@ -252,21 +283,52 @@ export class DeliveryWorker {
     this.#record(row, status, error, spec, retryAfterMs);
   }
 
+  #flush(): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    if (this.#delivered.length === 0) return;
+    const done = this.#delivered;
+    this.#delivered = [];
+    const db = this.#data.db.$client;
+    this.#statements ??= this.prepare();
+    const { delivered: mark, recovered } = this.#statements;
+    db.transaction(() => {
+      for (const d of done) {
+        mark.run(d.attempts, d.status, d.at, d.id);
+        if (d.host !== null) recovered.run(d.at, d.host);
+      }
+    })();
+  }
+
+  #statements?: ReturnType<DeliveryWorker["prepare"]>;
+
+  prepare() {
+    const db = this.#data.db.$client;
+    return {
+      set: db.prepare("UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_status = ?, last_error = ?, updated_at = ? WHERE id = ?"),
+      upsertServer: db.prepare("INSERT INTO servers (host) VALUES (?) ON CONFLICT (host) DO NOTHING"),
+      delivered: db.prepare("UPDATE deliveries SET status = 'delivered', attempts = ?, last_status = ?, last_error = NULL, updated_at = ? WHERE id = ?"),
+      recovered: db.prepare(
+        "UPDATE servers SET failing_since = NULL, failure_days = 0, last_failure_day = NULL, last_success_at = ?, probe_at = NULL WHERE host = ?",
+      ),
+    };
+  }
+
   #record(row: Claimed, status: number | null, error: string | null, spec: string, retryAfterMs: number | null): void {
     const db = this.#data.db.$client;
     const now = this.#now();
     const { maxAttempts, retryInitialMs, retryMaxMs, pauseAfterDays } = this.#data.config.delivery;
+    this.#statements ??= this.prepare();
+    const st = this.#statements;
     const set = (values: { status: string; attempts: number; next?: number }) =>
-      db
-        .prepare("UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_status = ?, last_error = ?, updated_at = ? WHERE id = ?")
-        .run(values.status, values.attempts, values.next ?? now, status, error, now, row.id);
-    const upsertServer = db.prepare("INSERT INTO servers (host) VALUES (?) ON CONFLICT (host) DO NOTHING");
+      st.set.run(values.status, values.attempts, values.next ?? now, status, error, now, row.id);
+    const upsertServer = st.upsertServer;
 
     if (status !== null && status >= 200 && status < 300) {
-      set({ status: "delivered", attempts: row.attempts + 1 });
+      // Written in a batch: a crash before the flush only means the same activity is sent again.
+      this.#delivered.push({ id: row.id, attempts: row.attempts + 1, status, at: now, host: row.failing ? row.host : null });
       this.stats.delivered++;
-      upsertServer.run(row.host);
-      db.prepare("UPDATE servers SET failing_since = NULL, failure_days = 0, last_failure_day = NULL, last_success_at = ?, probe_at = NULL WHERE host = ?").run(now, row.host);
+      this.#flushTimer ??= setTimeout(() => this.#flush(), 25);
       return;
     }
     if (status === 410 || status === 404) {

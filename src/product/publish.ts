@@ -3,7 +3,7 @@ import { Accept, Add, Delete, Follow, PUBLIC_COLLECTION, Reject, Remove, Update 
 import { getLogger } from "@logtape/logtape";
 import type { AppData } from "../context.ts";
 import { actorFromProfile } from "../federation/actor.ts";
-import { fanOut } from "../delivery/fanout.ts";
+import { fanOut, notifyNewPost } from "../delivery/fanout.ts";
 import { createFromPost, deleteFromPost, postUrl, updateFromPost } from "../federation/note.ts";
 import { expandPublicAudience } from "../federation/public-audience.ts";
 import { approveFollower, getFollower, removeFollower } from "./followers.ts";
@@ -39,32 +39,37 @@ type Activity = Parameters<Context<AppData>["sendActivity"]>[2];
  * Queues an activity for every follower's server (see `fanOut`): its JSON is
  * made once, here; the delivery worker signs and sends it to each server.
  */
-async function toFollowers(ctx: Context<AppData>, activity: Activity, kind: string, postId: string | null = null): Promise<void> {
+async function toFollowers(ctx: Context<AppData>, activity: Activity, kind: string, postId: string | null = null, alongside?: () => void): Promise<void> {
   const json = expandPublicAudience(await activity.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader }));
-  fanOut(ctx.data.db, { activityIri: activity.id?.href ?? "", kind, postId, body: JSON.stringify(json) });
+  fanOut(ctx.data.db, { activityIri: activity.id?.href ?? "", kind, postId, body: JSON.stringify(json) }, Date.now(), alongside);
 }
 
+/**
+ * Publishes a post: stores it (on disk before returning) and wakes the
+ * server's delivery worker, which queues its Create for every follower's
+ * server (see {@link queueNewPosts}). Costs the same for ten followers or a
+ * million; a post stored while the server is down goes out when it starts.
+ */
 export async function publishPost(ctx: Context<AppData>, input: PostInput, now: number = Date.now()): Promise<Post> {
   const post = createPost(ctx.data, input, now);
   bumpSiteVersion(ctx.data.db);
-  await queueDelivery(ctx, post);
+  notifyNewPost(ctx.data.db);
   return post;
 }
 
-/** Queues a post's Create for all followers. */
+/** Queues a post's Create for all followers, and marks it queued in the same transaction. */
 export async function queueDelivery(ctx: Context<AppData>, post: Post): Promise<void> {
-  await toFollowers(ctx, createFromPost(ctx, post), "Create", post.id);
-  markQueued(ctx.data.db, post.id);
+  await toFollowers(ctx, createFromPost(ctx, post), "Create", post.id, () => markQueued(ctx.data.db, post.id));
 }
 
-/** Queues the posts that were stored but whose process died before queuing them. */
-export async function queueStrandedPosts(ctx: Context<AppData>): Promise<number> {
-  const stranded = postsAwaitingQueue(ctx.data.db);
-  for (const post of stranded) {
-    logger.info("Queuing delivery of post {id}, stored before a crash", { id: post.id });
+/** Queues the Create of every stored post not queued yet (run by the delivery worker). */
+export async function queueNewPosts(ctx: Context<AppData>): Promise<number> {
+  const waiting = postsAwaitingQueue(ctx.data.db);
+  for (const post of waiting) {
+    logger.debug("Queuing the delivery of post {id}", { id: post.id });
     await queueDelivery(ctx, post);
   }
-  return stranded.length;
+  return waiting.length;
 }
 
 export async function publishEdit(ctx: Context<AppData>, id: string, input: PostInput, now: number = Date.now()): Promise<Post> {

@@ -9,7 +9,7 @@ import { Temporal } from "../temporal.ts";
 import { uuidv7 } from "./ids.ts";
 import { bumpSiteVersion } from "./instance.ts";
 import { checkPost, InvalidPostError, type Post, type PostInput } from "./posts.ts";
-import { queueDelivery } from "./publish.ts";
+import { notifyNewPost } from "../delivery/fanout.ts";
 
 const logger = getLogger(["lectern", "schedule"]);
 
@@ -124,7 +124,7 @@ export async function publishDuePosts(ctx: Context<AppData>, now: number = Date.
     });
     if (post === undefined) continue;
     bumpSiteVersion(db);
-    await queueDelivery(ctx, post);
+    notifyNewPost(db);
     logger.info("Published scheduled post {id}", { id: post.id });
     published.push(post);
   }

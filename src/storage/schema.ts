@@ -101,7 +101,11 @@ export const posts = sqliteTable(
     /** How many times it was boosted: a number, nothing about who. */
     boosts: integer("boosts").notNull().default(0),
   },
-  (t) => [index("posts_published").on(t.publishedAt, t.id)],
+  (t) => [
+    index("posts_published").on(t.publishedAt, t.id),
+    // The delivery worker looks for posts not queued yet on every round: only those are indexed.
+    index("posts_unqueued").on(t.publishedAt).where(sql`${t.queuedAt} IS NULL`),
+  ],
 );
 
 /** Fedify's key-value store (caches, idempotence records, circuit breaker state). */

@@ -1,0 +1,74 @@
+// A child process of the benchmarks: many cheap inboxes on loopback ports, each
+// a "server". Reports arrivals to the parent over IPC. Optionally verifies
+// signatures with an independent library (http-signature).
+import { createHash } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import httpSignatureModule from "http-signature";
+
+type Behaviour = "ok" | "blackhole" | "error" | "slow";
+interface Start {
+  cmd: "start";
+  behaviours: Behaviour[];
+  slowMs: number;
+  verifyPem?: string;
+}
+
+const httpSignature = httpSignatureModule as unknown as {
+  parseRequest(request: object, options: object): unknown;
+  verifySignature(parsed: unknown, pem: string): boolean;
+};
+
+const servers: Server[] = [];
+let pending: [number, number, number][] = [];
+let badSignatures = 0;
+
+process.on("message", async (msg: Start | { cmd: "stop" }) => {
+  if (msg.cmd === "stop") {
+    flush();
+    for (const s of servers) s.closeAllConnections();
+    process.exit(0);
+  }
+  const ports: number[] = [];
+  for (const [i, behaviour] of msg.behaviours.entries()) {
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        if (msg.verifyPem) {
+          const body = Buffer.concat(chunks);
+          try {
+            const parsed = httpSignature.parseRequest({ method: req.method, url: req.url, httpVersion: "1.1", headers: req.headers }, { clockSkew: 300 });
+            const digest = `SHA-256=${createHash("sha256").update(body).digest("base64")}`;
+            if (!httpSignature.verifySignature(parsed, msg.verifyPem) || req.headers.digest !== digest) badSignatures++;
+          } catch {
+            badSignatures++;
+          }
+        }
+        if (behaviour === "blackhole") return; // accept, read, never answer
+        const status = behaviour === "error" ? 500 : 202;
+        const answer = () => {
+          res.writeHead(status, { Connection: "close" });
+          res.end();
+          pending.push([i, Date.now(), status]);
+        };
+        if (behaviour === "slow") setTimeout(answer, msg.slowMs);
+        else answer();
+      });
+    });
+    server.keepAliveTimeout = 1000;
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    servers.push(server);
+    ports.push((server.address() as AddressInfo).port);
+  }
+  process.send?.({ ports });
+  setInterval(flush, 50).unref();
+});
+
+function flush() {
+  if (pending.length > 0 || badSignatures > 0) {
+    process.send?.({ arrivals: pending, badSignatures });
+    pending = [];
+    badSignatures = 0;
+  }
+}

@@ -1,0 +1,1 @@
+CREATE INDEX `posts_unqueued` ON `posts` (`published_at`) WHERE "posts"."queued_at" IS NULL;
