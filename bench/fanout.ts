@@ -21,7 +21,7 @@ console.log(`delivered: ${run.healthyDelivered}/${run.healthy} servers`);
 console.log(`deliveries per second: ${run.deliveriesPerSecond}`);
 console.log(`ratio to signing limit: ${(run.deliveriesPerSecond / limit).toFixed(2)}`);
 console.log(`signatures per delivery: ${run.signaturesPerDelivery.toFixed(2)}`);
-console.log(`peak RSS: ${run.peakRssMb} MB`);
+console.log(`peak RSS: ${run.peakRssMb} MB (${run.rssBeforeMb} MB before publishing)`);
 console.log(`Lectern's CPU during the fan-out: ${run.lecternCpuPercent}% of one core (the sinks share the same 2 cores)`);
 if (flag("verify")) console.log(`signatures that failed verification: ${run.badSignatures}`);
 process.exit(0);

@@ -22,6 +22,8 @@ export interface FanoutRun {
   deliveriesPerSecond: number;
   signaturesPerDelivery: number;
   peakRssMb: number;
+  /** RSS just before publishing: Node, Fedify, the database… (the fan-out's own cost is the difference). */
+  rssBeforeMb: number;
   badSignatures: number;
   /** CPU Lectern's process used during the fan-out, in % of one core (2 cores: up to 200%). */
   lecternCpuPercent: number;
@@ -114,6 +116,7 @@ export async function runFanout(options: {
       }
     })();
     const healthy = new Set(options.behaviours.flatMap((b, i) => (b === "ok" ? [i] : [])));
+    const rssBeforeMb = Math.round((process.memoryUsage().rss / 1024 / 1024) * 10) / 10;
     const rss = sampleRss();
     const cpu0 = process.cpuUsage();
     const t0 = Date.now();
@@ -140,6 +143,7 @@ export async function runFanout(options: {
       deliveriesPerSecond: Math.round((delivered() / Math.max(1, last - t0)) * 1000),
       signaturesPerDelivery: Math.round((stats.signatures / Math.max(1, stats.attempts)) * 100) / 100,
       peakRssMb,
+      rssBeforeMb,
       badSignatures: sinks.badSignatures(),
       lecternCpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / wall) * 100),
     };

@@ -344,3 +344,30 @@ describe("signing in", () => {
     }
   });
 });
+
+describe("the response cache", () => {
+  it("never serves a page or a Note older than the author's last change", async () => {
+    const tmp = tempDir();
+    const lectern = await startTestLectern(tmp.dir);
+    try {
+      const ctx = lectern.server.lectern.context();
+      const post = await publishPost(ctx, { text: "Before" });
+      const url = new URL(`/posts/${post.id}`, lectern.origin);
+      const note = async () => (await (await fetch(url, { headers: { Accept: AP } })).json()).content as string;
+      const desk = async () => (await (await fetch(lectern.origin, { headers: { Accept: "text/html" } })).text()).match(/data-followers>(\d+)/)?.[1];
+      expect(await note()).toBe("<p>Before</p>");
+      expect(await note()).toBe("<p>Before</p>");
+      expect(await desk()).toBe("0");
+      await publishEdit(ctx, post.id, { text: "After" });
+      expect(await note()).toBe("<p>After</p>");
+      const { addFollower } = await import("../src/product/followers.ts");
+      const { bumpSiteVersion } = await import("../src/product/instance.ts");
+      addFollower(lectern.server.lectern.db, { actorIri: "https://a.example/users/a", followIri: null, inbox: "https://a.example/inbox", sharedInbox: null, handle: null });
+      bumpSiteVersion(lectern.server.lectern.db); // what the Follow handler does
+      expect(await desk()).toBe("1");
+    } finally {
+      await lectern.stop();
+      tmp.remove();
+    }
+  });
+});

@@ -3,6 +3,7 @@ import { signRequest } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
 import { type Dispatcher, request as httpRequest } from "undici";
 import type { AppData } from "../context.ts";
+import { bumpSiteVersion } from "../product/instance.ts";
 import { getActorKeyPairs } from "../product/keys.ts";
 import { LECTERN_VERSION } from "../version.ts";
 import { onFanOut } from "./fanout.ts";
@@ -336,6 +337,7 @@ export class DeliveryWorker {
       db.transaction(() => {
         set({ status: "gone", attempts: row.attempts + 1 });
         const removed = db.prepare("DELETE FROM followers WHERE inbox = ? OR shared_inbox = ?").run(row.inbox, row.inbox).changes;
+        if (removed > 0) bumpSiteVersion(this.#data.db);
         db.prepare("UPDATE deliveries SET status = 'gone', last_status = ?, updated_at = ? WHERE inbox = ? AND status = 'pending'").run(status, now, row.inbox);
         logger.info("{inbox} answered {status}: removed {removed} followers", { inbox: row.inbox, status, removed });
       })();

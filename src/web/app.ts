@@ -11,6 +11,7 @@ import { adminRoutes, UPLOAD_ROUTES } from "./admin.ts";
 import { mediaRoutes } from "./media.ts";
 import type { WebDeps } from "./deps.ts";
 import { publicRoutes } from "./public.ts";
+import { responseCache } from "./response-cache.ts";
 
 const logger = getLogger(["lectern", "web"]);
 
@@ -27,6 +28,9 @@ export function createApp(lectern: Lectern, options: AppOptions = {}): Hono {
   const { federation, data, config } = lectern;
   const deps: WebDeps = { lectern, now: options.now ?? Date.now, throttle: new LoginThrottle() };
   const app = new Hono();
+
+  // First: a hit is answered with the stored response, security headers included.
+  app.use(responseCache(lectern.db, { authorizedFetch: config.authorizedFetch }));
 
   app.use(
     secureHeaders({
