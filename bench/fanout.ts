@@ -8,7 +8,7 @@ import { arg, flag, runFanout, signingRate } from "./harness.ts";
 const big = flag("big");
 const followers = arg("followers", big ? 100_000 : 2_000);
 const servers = arg("servers", big ? 10_000 : 200);
-const concurrency = arg("concurrency", 64);
+const concurrency = arg("concurrency", 128);
 
 console.log(`fan-out: ${followers} followers on ${servers} servers, concurrency ${concurrency}${flag("verify") ? ", signatures verified by the sinks" : ""}`);
 const limit = await signingRate(concurrency);

@@ -124,7 +124,15 @@ export async function runFanout(options: {
     const publishMs = Date.now() - t0;
     const deadline = t0 + (options.deadlineMs ?? 120_000);
     const delivered = () => new Set(sinks.arrivals.filter(([i, , s]) => healthy.has(i) && s === 202).map(([i]) => i)).size;
-    while (delivered() < healthy.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    let lastReport = t0;
+    while (delivered() < healthy.size && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      if (process.env.BENCH_TRACE && Date.now() - lastReport >= 500) {
+        lastReport = Date.now();
+        const w = server.deliveries as unknown as { stats: object };
+        console.log(`t+${Date.now() - t0} ms: ${delivered()} healthy delivered`, JSON.stringify(w.stats));
+      }
+    }
     const peakRssMb = rss();
     const cpu = process.cpuUsage(cpu0);
     const wall = Date.now() - t0;

@@ -220,7 +220,7 @@ const DEFAULTS = {
   retryInitial: 30,
   retryMax: 6 * 3600,
   maxAttempts: 16,
-  concurrency: 64,
+  concurrency: 128,
   perServer: 4,
   connectTimeout: 5,
   timeout: 15,

@@ -224,7 +224,8 @@ describe("blocks from the CLI", () => {
     const lectern = await startTestLectern(tmp.dir);
     const env = testEnv(tmp.dir, lectern.config.port);
     try {
-      expect((await runCli(["block", "Spam.Example"], env)).stdout).toContain("Blocked spam.example; removed 0 followers");
+      const first = await runCli(["block", "Spam.Example"], env);
+      expect(first.stdout, first.stderr).toContain("Blocked spam.example; removed 0 followers");
       expect((await runCli(["block", "https://other.example/users/troll"], env)).stdout).toContain("Blocked https://other.example/users/troll");
       const list = await runCli(["blocks"], env);
       expect(list.stdout).toContain("server   spam.example");

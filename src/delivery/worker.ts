@@ -11,8 +11,8 @@ import { deliveryAgent, isPrivateAddress } from "./http.ts";
 
 const logger = getLogger(["lectern", "delivery"]);
 
-/** A request running longer than this stops counting against `concurrency` (see {@link DeliveryWorker}). */
-const SLOW_AFTER_MS = 2000;
+/** A request running longer than this stops counting against `concurrency` (see {@link DeliveryWorker}): a healthy server answering slowly only moves to the larger allowance, which costs a socket. */
+const SLOW_AFTER_MS = 500;
 /** Slow requests (a blackholed server) allowed in flight, besides the fast ones. */
 const MAX_SLOW = 2048;
 /** How long a paused server waits between probes. */
@@ -50,7 +50,7 @@ export interface DeliveryStats {
  * `perServer` requests to one server.
  *
  * A dead server must not slow the live ones: `concurrency` bounds the
- * requests that are *fast*; one that has run for more than 2 s (a blackholed
+ * requests that are *fast*; one that has run for more than 500 ms (a blackholed
  * host waiting for its timeout) moves to a separate, much larger allowance,
  * so the slots for healthy servers stay free.
  *

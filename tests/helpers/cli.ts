@@ -18,7 +18,9 @@ export function runCli(args: string[], env: Record<string, string>, stdin?: stri
       { cwd: ROOT, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env }, timeout: 60_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
+        // A process that could not start (or was killed) says so, for the failing assertion's message.
+        const why = error && typeof error.code !== "number" ? `\n[runCli: ${error.message}]` : "";
+        resolve({ code, stdout, stderr: stderr + why });
       },
     );
     if (stdin !== undefined) child.stdin?.end(stdin);
