@@ -12,7 +12,7 @@ import { loadConfig } from "../src/config.ts";
 import { openLectern } from "../src/lectern.ts";
 import { addFollower } from "../src/product/followers.ts";
 import { publishPost } from "../src/product/publish.ts";
-import { freePortFor } from "./ports.ts";
+import { freePort as freePortFor } from "../tests/helpers/lectern.ts";
 import { arg } from "./harness.ts";
 
 const seconds = arg("seconds", 4);

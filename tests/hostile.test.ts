@@ -6,6 +6,7 @@ import { configureLogging } from "../src/logging.ts";
 import { publishPost } from "../src/product/publish.ts";
 import { broken, REAL_WORLD } from "./fixtures/hostile.ts";
 import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
+import { contentRows as contentRowsOf } from "./helpers/rows.ts";
 import { startTestLectern, type TestLectern, tempDir, waitFor } from "./helpers/lectern.ts";
 
 setFlagsFromString("--expose-gc");
@@ -18,15 +19,7 @@ let follower: FollowerServer;
 let postUrl: string;
 const logged: LogRecord[] = [];
 
-/** Rows of what would be content: everything but caches (kv), the work queue and the boost counter. */
-function contentRows(): Record<string, number> {
-  const db = lectern.server.lectern.db.$client;
-  const tables = db
-    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '__drizzle%' AND name NOT IN ('kv', 'queue')")
-    .pluck()
-    .all() as string[];
-  return Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT count(*) FROM "${t}"`).pluck().get() as number]));
-}
+const contentRows = () => contentRowsOf(lectern.server.lectern.db);
 
 function fill(value: unknown, actor: string): string {
   return JSON.stringify(value).replaceAll("{actor}", actor).replaceAll("{post}", postUrl).replaceAll("{us}", lectern.actorId.href);

@@ -4,6 +4,7 @@ import { configureLogging } from "../src/logging.ts";
 import { countFollowers } from "../src/product/followers.ts";
 import { publishPost } from "../src/product/publish.ts";
 import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
+import { contentRows as contentRowsOf } from "./helpers/rows.ts";
 import { startTestLectern, type TestLectern, tempDir, waitFor } from "./helpers/lectern.ts";
 
 const AS = "https://www.w3.org/ns/activitystreams";
@@ -14,18 +15,7 @@ let remote: FollowerServer;
 let postId: string;
 let sharedInbox: URL;
 
-/**
- * Rows in every table but the expiring caches (kv) and the work queue (a
- * Reject on its way out) — what "stored nothing" means.
- */
-function rowCounts(): Record<string, number> {
-  const db = lectern.server.lectern.db.$client;
-  const tables = db
-    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '__drizzle%' AND name NOT IN ('kv', 'queue')")
-    .pluck()
-    .all() as string[];
-  return Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT count(*) FROM "${t}"`).pluck().get() as number]));
-}
+const rowCounts = () => contentRowsOf(lectern.server.lectern.db);
 
 const logged: LogRecord[] = [];
 

@@ -6,7 +6,7 @@ import { actorFromProfile } from "../federation/actor.ts";
 import { fanOut, notifyNewPost } from "../delivery/fanout.ts";
 import { createFromPost, deleteFromPost, postUrl, updateFromPost } from "../federation/note.ts";
 import { expandPublicAudience } from "../federation/public-audience.ts";
-import { approveFollower, getFollower, removeFollower } from "./followers.ts";
+import { approveFollower, type Follower, getFollower, removeFollower } from "./followers.ts";
 import { addBlock, followersOnHost, normalizeActor, normalizeDomain, removeBlock } from "./blocks.ts";
 import { takeStamps } from "./quotes.ts";
 import { stampUrl } from "../federation/stamps.ts";
@@ -145,22 +145,23 @@ export async function rejectFollower(ctx: Context<AppData>, actorIri: string): P
   const follower = getFollower(ctx.data.db, actorIri);
   if (follower === undefined || !removeFollower(ctx.data.db, actorIri)) return false;
   bumpSiteVersion(ctx.data.db);
+  await answerFollow(ctx, follower, Reject);
+  return true;
+}
+
+/** Sends a follower Accept or Reject of their Follow (rebuilt from what we stored of it). */
+async function answerFollow(ctx: Context<AppData>, follower: Follower, answer: typeof Accept | typeof Reject): Promise<void> {
   const handle = ctx.data.config.handle;
   const actor = ctx.getActorUri(handle);
   await ctx.sendActivity(
     { identifier: handle },
     { id: new URL(follower.actorIri), inboxId: new URL(follower.inbox), endpoints: null },
-    new Reject({
-      id: new URL(`#rejects/${uuidv7()}`, actor),
+    new answer({
+      id: new URL(`#${answer === Accept ? "accepts" : "rejects"}/${uuidv7()}`, actor),
       actor,
-      object: new Follow({
-        id: follower.followIri ? new URL(follower.followIri) : null,
-        actor: new URL(follower.actorIri),
-        object: actor,
-      }),
+      object: new Follow({ id: follower.followIri ? new URL(follower.followIri) : null, actor: new URL(follower.actorIri), object: actor }),
     }),
   );
-  return true;
 }
 
 /** Accepts a follower who was waiting for approval; false when there was none. */
@@ -168,17 +169,7 @@ export async function approveFollowRequest(ctx: Context<AppData>, actorIri: stri
   const follower = getFollower(ctx.data.db, actorIri);
   if (follower === undefined || !approveFollower(ctx.data.db, actorIri)) return false;
   bumpSiteVersion(ctx.data.db);
-  const handle = ctx.data.config.handle;
-  const actor = ctx.getActorUri(handle);
-  await ctx.sendActivity(
-    { identifier: handle },
-    { id: new URL(follower.actorIri), inboxId: new URL(follower.inbox), endpoints: null },
-    new Accept({
-      id: new URL(`#accepts/${uuidv7()}`, actor),
-      actor,
-      object: new Follow({ id: follower.followIri ? new URL(follower.followIri) : null, actor: new URL(follower.actorIri), object: actor }),
-    }),
-  );
+  await answerFollow(ctx, follower, Accept);
   return true;
 }
 
