@@ -51,9 +51,12 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const stopQueue = new AbortController();
   const queueDone = lectern.federation.startQueue(lectern.data, { signal: stopQueue.signal });
   const scheduler = startScheduler(() => lectern.context(), { now: options.now, intervalMs: options.schedulerIntervalMs });
-  // Uploads never used by a post (an abandoned draft) and pictures replaced in the profile.
-  const sweep = () =>
+  // Uploads never used by a post (an abandoned draft), pictures replaced in the profile,
+  // and expired key-value entries (answered replies, counted boosts, caches).
+  const sweep = () => {
+    lectern.kv.purgeExpired();
     void sweepUnusedMedia(lectern.data).catch((error) => logger.error("Sweeping unused media failed: {error}", { error }));
+  };
   sweep();
   const sweeper = setInterval(sweep, 6 * 3600_000);
   sweeper.unref();

@@ -15,10 +15,17 @@ interface Entry {
  * a JSON-LD compaction. Admin pages, media (cached by browsers forever) and,
  * with authorized fetch, ActivityPub documents are never kept.
  */
-export function responseCache(db: Db, options: { authorizedFetch: boolean; maxEntries?: number }): MiddlewareHandler {
+export function responseCache(db: Db, options: { authorizedFetch: boolean; maxEntries?: number; maxBytes?: number }): MiddlewareHandler {
   const version = db.$client.prepare<[], { value: string }>("SELECT value FROM instance WHERE key = 'site_version'");
   const entries = new Map<string, Entry>();
   const max = options.maxEntries ?? 2000;
+  const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+  let bytes = 0;
+  const evictOldest = () => {
+    const oldest = entries.keys().next().value as string;
+    bytes -= entries.get(oldest)?.body.byteLength ?? 0;
+    entries.delete(oldest);
+  };
   return async (c, next) => {
     const method = c.req.method;
     const path = c.req.path;
@@ -45,7 +52,8 @@ export function responseCache(db: Db, options: { authorizedFetch: boolean; maxEn
     if (res.status !== 200 || res.headers.has("set-cookie") || (res.headers.get("cache-control") ?? "").includes("no-store")) return;
     const body = new Uint8Array(await res.clone().arrayBuffer()) as Uint8Array<ArrayBuffer>;
     if (body.byteLength > 512 * 1024) return;
-    if (entries.size >= max) entries.delete(entries.keys().next().value as string);
+    while (entries.size > 0 && (entries.size >= max || bytes + body.byteLength > maxBytes)) evictOldest();
     entries.set(key, { status: res.status, headers: [...res.headers], body });
+    bytes += body.byteLength;
   };
 }
