@@ -9,6 +9,7 @@ import { startScheduler } from "./product/schedule.ts";
 import { sweepUnusedMedia } from "./product/media.ts";
 import { createApp } from "./web/app.ts";
 import { DeliveryWorker } from "./delivery/worker.ts";
+import { pruneDeliveries } from "./delivery/progress.ts";
 
 const logger = getLogger(["lectern", "server"]);
 
@@ -52,9 +53,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const queueDone = lectern.federation.startQueue(lectern.data, { signal: stopQueue.signal });
   const scheduler = startScheduler(() => lectern.context(), { now: options.now, intervalMs: options.schedulerIntervalMs });
   // Uploads never used by a post (an abandoned draft), pictures replaced in the profile,
-  // and expired key-value entries (answered replies, counted boosts, caches).
+  // expired key-value entries (answered replies, counted boosts, caches), and deliveries
+  // finished more than 30 days ago (folded into per-activity counts).
   const sweep = () => {
     lectern.kv.purgeExpired();
+    pruneDeliveries(lectern.db);
     void sweepUnusedMedia(lectern.data).catch((error) => logger.error("Sweeping unused media failed: {error}", { error }));
   };
   sweep();

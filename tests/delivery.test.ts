@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { deliveryProgress } from "../src/delivery/progress.ts";
+import { deliveryProgress, pruneDeliveries } from "../src/delivery/progress.ts";
 import { openDatabase } from "../src/storage/db.ts";
 import { addFollower, countFollowers } from "../src/product/followers.ts";
 import { publishPost } from "../src/product/publish.ts";
@@ -52,6 +52,11 @@ describe("delivery you can trust", () => {
     expect(gone.requests).toHaveLength(1); // one request per server, to its shared inbox
     await waitFor(() => deliveryProgress(lectern.server.lectern.db, post.id).delivered === 1, 15_000, "the live server");
     expect(alive.requests).toHaveLength(1);
+    expect(deliveryProgress(lectern.server.lectern.db, post.id)).toMatchObject({ due: 2, delivered: 1, gone: 1 });
+    // Finished deliveries are pruned after a while; the post's progress stays whole.
+    const rows = lectern.server.lectern.db.$client.prepare("SELECT count(*) FROM deliveries").pluck();
+    expect(pruneDeliveries(lectern.server.lectern.db, 0, Date.now() + 1000)).toBe(2);
+    expect(rows.get()).toBe(0);
     expect(deliveryProgress(lectern.server.lectern.db, post.id)).toMatchObject({ due: 2, delivered: 1, gone: 1 });
   });
 

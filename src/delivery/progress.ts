@@ -20,17 +20,22 @@ export interface DeliveryProgress {
 /** How far a post's Create has got: servers reached out of those due. */
 export function deliveryProgress(db: Db, postId: string, options: { failures?: number } = {}): DeliveryProgress {
   const c = db.$client;
-  const outgoingId = c
-    .prepare<[string], { id: number }>("SELECT id FROM outgoing WHERE post_id = ? AND kind = 'Create' ORDER BY id LIMIT 1")
-    .get(postId)?.id;
+  const row = c
+    .prepare<[string], { id: number; d: number; g: number; f: number; u: number }>(
+      `SELECT id, pruned_delivered AS d, pruned_gone AS g, pruned_failed AS f, pruned_given_up AS u
+       FROM outgoing WHERE post_id = ? AND kind = 'Create' ORDER BY id LIMIT 1`,
+    )
+    .get(postId);
   const empty: DeliveryProgress = { due: 0, delivered: 0, failing: 0, waiting: 0, givenUp: 0, refused: 0, gone: 0, failures: [] };
-  if (outgoingId === undefined) return empty;
+  if (row === undefined) return empty;
+  const outgoingId = row.id;
   const counts = c
     .prepare<[number], { status: string; retried: number; n: number }>(
       "SELECT status, attempts > 0 AS retried, count(*) AS n FROM deliveries WHERE outgoing_id = ? GROUP BY status, retried",
     )
     .all(outgoingId);
-  const p = { ...empty };
+  // What was pruned (finished long ago) counts as it ended.
+  const p = { ...empty, delivered: row.d, gone: row.g, refused: row.f, givenUp: row.u, due: row.d + row.g + row.f + row.u };
   for (const { status, retried, n } of counts) {
     p.due += n;
     if (status === "delivered") p.delivered += n;
@@ -47,4 +52,25 @@ export function deliveryProgress(db: Db, postId: string, options: { failures?: n
     )
     .all(outgoingId, options.failures ?? 20);
   return p;
+}
+
+/**
+ * Folds finished deliveries older than `olderThanMs` into their activity's
+ * counters and deletes them: a post's progress stays whole, the table stays
+ * the size of recent work. Returns how many rows went.
+ */
+export function pruneDeliveries(db: Db, olderThanMs = 30 * 86_400_000, now: number = Date.now()): number {
+  const c = db.$client;
+  const cutoff = now - olderThanMs;
+  return c.transaction(() => {
+    c.prepare(
+      `UPDATE outgoing SET
+         pruned_delivered = pruned_delivered + (SELECT count(*) FROM deliveries d WHERE d.outgoing_id = outgoing.id AND d.status = 'delivered' AND d.updated_at < @cutoff),
+         pruned_gone = pruned_gone + (SELECT count(*) FROM deliveries d WHERE d.outgoing_id = outgoing.id AND d.status = 'gone' AND d.updated_at < @cutoff),
+         pruned_failed = pruned_failed + (SELECT count(*) FROM deliveries d WHERE d.outgoing_id = outgoing.id AND d.status = 'failed' AND d.updated_at < @cutoff),
+         pruned_given_up = pruned_given_up + (SELECT count(*) FROM deliveries d WHERE d.outgoing_id = outgoing.id AND d.status = 'given_up' AND d.updated_at < @cutoff)
+       WHERE id IN (SELECT DISTINCT outgoing_id FROM deliveries WHERE status IN ('delivered', 'gone', 'failed', 'given_up') AND updated_at < @cutoff)`,
+    ).run({ cutoff });
+    return c.prepare("DELETE FROM deliveries WHERE status IN ('delivered', 'gone', 'failed', 'given_up') AND updated_at < ?").run(cutoff).changes;
+  })();
 }

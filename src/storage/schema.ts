@@ -218,6 +218,11 @@ export const outgoing = sqliteTable(
     postId: text("post_id"),
     /** The JSON body, exactly as sent. */
     body: text("body").notNull(),
+    /** Finished deliveries pruned from `deliveries`, counted here so progress stays whole. */
+    prunedDelivered: integer("pruned_delivered").notNull().default(0),
+    prunedGone: integer("pruned_gone").notNull().default(0),
+    prunedFailed: integer("pruned_failed").notNull().default(0),
+    prunedGivenUp: integer("pruned_given_up").notNull().default(0),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [index("outgoing_post").on(t.postId)],
