@@ -6,7 +6,6 @@ import { fileURLToPath } from "node:url";
 import { loadConfig } from "../src/config.ts";
 import { publishPost } from "../src/product/publish.ts";
 import { startServer } from "../src/server.ts";
-import { openDatabase } from "../src/storage/db.ts";
 
 export type Behaviour = "ok" | "blackhole" | "error" | "slow";
 
@@ -159,7 +158,6 @@ export async function runFanout(options: {
     // Blackholed requests would hold the shutdown until their timeout: leave them.
     void server.close();
     await new Promise((r) => setTimeout(r, 100));
-    openDatabase; // (kept imported for type tools)
     return result;
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -312,6 +312,15 @@ export class DeliveryWorker {
       recovered: db.prepare(
         "UPDATE servers SET failing_since = NULL, failure_days = 0, last_failure_day = NULL, last_success_at = ?, probe_at = NULL WHERE host = ?",
       ),
+      removeFollowers: db.prepare("DELETE FROM followers WHERE inbox = ? OR shared_inbox = ?"),
+      goneInbox: db.prepare("UPDATE deliveries SET status = 'gone', last_status = ?, updated_at = ? WHERE inbox = ? AND status = 'pending'"),
+      preferRfc9421: db.prepare("UPDATE servers SET signature = 'rfc9421' WHERE host = ?"),
+      server: db.prepare<[string], { failing_since: number | null; failure_days: number; last_failure_day: number | null }>(
+        "SELECT failing_since, failure_days, last_failure_day FROM servers WHERE host = ?",
+      ),
+      failing: db.prepare(
+        "UPDATE servers SET failing_since = coalesce(failing_since, ?), failure_days = ?, last_failure_day = ?, probe_at = ? WHERE host = ?",
+      ),
     };
   }
 
@@ -336,9 +345,9 @@ export class DeliveryWorker {
       // The inbox is gone, and the followers behind it with it.
       db.transaction(() => {
         set({ status: "gone", attempts: row.attempts + 1 });
-        const removed = db.prepare("DELETE FROM followers WHERE inbox = ? OR shared_inbox = ?").run(row.inbox, row.inbox).changes;
+        const removed = st.removeFollowers.run(row.inbox, row.inbox).changes;
         if (removed > 0) bumpSiteVersion(this.#data.db);
-        db.prepare("UPDATE deliveries SET status = 'gone', last_status = ?, updated_at = ? WHERE inbox = ? AND status = 'pending'").run(status, now, row.inbox);
+        st.goneInbox.run(status, now, row.inbox);
         logger.info("{inbox} answered {status}: removed {removed} followers", { inbox: row.inbox, status, removed });
       })();
       this.stats.failed++;
@@ -347,7 +356,7 @@ export class DeliveryWorker {
     if ((status === 401 || status === 403) && spec !== "rfc9421" && row.attempts === 0) {
       // Double knock: a server that refuses draft-cavage may want RFC 9421; remembered per server.
       upsertServer.run(row.host);
-      db.prepare("UPDATE servers SET signature = 'rfc9421' WHERE host = ?").run(row.host);
+      st.preferRfc9421.run(row.host);
       set({ status: "pending", attempts: row.attempts });
       return;
     }
@@ -360,13 +369,9 @@ export class DeliveryWorker {
     // Retried with exponential backoff and jitter; a server failing for days is paused.
     upsertServer.run(row.host);
     const day = Math.floor(now / DAY_MS);
-    const server = db
-      .prepare<[string], { failing_since: number | null; failure_days: number; last_failure_day: number | null }>(
-        "SELECT failing_since, failure_days, last_failure_day FROM servers WHERE host = ?",
-      )
-      .get(row.host);
+    const server = st.server.get(row.host);
     const days = (server?.failure_days ?? 0) + (server?.last_failure_day === day ? 0 : 1);
-    db.prepare("UPDATE servers SET failing_since = coalesce(failing_since, ?), failure_days = ?, last_failure_day = ?, probe_at = ? WHERE host = ?").run(
+    st.failing.run(
       now,
       days,
       day,

@@ -18,6 +18,7 @@ import {
   getLivePost,
   InvalidPostError,
   listPosts,
+  MAX_PINNED,
   type Post,
   PostNotFoundError,
 } from "../product/posts.ts";
@@ -76,7 +77,7 @@ const NOTICES: Record<string, string> = {
 };
 
 const ERRORS: Record<string, string> = {
-  "pin-limit": "At most 5 posts can be pinned: unpin one first.",
+  "pin-limit": `At most ${MAX_PINNED} posts can be pinned: unpin one first.`,
 };
 
 const TIME_ZONES = ["UTC", ...Intl.supportedValuesOf("timeZone").filter((z) => z !== "UTC")];

@@ -1,3 +1,4 @@
+import { normalizeDomain } from "../product/blocks.ts";
 import type { Context } from "hono";
 import type { Html } from "./views/layout.ts";
 
@@ -27,11 +28,13 @@ export async function cachedResponse(
   return c.body(String(body), (options.status ?? 200) as 200, { "Content-Type": options.type ?? "text/html; charset=utf-8", ...headers });
 }
 
-/** A bare host name, optionally with a port: what readers type as "their server". */
+/** A bare host name, optionally with a port: what readers type as "their server" (a dotted name). */
 export function parseServer(input: string | undefined): string | null {
   if (input === undefined) return null;
-  let value = input.trim().toLowerCase();
-  value = value.replace(/^https?:\/\//, "").replace(/^@?[^@/]*@/, "").replace(/\/.*$/, "");
-  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:\d{1,5})?$/.test(value)) return null;
-  return value;
+  try {
+    const host = normalizeDomain(input);
+    return host.includes(".") ? host : null;
+  } catch {
+    return null;
+  }
 }
