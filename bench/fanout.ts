@@ -10,7 +10,9 @@ const followers = arg("followers", big ? 100_000 : 2_000);
 const servers = arg("servers", big ? 10_000 : 200);
 const concurrency = arg("concurrency", 128);
 
-console.log(`fan-out: ${followers} followers on ${servers} servers, concurrency ${concurrency}${flag("verify") ? ", signatures verified by the sinks" : ""}`);
+console.log(
+  `fan-out: ${followers} followers on ${servers} servers, concurrency ${concurrency}${flag("verify") ? ", signatures verified by the sinks" : ""}`,
+);
 const limit = await signingRate(concurrency);
 console.log(`signing limit (RSA-2048, ${concurrency} in flight): ${limit} signatures/s`);
 const run = await runFanout({ followers, behaviours: Array(servers).fill("ok"), concurrency, verify: flag("verify") });
@@ -22,6 +24,8 @@ console.log(`deliveries per second: ${run.deliveriesPerSecond}`);
 console.log(`ratio to signing limit: ${(run.deliveriesPerSecond / limit).toFixed(2)}`);
 console.log(`signatures per delivery: ${run.signaturesPerDelivery.toFixed(2)}`);
 console.log(`peak RSS: ${run.peakRssMb} MB (${run.rssBeforeMb} MB before publishing)`);
-console.log(`Lectern's CPU during the fan-out: ${run.lecternCpuPercent}% of one core (the sinks share the same 2 cores)`);
+console.log(
+  `Lectern's CPU during the fan-out: ${run.lecternCpuPercent}% of one core (the sinks share the same 2 cores)`,
+);
 if (flag("verify")) console.log(`signatures that failed verification: ${run.badSignatures}`);
 process.exit(0);

@@ -20,7 +20,9 @@ const baseRate = base.healthyDelivered / (base.lastHealthyMs / 1000);
 const run = await runFanout({ followers, behaviours: faulty, concurrency, slowMs: 5000 });
 const faultRate = run.healthyDelivered / (run.lastHealthyMs / 1000);
 console.log(`fault-free: ${base.healthyDelivered} servers in ${base.lastHealthyMs} ms (${Math.round(baseRate)}/s)`);
-console.log(`with faults: ${run.healthyDelivered}/${healthyShare} healthy servers in ${run.lastHealthyMs} ms (${Math.round(faultRate)}/s)`);
+console.log(
+  `with faults: ${run.healthyDelivered}/${healthyShare} healthy servers in ${run.lastHealthyMs} ms (${Math.round(faultRate)}/s)`,
+);
 console.log(`faults ratio: ${(faultRate / baseRate).toFixed(2)}`);
 console.log(`peak RSS with faults: ${run.peakRssMb} MB`);
 process.exit(0);

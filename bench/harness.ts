@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from "node:child_process";
+import { type ChildProcess, fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -36,7 +36,9 @@ export const flag = (name: string) => process.argv.includes(`--${name}`);
 
 /** A child process with `behaviours.length` inboxes on loopback ports. */
 export async function startSinks(behaviours: Behaviour[], options: { slowMs?: number; verifyPem?: string } = {}) {
-  const child: ChildProcess = fork(fileURLToPath(new URL("./sink-process.ts", import.meta.url)), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child: ChildProcess = fork(fileURLToPath(new URL("./sink-process.ts", import.meta.url)), [], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
   const arrivals: [number, number, number][] = [];
   let badSignatures = 0;
   const ports = await new Promise<number[]>((resolve) => {
@@ -100,8 +102,18 @@ export async function runFanout(options: {
       cwd: dir,
     });
     const server = await startServer(config);
-    const pem = (await (await server.lectern.federation.fetch(new Request("http://127.0.0.1:1/users/desk", { headers: { Accept: "application/activity+json" } }), { contextData: server.lectern.data })).json()).publicKey.publicKeyPem as string;
-    const sinks = await startSinks(options.behaviours, { slowMs: options.slowMs, verifyPem: options.verify ? pem : undefined });
+    const pem = (
+      await (
+        await server.lectern.federation.fetch(
+          new Request("http://127.0.0.1:1/users/desk", { headers: { Accept: "application/activity+json" } }),
+          { contextData: server.lectern.data },
+        )
+      ).json()
+    ).publicKey.publicKeyPem as string;
+    const sinks = await startSinks(options.behaviours, {
+      slowMs: options.slowMs,
+      verifyPem: options.verify ? pem : undefined,
+    });
     // Followers, spread evenly over the servers, inserted as a Follow would store them.
     const db = server.lectern.db.$client;
     const insert = db.prepare(
@@ -111,7 +123,13 @@ export async function runFanout(options: {
       for (let i = 0; i < options.followers; i++) {
         const port = sinks.ports[i % servers];
         const origin = `http://127.0.0.1:${port}`;
-        insert.run(`${origin}/users/u${i}`, `${origin}/users/u${i}/inbox`, `${origin}/inbox`, `127.0.0.1:${port}`, Date.now());
+        insert.run(
+          `${origin}/users/u${i}`,
+          `${origin}/users/u${i}/inbox`,
+          `${origin}/inbox`,
+          `127.0.0.1:${port}`,
+          Date.now(),
+        );
       }
     })();
     const healthy = new Set(options.behaviours.flatMap((b, i) => (b === "ok" ? [i] : [])));
@@ -122,7 +140,8 @@ export async function runFanout(options: {
     await publishPost(server.lectern.context(), { text: "Benchmark post #bench" });
     const publishMs = Date.now() - t0;
     const deadline = t0 + (options.deadlineMs ?? 120_000);
-    const delivered = () => new Set(sinks.arrivals.filter(([i, , s]) => healthy.has(i) && s === 202).map(([i]) => i)).size;
+    const delivered = () =>
+      new Set(sinks.arrivals.filter(([i, , s]) => healthy.has(i) && s === 202).map(([i]) => i)).size;
     let lastReport = t0;
     while (delivered() < healthy.size && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
@@ -171,7 +190,9 @@ export async function signingRate(inFlight: number, seconds = 2): Promise<number
     true,
     ["sign", "verify"],
   )) as CryptoKeyPair;
-  const data = new TextEncoder().encode("(request-target): post /inbox\nhost: 127.0.0.1:8080\ndate: Sat, 21 Nov 2026 00:00:00 GMT\ndigest: SHA-256=abc");
+  const data = new TextEncoder().encode(
+    "(request-target): post /inbox\nhost: 127.0.0.1:8080\ndate: Sat, 21 Nov 2026 00:00:00 GMT\ndigest: SHA-256=abc",
+  );
   let count = 0;
   const end = Date.now() + seconds * 1000;
   const worker = async () => {

@@ -22,24 +22,49 @@ const dir = mkdtempSync(path.join(tmpdir(), "lectern-read-"));
 const port = await freePortFor();
 const basePort = await freePortFor();
 const origin = `http://127.0.0.1:${port}`;
-const env = { LECTERN_DATA_DIR: dir, PORT: String(port), HOST: "127.0.0.1", LECTERN_ORIGIN: origin, LECTERN_LOG_LEVEL: "error", LECTERN_NAME: "Bench Desk" };
+const env = {
+  LECTERN_DATA_DIR: dir,
+  PORT: String(port),
+  HOST: "127.0.0.1",
+  LECTERN_ORIGIN: origin,
+  LECTERN_LOG_LEVEL: "error",
+  LECTERN_NAME: "Bench Desk",
+};
 
 // Seed: 40 posts and 1,000 followers.
 const lectern = await openLectern(loadConfig({ env, cwd: dir }));
 let lastPost = "";
-for (let i = 0; i < 40; i++) lastPost = (await publishPost(lectern.context(), { text: `Post ${i}: **news** of the day #bench` })).id;
-for (let i = 0; i < 1000; i++) addFollower(lectern.db, { actorIri: `https://s${i % 50}.example/users/u${i}`, followIri: null, inbox: `https://s${i % 50}.example/users/u${i}/inbox`, sharedInbox: `https://s${i % 50}.example/inbox`, handle: null });
+for (let i = 0; i < 40; i++)
+  lastPost = (await publishPost(lectern.context(), { text: `Post ${i}: **news** of the day #bench` })).id;
+for (let i = 0; i < 1000; i++)
+  addFollower(lectern.db, {
+    actorIri: `https://s${i % 50}.example/users/u${i}`,
+    followIri: null,
+    inbox: `https://s${i % 50}.example/users/u${i}/inbox`,
+    sharedInbox: `https://s${i % 50}.example/inbox`,
+    handle: null,
+  });
 lectern.close();
 
-const server = spawn(process.execPath, ["src/main.ts"], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "inherit"] });
-await new Promise<void>((resolve) => server.stdout?.on("data", (d: Buffer) => d.toString().includes("listening") && resolve()));
+const server = spawn(process.execPath, ["src/main.ts"], {
+  cwd: ROOT,
+  env: { PATH: process.env.PATH ?? "", ...env },
+  stdio: ["ignore", "pipe", "inherit"],
+});
+await new Promise<void>((resolve) =>
+  server.stdout?.on("data", (d: Buffer) => d.toString().includes("listening") && resolve()),
+);
 
 const AP = "application/activity+json";
 const endpoints: { name: string; path: string; accept: string }[] = [
   { name: "actor", path: "/users/desk", accept: AP },
   { name: "Note", path: `/posts/${lastPost}`, accept: AP },
   { name: "outbox page", path: "/users/desk/outbox?cursor=newest", accept: AP },
-  { name: "WebFinger", path: `/.well-known/webfinger?resource=${encodeURIComponent(`acct:desk@127.0.0.1:${port}`)}`, accept: "application/jrd+json" },
+  {
+    name: "WebFinger",
+    path: `/.well-known/webfinger?resource=${encodeURIComponent(`acct:desk@127.0.0.1:${port}`)}`,
+    accept: "application/jrd+json",
+  },
   { name: "desk page", path: "/", accept: "text/html" },
 ];
 const captured: Record<string, { type: string; body: string }> = {};
@@ -50,7 +75,11 @@ for (const e of endpoints) {
 }
 const capturedFile = path.join(dir, "captured.json");
 writeFileSync(capturedFile, JSON.stringify(captured));
-const baseline = fork(fileURLToPath(new URL("./baseline-server.ts", import.meta.url)), [capturedFile, String(basePort)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+const baseline = fork(
+  fileURLToPath(new URL("./baseline-server.ts", import.meta.url)),
+  [capturedFile, String(basePort)],
+  { stdio: ["ignore", "inherit", "inherit", "ipc"] },
+);
 await new Promise((r) => baseline.once("message", r));
 
 async function load(url: string, accept: string) {
@@ -58,7 +87,9 @@ async function load(url: string, accept: string) {
   return { rps: r.requests.average, p99: r.latency.p99, non2xx: r.non2xx + r.errors };
 }
 
-console.log(`read: ${seconds} s per endpoint, ${connections} connections; Lectern and the baseline each in one process`);
+console.log(
+  `read: ${seconds} s per endpoint, ${connections} connections; Lectern and the baseline each in one process`,
+);
 console.log("endpoint       Lectern req/s  p99 ms | baseline req/s  p99 ms | ratio");
 for (const e of endpoints) {
   const l = await load(origin + e.path, e.accept);

@@ -38,7 +38,10 @@ process.on("message", async (msg: Start | { cmd: "stop" }) => {
         if (msg.verifyPem) {
           const body = Buffer.concat(chunks);
           try {
-            const parsed = httpSignature.parseRequest({ method: req.method, url: req.url, httpVersion: "1.1", headers: req.headers }, { clockSkew: 300 });
+            const parsed = httpSignature.parseRequest(
+              { method: req.method, url: req.url, httpVersion: "1.1", headers: req.headers },
+              { clockSkew: 300 },
+            );
             const digest = `SHA-256=${createHash("sha256").update(body).digest("base64")}`;
             if (!httpSignature.verifySignature(parsed, msg.verifyPem) || req.headers.digest !== digest) badSignatures++;
           } catch {

@@ -1,18 +1,26 @@
 import { existsSync, readFileSync } from "node:fs";
-import { deliveryProgress } from "./delivery/progress.ts";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "./config.ts";
+import { deliveryProgress } from "./delivery/progress.ts";
 import { postUrl } from "./federation/note.ts";
 import { openLectern } from "./lectern.ts";
 import { configureLogging } from "./logging.ts";
-import { countFollowers, listFollowers } from "./product/followers.ts";
 import { InvalidPasswordError, setPassword } from "./product/auth.ts";
-import { UUID_PATTERN } from "./product/ids.ts";
-import { ingestMedia, InvalidMediaError } from "./product/media.ts";
-import { InvalidPostError, PostNotFoundError } from "./product/posts.ts";
-import { approveFollowRequest, blockAccount, blockServer, publishDelete, publishEdit, publishPost, unblock } from "./product/publish.ts";
 import { InvalidBlockError, listBlocks } from "./product/blocks.ts";
+import { countFollowers, listFollowers } from "./product/followers.ts";
+import { UUID_PATTERN } from "./product/ids.ts";
+import { InvalidMediaError, ingestMedia } from "./product/media.ts";
+import { InvalidPostError, PostNotFoundError } from "./product/posts.ts";
+import {
+  approveFollowRequest,
+  blockAccount,
+  blockServer,
+  publishDelete,
+  publishEdit,
+  publishPost,
+  unblock,
+} from "./product/publish.ts";
 
 const USAGE = `Usage: npm run -s lectern -- <command> [options]
 
@@ -121,12 +129,18 @@ async function main(argv: string[]): Promise<number> {
         },
       });
       const id = postIdFrom(positionals[0], config.origin);
-      if (values.text === undefined) throw new UsageError("edit: --text is required (use --text - to read standard input)");
+      if (values.text === undefined)
+        throw new UsageError("edit: --text is required (use --text - to read standard input)");
       const text = values.text === "-" ? readFileSync(0, "utf8") : values.text;
       const lectern = await openLectern(config);
       try {
         const ctx = lectern.context();
-        await publishEdit(ctx, id, { text, summary: values.summary, sensitive: values.sensitive, language: values.language });
+        await publishEdit(ctx, id, {
+          text,
+          summary: values.summary,
+          sensitive: values.sensitive,
+          language: values.language,
+        });
         console.log(postUrl(ctx, id).href);
       } finally {
         lectern.close();
@@ -153,7 +167,9 @@ async function main(argv: string[]): Promise<number> {
         const p = deliveryProgress(lectern.db, id);
         const pct = p.due === 0 ? 100 : Math.floor((p.delivered / p.due) * 100);
         console.log(`${p.delivered}/${p.due} servers reached (${pct}%)`);
-        console.log(`waiting ${p.waiting}, retrying ${p.failing}, given up ${p.givenUp}, refused ${p.refused}, gone ${p.gone}`);
+        console.log(
+          `waiting ${p.waiting}, retrying ${p.failing}, given up ${p.givenUp}, refused ${p.refused}, gone ${p.gone}`,
+        );
         for (const f of p.failures) console.log(`  ${f.host}  ${f.status}  tries ${f.attempts}  ${f.lastError ?? ""}`);
       } finally {
         lectern.close();
@@ -177,13 +193,15 @@ async function main(argv: string[]): Promise<number> {
     case "unblock": {
       const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
       const target = positionals[0];
-      if (target === undefined) throw new UsageError(`${command}: give an account URL${command === "approve" ? "" : " or a server name"}`);
+      if (target === undefined)
+        throw new UsageError(`${command}: give an account URL${command === "approve" ? "" : " or a server name"}`);
       const lectern = await openLectern(config);
       try {
         const ctx = lectern.context();
         const isAccount = /^https?:\/\//.test(target);
         if (command === "approve") {
-          if (!(await approveFollowRequest(ctx, target))) throw new UsageError(`approve: ${target} is not waiting for approval`);
+          if (!(await approveFollowRequest(ctx, target)))
+            throw new UsageError(`approve: ${target} is not waiting for approval`);
           console.log(`Approved ${target}`);
         } else if (command === "block") {
           if (isAccount) console.log(`Blocked ${await blockAccount(ctx, target)}`);
@@ -203,7 +221,8 @@ async function main(argv: string[]): Promise<number> {
     case "blocks": {
       const lectern = await openLectern(config);
       try {
-        for (const b of listBlocks(lectern.db)) console.log(`${b.kind === "domain" ? "server " : "account"}  ${b.value}`);
+        for (const b of listBlocks(lectern.db))
+          console.log(`${b.kind === "domain" ? "server " : "account"}  ${b.value}`);
       } finally {
         lectern.close();
       }
@@ -217,7 +236,8 @@ async function main(argv: string[]): Promise<number> {
       try {
         console.log(`${countFollowers(lectern.db)} followers`);
         const pending = listFollowers(lectern.db, 1000, 0, "pending").items;
-        if (pending.length > 0) console.log(`${pending.length} waiting for approval: ${pending.map((f) => f.actorIri).join(" ")}`);
+        if (pending.length > 0)
+          console.log(`${pending.length} waiting for approval: ${pending.map((f) => f.actorIri).join(" ")}`);
         for (const f of listFollowers(lectern.db, limit).items) {
           console.log(`${new Date(f.createdAt).toISOString()}  ${f.handle ?? f.actorIri}`);
         }

@@ -340,7 +340,9 @@ function parseOrigin(value: string, where: string): URL {
     throw new ConfigError(`${where}: must be an http(s) URL, got ${JSON.stringify(value)}`);
   }
   if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash) {
-    throw new ConfigError(`${where}: must be a bare origin such as https://example.org (no path), got ${JSON.stringify(value)}`);
+    throw new ConfigError(
+      `${where}: must be a bare origin such as https://example.org (no path), got ${JSON.stringify(value)}`,
+    );
   }
   return new URL(url.origin);
 }
@@ -354,7 +356,8 @@ function coerceEnvValue(value: string, kind: Kind, where: string): unknown {
       if (/^(0|false|no|off)$/i.test(value)) return false;
       throw new ConfigError(`${where}: must be true or false, got ${JSON.stringify(value)}`);
     case "int":
-      if (!/^-?\d+$/.test(value)) throw new ConfigError(`${where}: must be a whole number, got ${JSON.stringify(value)}`);
+      if (!/^-?\d+$/.test(value))
+        throw new ConfigError(`${where}: must be a whole number, got ${JSON.stringify(value)}`);
       return Number(value);
     case "number": {
       const n = Number(value);
@@ -374,7 +377,9 @@ function coerceFileValue(value: unknown, kind: Kind, where: string): unknown {
     (kind === "number" && (typeof value === "number" || typeof value === "bigint"));
   if (!ok) {
     const expected = { string: "a string", bool: "true or false", int: "a whole number", number: "a number" }[kind];
-    throw new ConfigError(`${where}: must be ${expected}, got ${JSON.stringify(value, (_, x) => (typeof x === "bigint" ? Number(x) : x))}`);
+    throw new ConfigError(
+      `${where}: must be ${expected}, got ${JSON.stringify(value, (_, x) => (typeof x === "bigint" ? Number(x) : x))}`,
+    );
   }
   return typeof value === "bigint" ? Number(value) : value;
 }

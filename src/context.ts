@@ -1,6 +1,6 @@
+import type { KvStore } from "@fedify/fedify";
 import type { Config } from "./config.ts";
 import type { Db } from "./storage/db.ts";
-import type { KvStore } from "@fedify/fedify";
 import type { MediaStore } from "./storage/media-store.ts";
 
 /** What every request, queue job and CLI command works with: Fedify's context data. */

@@ -1,14 +1,14 @@
+import path from "node:path";
 import type { Context } from "@fedify/fedify";
 import type { Config } from "./config.ts";
 import type { AppData } from "./context.ts";
 import { createLecternFederation, type LecternFederation } from "./federation/federation.ts";
 import { actorCreatedAt } from "./product/instance.ts";
 import { getActorKeyPairs } from "./product/keys.ts";
-import { openDatabase, type Db } from "./storage/db.ts";
+import { type Db, openDatabase } from "./storage/db.ts";
 import { SqliteKvStore } from "./storage/kv.ts";
-import { SqliteMessageQueue } from "./storage/queue.ts";
 import { FileMediaStore, type MediaStore } from "./storage/media-store.ts";
-import path from "node:path";
+import { SqliteMessageQueue } from "./storage/queue.ts";
 
 /** One Lectern: configuration, database, queue and federation, as the server, the CLI and tests use it. */
 export interface Lectern {

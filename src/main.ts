@@ -1,8 +1,8 @@
-import { ConfigError, loadConfig } from "./config.ts";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { configureLogging } from "./logging.ts";
 import { startServer } from "./server.ts";
 
-let config;
+let config: Config;
 try {
   config = loadConfig();
 } catch (e) {

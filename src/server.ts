@@ -1,15 +1,15 @@
 import type { AddressInfo } from "node:net";
-import { serve, type ServerType } from "@hono/node-server";
+import { type ServerType, serve } from "@hono/node-server";
 import { getLogger } from "@logtape/logtape";
 import type { Config } from "./config.ts";
-import { openLectern, type Lectern } from "./lectern.ts";
+import { pruneDeliveries } from "./delivery/progress.ts";
+import { DeliveryWorker } from "./delivery/worker.ts";
+import { type Lectern, openLectern } from "./lectern.ts";
 import { ensurePassword } from "./product/auth.ts";
+import { sweepUnusedMedia } from "./product/media.ts";
 import { queueNewPosts } from "./product/publish.ts";
 import { startScheduler } from "./product/schedule.ts";
-import { sweepUnusedMedia } from "./product/media.ts";
 import { createApp } from "./web/app.ts";
-import { DeliveryWorker } from "./delivery/worker.ts";
-import { pruneDeliveries } from "./delivery/progress.ts";
 
 const logger = getLogger(["lectern", "server"]);
 
@@ -51,14 +51,19 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   deliveries.start();
   const stopQueue = new AbortController();
   const queueDone = lectern.federation.startQueue(lectern.data, { signal: stopQueue.signal });
-  const scheduler = startScheduler(() => lectern.context(), { now: options.now, intervalMs: options.schedulerIntervalMs });
+  const scheduler = startScheduler(() => lectern.context(), {
+    now: options.now,
+    intervalMs: options.schedulerIntervalMs,
+  });
   // Uploads never used by a post (an abandoned draft), pictures replaced in the profile,
   // expired key-value entries (answered replies, counted boosts, caches), and deliveries
   // finished more than 30 days ago (folded into per-activity counts).
   const sweep = () => {
     lectern.kv.purgeExpired();
     pruneDeliveries(lectern.db);
-    void sweepUnusedMedia(lectern.data).catch((error) => logger.error("Sweeping unused media failed: {error}", { error }));
+    void sweepUnusedMedia(lectern.data).catch((error) =>
+      logger.error("Sweeping unused media failed: {error}", { error }),
+    );
   };
   sweep();
   const sweeper = setInterval(sweep, 6 * 3600_000);

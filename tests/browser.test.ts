@@ -18,7 +18,9 @@ describe.runIf(hasChromium() || process.env.CI)("the desk in a browser", () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     tmp = tempDir();
-    lectern = await startTestLectern(tmp.dir, { env: { LECTERN_NAME: "Harbour Office", LECTERN_SUMMARY: "Notices from the **harbour master**." } });
+    lectern = await startTestLectern(tmp.dir, {
+      env: { LECTERN_NAME: "Harbour Office", LECTERN_SUMMARY: "Notices from the **harbour master**." },
+    });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
   });
@@ -52,7 +54,10 @@ describe.runIf(hasChromium() || process.env.CI)("the desk in a browser", () => {
     await expect(page.locator("article.post summary").textContent()).resolves.toBe("Closures");
     await page.screenshot({ path: `${SHOTS}/compose.png`, fullPage: true });
 
-    await Promise.all([page.waitForURL(/\/admin\/posts\/[0-9a-f-]{36}\?notice=published$/), page.click("button[value=publish]")]);
+    await Promise.all([
+      page.waitForURL(/\/admin\/posts\/[0-9a-f-]{36}\?notice=published$/),
+      page.click("button[value=publish]"),
+    ]);
     const postUrl = await page.locator("main a[href*='/posts/']").first().getAttribute("href");
     expect(postUrl).toMatch(/\/posts\/[0-9a-f-]{36}$/);
 
@@ -67,7 +72,9 @@ describe.runIf(hasChromium() || process.env.CI)("the desk in a browser", () => {
 
     await page.goto(postUrl as string);
     await expect(page.locator("article.post .content").textContent()).resolves.toContain("north pier");
-    await expect(page.locator("meta[property='og:title']").getAttribute("content")).resolves.toContain("Harbour Office");
+    await expect(page.locator("meta[property='og:title']").getAttribute("content")).resolves.toContain(
+      "Harbour Office",
+    );
     expect(await page.locator("textarea, form[action*='reply']").count()).toBe(0);
     await page.screenshot({ path: `${SHOTS}/post.png`, fullPage: true });
   });
@@ -93,7 +100,9 @@ describe.runIf(hasChromium() || process.env.CI)("the desk in a browser", () => {
 
   it("uploads a picture with its description and shows it on the post page", async () => {
     const picture = `${tmp.dir}/harbour.png`;
-    await sharp({ create: { width: 800, height: 500, channels: 3, background: "#1f6fb2" } }).png().toFile(picture);
+    await sharp({ create: { width: 800, height: 500, channels: 3, background: "#1f6fb2" } })
+      .png()
+      .toFile(picture);
     await page.goto(at("/admin"));
     await page.fill("#text", "Today's view of the harbour.");
     await page.setInputFiles("#file-0", picture);
@@ -108,7 +117,9 @@ describe.runIf(hasChromium() || process.env.CI)("the desk in a browser", () => {
     await expect(img.getAttribute("alt")).resolves.toBe("Calm blue water under a clear sky");
     await expect(img.getAttribute("loading")).resolves.toBe("lazy");
     expect(await img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBe(800);
-    await expect(page.locator("meta[property='og:image']").getAttribute("content")).resolves.toMatch(/\/media\/[0-9a-f]{64}\.png$/);
+    await expect(page.locator("meta[property='og:image']").getAttribute("content")).resolves.toMatch(
+      /\/media\/[0-9a-f]{64}\.png$/,
+    );
     await page.screenshot({ path: `${SHOTS}/post-with-picture.png`, fullPage: true });
   });
 
@@ -122,7 +133,10 @@ describe.runIf(hasChromium() || process.env.CI)("the desk in a browser", () => {
     expect(status).toBe(403);
     const withToken = await page.evaluate(async () => {
       const token = (document.querySelector("input[name=_csrf]") as HTMLInputElement).value;
-      const res = await fetch("/admin/posts", { method: "POST", body: new URLSearchParams({ _csrf: token, text: "real", action: "preview" }) });
+      const res = await fetch("/admin/posts", {
+        method: "POST",
+        body: new URLSearchParams({ _csrf: token, text: "real", action: "preview" }),
+      });
       return res.status;
     });
     expect(withToken).toBe(200);
@@ -131,7 +145,9 @@ describe.runIf(hasChromium() || process.env.CI)("the desk in a browser", () => {
   it("reads well on a phone", async () => {
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
     await phone.goto(at("/"));
-    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await phone.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
     expect(overflow).toBeLessThanOrEqual(0);
     await phone.screenshot({ path: `${SHOTS}/desk-phone.png`, fullPage: true });
     await phone.close();

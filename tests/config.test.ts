@@ -32,8 +32,14 @@ describe("configuration", () => {
 
   it("reads a TOML file, and environment variables override it", () => {
     const cwd = dir();
-    writeFileSync(path.join(cwd, "my.toml"), 'handle = "news"\nport = 9000\n[profile]\nname = "News Desk"\ntype = "Service"\n');
-    const c = loadConfig({ env: { LECTERN_CONFIG: "my.toml", PORT: "9100", LECTERN_ORIGIN: "https://news.example/" }, cwd });
+    writeFileSync(
+      path.join(cwd, "my.toml"),
+      'handle = "news"\nport = 9000\n[profile]\nname = "News Desk"\ntype = "Service"\n',
+    );
+    const c = loadConfig({
+      env: { LECTERN_CONFIG: "my.toml", PORT: "9100", LECTERN_ORIGIN: "https://news.example/" },
+      cwd,
+    });
     expect(c.handle).toBe("news");
     expect(c.port).toBe(9100);
     expect(c.profile).toEqual({ name: "News Desk", summary: "", type: "Service" });
@@ -62,9 +68,11 @@ describe("configuration", () => {
 
   it("names the file and key of a bad or unknown file entry", () => {
     const cwd = dir();
-    writeFileSync(path.join(cwd, "a.toml"), "[delivery]\nmax_attempts = \"many\"\n");
-    expect(() => loadConfig({ env: { LECTERN_CONFIG: "a.toml" }, cwd })).toThrow(/a\.toml: delivery\.max_attempts: must be a whole number/);
-    writeFileSync(path.join(cwd, "b.toml"), "hanlde = \"x\"\n");
+    writeFileSync(path.join(cwd, "a.toml"), '[delivery]\nmax_attempts = "many"\n');
+    expect(() => loadConfig({ env: { LECTERN_CONFIG: "a.toml" }, cwd })).toThrow(
+      /a\.toml: delivery\.max_attempts: must be a whole number/,
+    );
+    writeFileSync(path.join(cwd, "b.toml"), 'hanlde = "x"\n');
     expect(() => loadConfig({ env: { LECTERN_CONFIG: "b.toml" }, cwd })).toThrow(/b\.toml: unknown key "hanlde"/);
     writeFileSync(path.join(cwd, "c.toml"), "handle = \n");
     expect(() => loadConfig({ env: { LECTERN_CONFIG: "c.toml" }, cwd })).toThrow(/c\.toml: not valid TOML/);

@@ -2,9 +2,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { deliveryProgress, pruneDeliveries } from "../src/delivery/progress.ts";
-import { openDatabase } from "../src/storage/db.ts";
 import { addFollower, countFollowers } from "../src/product/followers.ts";
 import { publishPost } from "../src/product/publish.ts";
+import { openDatabase } from "../src/storage/db.ts";
 import { runCli } from "./helpers/cli.ts";
 import { freePort, startTestLectern, type TestLectern, tempDir, testEnv, waitFor } from "./helpers/lectern.ts";
 import { type Sink, startSink } from "./helpers/sink.ts";
@@ -18,7 +18,10 @@ afterEach(async () => {
 async function lecternWith(env: Record<string, string> = {}, now?: () => number): Promise<TestLectern> {
   const tmp = tempDir();
   const lectern = await startTestLectern(tmp.dir, { env, now });
-  cleanup.push(() => tmp.remove(), () => lectern.stop());
+  cleanup.push(
+    () => tmp.remove(),
+    () => lectern.stop(),
+  );
   return lectern;
 }
 
@@ -50,7 +53,11 @@ describe("delivery you can trust", () => {
     const post = await publishPost(lectern.server.lectern.context(), { text: "Anyone there?" });
     await waitFor(() => countFollowers(lectern.server.lectern.db) === 1, 15_000, "the gone followers to be removed");
     expect(gone.requests).toHaveLength(1); // one request per server, to its shared inbox
-    await waitFor(() => deliveryProgress(lectern.server.lectern.db, post.id).delivered === 1, 15_000, "the live server");
+    await waitFor(
+      () => deliveryProgress(lectern.server.lectern.db, post.id).delivered === 1,
+      15_000,
+      "the live server",
+    );
     expect(alive.requests).toHaveLength(1);
     expect(deliveryProgress(lectern.server.lectern.db, post.id)).toMatchObject({ due: 2, delivered: 1, gone: 1 });
     // Finished deliveries are pruned after a while; the post's progress stays whole.
@@ -80,7 +87,11 @@ describe("delivery you can trust", () => {
 
   it("does not let a blackholed server delay a healthy one beyond the timeout", async () => {
     const lectern = await lecternWith({ LECTERN_DELIVERY_TIMEOUT_SECONDS: "10", LECTERN_DELIVERY_CONCURRENCY: "2" });
-    const holes = await Promise.all([sink({ behaviour: "blackhole" }), sink({ behaviour: "blackhole" }), sink({ behaviour: "blackhole" })]);
+    const holes = await Promise.all([
+      sink({ behaviour: "blackhole" }),
+      sink({ behaviour: "blackhole" }),
+      sink({ behaviour: "blackhole" }),
+    ]);
     const healthy = await sink();
     for (const [i, h] of holes.entries()) follow(lectern, h, `hole${i}`);
     follow(lectern, healthy, "ok");
@@ -90,7 +101,11 @@ describe("delivery you can trust", () => {
     // Three holes and only two fast slots: a hole stops holding its slot after 2 s, long before
     // its 10 s timeout, so the healthy server waits at most that.
     expect(Date.now() - started).toBeLessThan(5000);
-    await waitFor(() => deliveryProgress(lectern.server.lectern.db, post.id).failing === 3, 30_000, "the holes to time out");
+    await waitFor(
+      () => deliveryProgress(lectern.server.lectern.db, post.id).failing === 3,
+      30_000,
+      "the holes to time out",
+    );
     const failures = deliveryProgress(lectern.server.lectern.db, post.id).failures;
     expect(failures.every((f) => /timeout|Timeout|aborted/i.test(f.lastError ?? ""))).toBe(true);
   }, 60_000);
@@ -98,7 +113,10 @@ describe("delivery you can trust", () => {
   it("pauses a server that keeps failing, and resumes it by itself when it answers a probe", async () => {
     let offset = 0;
     const now = () => Date.now() + offset;
-    const lectern = await lecternWith({ LECTERN_DELIVERY_PAUSE_AFTER_DAYS: "1", LECTERN_DELIVERY_RETRY_INITIAL_SECONDS: "0.1" }, now);
+    const lectern = await lecternWith(
+      { LECTERN_DELIVERY_PAUSE_AFTER_DAYS: "1", LECTERN_DELIVERY_RETRY_INITIAL_SECONDS: "0.1" },
+      now,
+    );
     const down = await sink({ behaviour: 503 });
     follow(lectern, down, "d");
     const ctx = lectern.server.lectern.context();
@@ -111,7 +129,11 @@ describe("delivery you can trust", () => {
     expect(down.requests).toHaveLength(1); // paused: not contacted for the new post, nor retried
     down.behaviour = 202;
     offset = 13 * 3600_000; // the probe is due
-    await waitFor(() => down.requests.filter((r) => r.status === 202).length === 2, 15_000, "both posts after the probe");
+    await waitFor(
+      () => down.requests.filter((r) => r.status === 202).length === 2,
+      15_000,
+      "both posts after the probe",
+    );
     expect(paused.get(down.origin.host)).toBeNull();
   }, 60_000);
 });
@@ -126,12 +148,22 @@ describe("crash safety", () => {
     const sinks = await Promise.all(Array.from({ length: 12 }, () => sink({ delayMs: 400 })));
     const db = openDatabase(`${tmp.dir}/lectern.sqlite`);
     for (const [i, s] of sinks.entries()) {
-      addFollower(db, { actorIri: `${s.origin.origin}/users/u${i}`, followIri: null, inbox: s.inbox("/users/u/inbox"), sharedInbox: s.inbox(), handle: null });
+      addFollower(db, {
+        actorIri: `${s.origin.origin}/users/u${i}`,
+        followIri: null,
+        inbox: s.inbox("/users/u/inbox"),
+        sharedInbox: s.inbox(),
+        handle: null,
+      });
     }
     db.$client.close();
 
     const start = (): ChildProcess => {
-      const child = spawn(process.execPath, ["src/main.ts"], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, ["src/main.ts"], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? "", ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       cleanup.push(() => void child.kill("SIGKILL"));
       return child;
     };

@@ -1,11 +1,18 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { countFollowers } from "../src/product/followers.ts";
-import { publishDelete, publishEdit, publishPin, publishPost, publishProfile, rejectFollower } from "../src/product/publish.ts";
-import { cancelScheduled, editScheduled, listScheduled, schedulePost } from "../src/product/schedule.ts";
-import { Temporal } from "../src/temporal.ts";
 import { loadConfig } from "../src/config.ts";
 import { openLectern } from "../src/lectern.ts";
+import { countFollowers } from "../src/product/followers.ts";
+import {
+  publishDelete,
+  publishEdit,
+  publishPin,
+  publishPost,
+  publishProfile,
+  rejectFollower,
+} from "../src/product/publish.ts";
+import { cancelScheduled, editScheduled, listScheduled, schedulePost } from "../src/product/schedule.ts";
+import { Temporal } from "../src/temporal.ts";
 import { createApp } from "../src/web/app.ts";
 import { runCli } from "./helpers/cli.ts";
 import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
@@ -35,14 +42,20 @@ describe("what the author does reaches followers' servers", () => {
 
   it("an edit arrives as Update(Note) with a newer `updated`, after the Create", async () => {
     const post = await publishPost(ctx(), { text: "Version one" });
-    const create = (await remote.waitForActivity((a) => a.type === "Create" && (a.object as Json).content.includes("Version one"))).json as Json;
+    const create = (
+      await remote.waitForActivity((a) => a.type === "Create" && (a.object as Json).content.includes("Version one"))
+    ).json as Json;
     await publishEdit(ctx(), post.id, { text: "Version two" });
-    const update = (await remote.waitForActivity((a) => a.type === "Update" && (a.object as Json)?.content?.includes("Version two"))).json as Json;
+    const update = (
+      await remote.waitForActivity((a) => a.type === "Update" && (a.object as Json)?.content?.includes("Version two"))
+    ).json as Json;
     expect(update.object.id).toBe(create.object.id);
     expect(Date.parse(update.object.updated)).toBeGreaterThan(Date.parse(create.object.published));
     // An edit in the same millisecond still moves `updated` forward.
     await publishEdit(ctx(), post.id, { text: "Version three" }, Date.parse(update.object.updated));
-    const again = (await remote.waitForActivity((a) => a.type === "Update" && (a.object as Json)?.content?.includes("Version three"))).json as Json;
+    const again = (
+      await remote.waitForActivity((a) => a.type === "Update" && (a.object as Json)?.content?.includes("Version three"))
+    ).json as Json;
     expect(Date.parse(again.object.updated)).toBeGreaterThan(Date.parse(update.object.updated));
     expect(again.id).not.toBe(update.id);
   });
@@ -52,19 +65,27 @@ describe("what the author does reaches followers' servers", () => {
     await remote.waitForActivity((a) => a.type === "Create" && (a.object as Json).content.includes("Short-lived"));
     const url = new URL(`/posts/${post.id}`, lectern.origin).href;
     expect(await publishDelete(ctx(), post.id)).toBe(true);
-    const del = (await remote.waitForActivity((a) => a.type === "Delete" && (a.object as Json)?.id === url)).json as Json;
+    const del = (await remote.waitForActivity((a) => a.type === "Delete" && (a.object as Json)?.id === url))
+      .json as Json;
     expect(del.object.type).toBe("Tombstone");
     expect(del.actor).toBe(lectern.actorId.href);
     expect((await fetch(url, { headers: { Accept: AP } })).status).toBe(410);
     expect((await fetch(url, { headers: { Accept: "text/html" } })).status).toBe(410);
     expect(await publishDelete(ctx(), post.id)).toBe(false);
-    const outbox = await (await fetch(new URL("/users/desk/outbox?cursor=newest", lectern.origin), { headers: { Accept: AP } })).json();
+    const outbox = await (
+      await fetch(new URL("/users/desk/outbox?cursor=newest", lectern.origin), { headers: { Accept: AP } })
+    ).json();
     expect(JSON.stringify(outbox)).not.toContain(url);
   });
 
   it("a profile change arrives as Update(Person) with the new name and fields", async () => {
-    await publishProfile(ctx(), { name: "Port Authority", summary: "Ships **in**, ships out.", fields: [{ name: "Site", value: "https://port.example/" }] });
-    const update = (await remote.waitForActivity((a) => a.type === "Update" && (a.object as Json)?.type === "Person")).json as Json;
+    await publishProfile(ctx(), {
+      name: "Port Authority",
+      summary: "Ships **in**, ships out.",
+      fields: [{ name: "Site", value: "https://port.example/" }],
+    });
+    const update = (await remote.waitForActivity((a) => a.type === "Update" && (a.object as Json)?.type === "Person"))
+      .json as Json;
     expect(update.object.name).toBe("Port Authority");
     expect(update.object.summary).toBe("<p>Ships <strong>in</strong>, ships out.</p>");
     const fields = [update.object.attachment].flat();
@@ -84,7 +105,9 @@ describe("what the author does reaches followers' servers", () => {
     const url = new URL(`/posts/${post.id}`, lectern.origin).href;
     const add = (await remote.waitForActivity((a) => a.type === "Add" && a.object === url)).json as Json;
     expect(add.target).toBe(new URL("/users/desk/featured", lectern.origin).href);
-    const featured = await (await fetch(new URL("/users/desk/featured", lectern.origin), { headers: { Accept: AP } })).json();
+    const featured = await (
+      await fetch(new URL("/users/desk/featured", lectern.origin), { headers: { Accept: AP } })
+    ).json();
     expect(featured.totalItems).toBe(1);
     expect([featured.orderedItems ?? featured.items].flat().map((n: Json) => n.id)).toEqual([url]);
     await publishPin(ctx(), post.id, false);
@@ -112,7 +135,11 @@ describe("scheduled posts", () => {
     try {
       await remote.follow("bob", lectern.actorId);
       await remote.waitForActivity((a) => a.type === "Accept");
-      const s = schedulePost(lectern.server.lectern.data, { text: "Happy new year!", date: "2027-01-01", time: "00:00", timeZone: "Pacific/Auckland" }, now());
+      const s = schedulePost(
+        lectern.server.lectern.data,
+        { text: "Happy new year!", date: "2027-01-01", time: "00:00", timeZone: "Pacific/Auckland" },
+        now(),
+      );
       expect(s.publishAt).toBe(Date.parse("2026-12-31T11:00:00Z"));
 
       await lectern.stop();
@@ -136,9 +163,15 @@ describe("scheduled posts", () => {
     const lectern = await startTestLectern(tmp.dir);
     try {
       const data = lectern.server.lectern.data;
-      expect(() => schedulePost(data, { text: "x", date: "2001-01-01", time: "10:00", timeZone: "UTC" })).toThrow(/has passed/);
-      expect(() => schedulePost(data, { text: "x", date: "2031-01-01", time: "10:00", timeZone: "Mars/Base" })).toThrow(/unknown time zone/);
-      expect(() => schedulePost(data, { text: "x", date: "2031-13-01", time: "10:00", timeZone: "UTC" })).toThrow(/not a date and time/);
+      expect(() => schedulePost(data, { text: "x", date: "2001-01-01", time: "10:00", timeZone: "UTC" })).toThrow(
+        /has passed/,
+      );
+      expect(() => schedulePost(data, { text: "x", date: "2031-01-01", time: "10:00", timeZone: "Mars/Base" })).toThrow(
+        /unknown time zone/,
+      );
+      expect(() => schedulePost(data, { text: "x", date: "2031-13-01", time: "10:00", timeZone: "UTC" })).toThrow(
+        /not a date and time/,
+      );
 
       const later = Temporal.Now.plainDateISO("UTC").add({ days: 2 }).toString();
       const s = schedulePost(data, { text: "Draft", date: later, time: "09:00", timeZone: "Europe/Paris" });
@@ -224,11 +257,24 @@ describe("the public pages", () => {
   it("send a reader to their own server to follow, and refuse what is not a server name", async () => {
     const res = await fetch(new URL("/follow?server=https://Mastodon.Social/", lectern.origin), { redirect: "manual" });
     expect(res.status).toBe(303);
-    expect(res.headers.get("location")).toBe(`https://mastodon.social/authorize_interaction?uri=${encodeURIComponent(`acct:desk@${lectern.origin.host}`)}`);
-    expect((await fetch(new URL("/follow?server=javascript:alert(1)", lectern.origin), { redirect: "manual" })).status).toBe(400);
-    const share = await fetch(new URL(`/share?server=social.example&url=${encodeURIComponent(postUrl)}`, lectern.origin), { redirect: "manual" });
+    expect(res.headers.get("location")).toBe(
+      `https://mastodon.social/authorize_interaction?uri=${encodeURIComponent(`acct:desk@${lectern.origin.host}`)}`,
+    );
+    expect(
+      (await fetch(new URL("/follow?server=javascript:alert(1)", lectern.origin), { redirect: "manual" })).status,
+    ).toBe(400);
+    const share = await fetch(
+      new URL(`/share?server=social.example&url=${encodeURIComponent(postUrl)}`, lectern.origin),
+      { redirect: "manual" },
+    );
     expect(share.headers.get("location")).toBe(`https://social.example/share?text=${encodeURIComponent(postUrl)}`);
-    expect((await fetch(new URL("/share?server=social.example&url=https://evil.example/", lectern.origin), { redirect: "manual" })).status).toBe(400);
+    expect(
+      (
+        await fetch(new URL("/share?server=social.example&url=https://evil.example/", lectern.origin), {
+          redirect: "manual",
+        })
+      ).status,
+    ).toBe(400);
   });
 
   it("list posts with a hashtag on its page", async () => {
@@ -256,7 +302,9 @@ describe("the CLI", () => {
       const again = await runCli(["delete", url], env);
       expect(again.code).toBe(66);
       expect(again.stderr).toContain("already deleted");
-      expect((await runCli(["edit", "https://elsewhere.example/posts/x", "--text", "x"], env)).stderr).toContain("not a post of this server");
+      expect((await runCli(["edit", "https://elsewhere.example/posts/x", "--text", "x"], env)).stderr).toContain(
+        "not a post of this server",
+      );
 
       const short = await runCli(["set-password"], env, "short");
       expect(short.code).toBe(65);
@@ -335,7 +383,10 @@ describe("signing in", () => {
       const stored = lectern.db.$client.prepare("SELECT token_hash FROM sessions").pluck().all() as string[];
       expect(stored).toHaveLength(1);
       expect(stored[0]).not.toBe(token);
-      const hash = lectern.db.$client.prepare("SELECT value FROM instance WHERE key = 'password_hash'").pluck().get() as string;
+      const hash = lectern.db.$client
+        .prepare("SELECT value FROM instance WHERE key = 'password_hash'")
+        .pluck()
+        .get() as string;
       expect(hash).toMatch(/^scrypt\$/);
       expect(hash).not.toContain("a long enough password");
     } finally {
@@ -354,7 +405,10 @@ describe("the response cache", () => {
       const post = await publishPost(ctx, { text: "Before" });
       const url = new URL(`/posts/${post.id}`, lectern.origin);
       const note = async () => (await (await fetch(url, { headers: { Accept: AP } })).json()).content as string;
-      const desk = async () => (await (await fetch(lectern.origin, { headers: { Accept: "text/html" } })).text()).match(/data-followers>(\d+)/)?.[1];
+      const desk = async () =>
+        (await (await fetch(lectern.origin, { headers: { Accept: "text/html" } })).text()).match(
+          /data-followers>(\d+)/,
+        )?.[1];
       expect(await note()).toBe("<p>Before</p>");
       expect(await note()).toBe("<p>Before</p>");
       expect(await desk()).toBe("0");
@@ -362,7 +416,13 @@ describe("the response cache", () => {
       expect(await note()).toBe("<p>After</p>");
       const { addFollower } = await import("../src/product/followers.ts");
       const { bumpSiteVersion } = await import("../src/product/instance.ts");
-      addFollower(lectern.server.lectern.db, { actorIri: "https://a.example/users/a", followIri: null, inbox: "https://a.example/inbox", sharedInbox: null, handle: null });
+      addFollower(lectern.server.lectern.db, {
+        actorIri: "https://a.example/users/a",
+        followIri: null,
+        inbox: "https://a.example/inbox",
+        sharedInbox: null,
+        handle: null,
+      });
       bumpSiteVersion(lectern.server.lectern.db); // what the Follow handler does
       expect(await desk()).toBe("1");
     } finally {

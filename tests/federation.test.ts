@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { countFollowers } from "../src/product/followers.ts";
 import { runCli } from "./helpers/cli.ts";
 import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
 import { freePort, startTestLectern, type TestLectern, tempDir, testEnv, waitFor } from "./helpers/lectern.ts";
 import { verifyCavage } from "./helpers/signature.ts";
-import { countFollowers } from "../src/product/followers.ts";
 
 const AS = "https://www.w3.org/ns/activitystreams";
 
@@ -45,7 +45,9 @@ describe("a follower's server follows the account and receives every post", () =
     }
     expect(countFollowers(lectern.server.lectern.db)).toBe(1);
     const followers = await (
-      await fetch(new URL("/users/desk/followers", lectern.origin), { headers: { Accept: "application/activity+json" } })
+      await fetch(new URL("/users/desk/followers", lectern.origin), {
+        headers: { Accept: "application/activity+json" },
+      })
     ).json();
     expect(followers.totalItems).toBe(1);
   });
@@ -76,7 +78,9 @@ describe("a follower's server follows the account and receives every post", () =
     expect(check.algorithm.toLowerCase()).toBe("rsa-sha256");
     expect(check.signedHeaders).toEqual(expect.arrayContaining(["(request-target)", "host", "date", "digest"]));
     // A forged body does not pass the same check.
-    expect(() => verifyCavage({ ...delivery, body: delivery.body.replace("Hello", "Jello") }, actor.publicKey.publicKeyPem)).toThrow(/Digest/);
+    expect(() =>
+      verifyCavage({ ...delivery, body: delivery.body.replace("Hello", "Jello") }, actor.publicKey.publicKeyPem),
+    ).toThrow(/Digest/);
   });
 
   it("stops delivering after an unfollow", async () => {
@@ -86,7 +90,11 @@ describe("a follower's server follows the account and receives every post", () =
     const published = await runCli(["post", "--text", "Nobody should get this"], testEnv(tmp.dir, lectern.config.port));
     expect(published.code).toBe(0);
     // The queue is drained (the fan-out found no inbox) and nothing arrived.
-    await waitFor(async () => (await lectern.server.lectern.queue.getDepth()).queued === 0, 15_000, "the queue to drain");
+    await waitFor(
+      async () => (await lectern.server.lectern.queue.getDepth()).queued === 0,
+      15_000,
+      "the queue to drain",
+    );
     await new Promise((r) => setTimeout(r, 300));
     expect(remote.activities("Create")).toHaveLength(0);
   });
@@ -96,7 +104,11 @@ describe("a follower's server follows the account and receives every post", () =
     remote.setInboxStatus(503);
     const published = await runCli(["post", "--text", "Are you there?"], testEnv(tmp.dir, lectern.config.port));
     expect(published.code).toBe(0);
-    await waitFor(() => remote.inboxRequests.filter((r) => r.status === 503).length >= 2, 10_000, "two failed attempts");
+    await waitFor(
+      () => remote.inboxRequests.filter((r) => r.status === 503).length >= 2,
+      10_000,
+      "two failed attempts",
+    );
     remote.setInboxStatus(null);
     const delivery = await remote.waitForActivity((a) => a.type === "Create", 10_000);
     expect((delivery.json as { object: { content: string } }).object.content).toContain("Are you there?");

@@ -6,8 +6,8 @@ import { configureLogging } from "../src/logging.ts";
 import { publishPost } from "../src/product/publish.ts";
 import { broken, REAL_WORLD } from "./fixtures/hostile.ts";
 import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
-import { contentRows as contentRowsOf } from "./helpers/rows.ts";
 import { startTestLectern, type TestLectern, tempDir, waitFor } from "./helpers/lectern.ts";
+import { contentRows as contentRowsOf } from "./helpers/rows.ts";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
@@ -22,7 +22,10 @@ const logged: LogRecord[] = [];
 const contentRows = () => contentRowsOf(lectern.server.lectern.db);
 
 function fill(value: unknown, actor: string): string {
-  return JSON.stringify(value).replaceAll("{actor}", actor).replaceAll("{post}", postUrl).replaceAll("{us}", lectern.actorId.href);
+  return JSON.stringify(value)
+    .replaceAll("{actor}", actor)
+    .replaceAll("{post}", postUrl)
+    .replaceAll("{us}", lectern.actorId.href);
 }
 
 beforeAll(async () => {
@@ -75,17 +78,33 @@ describe("broken requests", () => {
   });
 
   it("a 10 MB body gets 413", async () => {
-    const res = await remote.postSigned("mallory", inbox(), `{"type":"Create","actor":"x","pad":"${"x".repeat(10 * 1024 * 1024)}"}`);
+    const res = await remote.postSigned(
+      "mallory",
+      inbox(),
+      `{"type":"Create","actor":"x","pad":"${"x".repeat(10 * 1024 * 1024)}"}`,
+    );
     expect(res.status).toBe(413);
   });
 
   it("a Follow signed with another actor's key gets 401", async () => {
-    const follow = { "@context": "https://www.w3.org/ns/activitystreams", id: `${remote.actorId("mallory").href}/f/1`, type: "Follow", actor: remote.actorId("mallory").href, object: lectern.actorId.href };
+    const follow = {
+      "@context": "https://www.w3.org/ns/activitystreams",
+      id: `${remote.actorId("mallory").href}/f/1`,
+      type: "Follow",
+      actor: remote.actorId("mallory").href,
+      object: lectern.actorId.href,
+    };
     expect((await remote.postSigned("alice", inbox(), follow)).status).toBe(401);
   });
 
   it("a replayed Follow signed two hours ago gets 401", async () => {
-    const follow = { "@context": "https://www.w3.org/ns/activitystreams", id: `${remote.actorId("alice").href}/f/2`, type: "Follow", actor: remote.actorId("alice").href, object: lectern.actorId.href };
+    const follow = {
+      "@context": "https://www.w3.org/ns/activitystreams",
+      id: `${remote.actorId("alice").href}/f/2`,
+      type: "Follow",
+      actor: remote.actorId("alice").href,
+      object: lectern.actorId.href,
+    };
     const res = await remote.postSigned("alice", inbox(), follow, { date: new Date(Date.now() - 2 * 3600_000) });
     expect(res.status).toBe(401);
   });
@@ -98,11 +117,48 @@ describe("a flood", () => {
     const before = contentRows();
     const actor = remote.actorId("mallory").href;
     const kinds = [
-      (i: number) => ({ "@context": "https://www.w3.org/ns/activitystreams", id: `${actor}/r/${i}`, type: "Create", actor, object: { id: `${actor}/notes/${i}`, type: "Note", attributedTo: actor, inReplyTo: postUrl, content: `reply ${i}` } }),
-      (i: number) => ({ "@context": "https://www.w3.org/ns/activitystreams", id: `${actor}/l/${i}`, type: "Like", actor, object: postUrl }),
-      (i: number) => ({ "@context": "https://www.w3.org/ns/activitystreams", id: `${actor}/e/${i}`, type: "EmojiReact", actor, object: postUrl, content: "🔥" }),
-      (i: number) => ({ "@context": "https://www.w3.org/ns/activitystreams", id: `${actor}#delete-${i}`, type: "Delete", actor: `${actor}-gone-${i}`, object: `${actor}-gone-${i}` }),
-      (i: number) => ({ "@context": "https://www.w3.org/ns/activitystreams", id: `${actor}/q/${i}`, type: "Question", actor, name: "?" }),
+      (i: number) => ({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        id: `${actor}/r/${i}`,
+        type: "Create",
+        actor,
+        object: {
+          id: `${actor}/notes/${i}`,
+          type: "Note",
+          attributedTo: actor,
+          inReplyTo: postUrl,
+          content: `reply ${i}`,
+        },
+      }),
+      (i: number) => ({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        id: `${actor}/l/${i}`,
+        type: "Like",
+        actor,
+        object: postUrl,
+      }),
+      (i: number) => ({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        id: `${actor}/e/${i}`,
+        type: "EmojiReact",
+        actor,
+        object: postUrl,
+        content: "🔥",
+      }),
+      (i: number) => ({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        id: `${actor}#delete-${i}`,
+        type: "Delete",
+        actor: `${actor}-gone-${i}`,
+        object: `${actor}-gone-${i}`,
+      }),
+      (i: number) => ({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        id: `${actor}/q/${i}`,
+        type: "Question",
+        actor,
+        name: "?",
+      }),
     ];
     // 1,000 in the test suite; LECTERN_FLOOD=10000 npm test -- tests/hostile.test.ts for the full flood.
     const total = Number(process.env.LECTERN_FLOOD ?? 1000);
@@ -113,7 +169,8 @@ describe("a flood", () => {
       for (;;) {
         const i = next++;
         if (i >= total) return;
-        if (i === total / 2) published = publishPost(lectern.server.lectern.context(), { text: "Published in the middle of a flood" });
+        if (i === total / 2)
+          published = publishPost(lectern.server.lectern.context(), { text: "Published in the middle of a flood" });
         const res = await remote.postSigned("mallory", inbox(), kinds[i % kinds.length](i));
         await res.arrayBuffer();
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
@@ -121,17 +178,33 @@ describe("a flood", () => {
     };
     await Promise.all(Array.from({ length: 16 }, worker));
     await published;
-    expect([...statuses.keys()].every((s) => s >= 200 && s < 300), JSON.stringify([...statuses])).toBe(true);
+    expect(
+      [...statuses.keys()].every((s) => s >= 200 && s < 300),
+      JSON.stringify([...statuses]),
+    ).toBe(true);
     console.log(`flood: ${total} activities answered ${JSON.stringify(Object.fromEntries(statuses))}`);
-    await follower.waitForActivity((a) => a.type === "Create" && JSON.stringify(a.object).includes("middle of a flood"));
-    await waitFor(async () => (await lectern.server.lectern.queue.getDepth()).queued === 0, 30_000, "the queue to drain");
+    await follower.waitForActivity(
+      (a) => a.type === "Create" && JSON.stringify(a.object).includes("middle of a flood"),
+    );
+    await waitFor(
+      async () => (await lectern.server.lectern.queue.getDepth()).queued === 0,
+      30_000,
+      "the queue to drain",
+    );
     // Only the author's post (and its one delivery, to the one follower server) was added.
-    expect(contentRows()).toEqual({ ...before, posts: before.posts + 1, outgoing: before.outgoing + 1, deliveries: before.deliveries + 1 });
+    expect(contentRows()).toEqual({
+      ...before,
+      posts: before.posts + 1,
+      outgoing: before.outgoing + 1,
+      deliveries: before.deliveries + 1,
+    });
     // Answers to replies were limited: at most one per reply, and within the per-server rate.
     expect(remote.activities("Reject").length).toBeLessThanOrEqual(total / kinds.length);
     gc();
     const growth = process.memoryUsage().heapUsed - heapBefore;
-    console.log(`flood: heap growth ${Math.round(growth / 1024 / 1024)} MB, Rejects sent ${remote.activities("Reject").length}`);
+    console.log(
+      `flood: heap growth ${Math.round(growth / 1024 / 1024)} MB, Rejects sent ${remote.activities("Reject").length}`,
+    );
     expect(growth).toBeLessThan(40 * 1024 * 1024);
     const errors = logged.filter((r) => r.level === "error" || r.level === "fatal");
     expect(errors.map((r) => `${r.category.join(".")}: ${r.message.map(String).join("")}`)).toEqual([]);

@@ -4,8 +4,8 @@ import { configureLogging } from "../src/logging.ts";
 import { countFollowers } from "../src/product/followers.ts";
 import { publishPost } from "../src/product/publish.ts";
 import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
-import { contentRows as contentRowsOf } from "./helpers/rows.ts";
 import { startTestLectern, type TestLectern, tempDir, waitFor } from "./helpers/lectern.ts";
+import { contentRows as contentRowsOf } from "./helpers/rows.ts";
 
 const AS = "https://www.w3.org/ns/activitystreams";
 
@@ -42,7 +42,13 @@ afterAll(async () => {
 
 function activity(user: string, type: string, extra: Record<string, unknown>) {
   const actor = remote.actorId(user).href;
-  return { "@context": AS, id: `${actor}/activities/${type}-${Math.random().toString(36).slice(2)}`, type, actor, ...extra };
+  return {
+    "@context": AS,
+    id: `${actor}/activities/${type}-${Math.random().toString(36).slice(2)}`,
+    type,
+    actor,
+    ...extra,
+  };
 }
 
 describe("noise is answered and not stored", () => {
@@ -81,8 +87,14 @@ describe("noise is answered and not stored", () => {
     ["a boost", () => activity("mallory", "Announce", { object: postId, to: [`${AS}#Public`] })],
     ["a flag", () => activity("mallory", "Flag", { object: [lectern.actorId.href, postId], content: "spam" })],
     ["a block", () => activity("mallory", "Block", { object: lectern.actorId.href })],
-    ["a delete of something we never knew", () => activity("mallory", "Delete", { object: "https://elsewhere.example/notes/9" })],
-    ["an undo of a like", () => activity("mallory", "Undo", { object: activity("mallory", "Like", { object: postId }) })],
+    [
+      "a delete of something we never knew",
+      () => activity("mallory", "Delete", { object: "https://elsewhere.example/notes/9" }),
+    ],
+    [
+      "an undo of a like",
+      () => activity("mallory", "Undo", { object: activity("mallory", "Like", { object: postId }) }),
+    ],
     ["an activity type nobody defined", () => activity("mallory", "EmojiReact", { object: postId, content: "🔥" })],
   ];
 
@@ -97,13 +109,19 @@ describe("noise is answered and not stored", () => {
 
 describe("bad requests get a 4xx with a reason, never a 5xx", () => {
   it("an unsigned activity: 401", async () => {
-    const res = await remote.postSigned("mallory", sharedInbox, activity("mallory", "Like", { object: postId }), { sign: false });
+    const res = await remote.postSigned("mallory", sharedInbox, activity("mallory", "Like", { object: postId }), {
+      sign: false,
+    });
     expect(res.status).toBe(401);
   });
 
   it("a signature made with another actor's key: 401", async () => {
     // Signed by alice's key, claiming to be mallory's activity.
-    const res = await remote.postSigned("alice", sharedInbox, activity("mallory", "Follow", { object: lectern.actorId.href }));
+    const res = await remote.postSigned(
+      "alice",
+      sharedInbox,
+      activity("mallory", "Follow", { object: lectern.actorId.href }),
+    );
     expect(res.status).toBe(401);
     expect(countFollowers(lectern.server.lectern.db)).toBe(0);
   });
@@ -130,7 +148,11 @@ describe("followers leave", () => {
   });
 
   it("an Undo whose object is our actor's URI (seen in the wild) ends the follow without an error", async () => {
-    const res = await remote.postSigned("alice", sharedInbox, activity("alice", "Undo", { object: lectern.actorId.href }));
+    const res = await remote.postSigned(
+      "alice",
+      sharedInbox,
+      activity("alice", "Undo", { object: lectern.actorId.href }),
+    );
     expect(res.status).toBe(202);
     expect(countFollowers(lectern.server.lectern.db)).toBe(0);
   });
@@ -139,7 +161,14 @@ describe("followers leave", () => {
     const res = await remote.postSigned(
       "alice",
       sharedInbox,
-      activity("alice", "Undo", { object: { type: "Follow", id: "https://elsewhere.example/unknown-id", actor: remote.actorId("alice").href, object: lectern.actorId.href } }),
+      activity("alice", "Undo", {
+        object: {
+          type: "Follow",
+          id: "https://elsewhere.example/unknown-id",
+          actor: remote.actorId("alice").href,
+          object: lectern.actorId.href,
+        },
+      }),
     );
     expect(res.status).toBe(202);
     expect(countFollowers(lectern.server.lectern.db)).toBe(0);
@@ -147,13 +176,21 @@ describe("followers leave", () => {
 
   it("a Delete of the follower's own actor removes it", async () => {
     const alice = remote.actorId("alice").href;
-    const res = await remote.postSigned("alice", sharedInbox, activity("alice", "Delete", { object: alice, to: [`${AS}#Public`] }));
+    const res = await remote.postSigned(
+      "alice",
+      sharedInbox,
+      activity("alice", "Delete", { object: alice, to: [`${AS}#Public`] }),
+    );
     expect(res.status).toBe(202);
     expect(countFollowers(lectern.server.lectern.db)).toBe(0);
   });
 
   it("someone else's Undo does not remove alice", async () => {
-    const res = await remote.postSigned("mallory", sharedInbox, activity("mallory", "Undo", { object: lectern.actorId.href }));
+    const res = await remote.postSigned(
+      "mallory",
+      sharedInbox,
+      activity("mallory", "Undo", { object: lectern.actorId.href }),
+    );
     expect(res.status).toBe(202);
     expect(countFollowers(lectern.server.lectern.db)).toBe(1);
   });

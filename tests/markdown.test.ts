@@ -7,7 +7,9 @@ describe("Markdown rendering", () => {
   it("links hashtags to their page and collects them once each", () => {
     const r = renderMarkdown("Today #News, more #news and #Über; not a#tag nor #123", origin);
     expect(r.hashtags).toEqual(["News", "Über"]);
-    expect(r.html).toContain('<a href="https://desk.example/tags/news" class="mention hashtag" rel="tag">#<span>News</span></a>');
+    expect(r.html).toContain(
+      '<a href="https://desk.example/tags/news" class="mention hashtag" rel="tag">#<span>News</span></a>',
+    );
     expect(r.html).toContain("a#tag");
     expect(r.html).toContain("#123");
   });
@@ -22,7 +24,10 @@ describe("Markdown rendering", () => {
   });
 
   it("never lets HTML or script URLs through", () => {
-    const r = renderMarkdown('<script>alert(1)</script> <img src=x onerror=alert(1)> [x](javascript:alert(1)) <a href="https://e.x" onclick="y">z</a>', origin);
+    const r = renderMarkdown(
+      '<script>alert(1)</script> <img src=x onerror=alert(1)> [x](javascript:alert(1)) <a href="https://e.x" onclick="y">z</a>',
+      origin,
+    );
     // What is left of it is escaped text: no tag, no handler attribute, no script link.
     expect(r.html).not.toMatch(/<script|<img|<a [^>]*onclick|<[^>]* onerror=|href="javascript:/);
     expect(r.html).toContain("&lt;script&gt;");

@@ -4,7 +4,7 @@ import path from "node:path";
 import { deflateSync } from "node:zlib";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasFfmpeg, ingestMedia, InvalidMediaError } from "../src/product/media.ts";
+import { hasFfmpeg, InvalidMediaError, ingestMedia } from "../src/product/media.ts";
 import { publishDelete, publishPost } from "../src/product/publish.ts";
 import { runCli } from "./helpers/cli.ts";
 import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
@@ -16,12 +16,15 @@ let tmp: ReturnType<typeof tempDir>;
 let files: ReturnType<typeof tempDir>;
 let lectern: TestLectern;
 const fixture = (name: string) => path.join(files.dir, name);
-const ingest = (file: string, filename = path.basename(file)) => ingestMedia(lectern.server.lectern.data, lectern.server.lectern.media, { path: file, filename });
+const ingest = (file: string, filename = path.basename(file)) =>
+  ingestMedia(lectern.server.lectern.data, lectern.server.lectern.media, { path: file, filename });
 const mediaRows = () => lectern.server.lectern.db.$client.prepare("SELECT count(*) FROM media").pluck().get() as number;
 function storedFiles(): string[] {
   const dir = path.join(tmp.dir, "media");
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => d.name);
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => d.name);
 }
 
 /** A PNG whose header claims `width`×`height`: what a decompression bomb looks like before decoding. */
@@ -48,7 +51,12 @@ function pngHeader(width: number, height: number): Buffer {
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(Buffer.alloc(1024))), chunk("IEND", Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(Buffer.alloc(1024))),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
 }
 
 beforeAll(async () => {
@@ -64,18 +72,51 @@ beforeAll(async () => {
       IFD3: { GPSLatitudeRef: "N", GPSLatitude: "48/1 51/1 24/1", GPSLongitudeRef: "E", GPSLongitude: "2/1 21/1 3/1" },
     })
     .toFile(fixture("photo.jpg"));
-  await sharp({ create: { width: 300, height: 200, channels: 4, background: { r: 0, g: 120, b: 255, alpha: 0.5 } } }).png().toFile(fixture("really-png.jpg"));
+  await sharp({ create: { width: 300, height: 200, channels: 4, background: { r: 0, g: 120, b: 255, alpha: 0.5 } } })
+    .png()
+    .toFile(fixture("really-png.jpg"));
   writeFileSync(fixture("notes.png"), "This is plain text pretending to be a picture.\n".repeat(20));
   writeFileSync(fixture("bomb.png"), pngHeader(20000, 20000));
   const full = readFileSync(fixture("photo.jpg"));
   writeFileSync(fixture("truncated.jpg"), full.subarray(0, Math.floor(full.length / 2)));
-  await sharp({ create: { width: 5000, height: 1000, channels: 3, background: "#336699" } }).webp().toFile(fixture("wide.webp"));
+  await sharp({ create: { width: 5000, height: 1000, channels: 3, background: "#336699" } })
+    .webp()
+    .toFile(fixture("wide.webp"));
   // Two frames: an animated GIF.
-  const frame = (color: string) => sharp({ create: { width: 40, height: 40, channels: 3, background: color } }).raw().toBuffer();
+  const frame = (color: string) =>
+    sharp({ create: { width: 40, height: 40, channels: 3, background: color } })
+      .raw()
+      .toBuffer();
   const frames = Buffer.concat([await frame("#ff0000"), await frame("#0000ff")]);
-  await sharp(frames, { raw: { width: 40, height: 80, channels: 3, pageHeight: 40 } }).gif({ delay: [100, 100] }).toFile(fixture("blink.gif"));
+  await sharp(frames, { raw: { width: 40, height: 80, channels: 3, pageHeight: 40 } })
+    .gif({ delay: [100, 100] })
+    .toFile(fixture("blink.gif"));
   if (await hasFfmpeg()) {
-    execFileSync("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=duration=1:size=320x240:rate=10", "-f", "lavfi", "-i", "sine=duration=1", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", "-metadata", "location=+48.8566+002.3522/", "-metadata", "title=secret", "-y", fixture("clip.mp4")]);
+    execFileSync("ffmpeg", [
+      "-v",
+      "error",
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc=duration=1:size=320x240:rate=10",
+      "-f",
+      "lavfi",
+      "-i",
+      "sine=duration=1",
+      "-c:v",
+      "libx264",
+      "-pix_fmt",
+      "yuv420p",
+      "-c:a",
+      "aac",
+      "-shortest",
+      "-metadata",
+      "location=+48.8566+002.3522/",
+      "-metadata",
+      "title=secret",
+      "-y",
+      fixture("clip.mp4"),
+    ]);
   }
 });
 
@@ -145,29 +186,39 @@ describe("what is accepted, decided by content", () => {
 });
 
 describe("video", () => {
-  it.runIf(existsSync("/usr/bin/ffprobe"))("is probed, stripped of metadata, given a poster, and served with Range", async () => {
-    const m = await ingest(fixture("clip.mp4"));
-    expect(m).toMatchObject({ kind: "video", mediaType: "video/mp4", width: 320, height: 240 });
-    expect(m.durationMs).toBeGreaterThan(800);
-    expect(m.previewFile).toMatch(/\.webp$/);
-    const stored = path.join(tmp.dir, "media", m.file.slice(0, 2), m.file);
-    const tags = JSON.parse(execFileSync("ffprobe", ["-v", "error", "-print_format", "json", "-show_format", stored], { encoding: "utf8" })).format.tags ?? {};
-    expect(tags.location).toBeUndefined();
-    expect(tags.title).toBeUndefined();
+  it.runIf(existsSync("/usr/bin/ffprobe"))(
+    "is probed, stripped of metadata, given a poster, and served with Range",
+    async () => {
+      const m = await ingest(fixture("clip.mp4"));
+      expect(m).toMatchObject({ kind: "video", mediaType: "video/mp4", width: 320, height: 240 });
+      expect(m.durationMs).toBeGreaterThan(800);
+      expect(m.previewFile).toMatch(/\.webp$/);
+      const stored = path.join(tmp.dir, "media", m.file.slice(0, 2), m.file);
+      const tags =
+        JSON.parse(
+          execFileSync("ffprobe", ["-v", "error", "-print_format", "json", "-show_format", stored], {
+            encoding: "utf8",
+          }),
+        ).format.tags ?? {};
+      expect(tags.location).toBeUndefined();
+      expect(tags.title).toBeUndefined();
 
-    const res = await fetch(new URL(`/media/${m.file}`, lectern.origin), { headers: { Range: "bytes=0-99" } });
-    expect(res.status).toBe(206);
-    expect(res.headers.get("content-range")).toBe(`bytes 0-99/${m.size}`);
-    expect(res.headers.get("content-type")).toBe("video/mp4");
-    expect(res.headers.get("accept-ranges")).toBe("bytes");
-    const body = Buffer.from(await res.arrayBuffer());
-    expect(body.length).toBe(100);
-    expect(body.equals(readFileSync(stored).subarray(0, 100))).toBe(true);
-    const tail = await fetch(new URL(`/media/${m.file}`, lectern.origin), { headers: { Range: "bytes=-10" } });
-    expect((await tail.arrayBuffer()).byteLength).toBe(10);
-    const bad = await fetch(new URL(`/media/${m.file}`, lectern.origin), { headers: { Range: `bytes=${m.size + 5}-` } });
-    expect(bad.status).toBe(416);
-  });
+      const res = await fetch(new URL(`/media/${m.file}`, lectern.origin), { headers: { Range: "bytes=0-99" } });
+      expect(res.status).toBe(206);
+      expect(res.headers.get("content-range")).toBe(`bytes 0-99/${m.size}`);
+      expect(res.headers.get("content-type")).toBe("video/mp4");
+      expect(res.headers.get("accept-ranges")).toBe("bytes");
+      const body = Buffer.from(await res.arrayBuffer());
+      expect(body.length).toBe(100);
+      expect(body.equals(readFileSync(stored).subarray(0, 100))).toBe(true);
+      const tail = await fetch(new URL(`/media/${m.file}`, lectern.origin), { headers: { Range: "bytes=-10" } });
+      expect((await tail.arrayBuffer()).byteLength).toBe(10);
+      const bad = await fetch(new URL(`/media/${m.file}`, lectern.origin), {
+        headers: { Range: `bytes=${m.size + 5}-` },
+      });
+      expect(bad.status).toBe(416);
+    },
+  );
 });
 
 describe("serving", () => {
@@ -178,7 +229,12 @@ describe("serving", () => {
     expect(res.headers.get("content-type")).toBe("image/jpeg");
     expect(res.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
-    for (const probe of ["/media/..%2f..%2fetc%2fpasswd", "/media/%2e%2e/lectern.sqlite", `/media/${m.file.replace(".jpg", ".sqlite")}`, "/media/../data/lectern.sqlite"]) {
+    for (const probe of [
+      "/media/..%2f..%2fetc%2fpasswd",
+      "/media/%2e%2e/lectern.sqlite",
+      `/media/${m.file.replace(".jpg", ".sqlite")}`,
+      "/media/../data/lectern.sqlite",
+    ]) {
       expect((await fetch(new URL(probe, lectern.origin))).status).toBe(404);
     }
   });
@@ -199,24 +255,50 @@ describe("in posts", () => {
     const clip = existsSync("/usr/bin/ffprobe") ? await ingest(fixture("clip.mp4")) : undefined;
     if (clip) attachments.push({ mediaId: clip.id, alt: "Test pattern" });
     await publishPost(lectern.server.lectern.context(), { text: "With media", attachments });
-    const create = (await remote.waitForActivity((a) => a.type === "Create" && String((a.object as Json).content).includes("With media"))).json as Json;
+    const create = (
+      await remote.waitForActivity(
+        (a) => a.type === "Create" && String((a.object as Json).content).includes("With media"),
+      )
+    ).json as Json;
     const sent = [create.object.attachment].flat();
-    expect(sent[0]).toMatchObject({ type: "Image", mediaType: "image/jpeg", name: "A red square on a sunny day", width: 400, height: 600 });
+    expect(sent[0]).toMatchObject({
+      type: "Image",
+      mediaType: "image/jpeg",
+      name: "A red square on a sunny day",
+      width: 400,
+      height: 600,
+    });
     const bytes = Buffer.from(await (await fetch(sent[0].url)).arrayBuffer());
     expect(bytes.equals(await fetchBytes(`/media/${photo.file}`))).toBe(true);
     if (clip) {
-      expect(sent[1]).toMatchObject({ type: "Video", mediaType: "video/mp4", name: "Test pattern", width: 320, height: 240 });
+      expect(sent[1]).toMatchObject({
+        type: "Video",
+        mediaType: "video/mp4",
+        name: "Test pattern",
+        width: 320,
+        height: 240,
+      });
       expect(sent[1].icon).toMatchObject({ type: "Image", mediaType: "image/webp" });
     }
   });
 
   it("deleting a post deletes its media unless another post uses them", async () => {
-    await sharp({ create: { width: 64, height: 64, channels: 3, background: "#00aa00" } }).png().toFile(fixture("green.png"));
-    await sharp({ create: { width: 64, height: 64, channels: 3, background: "#aa00aa" } }).png().toFile(fixture("purple.png"));
+    await sharp({ create: { width: 64, height: 64, channels: 3, background: "#00aa00" } })
+      .png()
+      .toFile(fixture("green.png"));
+    await sharp({ create: { width: 64, height: 64, channels: 3, background: "#aa00aa" } })
+      .png()
+      .toFile(fixture("purple.png"));
     const green = await ingest(fixture("green.png"));
     const purple = await ingest(fixture("purple.png"));
     const ctx = lectern.server.lectern.context();
-    const a = await publishPost(ctx, { text: "Both", attachments: [{ mediaId: green.id, alt: "" }, { mediaId: purple.id, alt: "" }] });
+    const a = await publishPost(ctx, {
+      text: "Both",
+      attachments: [
+        { mediaId: green.id, alt: "" },
+        { mediaId: purple.id, alt: "" },
+      ],
+    });
     await publishPost(ctx, { text: "Green again", attachments: [{ mediaId: green.id, alt: "green" }] });
     await new Promise((r) => setTimeout(r, 5));
     await publishDelete(ctx, a.id, Date.now() + 10);
@@ -227,7 +309,10 @@ describe("in posts", () => {
 
   it("the CLI attaches files with --media and --alt, and refuses a file that is not a picture", async () => {
     const env = testEnv(tmp.dir, lectern.config.port);
-    const ok = await runCli(["post", "--text", "From the shell", "--media", fixture("really-png.jpg"), "--alt", "Blue glass"], env);
+    const ok = await runCli(
+      ["post", "--text", "From the shell", "--media", fixture("really-png.jpg"), "--alt", "Blue glass"],
+      env,
+    );
     expect(ok.code).toBe(0);
     const note = await (await fetch(ok.stdout.trim(), { headers: { Accept: "application/activity+json" } })).json();
     expect([note.attachment].flat()[0]).toMatchObject({ type: "Image", mediaType: "image/png", name: "Blue glass" });

@@ -1,8 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countFollowers } from "../src/product/followers.ts";
-import { approveFollowRequest, blockAccount, blockServer, publishDelete, publishPost, publishProfile } from "../src/product/publish.ts";
-import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
+import {
+  approveFollowRequest,
+  blockAccount,
+  blockServer,
+  publishDelete,
+  publishPost,
+  publishProfile,
+} from "../src/product/publish.ts";
 import { runCli } from "./helpers/cli.ts";
+import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
 import { startTestLectern, type TestLectern, tempDir, testEnv, waitFor } from "./helpers/lectern.ts";
 
 type Json = Record<string, any>;
@@ -11,15 +18,33 @@ const PUBLIC = `${AS}#Public`;
 const QUOTE_CONTEXT = [AS, { QuoteRequest: "https://w3id.org/fep/044f#QuoteRequest" }];
 
 let n = 0;
-function activity(remote: FollowerServer, user: string, type: string, extra: Record<string, unknown>, context: unknown = AS): Json {
+function activity(
+  remote: FollowerServer,
+  user: string,
+  type: string,
+  extra: Record<string, unknown>,
+  context: unknown = AS,
+): Json {
   const actor = remote.actorId(user).href;
   return { "@context": context, id: `${actor}/activities/${type.toLowerCase()}-${++n}`, type, actor, ...extra };
 }
 
-function replyTo(remote: FollowerServer, user: string, postUrl: string, id = `${remote.actorId(user).href}/notes/${++n}`): Json {
+function replyTo(
+  remote: FollowerServer,
+  user: string,
+  postUrl: string,
+  id = `${remote.actorId(user).href}/notes/${++n}`,
+): Json {
   return activity(remote, user, "Create", {
     to: [PUBLIC],
-    object: { id, type: "Note", attributedTo: remote.actorId(user).href, inReplyTo: postUrl, content: "<p>Me first!</p>", to: [PUBLIC] },
+    object: {
+      id,
+      type: "Note",
+      attributedTo: remote.actorId(user).href,
+      inReplyTo: postUrl,
+      content: "<p>Me first!</p>",
+      to: [PUBLIC],
+    },
   });
 }
 
@@ -58,11 +83,14 @@ describe("one-way by design", () => {
   });
 
   it("refuses a reply with Reject{object: reply, target: our post}, stores nothing, and answers each reply once", async () => {
-    const rows = lectern.server.lectern.db.$client.prepare("SELECT (SELECT count(*) FROM posts) + (SELECT count(*) FROM followers) + (SELECT count(*) FROM media)").pluck();
+    const rows = lectern.server.lectern.db.$client
+      .prepare("SELECT (SELECT count(*) FROM posts) + (SELECT count(*) FROM followers) + (SELECT count(*) FROM media)")
+      .pluck();
     const before = rows.get();
     const reply = replyTo(remote, "mallory", postUrl);
     expect((await remote.postSigned("mallory", inbox(), reply)).status).toBe(202);
-    const reject = (await remote.waitForActivity((a) => a.type === "Reject" && a.object === reply.object.id)).json as Json;
+    const reject = (await remote.waitForActivity((a) => a.type === "Reject" && a.object === reply.object.id))
+      .json as Json;
     expect(reject.target).toBe(postUrl);
     expect(reject.actor).toBe(lectern.actorId.href);
     // The same reply again (a retry, a flood): no second answer.
@@ -75,9 +103,17 @@ describe("one-way by design", () => {
   });
 
   it("answers a GoToSocial ReplyRequest with Reject", async () => {
-    const request = activity(remote, "mallory", "ReplyRequest", { object: postUrl, instrument: `${remote.actorId("mallory").href}/notes/${++n}` }, [AS, "https://gotosocial.org/ns"]);
+    const request = activity(
+      remote,
+      "mallory",
+      "ReplyRequest",
+      { object: postUrl, instrument: `${remote.actorId("mallory").href}/notes/${++n}` },
+      [AS, "https://gotosocial.org/ns"],
+    );
     expect((await remote.postSigned("mallory", inbox(), request)).status).toBe(202);
-    const reject = (await remote.waitForActivity((a) => a.type === "Reject" && JSON.stringify(a.object).includes(request.id))).json as Json;
+    const reject = (
+      await remote.waitForActivity((a) => a.type === "Reject" && JSON.stringify(a.object).includes(request.id))
+    ).json as Json;
     expect(reject.actor).toBe(lectern.actorId.href);
   });
 
@@ -87,21 +123,33 @@ describe("one-way by design", () => {
     const quote = `${remote.actorId("quinn").href}/notes/quoting-${++n}`;
     const request = activity(remote, "quinn", "QuoteRequest", { object: quotedUrl, instrument: quote }, QUOTE_CONTEXT);
     expect((await remote.postSigned("quinn", inbox(), request)).status).toBe(202);
-    const accept = (await remote.waitForActivity((a) => a.type === "Accept" && JSON.stringify(a.object).includes(request.id))).json as Json;
+    const accept = (
+      await remote.waitForActivity((a) => a.type === "Accept" && JSON.stringify(a.object).includes(request.id))
+    ).json as Json;
     const stampId = typeof accept.result === "string" ? accept.result : accept.result.id;
     expect(stampId).toMatch(new RegExp(`^${lectern.origin.origin}/stamps/`));
     const stamp = await (await fetch(stampId, { headers: { Accept: "application/activity+json" } })).json();
-    expect(stamp).toMatchObject({ type: "QuoteAuthorization", attributedTo: lectern.actorId.href, interactingObject: quote, interactionTarget: quotedUrl });
+    expect(stamp).toMatchObject({
+      type: "QuoteAuthorization",
+      attributedTo: lectern.actorId.href,
+      interactingObject: quote,
+      interactionTarget: quotedUrl,
+    });
 
     await publishDelete(ctx(), quoted.id);
-    const revoked = (await remote.waitForActivity((a) => a.type === "Delete" && (a.object === stampId || (a.object as Json)?.id === stampId))).json as Json;
+    const revoked = (
+      await remote.waitForActivity(
+        (a) => a.type === "Delete" && (a.object === stampId || (a.object as Json)?.id === stampId),
+      )
+    ).json as Json;
     expect(revoked.actor).toBe(lectern.actorId.href);
     expect((await fetch(stampId, { headers: { Accept: "application/activity+json" } })).status).toBe(404);
   });
 
   it("counts boosts as a number, once each, and takes back an undone one", async () => {
     const boost = activity(remote, "mallory", "Announce", { object: postUrl, to: [PUBLIC] });
-    const count = () => lectern.server.lectern.db.$client.prepare("SELECT boosts FROM posts WHERE id = ?").pluck().get(postId) as number;
+    const count = () =>
+      lectern.server.lectern.db.$client.prepare("SELECT boosts FROM posts WHERE id = ?").pluck().get(postId) as number;
     expect((await remote.postSigned("mallory", inbox(), boost)).status).toBe(202);
     await waitFor(() => count() === 1, 15_000, "the boost to be counted");
     await remote.postSigned("mallory", inbox(), boost);
@@ -128,9 +176,21 @@ describe("one-way by design", () => {
   it("refuses a blocked account's follow with Reject", async () => {
     await blockAccount(ctx(), remote.actorId("mallory").href);
     await remote.follow("mallory", lectern.actorId);
-    const reject = (await remote.waitForActivity((a) => a.type === "Reject" && (a.object as Json)?.type === "Follow" && (a.object as Json)?.actor === remote.actorId("mallory").href)).json as Json;
+    const reject = (
+      await remote.waitForActivity(
+        (a) =>
+          a.type === "Reject" &&
+          (a.object as Json)?.type === "Follow" &&
+          (a.object as Json)?.actor === remote.actorId("mallory").href,
+      )
+    ).json as Json;
     expect(reject.actor).toBe(lectern.actorId.href);
-    expect(lectern.server.lectern.db.$client.prepare("SELECT count(*) FROM followers WHERE actor_iri = ?").pluck().get(remote.actorId("mallory").href)).toBe(0);
+    expect(
+      lectern.server.lectern.db.$client
+        .prepare("SELECT count(*) FROM followers WHERE actor_iri = ?")
+        .pluck()
+        .get(remote.actorId("mallory").href),
+    ).toBe(0);
   });
 });
 
@@ -141,7 +201,10 @@ describe("a blocked server", () => {
     const blocked = await startFollowerServer({ users: ["bea"] });
     const fine = await startFollowerServer({ users: ["finn"] });
     try {
-      for (const [server, user] of [[blocked, "bea"], [fine, "finn"]] as const) {
+      for (const [server, user] of [
+        [blocked, "bea"],
+        [fine, "finn"],
+      ] as const) {
         await server.follow(user, lectern.actorId);
         await server.waitForActivity((a) => a.type === "Accept");
       }
@@ -182,7 +245,13 @@ describe("with quotes off", () => {
       const url = new URL(`/posts/${post.id}`, lectern.origin).href;
       const note = await (await fetch(url, { headers: { Accept: "application/activity+json" } })).json();
       expect(note.interactionPolicy.canQuote.automaticApproval).toBe(lectern.actorId.href);
-      const request = activity(remote, "quinn", "QuoteRequest", { object: url, instrument: `${remote.actorId("quinn").href}/notes/q` }, QUOTE_CONTEXT);
+      const request = activity(
+        remote,
+        "quinn",
+        "QuoteRequest",
+        { object: url, instrument: `${remote.actorId("quinn").href}/notes/q` },
+        QUOTE_CONTEXT,
+      );
       expect((await remote.postSigned("quinn", new URL("/inbox", lectern.origin), request)).status).toBe(202);
       await remote.waitForActivity((a) => a.type === "Reject" && JSON.stringify(a.object).includes(request.id));
       expect(lectern.server.lectern.db.$client.prepare("SELECT count(*) FROM quote_stamps").pluck().get()).toBe(0);
@@ -205,7 +274,9 @@ describe("authorized fetch", () => {
       expect((await fetch(url, { headers: { Accept: "application/activity+json" } })).status).toBe(401);
       expect((await fetch(lectern.actorId, { headers: { Accept: "application/activity+json" } })).status).toBe(200);
       expect((await fetch(url, { headers: { Accept: "text/html" } })).status).toBe(200);
-      const loader = await remote.federation.createContext(remote.origin, undefined).getDocumentLoader({ identifier: "sam" });
+      const loader = await remote.federation
+        .createContext(remote.origin, undefined)
+        .getDocumentLoader({ identifier: "sam" });
       const doc = (await loader(url.href)).document as Json;
       expect(doc.type).toBe("Note");
       blockServer(lectern.server.lectern.context(), remote.origin.host);
@@ -226,7 +297,9 @@ describe("blocks from the CLI", () => {
     try {
       const first = await runCli(["block", "Spam.Example"], env);
       expect(first.stdout, first.stderr).toContain("Blocked spam.example; removed 0 followers");
-      expect((await runCli(["block", "https://other.example/users/troll"], env)).stdout).toContain("Blocked https://other.example/users/troll");
+      expect((await runCli(["block", "https://other.example/users/troll"], env)).stdout).toContain(
+        "Blocked https://other.example/users/troll",
+      );
       const list = await runCli(["blocks"], env);
       expect(list.stdout).toContain("server   spam.example");
       expect(list.stdout).toContain("account  https://other.example/users/troll");

@@ -10,12 +10,20 @@ const LD = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"
 
 let tmp: ReturnType<typeof tempDir>;
 let lectern: TestLectern;
-let postUrls: string[] = [];
+const postUrls: string[] = [];
 
-async function getJson(url: string | URL, accept = AP): Promise<{ status: number; type: string; body: any; headers: Headers }> {
+async function getJson(
+  url: string | URL,
+  accept = AP,
+): Promise<{ status: number; type: string; body: any; headers: Headers }> {
   const res = await fetch(url, { headers: { Accept: accept } });
   const text = await res.text();
-  return { status: res.status, type: res.headers.get("content-type") ?? "", body: text ? JSON.parse(text) : null, headers: res.headers };
+  return {
+    status: res.status,
+    type: res.headers.get("content-type") ?? "",
+    body: text ? JSON.parse(text) : null,
+    headers: res.headers,
+  };
 }
 
 beforeAll(async () => {
@@ -23,7 +31,10 @@ beforeAll(async () => {
   lectern = await startTestLectern(tmp.dir, { env: { LECTERN_NAME: "The Desk", LECTERN_SUMMARY: "Official *news*." } });
   const ctx = lectern.server.lectern.context();
   for (let i = 1; i <= 25; i++) {
-    const post = await publishPost(ctx, { text: `Post number ${i} #Lectern`, ...(i === 25 ? { summary: "Spoiler", language: "de" } : {}) });
+    const post = await publishPost(ctx, {
+      text: `Post number ${i} #Lectern`,
+      ...(i === 25 ? { summary: "Spoiler", language: "de" } : {}),
+    });
     postUrls.push(new URL(`/posts/${post.id}`, lectern.origin).href);
   }
   addFollower(lectern.server.lectern.db, {
@@ -52,10 +63,16 @@ describe("WebFinger", () => {
   });
 
   it("answers for the actor's URL too, and 404 (never 410) for unknown accounts", async () => {
-    const byUrl = await fetch(new URL(`/.well-known/webfinger?resource=${encodeURIComponent(lectern.actorId.href)}`, lectern.origin));
+    const byUrl = await fetch(
+      new URL(`/.well-known/webfinger?resource=${encodeURIComponent(lectern.actorId.href)}`, lectern.origin),
+    );
     expect(byUrl.status).toBe(200);
-    expect((await byUrl.json()).links).toContainEqual(expect.objectContaining({ rel: "self", href: lectern.actorId.href }));
-    const unknown = await fetch(new URL(`/.well-known/webfinger?resource=acct:nobody@${lectern.origin.host}`, lectern.origin));
+    expect((await byUrl.json()).links).toContainEqual(
+      expect.objectContaining({ rel: "self", href: lectern.actorId.href }),
+    );
+    const unknown = await fetch(
+      new URL(`/.well-known/webfinger?resource=acct:nobody@${lectern.origin.host}`, lectern.origin),
+    );
     expect(unknown.status).toBe(404);
   });
 });
@@ -140,12 +157,16 @@ describe("the outbox", () => {
     // A post published meanwhile does not shift the next page.
     await publishPost(lectern.server.lectern.context(), { text: "A late post" });
     const second = (await getJson(first.next)).body;
-    expect(second.orderedItems.map((a: { object: { id: string } }) => a.object.id)).toEqual(postUrls.slice(0, 5).reverse());
+    expect(second.orderedItems.map((a: { object: { id: string } }) => a.object.id)).toEqual(
+      postUrls.slice(0, 5).reverse(),
+    );
     expect(second.next).toBeUndefined();
   });
 
   it("rejects a malformed cursor without an error", async () => {
-    const res = await fetch(new URL("/users/desk/outbox?cursor=..%2F..%2Fetc", lectern.origin), { headers: { Accept: AP } });
+    const res = await fetch(new URL("/users/desk/outbox?cursor=..%2F..%2Fetc", lectern.origin), {
+      headers: { Accept: AP },
+    });
     expect(res.status).toBeLessThan(500);
   });
 });

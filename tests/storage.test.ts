@@ -68,7 +68,9 @@ describe("SqliteMessageQueue", () => {
     const survivor = new SqliteMessageQueue(open(file), { leaseMs: 400, pollMs: 20 });
     const handled: { message: unknown; at: number }[] = [];
     const controller = new AbortController();
-    const listening = survivor.listen((m) => void handled.push({ message: m, at: Date.now() }), { signal: controller.signal });
+    const listening = survivor.listen((m) => void handled.push({ message: m, at: Date.now() }), {
+      signal: controller.signal,
+    });
     await waitFor(() => handled.length === 1, 3_000, "the survivor to take the message");
     controller.abort();
     await listening;
@@ -87,7 +89,10 @@ describe("SqliteMessageQueue", () => {
       runs++;
       await new Promise((r) => setTimeout(r, 2_000)); // five leases long
     };
-    const listening = [a.listen(handler, { signal: controller.signal }), b.listen(handler, { signal: controller.signal })];
+    const listening = [
+      a.listen(handler, { signal: controller.signal }),
+      b.listen(handler, { signal: controller.signal }),
+    ];
     await waitFor(() => runs === 1, 2_000, "one worker to start");
     await new Promise((r) => setTimeout(r, 2_200));
     controller.abort();
@@ -103,14 +108,21 @@ describe("SqliteMessageQueue", () => {
     await q.enqueue({ bad: true });
     let calls = 0;
     const controller = new AbortController();
-    const listening = q.listen(() => {
-      calls++;
-      throw new Error("boom");
-    }, { signal: controller.signal });
-    await waitFor(() => {
-      now += 10_000; // past any retry delay
-      return calls === 3 && (db.$client.prepare("SELECT count(*) FROM queue").pluck().get() as number) === 0;
-    }, 15_000, "three attempts");
+    const listening = q.listen(
+      () => {
+        calls++;
+        throw new Error("boom");
+      },
+      { signal: controller.signal },
+    );
+    await waitFor(
+      () => {
+        now += 10_000; // past any retry delay
+        return calls === 3 && (db.$client.prepare("SELECT count(*) FROM queue").pluck().get() as number) === 0;
+      },
+      15_000,
+      "three attempts",
+    );
     controller.abort();
     await listening;
     expect(calls).toBe(3);
@@ -131,7 +143,12 @@ describe("SqliteKvStore", () => {
     const listed: unknown[] = [];
     for await (const e of kv.list(["a", "b"])) listed.push(e.key);
     expect(listed).toHaveLength(2);
-    expect(listed).toEqual(expect.arrayContaining([["a", "b"], ["a", "b", "c"]]));
+    expect(listed).toEqual(
+      expect.arrayContaining([
+        ["a", "b"],
+        ["a", "b", "c"],
+      ]),
+    );
 
     expect(await kv.cas(["a", "b"], { x: 2 }, "no")).toBe(false);
     expect(await kv.cas(["a", "b"], { x: 1 }, "yes")).toBe(true);

@@ -25,7 +25,11 @@ export function fanOut(
 ): { outgoingId: number; deliveries: number } {
   const c = db.$client;
   const queued = c.transaction(() => {
-    const row = db.insert(outgoing).values({ ...activity, createdAt: now }).returning({ id: outgoing.id }).get();
+    const row = db
+      .insert(outgoing)
+      .values({ ...activity, createdAt: now })
+      .returning({ id: outgoing.id })
+      .get();
     const result = c
       .prepare(
         `INSERT INTO deliveries (outgoing_id, post_id, inbox, host, status, attempts, next_attempt_at, updated_at)
@@ -52,7 +56,11 @@ export function fanOut(
 export function deliverTo(db: Db, activity: OutgoingActivity, inbox: string, now: number = Date.now()): number {
   const c = db.$client;
   const id = c.transaction(() => {
-    const row = db.insert(outgoing).values({ ...activity, createdAt: now }).returning({ id: outgoing.id }).get();
+    const row = db
+      .insert(outgoing)
+      .values({ ...activity, createdAt: now })
+      .returning({ id: outgoing.id })
+      .get();
     c.prepare(
       `INSERT INTO deliveries (outgoing_id, post_id, inbox, host, status, attempts, next_attempt_at, updated_at)
        VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)`,

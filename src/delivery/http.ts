@@ -8,7 +8,10 @@ export function isPrivateAddress(ip: string): boolean {
   if (isIP(v4) === 4) {
     const [a, b] = v4.split(".").map(Number);
     return (
-      a === 0 || a === 10 || a === 127 || a >= 224 ||
+      a === 0 ||
+      a === 10 ||
+      a === 127 ||
+      a >= 224 ||
       (a === 100 && b >= 64 && b <= 127) ||
       (a === 169 && b === 254) ||
       (a === 172 && b >= 16 && b <= 31) ||
@@ -17,7 +20,9 @@ export function isPrivateAddress(ip: string): boolean {
     );
   }
   const x = ip.toLowerCase();
-  return x === "::" || x === "::1" || x.startsWith("fc") || x.startsWith("fd") || /^fe[89ab]/.test(x) || x.startsWith("ff");
+  return (
+    x === "::" || x === "::1" || x.startsWith("fc") || x.startsWith("fd") || /^fe[89ab]/.test(x) || x.startsWith("ff")
+  );
 }
 
 export interface AgentOptions {
@@ -38,13 +43,19 @@ export interface AgentOptions {
 export function deliveryAgent(options: AgentOptions): Agent {
   type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
   const lookup = (hostname: string, opts: object, callback: LookupCallback) => {
-    dnsLookup(hostname, opts, ((err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => {
+    dnsLookup(hostname, opts, ((
+      err: NodeJS.ErrnoException | null,
+      address: string | LookupAddress[],
+      family?: number,
+    ) => {
       if (err) return callback(err, address, family);
       if (!options.allowPrivateAddress) {
         const addresses = Array.isArray(address) ? address.map((a) => a.address) : [address];
         const bad = addresses.find(isPrivateAddress);
         if (bad !== undefined) {
-          const refused: NodeJS.ErrnoException = new Error(`refusing to connect to ${hostname} (${bad}): a private address`);
+          const refused: NodeJS.ErrnoException = new Error(
+            `refusing to connect to ${hostname} (${bad}): a private address`,
+          );
           refused.code = "EPRIVATE";
           return callback(refused, address, family);
         }

@@ -26,7 +26,16 @@ export function deliveryProgress(db: Db, postId: string, options: { failures?: n
        FROM outgoing WHERE post_id = ? AND kind = 'Create' ORDER BY id LIMIT 1`,
     )
     .get(postId);
-  const empty: DeliveryProgress = { due: 0, delivered: 0, failing: 0, waiting: 0, givenUp: 0, refused: 0, gone: 0, failures: [] };
+  const empty: DeliveryProgress = {
+    due: 0,
+    delivered: 0,
+    failing: 0,
+    waiting: 0,
+    givenUp: 0,
+    refused: 0,
+    gone: 0,
+    failures: [],
+  };
   if (row === undefined) return empty;
   const outgoingId = row.id;
   const counts = c
@@ -35,7 +44,14 @@ export function deliveryProgress(db: Db, postId: string, options: { failures?: n
     )
     .all(outgoingId);
   // What was pruned (finished long ago) counts as it ended.
-  const p = { ...empty, delivered: row.d, gone: row.g, refused: row.f, givenUp: row.u, due: row.d + row.g + row.f + row.u };
+  const p = {
+    ...empty,
+    delivered: row.d,
+    gone: row.g,
+    refused: row.f,
+    givenUp: row.u,
+    due: row.d + row.g + row.f + row.u,
+  };
   for (const { status, retried, n } of counts) {
     p.due += n;
     if (status === "delivered") p.delivered += n;
@@ -71,6 +87,8 @@ export function pruneDeliveries(db: Db, olderThanMs = 30 * 86_400_000, now: numb
          pruned_given_up = pruned_given_up + (SELECT count(*) FROM deliveries d WHERE d.outgoing_id = outgoing.id AND d.status = 'given_up' AND d.updated_at < @cutoff)
        WHERE id IN (SELECT DISTINCT outgoing_id FROM deliveries WHERE status IN ('delivered', 'gone', 'failed', 'given_up') AND updated_at < @cutoff)`,
     ).run({ cutoff });
-    return c.prepare("DELETE FROM deliveries WHERE status IN ('delivered', 'gone', 'failed', 'given_up') AND updated_at < ?").run(cutoff).changes;
+    return c
+      .prepare("DELETE FROM deliveries WHERE status IN ('delivered', 'gone', 'failed', 'given_up') AND updated_at < ?")
+      .run(cutoff).changes;
   })();
 }

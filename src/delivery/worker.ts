@@ -87,7 +87,11 @@ export class DeliveryWorker {
    * JSON is made there, off the author's request); called when woken and on
    * every poll, so posts stored by the CLI or before a crash go out too.
    */
-  constructor(data: AppData, actorUri: URL, options: DeliveryWorkerOptions & { queuePosts?: () => Promise<unknown> } = {}) {
+  constructor(
+    data: AppData,
+    actorUri: URL,
+    options: DeliveryWorkerOptions & { queuePosts?: () => Promise<unknown> } = {},
+  ) {
     this.#data = data;
     this.#now = options.now ?? Date.now;
     this.#keyId = new URL(`${actorUri.href}#main-key`);
@@ -106,8 +110,11 @@ export class DeliveryWorker {
 
   start(): void {
     // What was being sent when the last process stopped is sent again (same activity id: harmless if it arrived).
-    const reset = this.#data.db.$client.prepare("UPDATE deliveries SET status = 'pending' WHERE status = 'sending'").run();
-    if (reset.changes > 0) logger.info("Resuming {count} deliveries interrupted by a restart", { count: reset.changes });
+    const reset = this.#data.db.$client
+      .prepare("UPDATE deliveries SET status = 'pending' WHERE status = 'sending'")
+      .run();
+    if (reset.changes > 0)
+      logger.info("Resuming {count} deliveries interrupted by a restart", { count: reset.changes });
     this.#unsubscribe = onFanOut(this.#data.db, () => {
       this.#postsWaiting = true;
       this.#wake();
@@ -142,7 +149,9 @@ export class DeliveryWorker {
     );
     const mark = db.prepare<[number, number]>("UPDATE deliveries SET status = 'sending', updated_at = ? WHERE id = ?");
     const probing = db.prepare<[number, string]>("UPDATE servers SET probe_at = ? WHERE host = ?");
-    const nextDue = db.prepare<[], { t: number | null }>("SELECT min(next_attempt_at) AS t FROM deliveries WHERE status = 'pending'");
+    const nextDue = db.prepare<[], { t: number | null }>(
+      "SELECT min(next_attempt_at) AS t FROM deliveries WHERE status = 'pending'",
+    );
     const claim = db.transaction((limit: number) => {
       const now = this.#now();
       const rows = select.all(now, now, limit * 4);
@@ -177,7 +186,8 @@ export class DeliveryWorker {
         }
       }
       const free = Math.min(concurrency - this.#fast, MAX_SLOW - this.#slow);
-      const rows = free >= batch || (free > 0 && this.#fast + this.#slow === 0) ? claim.immediate(Math.min(free, 256)) : [];
+      const rows =
+        free >= batch || (free > 0 && this.#fast + this.#slow === 0) ? claim.immediate(Math.min(free, 256)) : [];
       for (const row of rows) this.#start(row);
       if (rows.length > 0 && concurrency - this.#fast >= batch) continue;
       let wait = pollMs;
@@ -225,7 +235,9 @@ export class DeliveryWorker {
   #body(outgoingId: number): Buffer {
     let body = this.#bodies.get(outgoingId);
     if (body === undefined) {
-      const row = this.#data.db.$client.prepare<[number], { body: string }>("SELECT body FROM outgoing WHERE id = ?").get(outgoingId);
+      const row = this.#data.db.$client
+        .prepare<[number], { body: string }>("SELECT body FROM outgoing WHERE id = ?")
+        .get(outgoingId);
       body = Buffer.from(row?.body ?? "{}");
       if (this.#bodies.size >= 32) this.#bodies.delete(this.#bodies.keys().next().value as number);
       this.#bodies.set(outgoingId, body);
@@ -274,7 +286,8 @@ export class DeliveryWorker {
       status = res.statusCode;
       const retryAfter = res.headers["retry-after"];
       if (typeof retryAfter === "string" && /^\d+$/.test(retryAfter)) retryAfterMs = Number(retryAfter) * 1000;
-      const text = status >= 400 ? (await res.body.text()).slice(0, 200) : (await res.body.dump({ limit: 64 * 1024 }), "");
+      if (status < 400) await res.body.dump({ limit: 64 * 1024 });
+      const text = status >= 400 ? (await res.body.text()).slice(0, 200) : "";
       if (status >= 400) error = `HTTP ${status}${text ? `: ${text.replace(/\s+/g, " ").trim()}` : ""}`;
     } catch (e) {
       const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
@@ -306,18 +319,25 @@ export class DeliveryWorker {
   prepare() {
     const db = this.#data.db.$client;
     return {
-      set: db.prepare("UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_status = ?, last_error = ?, updated_at = ? WHERE id = ?"),
+      set: db.prepare(
+        "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_status = ?, last_error = ?, updated_at = ? WHERE id = ?",
+      ),
       upsertServer: db.prepare("INSERT INTO servers (host) VALUES (?) ON CONFLICT (host) DO NOTHING"),
-      delivered: db.prepare("UPDATE deliveries SET status = 'delivered', attempts = ?, last_status = ?, last_error = NULL, updated_at = ? WHERE id = ?"),
+      delivered: db.prepare(
+        "UPDATE deliveries SET status = 'delivered', attempts = ?, last_status = ?, last_error = NULL, updated_at = ? WHERE id = ?",
+      ),
       recovered: db.prepare(
         "UPDATE servers SET failing_since = NULL, failure_days = 0, last_failure_day = NULL, last_success_at = ?, probe_at = NULL WHERE host = ?",
       ),
       removeFollowers: db.prepare("DELETE FROM followers WHERE inbox = ? OR shared_inbox = ?"),
-      goneInbox: db.prepare("UPDATE deliveries SET status = 'gone', last_status = ?, updated_at = ? WHERE inbox = ? AND status = 'pending'"),
-      preferRfc9421: db.prepare("UPDATE servers SET signature = 'rfc9421' WHERE host = ?"),
-      server: db.prepare<[string], { failing_since: number | null; failure_days: number; last_failure_day: number | null }>(
-        "SELECT failing_since, failure_days, last_failure_day FROM servers WHERE host = ?",
+      goneInbox: db.prepare(
+        "UPDATE deliveries SET status = 'gone', last_status = ?, updated_at = ? WHERE inbox = ? AND status = 'pending'",
       ),
+      preferRfc9421: db.prepare("UPDATE servers SET signature = 'rfc9421' WHERE host = ?"),
+      server: db.prepare<
+        [string],
+        { failing_since: number | null; failure_days: number; last_failure_day: number | null }
+      >("SELECT failing_since, failure_days, last_failure_day FROM servers WHERE host = ?"),
       failing: db.prepare(
         "UPDATE servers SET failing_since = coalesce(failing_since, ?), failure_days = ?, last_failure_day = ?, probe_at = ? WHERE host = ?",
       ),
@@ -336,7 +356,13 @@ export class DeliveryWorker {
 
     if (status !== null && status >= 200 && status < 300) {
       // Written in a batch: a crash before the flush only means the same activity is sent again.
-      this.#delivered.push({ id: row.id, attempts: row.attempts + 1, status, at: now, host: row.failing ? row.host : null });
+      this.#delivered.push({
+        id: row.id,
+        attempts: row.attempts + 1,
+        status,
+        at: now,
+        host: row.failing ? row.host : null,
+      });
       this.stats.delivered++;
       this.#flushTimer ??= setTimeout(() => this.#flush(), 25);
       return;
@@ -371,15 +397,12 @@ export class DeliveryWorker {
     const day = Math.floor(now / DAY_MS);
     const server = st.server.get(row.host);
     const days = (server?.failure_days ?? 0) + (server?.last_failure_day === day ? 0 : 1);
-    st.failing.run(
-      now,
-      days,
-      day,
-      days >= pauseAfterDays ? now + PROBE_EVERY_MS : null,
-      row.host,
-    );
+    st.failing.run(now, days, day, days >= pauseAfterDays ? now + PROBE_EVERY_MS : null, row.host);
     if (days >= pauseAfterDays && (server?.failure_days ?? 0) < pauseAfterDays) {
-      logger.warning("Pausing deliveries to {host}: failing on {days} days; probing it twice a day", { host: row.host, days });
+      logger.warning("Pausing deliveries to {host}: failing on {days} days; probing it twice a day", {
+        host: row.host,
+        days,
+      });
     }
     const attempts = row.attempts + 1;
     if (attempts >= maxAttempts) {

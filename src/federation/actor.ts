@@ -1,13 +1,13 @@
 import type { Context } from "@fedify/fedify";
 import { Endpoints, Image, Person, PropertyValue, Service } from "@fedify/vocab";
-import { Temporal } from "../temporal.ts";
 import type { AppData } from "../context.ts";
 import { actorCreatedAt } from "../product/instance.ts";
 import { getActorKeyPairs } from "../product/keys.ts";
-import { fieldValueHtml, getProfile } from "../product/profile.ts";
 import { getMedia } from "../product/media.ts";
-import { mediaUrl } from "./note.ts";
+import { fieldValueHtml, getProfile } from "../product/profile.ts";
+import { Temporal } from "../temporal.ts";
 import { builder } from "./builder.ts";
+import { mediaUrl } from "./note.ts";
 
 builder
   .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
@@ -18,7 +18,9 @@ builder
     if (identifier !== ctx.data.config.handle) return [];
     return await getActorKeyPairs(ctx.data.db);
   })
-  .mapHandle((ctx, username) => (username.toLowerCase() === ctx.data.config.handle.toLowerCase() ? ctx.data.config.handle : null));
+  .mapHandle((ctx, username) =>
+    username.toLowerCase() === ctx.data.config.handle.toLowerCase() ? ctx.data.config.handle : null,
+  );
 
 /** The one actor, as ActivityPub sees it. */
 export async function actorFromProfile(ctx: Context<AppData>): Promise<Person | Service> {
@@ -26,10 +28,15 @@ export async function actorFromProfile(ctx: Context<AppData>): Promise<Person | 
   const identifier = config.handle;
   const keys = await ctx.getActorKeyPairs(identifier);
   const profile = getProfile(ctx.data);
-  const pictures = getMedia(ctx.data, [profile.avatarMediaId, profile.headerMediaId].filter((x): x is string => x !== null));
+  const pictures = getMedia(
+    ctx.data,
+    [profile.avatarMediaId, profile.headerMediaId].filter((x): x is string => x !== null),
+  );
   const picture = (id: string | null) => {
     const m = id === null ? undefined : pictures.get(id);
-    return m === undefined ? null : new Image({ url: mediaUrl(config.origin, m.file), mediaType: m.mediaType, width: m.width, height: m.height });
+    return m === undefined
+      ? null
+      : new Image({ url: mediaUrl(config.origin, m.file), mediaType: m.mediaType, width: m.width, height: m.height });
   };
   const values = {
     icon: picture(profile.avatarMediaId),

@@ -14,7 +14,10 @@ export class AnswerLimiter {
   readonly #hostRate: number;
   readonly #hostBurst: number;
 
-  constructor(kv: KvStore, options: { overall?: number; overallBurst?: number; perHost?: number; perHostBurst?: number } = {}) {
+  constructor(
+    kv: KvStore,
+    options: { overall?: number; overallBurst?: number; perHost?: number; perHostBurst?: number } = {},
+  ) {
     this.#kv = kv;
     this.#overall = new Bucket(options.overall ?? 20, options.overallBurst ?? 200);
     this.#hostRate = options.perHost ?? 2;

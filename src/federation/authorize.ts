@@ -9,6 +9,8 @@ import { isBlocked } from "../product/blocks.ts";
  */
 export async function mayFetch(ctx: RequestContext<AppData>): Promise<boolean> {
   if (!ctx.data.config.authorizedFetch) return true;
-  const owner = await ctx.getSignedKeyOwner({ documentLoader: await ctx.getDocumentLoader({ identifier: ctx.data.config.handle }) });
+  const owner = await ctx.getSignedKeyOwner({
+    documentLoader: await ctx.getDocumentLoader({ identifier: ctx.data.config.handle }),
+  });
   return owner?.id != null && !isBlocked(ctx.data.db, owner.id);
 }

@@ -1,9 +1,9 @@
 import type { Recipient } from "@fedify/vocab";
+import { countFollowers, deliveryTargets, listFollowers } from "../product/followers.ts";
+import { countPosts, decodePostCursor, encodePostCursor, listPinned, listPosts } from "../product/posts.ts";
 import { mayFetch } from "./authorize.ts";
 import { builder } from "./builder.ts";
 import { createFromPost, noteFromPost } from "./note.ts";
-import { countFollowers, deliveryTargets, listFollowers } from "../product/followers.ts";
-import { countPosts, decodePostCursor, encodePostCursor, listPinned, listPosts } from "../product/posts.ts";
 
 const OUTBOX_PAGE = 20;
 const FOLLOWERS_PAGE = 100;
@@ -54,7 +54,9 @@ builder
 
 builder
   .setFeaturedDispatcher("/users/{identifier}/featured", (ctx, identifier) =>
-    identifier === ctx.data.config.handle ? { items: listPinned(ctx.data.db).map((post) => noteFromPost(ctx, post)) } : null,
+    identifier === ctx.data.config.handle
+      ? { items: listPinned(ctx.data.db).map((post) => noteFromPost(ctx, post)) }
+      : null,
   )
   .setCounter((ctx, identifier) => (identifier === ctx.data.config.handle ? listPinned(ctx.data.db).length : null))
   .authorize((ctx) => mayFetch(ctx));

@@ -13,7 +13,11 @@ import "./stamps.ts";
 export type LecternFederation = Federation<AppData>;
 
 /** Builds the federation for one Lectern instance: its store, its queue, its settings. */
-export async function createLecternFederation(config: Config, kv: KvStore, queue: MessageQueue): Promise<LecternFederation> {
+export async function createLecternFederation(
+  config: Config,
+  kv: KvStore,
+  queue: MessageQueue,
+): Promise<LecternFederation> {
   return await builder.build({
     kv,
     queue,

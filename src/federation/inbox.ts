@@ -86,17 +86,26 @@ export async function onFollowed(ctx: InboxContext<AppData>, follow: Follow): Pr
   if (follow.id == null || follow.actorId == null || !isOurActor(ctx, follow.objectId)) return;
   const actor = ctx.getActorUri(identifier);
   const asReceived = new Follow({ id: follow.id, actor: follow.actorId, object: follow.objectId });
-  const follower = await follow.getActor({ documentLoader: await signedLoader(ctx), contextLoader: ctx.contextLoader, suppressError: true });
+  const follower = await follow.getActor({
+    documentLoader: await signedLoader(ctx),
+    contextLoader: ctx.contextLoader,
+    suppressError: true,
+  });
   if (follower == null || !isActor(follower) || follower.id?.href !== follow.actorId.href || follower.inboxId == null) {
     logger.info("Ignoring a Follow from {actor}: its actor document could not be read", { actor: follow.actorId.href });
     return;
   }
   if (isBlocked(ctx.data.db, follower.id)) {
     logger.info("Refusing a Follow from blocked {actor}", { actor: follower.id.href });
-    await ctx.sendActivity({ identifier }, follower, new Reject({ id: new URL(`#rejects/${uuidv7()}`, actor), actor, object: asReceived }));
+    await ctx.sendActivity(
+      { identifier },
+      follower,
+      new Reject({ id: new URL(`#rejects/${uuidv7()}`, actor), actor, object: asReceived }),
+    );
     return;
   }
-  const pending = getProfile(ctx.data).approveFollowers && getFollower(ctx.data.db, follower.id.href)?.status !== "accepted";
+  const pending =
+    getProfile(ctx.data).approveFollowers && getFollower(ctx.data.db, follower.id.href)?.status !== "accepted";
   // For display only: no WebFinger round trip per Follow (a follow storm would make thousands).
   const handle = follower.preferredUsername ? `@${follower.preferredUsername}@${follower.id.host}` : null;
   addFollower(ctx.data.db, {
@@ -114,7 +123,11 @@ export async function onFollowed(ctx: InboxContext<AppData>, follow: Follow): Pr
   bumpSiteVersion(ctx.data.db);
   logger.info("New follower {follower}", { follower: handle ?? follower.id.href });
   // The Follow as received, by ids: `follow` now caches the follower's whole actor document.
-  await ctx.sendActivity({ identifier }, follower, new Accept({ id: new URL(`#accepts/${uuidv7()}`, actor), actor, object: asReceived }));
+  await ctx.sendActivity(
+    { identifier },
+    follower,
+    new Accept({ id: new URL(`#accepts/${uuidv7()}`, actor), actor, object: asReceived }),
+  );
 }
 
 /**
@@ -129,12 +142,18 @@ export async function onUndone(ctx: InboxContext<AppData>, undo: Undo): Promise<
   if (undo.objectId != null && (await uncountBoost(ctx.data, undo.objectId.href))) return;
   const follower = getFollower(ctx.data.db, actorId.href);
   if (follower === undefined) return; // Nothing of theirs to undo: no fetches for strangers.
-  let unfollow = isOurActor(ctx, undo.objectId) || (follower.followIri !== null && undo.objectId?.href === follower.followIri);
+  let unfollow =
+    isOurActor(ctx, undo.objectId) || (follower.followIri !== null && undo.objectId?.href === follower.followIri);
   if (!unfollow) {
     try {
       // Only the embedded Follow's type and target are read; who leaves is the Undo's signed actor,
       // so an embedded Follow whose id lives elsewhere can be trusted as far as that goes.
-      const object = await undo.getObject({ documentLoader: await signedLoader(ctx), contextLoader: ctx.contextLoader, suppressError: true, crossOrigin: "trust" });
+      const object = await undo.getObject({
+        documentLoader: await signedLoader(ctx),
+        contextLoader: ctx.contextLoader,
+        suppressError: true,
+        crossOrigin: "trust",
+      });
       unfollow = object instanceof Follow && (object.objectId == null || isOurActor(ctx, object.objectId));
     } catch {
       unfollow = false;
@@ -162,7 +181,11 @@ export async function onUpdated(ctx: InboxContext<AppData>, update: Update): Pro
   if (actorId == null || update.objectId?.href !== actorId.href) return;
   const follower = getFollower(ctx.data.db, actorId.href);
   if (follower === undefined) return;
-  const object = await update.getObject({ documentLoader: await signedLoader(ctx), contextLoader: ctx.contextLoader, suppressError: true });
+  const object = await update.getObject({
+    documentLoader: await signedLoader(ctx),
+    contextLoader: ctx.contextLoader,
+    suppressError: true,
+  });
   if (!isActor(object) || object.id?.href !== actorId.href || object.inboxId == null) return;
   addFollower(ctx.data.db, {
     actorIri: follower.actorIri,
@@ -183,9 +206,13 @@ export async function onUpdated(ctx: InboxContext<AppData>, update: Update): Pro
 export async function onCreated(ctx: InboxContext<AppData>, create: Create): Promise<void> {
   const actorId = create.actorId;
   if (actorId == null || create.objectId == null) return;
-  let object;
+  let object: Awaited<ReturnType<Create["getObject"]>>;
   try {
-    object = await create.getObject({ documentLoader: await signedLoader(ctx), contextLoader: ctx.contextLoader, suppressError: true });
+    object = await create.getObject({
+      documentLoader: await signedLoader(ctx),
+      contextLoader: ctx.contextLoader,
+      suppressError: true,
+    });
   } catch {
     return;
   }
@@ -203,7 +230,13 @@ export async function onReplyRequested(ctx: InboxContext<AppData>, request: Repl
   await refuse(ctx, request.actorId, request.id, target, request);
 }
 
-async function refuse(ctx: InboxContext<AppData>, to: URL, objectId: URL, target: URL | null, request?: ReplyRequest): Promise<void> {
+async function refuse(
+  ctx: InboxContext<AppData>,
+  to: URL,
+  objectId: URL,
+  target: URL | null,
+  request?: ReplyRequest,
+): Promise<void> {
   if (!(await limiter(ctx.data).allow(objectId.href, to.host))) return;
   const identifier = ctx.data.config.handle;
   const actor = ctx.getActorUri(identifier);
@@ -236,9 +269,18 @@ export async function onQuoteRequested(ctx: InboxContext<AppData>, request: Quot
   const actor = ctx.getActorUri(identifier);
   const sender = await ctx.lookupObject(asker, { documentLoader: await signedLoader(ctx) }).catch(() => null);
   if (!isActor(sender) || sender.id?.href !== asker.href || sender.inboxId == null) return;
-  const answerTo = new QuoteRequest({ id: request.id, actor: asker, object: request.objectId, instrument: request.instrumentId });
+  const answerTo = new QuoteRequest({
+    id: request.id,
+    actor: asker,
+    object: request.objectId,
+    instrument: request.instrumentId,
+  });
   if (ctx.data.config.quotes !== "anyone" || isBlocked(ctx.data.db, asker)) {
-    await ctx.sendActivity({ identifier }, sender, new Reject({ id: new URL(`#rejects/${uuidv7()}`, actor), actor, object: answerTo }));
+    await ctx.sendActivity(
+      { identifier },
+      sender,
+      new Reject({ id: new URL(`#rejects/${uuidv7()}`, actor), actor, object: answerTo }),
+    );
     return;
   }
   const stamp = grantQuote(ctx.data.db, {
@@ -250,7 +292,13 @@ export async function onQuoteRequested(ctx: InboxContext<AppData>, request: Quot
   await ctx.sendActivity(
     { identifier },
     sender,
-    new Accept({ id: new URL(`#accepts/${uuidv7()}`, actor), actor, object: answerTo, result: stampUrl(ctx, stamp.id), to: asker }),
+    new Accept({
+      id: new URL(`#accepts/${uuidv7()}`, actor),
+      actor,
+      object: answerTo,
+      result: stampUrl(ctx, stamp.id),
+      to: asker,
+    }),
   );
 }
 
@@ -259,11 +307,19 @@ export async function onAnnounced(ctx: InboxContext<AppData>, announce: Announce
   if (announce.id == null || announce.actorId == null) return;
   const postId = ourPostId(ctx, announce.objectId);
   if (postId === null) return;
-  if (!announce.toIds.some((u) => u.href === PUBLIC_COLLECTION.href) && !announce.ccIds.some((u) => u.href === PUBLIC_COLLECTION.href)) return;
+  if (
+    !announce.toIds.some((u) => u.href === PUBLIC_COLLECTION.href) &&
+    !announce.ccIds.some((u) => u.href === PUBLIC_COLLECTION.href)
+  )
+    return;
   const key = ["lectern", "boost", announce.id.href] as const;
   if ((await ctx.data.kv.get(key)) !== undefined) return;
   await ctx.data.kv.set(key, postId, { ttl: Temporal.Duration.from({ days: 90 }) });
-  ctx.data.db.update(posts).set({ boosts: sql`${posts.boosts} + 1` }).where(sql`${posts.id} = ${postId}`).run();
+  ctx.data.db
+    .update(posts)
+    .set({ boosts: sql`${posts.boosts} + 1` })
+    .where(sql`${posts.id} = ${postId}`)
+    .run();
 }
 
 async function uncountBoost(data: AppData, announceId: string): Promise<boolean> {
@@ -271,6 +327,10 @@ async function uncountBoost(data: AppData, announceId: string): Promise<boolean>
   const postId = await data.kv.get<string>(key);
   if (postId === undefined) return false;
   await data.kv.delete(key);
-  data.db.update(posts).set({ boosts: sql`max(${posts.boosts} - 1, 0)` }).where(sql`${posts.id} = ${postId}`).run();
+  data.db
+    .update(posts)
+    .set({ boosts: sql`max(${posts.boosts} - 1, 0)` })
+    .where(sql`${posts.id} = ${postId}`)
+    .run();
   return true;
 }

@@ -1,6 +1,6 @@
 import { countPosts } from "../product/posts.ts";
-import { builder } from "./builder.ts";
 import { LECTERN_VERSION } from "../version.ts";
+import { builder } from "./builder.ts";
 
 builder.setNodeInfoDispatcher("/nodeinfo/2.1", (ctx) => {
   return {

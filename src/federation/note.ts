@@ -4,7 +4,7 @@ import {
   CollectionPage,
   Create,
   Delete,
-  Document,
+  type Document,
   Hashtag,
   Image,
   InteractionPolicy,
@@ -16,13 +16,13 @@ import {
   Update,
   Video,
 } from "@fedify/vocab";
-import { Temporal } from "../temporal.ts";
 import type { AppData } from "../context.ts";
 import { UUID_PATTERN } from "../product/ids.ts";
 import { hashtagUrl } from "../product/markdown.ts";
 import { getMedia, type Media } from "../product/media.ts";
-import type { Attachment } from "../storage/schema.ts";
 import { getLivePost, type Post } from "../product/posts.ts";
+import type { Attachment } from "../storage/schema.ts";
+import { Temporal } from "../temporal.ts";
 import { mayFetch } from "./authorize.ts";
 import { builder } from "./builder.ts";
 
@@ -127,7 +127,10 @@ export function mediaUrl(origin: URL, file: string): URL {
  * `focalPoint`: those stay on our pages (Mastodon computes its own blurhash).
  */
 export function attachmentObjects(data: AppData, attachments: Attachment[]): (Image | Video | Document)[] {
-  const found = getMedia(data, attachments.map((a) => a.mediaId));
+  const found = getMedia(
+    data,
+    attachments.map((a) => a.mediaId),
+  );
   return attachments.flatMap((a): (Image | Video | Document)[] => {
     const m: Media | undefined = found.get(a.mediaId);
     if (m === undefined) return [];
@@ -143,7 +146,15 @@ export function attachmentObjects(data: AppData, attachments: Attachment[]): (Im
       new Video({
         ...values,
         duration: m.durationMs === null ? null : Temporal.Duration.from({ milliseconds: m.durationMs }),
-        icon: m.previewFile === null ? null : new Image({ url: mediaUrl(data.config.origin, m.previewFile), mediaType: "image/webp", width: m.previewWidth, height: m.previewHeight }),
+        icon:
+          m.previewFile === null
+            ? null
+            : new Image({
+                url: mediaUrl(data.config.origin, m.previewFile),
+                mediaType: "image/webp",
+                width: m.previewWidth,
+                height: m.previewHeight,
+              }),
       }),
     ];
   });
@@ -160,6 +171,8 @@ export function interactionPolicy(ctx: Context<AppData>): InteractionPolicy {
     canReply: new InteractionRule({ automaticApproval: author }),
     canLike: new InteractionRule({ automaticApproval: author }),
     canAnnounce: new InteractionRule({ automaticApproval: PUBLIC_COLLECTION }),
-    canQuote: new InteractionRule({ automaticApproval: ctx.data.config.quotes === "anyone" ? PUBLIC_COLLECTION : author }),
+    canQuote: new InteractionRule({
+      automaticApproval: ctx.data.config.quotes === "anyone" ? PUBLIC_COLLECTION : author,
+    }),
   });
 }

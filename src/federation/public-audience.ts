@@ -11,7 +11,9 @@ const ADDRESSING = new Set(["to", "cc", "bto", "bcc", "audience"]);
 export function expandPublicAudience(value: unknown, key?: string, depth = 0): unknown {
   if (depth > 32) return value;
   if (typeof value === "string") {
-    return key !== undefined && ADDRESSING.has(key) && (value === "as:Public" || value === "Public") ? PUBLIC_COLLECTION.href : value;
+    return key !== undefined && ADDRESSING.has(key) && (value === "as:Public" || value === "Public")
+      ? PUBLIC_COLLECTION.href
+      : value;
   }
   if (Array.isArray(value)) return value.map((v) => expandPublicAudience(v, key, depth + 1));
   if (value !== null && typeof value === "object") {

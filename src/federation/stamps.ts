@@ -10,15 +10,15 @@ import { postUrl } from "./note.ts";
 // A quote authorization (FEP-044f): servers fetch it to check a quote was allowed.
 builder
   .setObjectDispatcher(QuoteAuthorization, "/stamps/{id}", (ctx, { id }) => {
-  if (!UUID_PATTERN.test(id)) return null;
-  const stamp = getStamp(ctx.data.db, id);
-  if (stamp === undefined) return null;
-  return new QuoteAuthorization({
-    id: stampUrl(ctx, stamp.id),
-    attribution: ctx.getActorUri(ctx.data.config.handle),
-    interactingObject: new URL(stamp.quoteIri),
-    interactionTarget: postUrl(ctx, stamp.postId),
-  });
+    if (!UUID_PATTERN.test(id)) return null;
+    const stamp = getStamp(ctx.data.db, id);
+    if (stamp === undefined) return null;
+    return new QuoteAuthorization({
+      id: stampUrl(ctx, stamp.id),
+      attribution: ctx.getActorUri(ctx.data.config.handle),
+      interactingObject: new URL(stamp.quoteIri),
+      interactionTarget: postUrl(ctx, stamp.postId),
+    });
   })
   .authorize((ctx) => mayFetch(ctx));
 

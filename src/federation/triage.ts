@@ -27,13 +27,16 @@ export function triageInbox(data: AppData, body: string): Triage {
   } catch (e) {
     return { action: "refuse", status: 400, reason: `malformed JSON: ${(e as Error).message}` };
   }
-  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) return { action: "refuse", status: 400, reason: "an activity must be a JSON object" };
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc))
+    return { action: "refuse", status: 400, reason: "an activity must be a JSON object" };
   if (tooDeep(doc)) return { action: "refuse", status: 400, reason: `nested more than ${MAX_DEPTH} levels deep` };
   const activity = doc as Record<string, unknown>;
   // Each unknown context is a fetch: real servers use a handful.
   const contexts = [activity["@context"]].flat();
-  if (contexts.length > MAX_CONTEXTS) return { action: "refuse", status: 400, reason: `more than ${MAX_CONTEXTS} @context entries` };
-  if (contexts.some((c) => typeof c === "string" && !/^https?:\/\//.test(c))) return { action: "refuse", status: 400, reason: "an @context entry is not an http(s) URL" };
+  if (contexts.length > MAX_CONTEXTS)
+    return { action: "refuse", status: 400, reason: `more than ${MAX_CONTEXTS} @context entries` };
+  if (contexts.some((c) => typeof c === "string" && !/^https?:\/\//.test(c)))
+    return { action: "refuse", status: 400, reason: "an @context entry is not an http(s) URL" };
   const type = firstType(activity.type);
   if (type === undefined) return { action: "refuse", status: 400, reason: "the activity has no type" };
   const actor = idOf(activity.actor);
@@ -44,11 +47,12 @@ export function triageInbox(data: AppData, body: string): Triage {
   } catch {
     return { action: "refuse", status: 400, reason: "the actor is not a URL" };
   }
-  if (isDomainBlocked(data.db, actorUrl.host)) return { action: "refuse", status: 403, reason: "this server is blocked" };
+  if (isDomainBlocked(data.db, actorUrl.host))
+    return { action: "refuse", status: 403, reason: "this server is blocked" };
 
   const ours = (value: unknown) => {
     const id = idOf(value);
-    return id !== undefined && id.startsWith(`${data.config.origin.origin}/posts/`);
+    return id?.startsWith(`${data.config.origin.origin}/posts/`);
   };
   const isFollower = () => getFollower(data.db, actor) !== undefined;
   const object = activity.object;
@@ -58,13 +62,17 @@ export function triageInbox(data: AppData, body: string): Triage {
     case "ReplyRequest":
       return { action: "pass" };
     case "Create": {
-      const inReplyTo = object !== null && typeof object === "object" ? (object as Record<string, unknown>).inReplyTo : undefined;
+      const inReplyTo =
+        object !== null && typeof object === "object" ? (object as Record<string, unknown>).inReplyTo : undefined;
       return ours(inReplyTo) ? { action: "pass" } : { action: "drop" };
     }
     case "Announce":
       return ours(object) ? { action: "pass" } : { action: "drop" };
     case "Undo":
-      return isFollower() || (object !== null && typeof object === "object" && firstType((object as Record<string, unknown>).type) === "Announce")
+      return isFollower() ||
+        (object !== null &&
+          typeof object === "object" &&
+          firstType((object as Record<string, unknown>).type) === "Announce")
         ? { action: "pass" }
         : { action: "drop" };
     case "Delete":
@@ -76,7 +84,8 @@ export function triageInbox(data: AppData, body: string): Triage {
 }
 
 function firstType(value: unknown): string | undefined {
-  if (typeof value === "string") return value.replace(/^(as|https:\/\/www\.w3\.org\/ns\/activitystreams#)/, "").replace(/^:/, "") || undefined;
+  if (typeof value === "string")
+    return value.replace(/^(as|https:\/\/www\.w3\.org\/ns\/activitystreams#)/, "").replace(/^:/, "") || undefined;
   if (Array.isArray(value)) for (const v of value) if (typeof v === "string") return firstType(v);
   return undefined;
 }
@@ -97,7 +106,8 @@ function tooDeep(root: object): boolean {
     const [value, depth] = stack.pop() as [unknown, number];
     if (depth > MAX_DEPTH) return true;
     if (value !== null && typeof value === "object") {
-      for (const child of Object.values(value)) if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
+      for (const child of Object.values(value))
+        if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
     }
   }
   return false;

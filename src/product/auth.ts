@@ -20,7 +20,9 @@ export class InvalidPasswordError extends Error {
 
 function scryptAsync(password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    scrypt(password, salt, KEY_LENGTH, { N: n, r, p, maxmem: 128 * n * r * 2 }, (err, key) => (err ? reject(err) : resolve(key))),
+    scrypt(password, salt, KEY_LENGTH, { N: n, r, p, maxmem: 128 * n * r * 2 }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    ),
   );
 }
 
@@ -83,7 +85,9 @@ export function createSession(db: Db, now: number = Date.now()): { token: string
   const token = randomBytes(32).toString("base64url");
   const session = { csrfToken: randomBytes(24).toString("base64url"), expiresAt: now + SESSION_DAYS * 86_400_000 };
   db.delete(sessions).where(lt(sessions.expiresAt, now)).run();
-  db.insert(sessions).values({ tokenHash: tokenHash(token), createdAt: now, ...session }).run();
+  db.insert(sessions)
+    .values({ tokenHash: tokenHash(token), createdAt: now, ...session })
+    .run();
   return { token, session };
 }
 
@@ -97,7 +101,10 @@ export function getSession(db: Db, token: string | undefined, now: number = Date
 }
 
 export function endSession(db: Db, token: string | undefined): void {
-  if (token) db.delete(sessions).where(eq(sessions.tokenHash, tokenHash(token))).run();
+  if (token)
+    db.delete(sessions)
+      .where(eq(sessions.tokenHash, tokenHash(token)))
+      .run();
 }
 
 export function sameToken(a: string | undefined, b: string): boolean {

@@ -10,7 +10,12 @@ export class InvalidBlockError extends Error {
 
 /** A host name as blocks store it: lower case, no scheme, no path, no user. */
 export function normalizeDomain(input: string): string {
-  const value = input.trim().toLowerCase().replace(/^https?:\/\//, "").replace(/^@?[^@/]*@/, "").replace(/\/.*$/, "");
+  const value = input
+    .trim()
+    .toLowerCase()
+    .replace(/^https?:\/\//, "")
+    .replace(/^@?[^@/]*@/, "")
+    .replace(/\/.*$/, "");
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/.test(value)) {
     throw new InvalidBlockError(`not a server name: ${JSON.stringify(input)}`);
   }
@@ -24,7 +29,8 @@ export function normalizeActor(input: string): string {
   } catch {
     throw new InvalidBlockError(`not an account URL: ${JSON.stringify(input)}`);
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw new InvalidBlockError(`not an account URL: ${JSON.stringify(input)}`);
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    throw new InvalidBlockError(`not an account URL: ${JSON.stringify(input)}`);
   return url.href;
 }
 
@@ -33,7 +39,12 @@ export function addBlock(db: Db, kind: "actor" | "domain", value: string, now: n
 }
 
 export function removeBlock(db: Db, kind: "actor" | "domain", value: string): boolean {
-  return db.delete(blocks).where(and(eq(blocks.kind, kind), eq(blocks.value, value))).run().changes > 0;
+  return (
+    db
+      .delete(blocks)
+      .where(and(eq(blocks.kind, kind), eq(blocks.value, value)))
+      .run().changes > 0
+  );
 }
 
 export function listBlocks(db: Db): Block[] {
@@ -53,13 +64,21 @@ export function isBlocked(db: Db, actorIri: string | URL): boolean {
     db
       .select({ n: sql<number>`1` })
       .from(blocks)
-      .where(sql`(${blocks.kind} = 'domain' and ${blocks.value} = ${host}) or (${blocks.kind} = 'actor' and ${blocks.value} = ${href})`)
+      .where(
+        sql`(${blocks.kind} = 'domain' and ${blocks.value} = ${host}) or (${blocks.kind} = 'actor' and ${blocks.value} = ${href})`,
+      )
       .get() !== undefined
   );
 }
 
 export function isDomainBlocked(db: Db, host: string): boolean {
-  return db.select({ n: sql<number>`1` }).from(blocks).where(and(eq(blocks.kind, "domain"), eq(blocks.value, host.toLowerCase()))).get() !== undefined;
+  return (
+    db
+      .select({ n: sql<number>`1` })
+      .from(blocks)
+      .where(and(eq(blocks.kind, "domain"), eq(blocks.value, host.toLowerCase())))
+      .get() !== undefined
+  );
 }
 
 /** Followers on a host (for removing them when the host is blocked). */

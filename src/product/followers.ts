@@ -98,7 +98,11 @@ export function deliveryTargets(db: Db): DeliveryTarget[] {
     sql`${followers.host} not in (select ${blocks.value} from ${blocks} where ${blocks.kind} = 'domain')`,
   );
   const shared = db
-    .select({ actorIri: sql<string>`min(${followers.actorIri})`, inbox: sql<string>`min(${followers.inbox})`, sharedInbox: followers.sharedInbox })
+    .select({
+      actorIri: sql<string>`min(${followers.actorIri})`,
+      inbox: sql<string>`min(${followers.inbox})`,
+      sharedInbox: followers.sharedInbox,
+    })
     .from(followers)
     .where(and(isNotNull(followers.sharedInbox), deliverable))
     .groupBy(followers.sharedInbox)

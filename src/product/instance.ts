@@ -10,7 +10,10 @@ const cache = new WeakMap<Db, number>();
 export function actorCreatedAt(db: Db): number {
   const cached = cache.get(db);
   if (cached !== undefined) return cached;
-  db.insert(instance).values({ key: CREATED_AT, value: String(Date.now()) }).onConflictDoNothing().run();
+  db.insert(instance)
+    .values({ key: CREATED_AT, value: String(Date.now()) })
+    .onConflictDoNothing()
+    .run();
   const value = Number(db.select().from(instance).where(eq(instance.key, CREATED_AT)).get()?.value);
   cache.set(db, value);
   return value;

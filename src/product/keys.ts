@@ -25,7 +25,11 @@ export function getActorKeyPairs(db: Db): Promise<CryptoKeyPair[]> {
 async function loadOrCreate(db: Db): Promise<CryptoKeyPair[]> {
   const pairs: CryptoKeyPair[] = [];
   for (const algorithm of [RSA, ED25519]) {
-    let row = db.select().from(actorKeys).all().find((r) => r.algorithm === algorithm);
+    let row = db
+      .select()
+      .from(actorKeys)
+      .all()
+      .find((r) => r.algorithm === algorithm);
     if (row === undefined) {
       const pair = algorithm === RSA ? await generateRsa2048() : await generateCryptoKeyPair("Ed25519");
       const candidate = {
@@ -36,7 +40,11 @@ async function loadOrCreate(db: Db): Promise<CryptoKeyPair[]> {
       };
       // Another process (the CLI) may have generated it meanwhile: the first one wins.
       db.insert(actorKeys).values(candidate).onConflictDoNothing().run();
-      row = db.select().from(actorKeys).all().find((r) => r.algorithm === algorithm);
+      row = db
+        .select()
+        .from(actorKeys)
+        .all()
+        .find((r) => r.algorithm === algorithm);
       if (row === undefined) throw new Error(`could not store the ${algorithm} key`);
     }
     pairs.push({

@@ -43,7 +43,25 @@ function hashtagExtension(origin: URL): TokenizerAndRendererExtension {
 
 const SANITIZE: sanitizeHtml.IOptions = {
   // What Mastodon keeps of remote HTML; headings become bold paragraphs so they look the same everywhere.
-  allowedTags: ["p", "br", "a", "span", "strong", "em", "b", "i", "u", "del", "s", "code", "pre", "blockquote", "ul", "ol", "li"],
+  allowedTags: [
+    "p",
+    "br",
+    "a",
+    "span",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "u",
+    "del",
+    "s",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+  ],
   allowedAttributes: { a: ["href", "rel", "class", "target"], span: ["class"], ol: ["start"] },
   allowedSchemes: ["http", "https", "mailto"],
   allowedClasses: { a: ["mention", "hashtag"], span: ["invisible", "ellipsis"] },

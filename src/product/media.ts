@@ -54,7 +54,9 @@ export function hasFfmpeg(): Promise<boolean> {
   ffmpegChecked ??= run("ffprobe", ["-version"], { timeout: 10_000 }).then(
     () => true,
     () => {
-      logger.warn("ffprobe/ffmpeg not found: videos are stored as uploaded, without size, duration or poster frame (apt-get install ffmpeg)");
+      logger.warn(
+        "ffprobe/ffmpeg not found: videos are stored as uploaded, without size, duration or poster frame (apt-get install ffmpeg)",
+      );
       return false;
     },
   );
@@ -73,7 +75,12 @@ async function sha256File(file: string): Promise<string> {
  * The same bytes uploaded twice give the same media. Nothing is stored when
  * it fails.
  */
-export async function ingestMedia(data: AppData, store: MediaStore, upload: Upload, now: number = Date.now()): Promise<Media> {
+export async function ingestMedia(
+  data: AppData,
+  store: MediaStore,
+  upload: Upload,
+  now: number = Date.now(),
+): Promise<Media> {
   // `store` is data.media in the app; tests may hand another.
   const { size } = await stat(upload.path);
   const label = JSON.stringify(upload.filename || "upload");
@@ -82,9 +89,11 @@ export async function ingestMedia(data: AppData, store: MediaStore, upload: Uplo
   const mime = type?.mime === "video/quicktime" ? undefined : type?.mime;
   const limits = data.config.media;
   if (mime !== undefined && IMAGE_TYPES[mime]) {
-    if (size > limits.maxImageBytes) throw new InvalidMediaError(`${label}: images can be at most ${mb(limits.maxImageBytes)}`);
+    if (size > limits.maxImageBytes)
+      throw new InvalidMediaError(`${label}: images can be at most ${mb(limits.maxImageBytes)}`);
   } else if (mime !== undefined && VIDEO_TYPES.has(mime)) {
-    if (size > limits.maxVideoBytes) throw new InvalidMediaError(`${label}: videos can be at most ${mb(limits.maxVideoBytes)}`);
+    if (size > limits.maxVideoBytes)
+      throw new InvalidMediaError(`${label}: videos can be at most ${mb(limits.maxVideoBytes)}`);
   } else {
     throw new InvalidMediaError(
       `${label}: not a supported picture or video (JPEG, PNG, WebP, GIF, AVIF, MP4 or WebM)${type ? `; it is ${type.mime}` : ""}`,
@@ -120,13 +129,13 @@ async function processImage(store: MediaStore, input: Buffer, format: string, la
   const frames = meta.pages ?? 1;
   const frameHeight = meta.pageHeight ?? meta.height ?? 0;
   if ((meta.width ?? 0) * frameHeight * frames > MAX_PIXELS * 4 || (meta.width ?? 0) * frameHeight > MAX_PIXELS) {
-    throw new InvalidMediaError(`${label}: the picture is too large (${meta.width}×${frameHeight}${frames > 1 ? `, ${frames} frames` : ""})`);
+    throw new InvalidMediaError(
+      `${label}: the picture is too large (${meta.width}×${frameHeight}${frames > 1 ? `, ${frames} frames` : ""})`,
+    );
   }
   // AVIF is not shown everywhere yet: it becomes WebP (keeps transparency) like the rest of the web gets it.
   const out = format === "avif" ? "webp" : format;
-  let pipeline = open()
-    .rotate()
-    .resize({ width: MAX_SIDE, height: MAX_SIDE, fit: "inside", withoutEnlargement: true });
+  let pipeline = open().rotate().resize({ width: MAX_SIDE, height: MAX_SIDE, fit: "inside", withoutEnlargement: true });
   if (out === "jpeg") pipeline = pipeline.jpeg({ quality: 85, mozjpeg: true });
   else if (out === "png") pipeline = pipeline.png({ compressionLevel: 9 });
   else if (out === "webp") pipeline = pipeline.webp({ quality: 85 });
@@ -167,7 +176,11 @@ async function previewAndBlurhash(
     .resize({ width: PREVIEW_SIDE, height: PREVIEW_SIDE, fit: "inside", withoutEnlargement: true })
     .webp({ quality: 75 })
     .toBuffer({ resolveWithObject: true });
-  const small = await sharp(still).resize(32, 32, { fit: "inside" }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  const small = await sharp(still)
+    .resize(32, 32, { fit: "inside" })
+    .ensureAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const blurhash = encodeBlurhash(new Uint8ClampedArray(small.data), small.info.width, small.info.height, 4, 3);
   return {
     previewFile: await store.put(preview.data, "webp"),
@@ -191,11 +204,27 @@ async function processVideo(store: MediaStore, file: string, mime: string, label
   const ext = mime === "video/mp4" ? "mp4" : "webm";
   if (!(await hasFfmpeg())) {
     const bytes = await readFile(file);
-    return { kind: "video", mediaType: mime, file: await store.put(bytes, ext), size: bytes.byteLength, width: null, height: null, durationMs: null, blurhash: null, previewFile: null, previewWidth: null, previewHeight: null };
+    return {
+      kind: "video",
+      mediaType: mime,
+      file: await store.put(bytes, ext),
+      size: bytes.byteLength,
+      width: null,
+      height: null,
+      durationMs: null,
+      blurhash: null,
+      previewFile: null,
+      previewWidth: null,
+      previewHeight: null,
+    };
   }
   let probe: Probe;
   try {
-    const { stdout } = await run("ffprobe", ["-v", "error", "-print_format", "json", "-show_streams", "-show_format", file], { timeout: 30_000, maxBuffer: 1 << 20 });
+    const { stdout } = await run(
+      "ffprobe",
+      ["-v", "error", "-print_format", "json", "-show_streams", "-show_format", file],
+      { timeout: 30_000, maxBuffer: 1 << 20 },
+    );
     probe = JSON.parse(stdout) as Probe;
   } catch {
     throw new InvalidMediaError(`${label}: the video cannot be read (damaged or truncated)`);
@@ -204,16 +233,40 @@ async function processVideo(store: MediaStore, file: string, mime: string, label
   const audio = probe.streams?.find((s) => s.codec_type === "audio");
   const allowed = VIDEO_CODECS[mime];
   if (video === undefined || !allowed.video.includes(video.codec_name ?? "")) {
-    throw new InvalidMediaError(`${label}: ${ext.toUpperCase()} videos must be ${allowed.video.join(" or ").toUpperCase()}${video ? `, this one is ${video.codec_name}` : ", this one has no video"}`);
+    throw new InvalidMediaError(
+      `${label}: ${ext.toUpperCase()} videos must be ${allowed.video.join(" or ").toUpperCase()}${video ? `, this one is ${video.codec_name}` : ", this one has no video"}`,
+    );
   }
   if (audio !== undefined && !allowed.audio.includes(audio.codec_name ?? "")) {
-    throw new InvalidMediaError(`${label}: its sound must be ${allowed.audio.join(" or ").toUpperCase()}, not ${audio.codec_name}`);
+    throw new InvalidMediaError(
+      `${label}: its sound must be ${allowed.audio.join(" or ").toUpperCase()}, not ${audio.codec_name}`,
+    );
   }
   const work = await mkdtemp(path.join(tmpdir(), "lectern-video-"));
   try {
     // Same streams, no metadata (recording place, device), index first so playback starts at once.
     const cleaned = path.join(work, `clean.${ext}`);
-    await run("ffmpeg", ["-v", "error", "-i", file, "-map", "0:v:0", "-map", "0:a:0?", "-c", "copy", "-map_metadata", "-1", ...(ext === "mp4" ? ["-movflags", "+faststart"] : []), "-y", cleaned], { timeout: 120_000 });
+    await run(
+      "ffmpeg",
+      [
+        "-v",
+        "error",
+        "-i",
+        file,
+        "-map",
+        "0:v:0",
+        "-map",
+        "0:a:0?",
+        "-c",
+        "copy",
+        "-map_metadata",
+        "-1",
+        ...(ext === "mp4" ? ["-movflags", "+faststart"] : []),
+        "-y",
+        cleaned,
+      ],
+      { timeout: 120_000 },
+    );
     const poster = path.join(work, "poster.png");
     await run("ffmpeg", ["-v", "error", "-i", cleaned, "-frames:v", "1", "-y", poster], { timeout: 60_000 });
     const bytes = await readFile(cleaned);
@@ -237,24 +290,46 @@ async function processVideo(store: MediaStore, file: string, mime: string, label
 
 /** Checks what the author attached to a post: how many, known media, alt text and focal points in range. */
 export function checkAttachments(data: AppData, attachments: Attachment[]): Attachment[] {
-  if (attachments.length > MAX_ATTACHMENTS) throw new InvalidMediaError(`at most ${MAX_ATTACHMENTS} pictures or videos per post`);
+  if (attachments.length > MAX_ATTACHMENTS)
+    throw new InvalidMediaError(`at most ${MAX_ATTACHMENTS} pictures or videos per post`);
   const known = new Set(
     attachments.length === 0
       ? []
-      : data.db.select({ id: media.id }).from(media).where(inArray(media.id, attachments.map((a) => a.mediaId))).all().map((r) => r.id),
+      : data.db
+          .select({ id: media.id })
+          .from(media)
+          .where(
+            inArray(
+              media.id,
+              attachments.map((a) => a.mediaId),
+            ),
+          )
+          .all()
+          .map((r) => r.id),
   );
   return attachments.map((a, i) => {
-    if (!known.has(a.mediaId)) throw new InvalidMediaError(`attachment ${i + 1}: this upload is gone; attach the file again`);
+    if (!known.has(a.mediaId))
+      throw new InvalidMediaError(`attachment ${i + 1}: this upload is gone; attach the file again`);
     const alt = a.alt.replace(/\r\n?/g, "\n").trim();
-    if ([...alt].length > MAX_ALT_LENGTH) throw new InvalidMediaError(`attachment ${i + 1}: the description can be at most ${MAX_ALT_LENGTH} characters`);
-    const focus = a.focus?.map((v) => Math.max(-1, Math.min(1, Number.isFinite(v) ? v : 0))) as [number, number] | undefined;
+    if ([...alt].length > MAX_ALT_LENGTH)
+      throw new InvalidMediaError(`attachment ${i + 1}: the description can be at most ${MAX_ALT_LENGTH} characters`);
+    const focus = a.focus?.map((v) => Math.max(-1, Math.min(1, Number.isFinite(v) ? v : 0))) as
+      | [number, number]
+      | undefined;
     return { mediaId: a.mediaId, alt, ...(focus && (focus[0] !== 0 || focus[1] !== 0) ? { focus } : {}) };
   });
 }
 
 export function getMedia(data: AppData, ids: string[]): Map<string, Media> {
   if (ids.length === 0) return new Map();
-  return new Map(data.db.select().from(media).where(inArray(media.id, ids)).all().map((m) => [m.id, m]));
+  return new Map(
+    data.db
+      .select()
+      .from(media)
+      .where(inArray(media.id, ids))
+      .all()
+      .map((m) => [m.id, m]),
+  );
 }
 
 /**
@@ -286,7 +361,12 @@ export async function sweepUnusedMedia(
     // Another media row may share a file (the same processed bytes): keep it then.
     for (const file of [m.file, m.previewFile]) {
       if (file === null) continue;
-      const stillUsed = data.db.select({ n: sql<number>`count(*)` }).from(media).where(sql`${media.file} = ${file} or ${media.previewFile} = ${file}`).get()?.n ?? 0;
+      const stillUsed =
+        data.db
+          .select({ n: sql<number>`count(*)` })
+          .from(media)
+          .where(sql`${media.file} = ${file} or ${media.previewFile} = ${file}`)
+          .get()?.n ?? 0;
       if (stillUsed === 0) await store.delete(file);
     }
   }

@@ -50,7 +50,8 @@ export function checkPost(data: AppData, input: PostInput): CheckedPost {
   }
   if (text === "" && !attachments?.length) throw new InvalidPostError("text: a post needs some text or a picture");
   const length = [...text].length;
-  if (length > MAX_POST_LENGTH) throw new InvalidPostError(`text: at most ${MAX_POST_LENGTH} characters, got ${length}`);
+  if (length > MAX_POST_LENGTH)
+    throw new InvalidPostError(`text: at most ${MAX_POST_LENGTH} characters, got ${length}`);
   const summary = input.summary?.trim() || null;
   if (summary !== null && [...summary].length > MAX_SUMMARY_LENGTH) {
     throw new InvalidPostError(`content warning: at most ${MAX_SUMMARY_LENGTH} characters`);
@@ -90,7 +91,12 @@ export function editPost(data: AppData, id: string, input: PostInput, now: numbe
     const current = getLivePost(data.db, id);
     if (current === undefined) throw new PostNotFoundError(id);
     const updatedAt = Math.max(now, (current.updatedAt ?? current.publishedAt) + 1);
-    return data.db.update(posts).set({ ...checked, updatedAt }).where(eq(posts.id, id)).returning().get();
+    return data.db
+      .update(posts)
+      .set({ ...checked, updatedAt })
+      .where(eq(posts.id, id))
+      .returning()
+      .get();
   });
 }
 
@@ -103,7 +109,15 @@ export function deletePost(db: Db, id: string, now: number = Date.now()): Post |
     const current = getLivePost(db, id);
     if (current === undefined) return undefined;
     db.update(posts)
-      .set({ source: "", contentHtml: "", summary: null, hashtags: [], attachments: [], pinnedAt: null, deletedAt: now })
+      .set({
+        source: "",
+        contentHtml: "",
+        summary: null,
+        hashtags: [],
+        attachments: [],
+        pinnedAt: null,
+        deletedAt: now,
+      })
       .where(eq(posts.id, id))
       .run();
     return current;
@@ -137,7 +151,11 @@ export function getPost(db: Db, id: string): Post | undefined {
 }
 
 export function getLivePost(db: Db, id: string): Post | undefined {
-  return db.select().from(posts).where(and(eq(posts.id, id), isNull(posts.deletedAt))).get();
+  return db
+    .select()
+    .from(posts)
+    .where(and(eq(posts.id, id), isNull(posts.deletedAt)))
+    .get();
 }
 
 export function markQueued(db: Db, id: string, now: number = Date.now()): void {
@@ -189,12 +207,19 @@ export interface ListOptions {
 }
 
 /** Live posts newest first, after the cursor when given; one more than `limit` tells whether a next page exists. */
-export function listPosts(db: Db, limit: number, options: ListOptions = {}): { items: Post[]; next: PostCursor | null } {
+export function listPosts(
+  db: Db,
+  limit: number,
+  options: ListOptions = {},
+): { items: Post[]; next: PostCursor | null } {
   const { after, hashtag } = options;
   const conditions = [isNull(posts.deletedAt)];
   if (after != null) {
     conditions.push(
-      or(lt(posts.publishedAt, after.publishedAt), and(eq(posts.publishedAt, after.publishedAt), lt(posts.id, after.id)))!,
+      or(
+        lt(posts.publishedAt, after.publishedAt),
+        and(eq(posts.publishedAt, after.publishedAt), lt(posts.id, after.id)),
+      )!,
     );
   }
   if (hashtag !== undefined) {

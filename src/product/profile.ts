@@ -63,7 +63,8 @@ export interface ProfileInput {
 export function updateProfile(data: AppData, input: ProfileInput, now: number = Date.now()): Profile {
   const current = getProfile(data);
   const name = (input.name ?? current.name).trim();
-  if (name === "" || [...name].length > MAX_NAME) throw new InvalidProfileError(`display name: 1 to ${MAX_NAME} characters`);
+  if (name === "" || [...name].length > MAX_NAME)
+    throw new InvalidProfileError(`display name: 1 to ${MAX_NAME} characters`);
   const summary = (input.summary ?? current.summary).replace(/\r\n?/g, "\n").trim();
   if ([...summary].length > MAX_BIO) throw new InvalidProfileError(`bio: at most ${MAX_BIO} characters`);
   const fields = (input.fields ?? current.fields)
@@ -87,7 +88,9 @@ export function updateProfile(data: AppData, input: ProfileInput, now: number = 
     approveFollowers: input.approveFollowers ?? current.approveFollowers,
     updatedAt: now,
   };
-  durably(data.db, () => data.db.insert(profile).values(row).onConflictDoUpdate({ target: profile.id, set: row }).run());
+  durably(data.db, () =>
+    data.db.insert(profile).values(row).onConflictDoUpdate({ target: profile.id, set: row }).run(),
+  );
   return getProfile(data);
 }
 

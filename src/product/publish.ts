@@ -2,17 +2,16 @@ import type { Context } from "@fedify/fedify";
 import { Accept, Add, Delete, Follow, PUBLIC_COLLECTION, Reject, Remove, Update } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import type { AppData } from "../context.ts";
-import { actorFromProfile } from "../federation/actor.ts";
 import { fanOut, notifyNewPost } from "../delivery/fanout.ts";
+import { actorFromProfile } from "../federation/actor.ts";
 import { createFromPost, deleteFromPost, postUrl, updateFromPost } from "../federation/note.ts";
 import { expandPublicAudience } from "../federation/public-audience.ts";
-import { approveFollower, type Follower, getFollower, removeFollower } from "./followers.ts";
-import { addBlock, followersOnHost, normalizeActor, normalizeDomain, removeBlock } from "./blocks.ts";
-import { takeStamps } from "./quotes.ts";
 import { stampUrl } from "../federation/stamps.ts";
-import { sweepUnusedMedia } from "./media.ts";
+import { addBlock, followersOnHost, normalizeActor, normalizeDomain, removeBlock } from "./blocks.ts";
+import { approveFollower, type Follower, getFollower, removeFollower } from "./followers.ts";
 import { uuidv7 } from "./ids.ts";
 import { bumpSiteVersion } from "./instance.ts";
+import { sweepUnusedMedia } from "./media.ts";
 import {
   createPost,
   deletePost,
@@ -24,6 +23,7 @@ import {
   setPinned,
 } from "./posts.ts";
 import { type Profile, type ProfileInput, updateProfile } from "./profile.ts";
+import { takeStamps } from "./quotes.ts";
 
 const logger = getLogger(["lectern", "publish"]);
 
@@ -39,9 +39,20 @@ type Activity = Parameters<Context<AppData>["sendActivity"]>[2];
  * Queues an activity for every follower's server (see `fanOut`): its JSON is
  * made once, here; the delivery worker signs and sends it to each server.
  */
-async function toFollowers(ctx: Context<AppData>, activity: Activity, kind: string, postId: string | null = null, alongside?: () => void): Promise<void> {
+async function toFollowers(
+  ctx: Context<AppData>,
+  activity: Activity,
+  kind: string,
+  postId: string | null = null,
+  alongside?: () => void,
+): Promise<void> {
   const json = expandPublicAudience(await activity.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader }));
-  fanOut(ctx.data.db, { activityIri: activity.id?.href ?? "", kind, postId, body: JSON.stringify(json) }, Date.now(), alongside);
+  fanOut(
+    ctx.data.db,
+    { activityIri: activity.id?.href ?? "", kind, postId, body: JSON.stringify(json) },
+    Date.now(),
+    alongside,
+  );
 }
 
 /**
@@ -72,7 +83,12 @@ export async function queueNewPosts(ctx: Context<AppData>): Promise<number> {
   return waiting.length;
 }
 
-export async function publishEdit(ctx: Context<AppData>, id: string, input: PostInput, now: number = Date.now()): Promise<Post> {
+export async function publishEdit(
+  ctx: Context<AppData>,
+  id: string,
+  input: PostInput,
+  now: number = Date.now(),
+): Promise<Post> {
   const post = editPost(ctx.data, id, input, now);
   bumpSiteVersion(ctx.data.db);
   await toFollowers(ctx, updateFromPost(ctx, post), "Update", post.id);
@@ -91,7 +107,12 @@ export async function publishDelete(ctx: Context<AppData>, id: string, now: numb
     await ctx.sendActivity(
       { identifier: ctx.data.config.handle },
       { id: new URL(stamp.actorIri), inboxId: new URL(stamp.inbox), endpoints: null },
-      new Delete({ id: new URL(`#revocations/${stamp.id}`, actor), actor, object: stampUrl(ctx, stamp.id), to: new URL(stamp.actorIri) }),
+      new Delete({
+        id: new URL(`#revocations/${stamp.id}`, actor),
+        actor,
+        object: stampUrl(ctx, stamp.id),
+        to: new URL(stamp.actorIri),
+      }),
     );
   }
   // Its pictures go too, unless another post or the profile uses them.
@@ -100,7 +121,12 @@ export async function publishDelete(ctx: Context<AppData>, id: string, now: numb
 }
 
 /** Pins or unpins a post on the profile (the `featured` collection), telling followers' servers. */
-export async function publishPin(ctx: Context<AppData>, id: string, pinned: boolean, now: number = Date.now()): Promise<Post> {
+export async function publishPin(
+  ctx: Context<AppData>,
+  id: string,
+  pinned: boolean,
+  now: number = Date.now(),
+): Promise<Post> {
   const post = setPinned(ctx.data.db, id, pinned, now);
   bumpSiteVersion(ctx.data.db);
   const handle = ctx.data.config.handle;
@@ -118,7 +144,11 @@ export async function publishPin(ctx: Context<AppData>, id: string, pinned: bool
 }
 
 /** Saves profile changes and sends the new actor to followers' servers. */
-export async function publishProfile(ctx: Context<AppData>, input: ProfileInput, now: number = Date.now()): Promise<Profile> {
+export async function publishProfile(
+  ctx: Context<AppData>,
+  input: ProfileInput,
+  now: number = Date.now(),
+): Promise<Profile> {
   const profile = updateProfile(ctx.data, input, now);
   bumpSiteVersion(ctx.data.db);
   const handle = ctx.data.config.handle;
@@ -150,7 +180,11 @@ export async function rejectFollower(ctx: Context<AppData>, actorIri: string): P
 }
 
 /** Sends a follower Accept or Reject of their Follow (rebuilt from what we stored of it). */
-async function answerFollow(ctx: Context<AppData>, follower: Follower, answer: typeof Accept | typeof Reject): Promise<void> {
+async function answerFollow(
+  ctx: Context<AppData>,
+  follower: Follower,
+  answer: typeof Accept | typeof Reject,
+): Promise<void> {
   const handle = ctx.data.config.handle;
   const actor = ctx.getActorUri(handle);
   await ctx.sendActivity(
@@ -159,7 +193,11 @@ async function answerFollow(ctx: Context<AppData>, follower: Follower, answer: t
     new answer({
       id: new URL(`#${answer === Accept ? "accepts" : "rejects"}/${uuidv7()}`, actor),
       actor,
-      object: new Follow({ id: follower.followIri ? new URL(follower.followIri) : null, actor: new URL(follower.actorIri), object: actor }),
+      object: new Follow({
+        id: follower.followIri ? new URL(follower.followIri) : null,
+        actor: new URL(follower.actorIri),
+        object: actor,
+      }),
     }),
   );
 }

@@ -1,15 +1,15 @@
-import { asc, eq, lte, sql } from "drizzle-orm";
 import type { Context } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
+import { asc, eq, lte, sql } from "drizzle-orm";
 import { isTimeZone } from "../config.ts";
 import type { AppData } from "../context.ts";
+import { notifyNewPost } from "../delivery/fanout.ts";
 import { durably } from "../storage/db.ts";
 import { posts, scheduledPosts } from "../storage/schema.ts";
 import { Temporal } from "../temporal.ts";
 import { uuidv7 } from "./ids.ts";
 import { bumpSiteVersion } from "./instance.ts";
 import { checkPost, InvalidPostError, type Post, type PostInput } from "./posts.ts";
-import { notifyNewPost } from "../delivery/fanout.ts";
 
 const logger = getLogger(["lectern", "schedule"]);
 
@@ -27,12 +27,15 @@ export interface ScheduleInput extends PostInput {
 
 /** The instant the author meant, or an {@link InvalidPostError} saying what is wrong. */
 export function resolvePublishTime(input: { date: string; time: string; timeZone: string }, now: number): number {
-  if (!isTimeZone(input.timeZone)) throw new InvalidPostError(`time zone: unknown time zone ${JSON.stringify(input.timeZone)}`);
+  if (!isTimeZone(input.timeZone))
+    throw new InvalidPostError(`time zone: unknown time zone ${JSON.stringify(input.timeZone)}`);
   let local: Temporal.PlainDateTime;
   try {
     local = Temporal.PlainDateTime.from(`${input.date}T${input.time}`);
   } catch {
-    throw new InvalidPostError(`scheduled time: ${JSON.stringify(`${input.date} ${input.time}`)} is not a date and time`);
+    throw new InvalidPostError(
+      `scheduled time: ${JSON.stringify(`${input.date} ${input.time}`)} is not a date and time`,
+    );
   }
   // A time skipped by a daylight-saving jump moves forward; a repeated one takes the earlier.
   const at = local.toZonedDateTime(input.timeZone, { disambiguation: "compatible" }).epochMilliseconds;
@@ -63,7 +66,12 @@ export function schedulePost(data: AppData, input: ScheduleInput, now: number = 
   );
 }
 
-export function editScheduled(data: AppData, id: string, input: ScheduleInput, now: number = Date.now()): ScheduledPost {
+export function editScheduled(
+  data: AppData,
+  id: string,
+  input: ScheduleInput,
+  now: number = Date.now(),
+): ScheduledPost {
   const checked = checkPost(data, input);
   const publishAt = resolvePublishTime(input, now);
   const row = durably(data.db, () =>
@@ -100,7 +108,12 @@ export function listScheduled(data: AppData): ScheduledPost[] {
 }
 
 export function nextScheduledAt(data: AppData): number | null {
-  return data.db.select({ t: sql<number | null>`min(${scheduledPosts.publishAt})` }).from(scheduledPosts).get()?.t ?? null;
+  return (
+    data.db
+      .select({ t: sql<number | null>`min(${scheduledPosts.publishAt})` })
+      .from(scheduledPosts)
+      .get()?.t ?? null
+  );
 }
 
 /**
@@ -110,12 +123,23 @@ export function nextScheduledAt(data: AppData): number | null {
  */
 export async function publishDuePosts(ctx: Context<AppData>, now: number = Date.now()): Promise<Post[]> {
   const { db } = ctx.data;
-  const due = db.select().from(scheduledPosts).where(lte(scheduledPosts.publishAt, now)).orderBy(asc(scheduledPosts.publishAt)).all();
+  const due = db
+    .select()
+    .from(scheduledPosts)
+    .where(lte(scheduledPosts.publishAt, now))
+    .orderBy(asc(scheduledPosts.publishAt))
+    .all();
   const published: Post[] = [];
   for (const s of due) {
     const post = durably(db, () => {
       if (db.delete(scheduledPosts).where(eq(scheduledPosts.id, s.id)).run().changes === 0) return undefined;
-      const checked = checkPost(ctx.data, { text: s.source, summary: s.summary, sensitive: s.sensitive, language: s.language, attachments: s.attachments });
+      const checked = checkPost(ctx.data, {
+        text: s.source,
+        summary: s.summary,
+        sensitive: s.sensitive,
+        language: s.language,
+        attachments: s.attachments,
+      });
       return db
         .insert(posts)
         .values({ id: uuidv7(now), ...checked, publishedAt: now })
@@ -132,7 +156,10 @@ export async function publishDuePosts(ctx: Context<AppData>, now: number = Date.
 }
 
 /** Runs {@link publishDuePosts} every `intervalMs` until stopped; the clock is injectable for tests. */
-export function startScheduler(ctx: () => Context<AppData>, options: { now?: () => number; intervalMs?: number } = {}): { stop(): Promise<void> } {
+export function startScheduler(
+  ctx: () => Context<AppData>,
+  options: { now?: () => number; intervalMs?: number } = {},
+): { stop(): Promise<void> } {
   const now = options.now ?? Date.now;
   const interval = options.intervalMs ?? 1000;
   let stopped = false;

@@ -89,7 +89,10 @@ export class SqliteMessageQueue implements MessageQueue {
     return Promise.resolve({ queued: row.queued, ready: row.ready, delayed: row.queued - row.ready });
   }
 
-  async listen(handler: (message: unknown) => Promise<void> | void, options: MessageQueueListenOptions = {}): Promise<void> {
+  async listen(
+    handler: (message: unknown) => Promise<void> | void,
+    options: MessageQueueListenOptions = {},
+  ): Promise<void> {
     const { signal } = options;
     const db = this.#db;
     const claimable = db.prepare<[number, number, number, number], Row>(
@@ -130,12 +133,15 @@ export class SqliteMessageQueue implements MessageQueue {
     const inFlight = new Set<Promise<void>>();
     const heldIds = new Set<number>();
     // Renew the leases of running handlers; a dead process stops renewing and its messages come free.
-    const heartbeat = setInterval(() => {
-      const until = this.#now() + this.#leaseMs;
-      db.transaction(() => {
-        for (const id of heldIds) renew.run(until, id);
-      })();
-    }, Math.max(10, Math.floor(this.#leaseMs / 4)));
+    const heartbeat = setInterval(
+      () => {
+        const until = this.#now() + this.#leaseMs;
+        db.transaction(() => {
+          for (const id of heldIds) renew.run(until, id);
+        })();
+      },
+      Math.max(10, Math.floor(this.#leaseMs / 4)),
+    );
     heartbeat.unref();
     const busyKeys = new Set<string>();
     let wake: () => void = () => {};

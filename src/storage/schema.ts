@@ -33,7 +33,11 @@ export const followers = sqliteTable(
     status: text("status").$type<"accepted" | "pending">().notNull().default("accepted"),
     createdAt: integer("created_at").notNull(),
   },
-  (t) => [uniqueIndex("followers_actor_iri").on(t.actorIri), index("followers_host").on(t.host), index("followers_status").on(t.status)],
+  (t) => [
+    uniqueIndex("followers_actor_iri").on(t.actorIri),
+    index("followers_host").on(t.host),
+    index("followers_status").on(t.status),
+  ],
 );
 
 /** Accounts and whole servers the author blocked: no follows, no inbox traffic, no deliveries. */

@@ -1,16 +1,16 @@
-import type { Context, Hono, MiddlewareHandler } from "hono";
+import path from "node:path";
 import { getConnInfo } from "@hono/node-server/conninfo";
+import type { Context, Hono, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
-import path from "node:path";
-import { ingestMedia, InvalidMediaError, MAX_ATTACHMENTS } from "../product/media.ts";
-import type { Attachment } from "../storage/schema.ts";
-import { type ParsedUpload, parseUpload, UploadError } from "./uploads.ts";
+import { deliveryProgress } from "../delivery/progress.ts";
 import { postUrl } from "../federation/note.ts";
-import { checkPassword, createSession, endSession, getSession, sameToken, type Session } from "../product/auth.ts";
+import { checkPassword, createSession, endSession, getSession, type Session, sameToken } from "../product/auth.ts";
+import { InvalidBlockError, listBlocks } from "../product/blocks.ts";
 import { countFollowers, listFollowers } from "../product/followers.ts";
 import { UUID_PATTERN } from "../product/ids.ts";
+import { InvalidMediaError, ingestMedia, MAX_ATTACHMENTS } from "../product/media.ts";
 import {
   checkPost,
   decodePostCursor,
@@ -35,28 +35,28 @@ import {
   rejectFollower,
   unblock,
 } from "../product/publish.ts";
-import { InvalidBlockError, listBlocks } from "../product/blocks.ts";
 import { cancelScheduled, editScheduled, getScheduled, listScheduled, schedulePost } from "../product/schedule.ts";
+import type { Attachment } from "../storage/schema.ts";
 import { Temporal } from "../temporal.ts";
+import { showAttachments } from "./attachments.ts";
 import type { WebDeps } from "./deps.ts";
-import { type Html, html, page } from "./views/layout.ts";
+import { type ParsedUpload, parseUpload, UploadError } from "./uploads.ts";
 import {
+  blocksPage,
   type ComposeValues,
   composeForm,
-  type SlotValue,
-  blocksPage,
   deliveryBox,
   followersTable,
-  pendingTable,
   loginPage,
   messages,
+  pendingTable,
   postsTable,
   profileForm,
+  type SlotValue,
   scheduledTable,
 } from "./views/admin.ts";
+import { type Html, html, page } from "./views/layout.ts";
 import { postArticle } from "./views/public.ts";
-import { deliveryProgress } from "../delivery/progress.ts";
-import { showAttachments } from "./attachments.ts";
 
 type Env = { Variables: { session: Session; token: string } };
 
@@ -100,7 +100,11 @@ export function adminRoutes(app: Hono, deps: WebDeps): void {
 
   const render = (c: Context, title: string, body: Html, session?: Session, status = 200) =>
     c.html(
-      page({ title: `${title} · Lectern`, siteName: getProfile(data).name, private: true }, { home: "/", siteName: getProfile(data).name, admin: session ? { csrf: session.csrfToken } : undefined }, body),
+      page(
+        { title: `${title} · Lectern`, siteName: getProfile(data).name, private: true },
+        { home: "/", siteName: getProfile(data).name, admin: session ? { csrf: session.csrfToken } : undefined },
+        body,
+      ),
       status as 200,
     );
 
@@ -111,7 +115,13 @@ export function adminRoutes(app: Hono, deps: WebDeps): void {
     const wait = throttle.waitMs(client, now());
     if (wait > 0) {
       c.header("Retry-After", String(Math.ceil(wait / 1000)));
-      return render(c, "Sign in", loginPage(`Too many wrong passwords. Try again in ${Math.ceil(wait / 1000)} seconds.`), undefined, 429);
+      return render(
+        c,
+        "Sign in",
+        loginPage(`Too many wrong passwords. Try again in ${Math.ceil(wait / 1000)} seconds.`),
+        undefined,
+        429,
+      );
     }
     const form = await c.req.parseBody();
     const password = typeof form.password === "string" ? form.password : "";
@@ -156,10 +166,23 @@ export function adminRoutes(app: Hono, deps: WebDeps): void {
     return c.redirect("/", 303);
   });
 
-  const emptyCompose = (): ComposeValues => ({ attachments: [], text: "", summary: "", sensitive: false, language: config.language, date: "", time: "", timeZone: config.timeZone });
+  const emptyCompose = (): ComposeValues => ({
+    attachments: [],
+    text: "",
+    summary: "",
+    sensitive: false,
+    language: config.language,
+    date: "",
+    time: "",
+    timeZone: config.timeZone,
+  });
   const notice = (c: Context) => NOTICES[c.req.query("notice") ?? ""];
 
-  const composePage = (c: Context<Env>, values: ComposeValues, extra: { error?: string; previewHtml?: string; status?: number } = {}) => {
+  const composePage = (
+    c: Context<Env>,
+    values: ComposeValues,
+    extra: { error?: string; previewHtml?: string; status?: number } = {},
+  ) => {
     const session = c.get("session");
     const recent = listPosts(db, 5).items;
     return render(
@@ -168,7 +191,11 @@ export function adminRoutes(app: Hono, deps: WebDeps): void {
       html`<h1>Write</h1>${messages(notice(c), extra.error)}
 ${composeForm({ csrf: session.csrfToken, values, action: "/admin/posts", schedule: true, guessZone: values.text === "", previewHtml: extra.previewHtml, submitLabel: "Publish", timeZones: TIME_ZONES })}
 ${scheduledTable(session.csrfToken, listScheduled(data))}
-<h2>Latest</h2>${postsTable(session.csrfToken, recent.map((post) => ({ post, url: postUrl(lectern.context(), post.id) })), null)}
+<h2>Latest</h2>${postsTable(
+        session.csrfToken,
+        recent.map((post) => ({ post, url: postUrl(lectern.context(), post.id) })),
+        null,
+      )}
 <p><a href="/admin/posts">All posts →</a></p>`,
       session,
       extra.status,
@@ -260,14 +287,20 @@ ${scheduledTable(session.csrfToken, listScheduled(data))}
     }
     if (!sameToken(upload.field("_csrf"), c.get("session").csrfToken)) {
       await upload.cleanup();
-      throw new HTTPException(403, { message: "This form has expired or did not come from this site. Reload the page and try again." });
+      throw new HTTPException(403, {
+        message: "This form has expired or did not come from this site. Reload the page and try again.",
+      });
     }
     return upload;
   };
 
   const toInput = (values: ComposeValues) => ({
     ...values,
-    attachments: values.attachments.map((a) => ({ mediaId: a.mediaId, alt: a.alt, focus: parseFocus(a.focus) ?? undefined })),
+    attachments: values.attachments.map((a) => ({
+      mediaId: a.mediaId,
+      alt: a.alt,
+      focus: parseFocus(a.focus) ?? undefined,
+    })),
   });
 
   /** The post as it would be published: the same checks and rendering (a bad field throws InvalidPostError). */
@@ -283,7 +316,9 @@ ${scheduledTable(session.csrfToken, listScheduled(data))}
       deletedAt: null,
       boosts: 0,
     };
-    return String(await postArticle(draft, new URL("/admin", config.origin), { media: showAttachments(data, draft.attachments) }));
+    return String(
+      await postArticle(draft, new URL("/admin", config.origin), { media: showAttachments(data, draft.attachments) }),
+    );
   };
 
   admin.post("/posts", async (c) => {
@@ -292,8 +327,13 @@ ${scheduledTable(session.csrfToken, listScheduled(data))}
       if (values.mediaError) throw new InvalidPostError(values.mediaError);
       if (values.action === "preview") return composePage(c, values, { previewHtml: await preview(values) });
       if (values.date || values.time) {
-        if (!values.date || !values.time) throw new InvalidPostError("scheduled time: give both a date and a time, or neither");
-        schedulePost(data, { ...toInput(values), date: values.date, time: values.time, timeZone: values.timeZone }, now());
+        if (!values.date || !values.time)
+          throw new InvalidPostError("scheduled time: give both a date and a time, or neither");
+        schedulePost(
+          data,
+          { ...toInput(values), date: values.date, time: values.time, timeZone: values.timeZone },
+          now(),
+        );
         return c.redirect("/admin?notice=scheduled", 303);
       }
       const post = await publishPost(lectern.context(), toInput(values), now());
@@ -311,7 +351,11 @@ ${scheduledTable(session.csrfToken, listScheduled(data))}
     return render(
       c,
       "Posts",
-      html`<h1>Posts</h1>${messages(notice(c), ERRORS[c.req.query("error") ?? ""])}${postsTable(session.csrfToken, list.items.map((post) => ({ post, url: postUrl(lectern.context(), post.id) })), list.next ? `/admin/posts?after=${encodePostCursor(list.next)}` : null)}`,
+      html`<h1>Posts</h1>${messages(notice(c), ERRORS[c.req.query("error") ?? ""])}${postsTable(
+        session.csrfToken,
+        list.items.map((post) => ({ post, url: postUrl(lectern.context(), post.id) })),
+        list.next ? `/admin/posts?after=${encodePostCursor(list.next)}` : null,
+      )}`,
       session,
     );
   });
@@ -338,7 +382,12 @@ ${deliveryBox(deliveryProgress(db, post.id))}
     );
   });
 
-  const editPage = (c: Context<Env>, post: Post, values: ComposeValues, extra: { error?: string; previewHtml?: string; status?: number } = {}) => {
+  const editPage = (
+    c: Context<Env>,
+    post: Post,
+    values: ComposeValues,
+    extra: { error?: string; previewHtml?: string; status?: number } = {},
+  ) => {
     const session = c.get("session");
     return render(
       c,
@@ -398,7 +447,12 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/posts/${post.id
     return c.redirect(`/admin/posts?notice=${pinned ? "pinned" : "unpinned"}`, 303);
   });
 
-  const scheduledPage = (c: Context<Env>, id: string, values: ComposeValues, extra: { error?: string; previewHtml?: string; status?: number } = {}) => {
+  const scheduledPage = (
+    c: Context<Env>,
+    id: string,
+    values: ComposeValues,
+    extra: { error?: string; previewHtml?: string; status?: number } = {},
+  ) => {
     const session = c.get("session");
     return render(
       c,
@@ -433,7 +487,12 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/scheduled/${id}
     try {
       if (values.mediaError) throw new InvalidPostError(values.mediaError);
       if (values.action === "preview") return scheduledPage(c, id, values, { previewHtml: await preview(values) });
-      editScheduled(data, id, { ...toInput(values), date: values.date, time: values.time, timeZone: values.timeZone }, now());
+      editScheduled(
+        data,
+        id,
+        { ...toInput(values), date: values.date, time: values.time, timeZone: values.timeZone },
+        now(),
+      );
       return c.redirect("/admin?notice=scheduled", 303);
     } catch (e) {
       if (e instanceof InvalidPostError) return scheduledPage(c, id, values, { error: e.message, status: 422 });
@@ -448,7 +507,12 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/scheduled/${id}
 
   admin.get("/profile", (c) => {
     const session = c.get("session");
-    return render(c, "Profile", html`<h1>Profile</h1>${messages(notice(c))}${profileForm(session.csrfToken, getProfile(data))}`, session);
+    return render(
+      c,
+      "Profile",
+      html`<h1>Profile</h1>${messages(notice(c))}${profileForm(session.csrfToken, getProfile(data))}`,
+      session,
+    );
   });
 
   admin.post("/profile", async (c) => {
@@ -499,7 +563,13 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/scheduled/${id}
     } catch (e) {
       if (!(e instanceof InvalidProfileError)) throw e;
       const shown = { ...getProfile(data), ...input, fields: input.fields.filter((x) => x.name || x.value) };
-      return render(c, "Profile", html`<h1>Profile</h1>${messages(undefined, e.message)}${profileForm(session.csrfToken, shown)}`, session, 422);
+      return render(
+        c,
+        "Profile",
+        html`<h1>Profile</h1>${messages(undefined, e.message)}${profileForm(session.csrfToken, shown)}`,
+        session,
+        422,
+      );
     }
   });
 
@@ -521,7 +591,9 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/scheduled/${id}
     return c.redirect("/admin/followers?notice=approved", 303);
   });
 
-  admin.get("/blocks", (c) => render(c, "Blocks", blocksPage(c.get("session").csrfToken, listBlocks(db), undefined, notice(c)), c.get("session")));
+  admin.get("/blocks", (c) =>
+    render(c, "Blocks", blocksPage(c.get("session").csrfToken, listBlocks(db), undefined, notice(c)), c.get("session")),
+  );
 
   admin.post("/blocks", async (c) => {
     const f = await c.req.parseBody();
@@ -531,7 +603,13 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/scheduled/${id}
       else await blockAccount(lectern.context(), value);
     } catch (e) {
       if (!(e instanceof InvalidBlockError)) throw e;
-      return render(c, "Blocks", blocksPage(c.get("session").csrfToken, listBlocks(db), e.message), c.get("session"), 422);
+      return render(
+        c,
+        "Blocks",
+        blocksPage(c.get("session").csrfToken, listBlocks(db), e.message),
+        c.get("session"),
+        422,
+      );
     }
     return c.redirect("/admin/blocks?notice=blocked", 303);
   });
@@ -548,11 +626,15 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/scheduled/${id}
     if (typeof actor !== "string" || !(await rejectFollower(lectern.context(), actor))) return c.notFound();
     return c.redirect("/admin/followers?notice=removed", 303);
   });
-
 }
 
 /** POST routes that take multipart uploads (and check the CSRF token themselves). */
-export const UPLOAD_ROUTES = [/^\/admin\/posts$/, /^\/admin\/posts\/[0-9a-f-]{36}$/, /^\/admin\/scheduled\/[0-9a-f-]{36}$/, /^\/admin\/profile$/];
+export const UPLOAD_ROUTES = [
+  /^\/admin\/posts$/,
+  /^\/admin\/posts\/[0-9a-f-]{36}$/,
+  /^\/admin\/scheduled\/[0-9a-f-]{36}$/,
+  /^\/admin\/profile$/,
+];
 
 function isMultipart(c: Context): boolean {
   return (c.req.header("content-type") ?? "").startsWith("multipart/form-data");

@@ -1,15 +1,15 @@
+import { getLogger } from "@logtape/logtape";
 import { type Context, Hono, type Next } from "hono";
-import { triageInbox } from "../federation/triage.ts";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
-import { getLogger } from "@logtape/logtape";
 import { withExpandedPublicAudience } from "../federation/public-audience.ts";
+import { triageInbox } from "../federation/triage.ts";
 import type { Lectern } from "../lectern.ts";
 import { LoginThrottle } from "../product/auth.ts";
 import { adminRoutes, UPLOAD_ROUTES } from "./admin.ts";
-import { mediaRoutes } from "./media.ts";
 import type { WebDeps } from "./deps.ts";
+import { mediaRoutes } from "./media.ts";
 import { publicRoutes } from "./public.ts";
 import { responseCache } from "./response-cache.ts";
 
@@ -58,7 +58,8 @@ export function createApp(lectern: Lectern, options: AppOptions = {}): Hono {
   });
   // Uploads stream to disk with their own per-file limits (see uploads.ts).
   app.post("*", (c, next) =>
-    (c.req.header("content-type") ?? "").startsWith("multipart/form-data") && UPLOAD_ROUTES.some((r) => r.test(c.req.path))
+    (c.req.header("content-type") ?? "").startsWith("multipart/form-data") &&
+    UPLOAD_ROUTES.some((r) => r.test(c.req.path))
       ? next()
       : limit(c, next),
   );
@@ -66,7 +67,8 @@ export function createApp(lectern: Lectern, options: AppOptions = {}): Hono {
   // Inbox POSTs are sorted first: most of the fediverse's chatter is answered 202 without any work.
   const inbox = async (c: Context, next: Next) => {
     // Unsigned is refused outright; whether a signature is good is checked (at a cost) only for what we act on.
-    if (!c.req.header("signature") && !c.req.header("signature-input")) return c.text("This inbox requires signed requests", 401);
+    if (!c.req.header("signature") && !c.req.header("signature-input"))
+      return c.text("This inbox requires signed requests", 401);
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     const verdict = triageInbox(data, new TextDecoder().decode(bytes));
     if (verdict.action === "drop") return c.body(null, 202);
@@ -91,10 +93,14 @@ export function createApp(lectern: Lectern, options: AppOptions = {}): Hono {
       },
       onNotAcceptable: () => {
         notAcceptable = true;
-        return new Response("Not acceptable", { status: 406, headers: { "Content-Type": "text/plain", Vary: "Accept" } });
+        return new Response("Not acceptable", {
+          status: 406,
+          headers: { "Content-Type": "text/plain", Vary: "Accept" },
+        });
       },
     });
-    if (!notFound && !notAcceptable) return c.req.method === "GET" ? await withExpandedPublicAudience(response) : response;
+    if (!notFound && !notAcceptable)
+      return c.req.method === "GET" ? await withExpandedPublicAudience(response) : response;
     await next();
     if (notAcceptable && c.res.status === 404) return response;
     if (notAcceptable) c.res.headers.append("Vary", "Accept");

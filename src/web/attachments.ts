@@ -16,7 +16,10 @@ export interface ShownAttachment {
 }
 
 export function showAttachments(data: AppData, attachments: Attachment[]): ShownAttachment[] {
-  const found = getMedia(data, attachments.map((a) => a.mediaId));
+  const found = getMedia(
+    data,
+    attachments.map((a) => a.mediaId),
+  );
   return attachments.flatMap((a) => {
     const m = found.get(a.mediaId);
     if (m === undefined) return [];

@@ -9,7 +9,10 @@ import { plainText } from "./views/layout.ts";
 export const FEED_SIZE = 20;
 
 function xml(text: string): string {
-  return text.replace(/[<>&'"]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&apos;", '"': "&quot;" })[c] as string);
+  return text.replace(
+    /[<>&'"]/g,
+    (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&apos;", '"': "&quot;" })[c] as string,
+  );
 }
 
 function title(post: Post): string {
@@ -18,7 +21,9 @@ function title(post: Post): string {
 
 /** The post's HTML, with its content warning before it, as feed readers cannot hide it. */
 function body(post: Post): string {
-  return post.summary ? `<p><strong>Content warning: ${xml(post.summary)}</strong></p>${post.contentHtml}` : post.contentHtml;
+  return post.summary
+    ? `<p><strong>Content warning: ${xml(post.summary)}</strong></p>${post.contentHtml}`
+    : post.contentHtml;
 }
 
 export function rssFeed(ctx: Context<AppData>, profile: Profile, posts: Post[]): string {

@@ -1,5 +1,5 @@
-import { normalizeDomain } from "../product/blocks.ts";
 import type { Context } from "hono";
+import { normalizeDomain } from "../product/blocks.ts";
 import type { Html } from "./views/layout.ts";
 
 /**
@@ -21,11 +21,14 @@ export async function cachedResponse(
     Vary: "Accept, Accept-Encoding",
   };
   const match = c.req.header("if-none-match");
-  if (match !== undefined && match.split(",").some((t) => t.trim() === etag)) {
+  if (match?.split(",").some((t) => t.trim() === etag)) {
     return c.body(null, 304, headers);
   }
   const body = await render();
-  return c.body(String(body), (options.status ?? 200) as 200, { "Content-Type": options.type ?? "text/html; charset=utf-8", ...headers });
+  return c.body(String(body), (options.status ?? 200) as 200, {
+    "Content-Type": options.type ?? "text/html; charset=utf-8",
+    ...headers,
+  });
 }
 
 /** A bare host name, optionally with a port: what readers type as "their server" (a dotted name). */

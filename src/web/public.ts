@@ -1,9 +1,10 @@
 import type { Context, Hono } from "hono";
 import { deskUrl } from "../federation/actor.ts";
-import { postUrl, repliesUrl } from "../federation/note.ts";
+import { mediaUrl, postUrl, repliesUrl } from "../federation/note.ts";
 import { countFollowers } from "../product/followers.ts";
 import { UUID_PATTERN } from "../product/ids.ts";
 import { siteVersion } from "../product/instance.ts";
+import { getMedia } from "../product/media.ts";
 import {
   countPosts,
   decodePostCursor,
@@ -16,11 +17,9 @@ import {
 import { getProfile } from "../product/profile.ts";
 import { ASSETS } from "./assets.ts";
 import { showAttachments } from "./attachments.ts";
-import { mediaUrl } from "../federation/note.ts";
-import { getMedia } from "../product/media.ts";
+import type { WebDeps } from "./deps.ts";
 import { atomFeed, FEED_SIZE, rssFeed } from "./feeds.ts";
 import { cachedResponse, parseServer } from "./http.ts";
-import type { WebDeps } from "./deps.ts";
 import { type Chrome, html, page, plainText } from "./views/layout.ts";
 import { excerpt, followBox, gone, pager, postArticle, profileHeader, shareBox } from "./views/public.ts";
 
@@ -37,16 +36,32 @@ export function publicRoutes(app: Hono, deps: WebDeps): void {
   /** The author's pictures, when set: `[avatar, header]` as public URLs. */
   const pictureUrls = () => {
     const p = getProfile(data);
-    const found = getMedia(data, [p.avatarMediaId, p.headerMediaId].filter((x): x is string => x !== null));
-    const url = (id: string | null) => (id && found.get(id) ? mediaUrl(config.origin, found.get(id)!.file) : undefined);
+    const found = getMedia(
+      data,
+      [p.avatarMediaId, p.headerMediaId].filter((x): x is string => x !== null),
+    );
+    const url = (id: string | null) => {
+      const m = id === null ? undefined : found.get(id);
+      return m === undefined ? undefined : mediaUrl(config.origin, m.file);
+    };
     return [url(p.avatarMediaId), url(p.headerMediaId)] as const;
   };
   const avatarUrl = () => pictureUrls()[0];
   const profileView = () => {
     const [avatar, header] = pictureUrls();
-    return { profile: getProfile(data), handle, followers: countFollowers(db), posts: countPosts(db), avatarUrl: avatar?.href, headerUrl: header?.href };
+    return {
+      profile: getProfile(data),
+      handle,
+      followers: countFollowers(db),
+      posts: countPosts(db),
+      avatarUrl: avatar?.href,
+      headerUrl: header?.href,
+    };
   };
-  const meUrls = () => getProfile(data).fields.map((f) => f.value).filter((v) => /^https?:\/\/\S+$/.test(v));
+  const meUrls = () =>
+    getProfile(data)
+      .fields.map((f) => f.value)
+      .filter((v) => /^https?:\/\/\S+$/.test(v));
 
   const desk = async (c: Context): Promise<Response> => {
     const cursor = c.req.query("after");
@@ -99,9 +114,14 @@ ${pager(list.next ? `${canonical.pathname}?after=${encodePostCursor(list.next)}`
     const post = findPost(c.req.param("id"));
     if (post === undefined) return c.notFound();
     if (post.deletedAt !== null) {
-      return cachedResponse(c, `gone-${post.id}`, () => page({ title: "Deleted", siteName: getProfile(data).name }, chrome(), gone()), {
-        status: 410,
-      });
+      return cachedResponse(
+        c,
+        `gone-${post.id}`,
+        () => page({ title: "Deleted", siteName: getProfile(data).name }, chrome(), gone()),
+        {
+          status: 410,
+        },
+      );
     }
     return cachedResponse(c, `post-${post.id}-${version()}`, () => {
       const ctx = lectern.context();
@@ -159,7 +179,12 @@ ${shareBox({ url: url.href, text: `${profile.name}: ${plainText(post.summary ?? 
       const list = listPosts(db, DESK_PAGE, { after, hashtag: tag });
       const profile = getProfile(data);
       return page(
-        { title: `#${tag} · ${profile.name}`, canonical: new URL(`/tags/${encodeURIComponent(tag)}`, config.origin), siteName: profile.name, feeds },
+        {
+          title: `#${tag} · ${profile.name}`,
+          canonical: new URL(`/tags/${encodeURIComponent(tag)}`, config.origin),
+          siteName: profile.name,
+          feeds,
+        },
         chrome(),
         html`<h1>#${tag}</h1>${list.items.map((post) => postArticle(post, postUrl(ctx, post.id), { media: showAttachments(data, post.attachments) }))}
 ${list.items.length === 0 ? html`<p>No posts with this hashtag.</p>` : ""}
@@ -172,7 +197,10 @@ ${pager(list.next ? `?after=${encodePostCursor(list.next)}` : null)}`,
   app.get("/follow", (c) => {
     const server = parseServer(c.req.query("server"));
     if (server === null) return c.text("Enter your server's name, like mastodon.social", 400);
-    return c.redirect(`https://${server}/authorize_interaction?uri=${encodeURIComponent(`acct:${config.handle}@${config.origin.host}`)}`, 303);
+    return c.redirect(
+      `https://${server}/authorize_interaction?uri=${encodeURIComponent(`acct:${config.handle}@${config.origin.host}`)}`,
+      303,
+    );
   });
 
   // "Share on your server": Mastodon's share page, prefilled with one of our post URLs.
@@ -180,7 +208,8 @@ ${pager(list.next ? `?after=${encodePostCursor(list.next)}` : null)}`,
     const server = parseServer(c.req.query("server"));
     const url = c.req.query("url") ?? "";
     if (server === null) return c.text("Enter your server's name, like mastodon.social", 400);
-    if (!url.startsWith(`${config.origin.origin}/`)) return c.text("Only posts from this site can be shared from here", 400);
+    if (!url.startsWith(`${config.origin.origin}/`))
+      return c.text("Only posts from this site can be shared from here", 400);
     return c.redirect(`https://${server}/share?text=${encodeURIComponent(url)}`, 303);
   });
 
@@ -200,7 +229,11 @@ ${pager(list.next ? `?after=${encodePostCursor(list.next)}` : null)}`,
 
   for (const asset of ASSETS) {
     app.get(asset.path, (c) =>
-      c.body(asset.body, 200, { "Content-Type": asset.type, "Cache-Control": "public, max-age=31536000, immutable", ETag: asset.etag }),
+      c.body(asset.body, 200, {
+        "Content-Type": asset.type,
+        "Cache-Control": "public, max-age=31536000, immutable",
+        ETag: asset.etag,
+      }),
     );
   }
 }

@@ -15,7 +15,10 @@ interface Entry {
  * a JSON-LD compaction. Admin pages, media (cached by browsers forever) and,
  * with authorized fetch, ActivityPub documents are never kept.
  */
-export function responseCache(db: Db, options: { authorizedFetch: boolean; maxEntries?: number; maxBytes?: number }): MiddlewareHandler {
+export function responseCache(
+  db: Db,
+  options: { authorizedFetch: boolean; maxEntries?: number; maxBytes?: number },
+): MiddlewareHandler {
   const version = db.$client.prepare<[], { value: string }>("SELECT value FROM instance WHERE key = 'site_version'");
   const entries = new Map<string, Entry>();
   const max = options.maxEntries ?? 2000;
@@ -29,11 +32,22 @@ export function responseCache(db: Db, options: { authorizedFetch: boolean; maxEn
   return async (c, next) => {
     const method = c.req.method;
     const path = c.req.path;
-    if ((method !== "GET" && method !== "HEAD") || path.startsWith("/admin") || path.startsWith("/media/") || path === "/health") {
+    if (
+      (method !== "GET" && method !== "HEAD") ||
+      path.startsWith("/admin") ||
+      path.startsWith("/media/") ||
+      path === "/health"
+    ) {
       return next();
     }
     const accept = c.req.header("accept") ?? "";
-    const kind = /application\/(activity|ld)\+json/.test(accept) ? "ap" : /text\/html/.test(accept) ? "html" : /json/.test(accept) ? "json" : "other";
+    const kind = /application\/(activity|ld)\+json/.test(accept)
+      ? "ap"
+      : /text\/html/.test(accept)
+        ? "html"
+        : /json/.test(accept)
+          ? "json"
+          : "other";
     if (kind === "ap" && options.authorizedFetch) return next();
     const key = `${version.get()?.value ?? 0}\n${kind}\n${c.req.url}`;
     const hit = entries.get(key);
@@ -42,14 +56,22 @@ export function responseCache(db: Db, options: { authorizedFetch: boolean; maxEn
       entries.set(key, hit); // most recently used last
       const etag = hit.headers.find(([h]) => h === "etag")?.[1];
       const match = c.req.header("if-none-match");
-      if (etag !== undefined && match !== undefined && match.split(",").some((t) => t.trim() === etag)) {
-        return new Response(null, { status: 304, headers: hit.headers.filter(([h]) => h !== "content-length" && h !== "content-type") });
+      if (etag && match?.split(",").some((t) => t.trim() === etag)) {
+        return new Response(null, {
+          status: 304,
+          headers: hit.headers.filter(([h]) => h !== "content-length" && h !== "content-type"),
+        });
       }
       return new Response(method === "HEAD" ? null : hit.body, { status: hit.status, headers: hit.headers });
     }
     await next();
     const res = c.res;
-    if (res.status !== 200 || res.headers.has("set-cookie") || (res.headers.get("cache-control") ?? "").includes("no-store")) return;
+    if (
+      res.status !== 200 ||
+      res.headers.has("set-cookie") ||
+      (res.headers.get("cache-control") ?? "").includes("no-store")
+    )
+      return;
     const body = new Uint8Array(await res.clone().arrayBuffer()) as Uint8Array<ArrayBuffer>;
     if (body.byteLength > 512 * 1024) return;
     while (entries.size > 0 && (entries.size >= max || bytes + body.byteLength > maxBytes)) evictOldest();

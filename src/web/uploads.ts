@@ -47,7 +47,8 @@ export interface UploadLimits {
  */
 export async function parseUpload(request: Request, tmpDir: string, limits: UploadLimits): Promise<ParsedUpload> {
   const type = request.headers.get("content-type") ?? "";
-  if (!type.startsWith("multipart/form-data") || request.body === null) throw new UploadError("expected a multipart form", 400);
+  if (!type.startsWith("multipart/form-data") || request.body === null)
+    throw new UploadError("expected a multipart form", 400);
   await mkdir(tmpDir, { recursive: true });
   const fields = new Map<string, string[]>();
   const files: UploadedFile[] = [];
@@ -79,12 +80,21 @@ export async function parseUpload(request: Request, tmpDir: string, limits: Uplo
       stream.resume(); // an empty file input
       return;
     }
-    const file: UploadedFile = { field: name, filename: info.filename.slice(0, 200), path: path.join(tmpDir, `upload-${randomBytes(8).toString("hex")}`), size: 0 };
+    const file: UploadedFile = {
+      field: name,
+      filename: info.filename.slice(0, 200),
+      path: path.join(tmpDir, `upload-${randomBytes(8).toString("hex")}`),
+      size: 0,
+    };
     files.push(file);
     stream.on("data", (chunk: Buffer) => {
       file.size += chunk.length;
     });
-    stream.on("limit", () => fail(new UploadError(`"${file.filename}" is larger than ${Math.round(limits.maxFileBytes / 1024 / 1024)} MB`, 413)));
+    stream.on("limit", () =>
+      fail(
+        new UploadError(`"${file.filename}" is larger than ${Math.round(limits.maxFileBytes / 1024 / 1024)} MB`, 413),
+      ),
+    );
     writes.push(pipeline(stream, createWriteStream(file.path)));
   });
   bb.on("filesLimit", () => fail(new UploadError(`at most ${limits.maxFiles} files at once`, 413)));
@@ -95,7 +105,9 @@ export async function parseUpload(request: Request, tmpDir: string, limits: Uplo
     await Promise.all(writes);
   } catch (e) {
     await cleanup();
-    throw e instanceof UploadError ? e : new UploadError(`the upload was broken off or malformed (${(e as Error).message})`, 400);
+    throw e instanceof UploadError
+      ? e
+      : new UploadError(`the upload was broken off or malformed (${(e as Error).message})`, 400);
   }
   if (failure) {
     await cleanup();

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { createFederation, type Federation, MemoryKvStore, signRequest } from "@fedify/fedify";
-import { type Actor, Activity, Endpoints, Follow, isActor, Person, Undo } from "@fedify/vocab";
-import { serve, type ServerType } from "@hono/node-server";
+import { Activity, type Actor, Endpoints, Follow, isActor, Person, Undo } from "@fedify/vocab";
+import { type ServerType, serve } from "@hono/node-server";
 import { Temporal } from "../../src/temporal.ts";
 import { waitFor } from "./lectern.ts";
 
@@ -37,7 +37,12 @@ export interface FollowerServer {
    * POSTs any body to an inbox, signed (draft-cavage) by `user` unless
    * `sign: false`; returns the response, whatever its status.
    */
-  postSigned(user: string, inbox: URL, body: string | object, options?: { sign?: boolean; date?: Date }): Promise<Response>;
+  postSigned(
+    user: string,
+    inbox: URL,
+    body: string | object,
+    options?: { sign?: boolean; date?: Date },
+  ): Promise<Response>;
   /** Waits for an accepted (2xx) inbox POST whose activity matches. */
   waitForActivity(match: (json: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<RecordedRequest>;
   /** Activities of one type that were accepted (2xx). */
@@ -113,9 +118,12 @@ export async function startFollowerServer(options: FollowerServerOptions = {}): 
           if (inboxStatus !== null) {
             response = new Response("unavailable", { status: inboxStatus });
           } else {
-            response = await federation.fetch(new Request(request.url, { method: "POST", headers: request.headers, body }), {
-              contextData: undefined,
-            });
+            response = await federation.fetch(
+              new Request(request.url, { method: "POST", headers: request.headers, body }),
+              {
+                contextData: undefined,
+              },
+            );
           }
           record.status = response.status;
           inboxRequests.push(record);
@@ -146,9 +154,12 @@ export async function startFollowerServer(options: FollowerServerOptions = {}): 
     },
     async discover(acct) {
       const host = acct.replace(/^@/, "").split("@")[1];
-      const res = await fetch(`http://${host}/.well-known/webfinger?resource=${encodeURIComponent(`acct:${acct.replace(/^@/, "")}`)}`, {
-        headers: { Accept: "application/jrd+json" },
-      });
+      const res = await fetch(
+        `http://${host}/.well-known/webfinger?resource=${encodeURIComponent(`acct:${acct.replace(/^@/, "")}`)}`,
+        {
+          headers: { Accept: "application/jrd+json" },
+        },
+      );
       if (!res.ok) throw new Error(`WebFinger for ${acct} answered ${res.status}`);
       const jrd = (await res.json()) as { links?: { rel: string; type?: string; href?: string }[] };
       const self = jrd.links?.find((l) => l.rel === "self" && l.type === "application/activity+json");
@@ -159,7 +170,11 @@ export async function startFollowerServer(options: FollowerServerOptions = {}): 
       const actor = await lookupActor(target);
       const c = ctx();
       const id = new URL(`/follows/${randomUUID()}`, origin);
-      await c.sendActivity({ identifier: user }, actor, new Follow({ id, actor: c.getActorUri(user), object: actor.id }));
+      await c.sendActivity(
+        { identifier: user },
+        actor,
+        new Follow({ id, actor: c.getActorUri(user), object: actor.id }),
+      );
       return id;
     },
     async unfollow(user, target, followId) {
@@ -189,10 +204,16 @@ export async function startFollowerServer(options: FollowerServerOptions = {}): 
       return await fetch(request);
     },
     waitForActivity(match, timeoutMs = 20_000) {
-      return waitFor(() => inboxRequests.find((r) => accepted(r) && match(r.json as Record<string, unknown>)), timeoutMs, "an activity at the follower server");
+      return waitFor(
+        () => inboxRequests.find((r) => accepted(r) && match(r.json as Record<string, unknown>)),
+        timeoutMs,
+        "an activity at the follower server",
+      );
     },
     activities(type) {
-      return inboxRequests.filter((r) => accepted(r) && r.json?.type === type).map((r) => r.json as Record<string, unknown>);
+      return inboxRequests
+        .filter((r) => accepted(r) && r.json?.type === type)
+        .map((r) => r.json as Record<string, unknown>);
     },
     close: () =>
       new Promise<void>((resolve) => {

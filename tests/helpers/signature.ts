@@ -33,7 +33,12 @@ export function verifyCavage(request: RecordedRequest, publicKeyPem: string): Ca
   const digest = request.headers.digest;
   if (request.method === "POST") {
     const expected = `SHA-256=${createHash("sha256").update(request.body).digest("base64")}`;
-    if (!digest?.split(",").map((s) => s.trim()).includes(expected)) {
+    if (
+      !digest
+        ?.split(",")
+        .map((s) => s.trim())
+        .includes(expected)
+    ) {
       throw new Error(`Digest ${digest} does not match the body (${expected})`);
     }
   }

@@ -20,7 +20,9 @@ export interface Sink {
 }
 
 /** A cheap inbox on loopback that records what it gets and answers as told (202 by default). */
-export async function startSink(options: { behaviour?: Sink["behaviour"]; delayMs?: number; host?: string } = {}): Promise<Sink> {
+export async function startSink(
+  options: { behaviour?: Sink["behaviour"]; delayMs?: number; host?: string } = {},
+): Promise<Sink> {
   const held: ServerResponse[] = [];
   const sink: Sink = {
     origin: new URL("http://127.0.0.1"),
@@ -36,7 +38,12 @@ export async function startSink(options: { behaviour?: Sink["behaviour"]; delayM
     req.on("end", () => {
       const n = sink.requests.length;
       const b = typeof sink.behaviour === "function" ? sink.behaviour(n) : sink.behaviour;
-      const record: SinkRequest = { path: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), status: b === "blackhole" ? 0 : b };
+      const record: SinkRequest = {
+        path: req.url ?? "",
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+        status: b === "blackhole" ? 0 : b,
+      };
       sink.requests.push(record);
       if (b === "blackhole") {
         held.push(res);

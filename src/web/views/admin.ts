@@ -145,7 +145,10 @@ function excerptText(post: Post): string {
 }
 
 export function profileForm(csrf: string, p: Profile): Html {
-  const fields = [...p.fields, ...Array(Math.max(0, MAX_FIELDS - p.fields.length)).fill({ name: "", value: "" })].slice(0, MAX_FIELDS);
+  const fields = [...p.fields, ...Array(Math.max(0, MAX_FIELDS - p.fields.length)).fill({ name: "", value: "" })].slice(
+    0,
+    MAX_FIELDS,
+  );
   return html`<form method="post" action="/admin/profile" class="card" enctype="multipart/form-data">
 <input type="hidden" name="_csrf" value="${csrf}">
 <label for="name">Display name</label>
@@ -155,9 +158,12 @@ export function profileForm(csrf: string, p: Profile): Html {
 <output id="bio-count" class="counter" for="summary"></output>
 <fieldset class="card"><legend>Profile fields <span class="hint">(up to ${MAX_FIELDS}; a link to your site gets verified when it links back with rel="me")</span></legend>
 ${fields.map(
-    (f, i) => html`<div class="row"><div><label for="field-name-${i}">Label ${i + 1}</label><input id="field-name-${i}" name="fieldName" value="${f.name}" maxlength="255"></div>
+  (
+    f,
+    i,
+  ) => html`<div class="row"><div><label for="field-name-${i}">Label ${i + 1}</label><input id="field-name-${i}" name="fieldName" value="${f.name}" maxlength="255"></div>
 <div><label for="field-value-${i}">Content ${i + 1}</label><input id="field-value-${i}" name="fieldValue" value="${f.value}" maxlength="2047"></div></div>`,
-  )}
+)}
 </fieldset>
 <fieldset class="card"><legend>Pictures <span class="hint">(JPEG, PNG, WebP, GIF or AVIF)</span></legend>
 <label for="avatar">Avatar <span class="hint">(square works best)</span></label><input id="avatar" type="file" name="avatar" accept="image/*">
@@ -178,7 +184,9 @@ ${
     ? html`<p>No followers yet.</p>`
     : html`<table><thead><tr><th scope="col">Follower</th><th scope="col">Server</th><th scope="col">Since</th><th scope="col"></th></tr></thead>
 <tbody>${rows.map(
-        (f) => html`<tr><td><a href="${f.actorIri}" rel="noopener nofollow" target="_blank">${f.handle ?? f.actorIri}</a></td><td>${f.host}</td><td>${formatDate(new Date(f.createdAt))}</td>
+        (
+          f,
+        ) => html`<tr><td><a href="${f.actorIri}" rel="noopener nofollow" target="_blank">${f.handle ?? f.actorIri}</a></td><td>${f.host}</td><td>${formatDate(new Date(f.createdAt))}</td>
 <td><form method="post" action="/admin/followers/remove" data-confirm="Remove this follower? Their server is told."><input type="hidden" name="_csrf" value="${csrf}"><input type="hidden" name="actor" value="${f.actorIri}"><button class="danger" type="submit">Remove</button></form></td></tr>`,
       )}</tbody></table>`
 }
@@ -190,23 +198,23 @@ function attachmentSlots(current: SlotValue[]): Html {
   const empty = Math.max(0, MAX_ATTACHMENTS - current.length);
   return html`<fieldset class="card" id="media"><legend>Pictures and video <span class="hint">(up to ${MAX_ATTACHMENTS}: JPEG, PNG, WebP, GIF, AVIF, MP4, WebM)</span></legend>
 ${current.map(
-    (a, i) => html`<div class="slot" data-slot="${i}">
+  (a, i) => html`<div class="slot" data-slot="${i}">
 ${a.previewUrl ? html`<img src="${a.previewUrl}" alt="">` : html`<span class="hint">${a.kind}</span>`}
 <div><input type="hidden" name="media" value="${a.mediaId}">
 <label for="alt-${i}">Description <span class="hint">(for people who cannot see it; up to ${MAX_ALT_LENGTH} characters)</span></label>
 <textarea id="alt-${i}" name="alt" maxlength="${MAX_ALT_LENGTH}" data-alt>${a.alt}</textarea>
 <div class="row"><div><label for="focus-${i}">Focal point <span class="hint">(x,y from -1 to 1; optional)</span></label><input id="focus-${i}" name="focus" value="${a.focus}" placeholder="0,0"></div>
 <label class="check"><input type="checkbox" name="remove" value="${a.mediaId}"> Remove</label></div></div></div>`,
-  )}
+)}
 ${Array.from({ length: empty }, (_, j) => {
-    const i = current.length + j;
-    return html`<div class="slot" data-slot="${i}"><span></span><div>
+  const i = current.length + j;
+  return html`<div class="slot" data-slot="${i}"><span></span><div>
 <label for="file-${i}">File ${i + 1}</label><input id="file-${i}" type="file" name="file${i}" accept="image/jpeg,image/png,image/webp,image/gif,image/avif,video/mp4,video/webm">
 <label for="newalt-${i}">Description <span class="hint">(alt text: please describe what it shows)</span></label>
 <textarea id="newalt-${i}" name="newalt${i}" maxlength="${MAX_ALT_LENGTH}" data-alt></textarea>
 <label for="newfocus-${i}">Focal point <span class="hint">(x,y from -1 to 1; optional)</span></label><input id="newfocus-${i}" name="newfocus${i}" placeholder="0,0">
 </div></div>`;
-  })}
+})}
 </fieldset>`;
 }
 
@@ -214,7 +222,9 @@ export function pendingTable(csrf: string, rows: Follower[]): Html {
   if (rows.length === 0) return html``;
   return html`<h2>Waiting for approval</h2><table><thead><tr><th scope="col">Account</th><th scope="col">Asked</th><th scope="col"></th></tr></thead>
 <tbody>${rows.map(
-    (f) => html`<tr><td><a href="${f.actorIri}" rel="noopener nofollow" target="_blank">${f.handle ?? f.actorIri}</a></td><td>${formatDate(new Date(f.createdAt))}</td>
+    (
+      f,
+    ) => html`<tr><td><a href="${f.actorIri}" rel="noopener nofollow" target="_blank">${f.handle ?? f.actorIri}</a></td><td>${formatDate(new Date(f.createdAt))}</td>
 <td><div class="actions"><form method="post" action="/admin/followers/approve" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><input type="hidden" name="actor" value="${f.actorIri}"><button class="primary" type="submit">Approve</button></form>
 <form method="post" action="/admin/followers/remove" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><input type="hidden" name="actor" value="${f.actorIri}"><button class="danger" type="submit">Decline</button></form></div></td></tr>`,
   )}</tbody></table>`;
@@ -234,7 +244,9 @@ ${
     ? html`<p>Nothing is blocked.</p>`
     : html`<table><thead><tr><th scope="col">Blocked</th><th scope="col">Kind</th><th scope="col">Since</th><th scope="col"></th></tr></thead>
 <tbody>${rows.map(
-        (b) => html`<tr><td>${b.value}</td><td>${b.kind === "domain" ? "server" : "account"}</td><td>${formatDate(new Date(b.createdAt))}</td>
+        (
+          b,
+        ) => html`<tr><td>${b.value}</td><td>${b.kind === "domain" ? "server" : "account"}</td><td>${formatDate(new Date(b.createdAt))}</td>
 <td><form method="post" action="/admin/blocks/remove"><input type="hidden" name="_csrf" value="${csrf}"><input type="hidden" name="kind" value="${b.kind}"><input type="hidden" name="value" value="${b.value}"><button type="submit">Unblock</button></form></td></tr>`,
       )}</tbody></table>`
 }`;

@@ -44,8 +44,12 @@ ${meta.private ? html`<meta name="robots" content="noindex, nofollow">` : ""}
 ${meta.description ? html`<meta name="description" content="${meta.description}">` : ""}
 ${meta.canonical ? html`<link rel="canonical" href="${meta.canonical.href}">` : ""}
 ${meta.activityPub ? html`<link rel="alternate" type="application/activity+json" href="${meta.activityPub.href}">` : ""}
-${meta.feeds ? html`<link rel="alternate" type="application/rss+xml" title="${meta.siteName} (RSS)" href="${meta.feeds.rss.href}">
-<link rel="alternate" type="application/atom+xml" title="${meta.siteName} (Atom)" href="${meta.feeds.atom.href}">` : ""}
+${
+  meta.feeds
+    ? html`<link rel="alternate" type="application/rss+xml" title="${meta.siteName} (RSS)" href="${meta.feeds.rss.href}">
+<link rel="alternate" type="application/atom+xml" title="${meta.siteName} (Atom)" href="${meta.feeds.atom.href}">`
+    : ""
+}
 ${(meta.me ?? []).map((href) => html`<link rel="me" href="${href}">`)}
 <meta property="og:site_name" content="${meta.siteName}">
 <meta property="og:title" content="${meta.title}">
@@ -90,7 +94,12 @@ export function plainText(htmlText: string, max = 200): string {
     .replace(/\s+/g, " ")
     .trim();
   const chars = [...text];
-  return chars.length > max ? `${chars.slice(0, max - 1).join("").trimEnd()}…` : text;
+  return chars.length > max
+    ? `${chars
+        .slice(0, max - 1)
+        .join("")
+        .trimEnd()}…`
+    : text;
 }
 
 export { html, raw };

@@ -1,7 +1,7 @@
 import type { Post } from "../../product/posts.ts";
-import type { ShownAttachment } from "../attachments.ts";
 import type { Profile } from "../../product/profile.ts";
 import { fieldValueHtml } from "../../product/profile.ts";
+import type { ShownAttachment } from "../attachments.ts";
 import { type Html, html, plainText, raw } from "./layout.ts";
 
 export interface ProfileView {
@@ -16,7 +16,8 @@ export interface ProfileView {
 
 export function profileHeader(v: ProfileView, options: { heading?: boolean } = {}): Html {
   const p = v.profile;
-  const name = options.heading === false ? html`<p class="h1"><strong>${p.name}</strong></p>` : html`<h1>${p.name}</h1>`;
+  const name =
+    options.heading === false ? html`<p class="h1"><strong>${p.name}</strong></p>` : html`<h1>${p.name}</h1>`;
   return html`<section class="profile" aria-label="Profile">
 ${v.headerUrl ? html`<img class="banner" src="${v.headerUrl}" alt="">` : html`<div class="banner"></div>`}
 ${v.avatarUrl ? html`<img class="avatar" src="${v.avatarUrl}" alt="" width="88" height="88">` : html`<div class="avatar none" aria-hidden="true">${[...p.name][0] ?? "?"}</div>`}
@@ -53,7 +54,9 @@ export function mediaGrid(items: ShownAttachment[], sensitive: boolean): Html {
 
 export function postArticle(post: Post, url: URL, options: { pinned?: boolean; media?: ShownAttachment[] } = {}): Html {
   const published = new Date(post.publishedAt);
-  const text = post.contentHtml ? html`<div class="content" lang="${post.language}">${raw(post.contentHtml)}</div>` : "";
+  const text = post.contentHtml
+    ? html`<div class="content" lang="${post.language}">${raw(post.contentHtml)}</div>`
+    : "";
   const content = html`${text}${mediaGrid(options.media ?? [], post.sensitive && !post.summary)}`;
   return html`<article class="post card" data-post="${post.id}">
 ${options.pinned ? html`<div class="pinned">Pinned</div>` : ""}
@@ -105,5 +108,5 @@ export function excerpt(post: Post): string {
 }
 
 export function formatDate(d: Date): string {
-  return new Intl.DateTimeFormat("en", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }).format(d) + " UTC";
+  return `${new Intl.DateTimeFormat("en", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }).format(d)} UTC`;
 }
