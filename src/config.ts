@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
 
@@ -11,6 +12,10 @@ export interface Config {
   readonly host: string;
   readonly dataDir: string;
   readonly databasePath: string;
+  /** PostgreSQL connection URL; null keeps everything in the SQLite file at `databasePath`. */
+  readonly databaseUrl: string | null;
+  /** What this process does: `all` (default), `web` (HTTP only, never delivers) or `worker` (delivery, queue, scheduler; no HTTP but health). */
+  readonly role: "all" | "web" | "worker";
   readonly allowPrivateAddress: boolean;
   readonly language: string;
   /** IANA time zone the desk offers first for scheduled posts. */
@@ -47,6 +52,8 @@ export interface Config {
     readonly pauseAfterDays: number;
     /** How often an idle queue looks for work queued by another process (the CLI). */
     readonly pollMs: number;
+    /** Delivery processes on this machine for `all`: this one plus workers−1 children it supervises. */
+    readonly workers: number;
   };
 }
 
@@ -81,6 +88,18 @@ const KEYS = {
   },
   host: { file: "host", env: "HOST", kind: "string" },
   dataDir: { file: "data_dir", env: "LECTERN_DATA_DIR", kind: "string" },
+  databaseUrl: {
+    file: "database_url",
+    env: "LECTERN_DATABASE_URL",
+    kind: "string",
+    check: (v: string) => (/^postgres(ql)?:\/\/./.test(v) ? undefined : "must be a postgres:// URL"),
+  },
+  role: {
+    file: "role",
+    env: "LECTERN_ROLE",
+    kind: "string",
+    check: (v: string) => (["all", "web", "worker"].includes(v) ? undefined : "must be one of all, web, worker"),
+  },
   allowPrivateAddress: {
     file: "allow_private_address",
     env: "LECTERN_ALLOW_PRIVATE_ADDRESS",
@@ -191,6 +210,12 @@ const KEYS = {
     kind: "int",
     check: (v: number) => (v >= 1 && v <= 60 ? undefined : "must be from 1 to 60"),
   },
+  workers: {
+    file: "delivery.workers",
+    env: "LECTERN_DELIVERY_WORKERS",
+    kind: "int",
+    check: (v: number) => (v >= 1 && v <= 64 ? undefined : "must be from 1 to 64"),
+  },
   pollMs: {
     file: "delivery.poll_milliseconds",
     env: "LECTERN_DELIVERY_POLL_MILLISECONDS",
@@ -300,6 +325,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     host: v.host as string,
     dataDir,
     databasePath: path.join(dataDir, "lectern.sqlite"),
+    databaseUrl: (v.databaseUrl as string | undefined) ?? null,
+    role: (v.role as Config["role"] | undefined) ?? "all",
     allowPrivateAddress: v.allowPrivateAddress as boolean,
     language: v.language as string,
     timeZone: v.timeZone as string,
@@ -325,6 +352,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       timeoutMs: Math.round((v.timeout as number) * 1000),
       pauseAfterDays: v.pauseAfterDays as number,
       pollMs: v.pollMs as number,
+      workers: (v.workers as number | undefined) ?? Math.max(1, Math.min(8, availableParallelism())),
     },
   };
 }

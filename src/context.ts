@@ -1,13 +1,18 @@
 import type { KvStore } from "@fedify/fedify";
 import type { Config } from "./config.ts";
-import type { Db } from "./storage/db.ts";
+import type { Outbox } from "./product/outbox.ts";
+import type { Database } from "./storage/database.ts";
 import type { MediaStore } from "./storage/media-store.ts";
+import type { Urls } from "./urls.ts";
 
 /** What every request, queue job and CLI command works with: Fedify's context data. */
 export interface AppData {
   readonly config: Config;
-  readonly db: Db;
+  readonly db: Database;
   readonly media: MediaStore;
   /** Expiring facts (which replies were answered, which boosts counted); never content. */
   readonly kv: KvStore;
+  readonly urls: Urls;
+  /** The one way out for activities (the delivery engine). */
+  readonly outbox: Outbox;
 }

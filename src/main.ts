@@ -1,20 +1,62 @@
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { configureLogging } from "./logging.ts";
-import { startServer } from "./server.ts";
+import { type RunningServer, startServer } from "./server.ts";
+import { superviseWorkers } from "./supervisor.ts";
+
+function fail(message: string): never {
+  console.error(`Lectern cannot start: configuration error: ${message}`);
+  process.exit(78);
+}
+
+/** A start-up failure caused by a setting, named by its key; undefined for anything else. */
+function startupProblem(error: unknown, config: Config): string | undefined {
+  const e = error as NodeJS.ErrnoException & { address?: string };
+  const code = e?.code ?? "";
+  if (code === "EADDRINUSE") return `PORT: ${config.port} is already in use on ${config.host}`;
+  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EINVAL") {
+    if (e.syscall === "listen" || e.syscall === "getaddrinfo" || e.address !== undefined) {
+      return `HOST: cannot listen on ${JSON.stringify(config.host)} (${code})`;
+    }
+  }
+  if (code === "EACCES" && e.syscall === "listen") return `PORT: not allowed to listen on port ${config.port}`;
+  if (
+    config.databaseUrl !== null &&
+    (e?.name === "DatabaseUnavailableError" ||
+      /^(3D000|28P01|28000|ECONN|ENOTFOUND|EAI_AGAIN)/.test(code) ||
+      e?.name === "PostgresError")
+  ) {
+    return `LECTERN_DATABASE_URL: cannot use the database: ${e.message}`;
+  }
+  if (["ENOTDIR", "EACCES", "EROFS", "ENOENT", "EEXIST"].includes(code) || e?.name === "SqliteError") {
+    return `LECTERN_DATA_DIR: cannot use ${config.dataDir}: ${e.message}`;
+  }
+  return undefined;
+}
 
 let config: Config;
 try {
   config = loadConfig();
 } catch (e) {
   if (!(e instanceof ConfigError)) throw e;
-  console.error(`Lectern cannot start: configuration error: ${e.message}`);
-  process.exit(78);
+  fail(e.message);
 }
 await configureLogging(config.logLevel);
-const server = await startServer(config);
-console.log(
-  `Lectern is listening on ${server.url.href} as @${config.handle}@${config.origin.host} (public origin ${config.origin.origin}, data in ${config.dataDir})`,
-);
+let server: RunningServer;
+try {
+  server = await startServer(config);
+} catch (e) {
+  const problem = startupProblem(e, config);
+  if (problem === undefined) throw e;
+  fail(problem);
+}
+const workers = config.role === "all" ? superviseWorkers(config) : undefined;
+if (config.role !== "worker") {
+  console.log(
+    `Lectern is listening on ${server.url.href} as @${config.handle}@${config.origin.host} (public origin ${config.origin.origin}, ${config.databaseUrl === null ? `data in ${config.dataDir}` : "PostgreSQL"}, role ${config.role})`,
+  );
+} else {
+  console.log(`Lectern worker ${server.deliveries?.workerId} is delivering (role worker)`);
+}
 if (server.initialPassword) {
   console.log(
     `\nThe author's desk is at ${new URL("/admin", config.origin).href}\nFirst start: the password is  ${server.initialPassword}\n(shown only now; change it with: npm run -s lectern -- set-password)\n`,
@@ -23,7 +65,7 @@ if (server.initialPassword) {
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     console.log(`Received ${signal}: finishing in-flight work`);
-    server.close().then(
+    Promise.all([workers?.stop(), server.close()]).then(
       () => process.exit(0),
       (error) => {
         console.error(error);

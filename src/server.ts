@@ -2,25 +2,28 @@ import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
 import { getLogger } from "@logtape/logtape";
 import type { Config } from "./config.ts";
+import { queueNewPosts } from "./delivery/outbox.ts";
 import { pruneDeliveries } from "./delivery/progress.ts";
 import { DeliveryWorker } from "./delivery/worker.ts";
 import { type Lectern, openLectern } from "./lectern.ts";
 import { ensurePassword } from "./product/auth.ts";
 import { sweepUnusedMedia } from "./product/media.ts";
-import { queueNewPosts } from "./product/publish.ts";
 import { startScheduler } from "./product/schedule.ts";
+import { acquireLease } from "./storage/leases.ts";
 import { createApp } from "./web/app.ts";
 
 const logger = getLogger(["lectern", "server"]);
+const SWEEP_EVERY_MS = 6 * 3600_000;
 
 export interface RunningServer {
   readonly lectern: Lectern;
-  readonly deliveries: DeliveryWorker;
-  /** Where it listens (not necessarily the public origin). */
+  /** The delivery worker of this process (absent in the `web` role). */
+  readonly deliveries?: DeliveryWorker;
+  /** Where it listens (not necessarily the public origin); absent in the `worker` role. */
   readonly url: URL;
   /** Set when this start made up the author's first password (print it once). */
   readonly initialPassword?: string;
-  /** Stops accepting requests, lets in-flight queue work finish, closes the database. */
+  /** Stops accepting requests, lets in-flight work finish, closes the database. */
   close(): Promise<void>;
 }
 
@@ -31,57 +34,83 @@ export interface ServerOptions {
   schedulerIntervalMs?: number;
 }
 
-/** Starts the HTTP server, the delivery queue worker and the scheduler. */
+/**
+ * Starts what this process's role asks for: `web` serves HTTP (pages,
+ * ActivityPub, inbox, the desk) and never sends; `worker` delivers, runs
+ * Fedify's queue (inbox work), the scheduler and the sweeps; `all` does both.
+ * Any number of each can share one database.
+ */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const lectern = await openLectern(config);
-  const initialPassword = await ensurePassword(lectern.db);
-  const app = createApp(lectern, { now: options.now });
-  const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
-    s.once("error", reject);
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  const url = new URL(`http://${host}:${address.port}`);
+  const serving = config.role !== "worker";
+  const working = config.role !== "web";
+  const initialPassword = serving ? await ensurePassword(lectern.db) : undefined;
 
-  const deliveries = new DeliveryWorker(lectern.data, lectern.context().getActorUri(config.handle), {
-    now: options.now,
-    queuePosts: () => queueNewPosts(lectern.context()),
-  });
-  deliveries.start();
-  const stopQueue = new AbortController();
-  const queueDone = lectern.federation.startQueue(lectern.data, { signal: stopQueue.signal });
-  const scheduler = startScheduler(() => lectern.context(), {
-    now: options.now,
-    intervalMs: options.schedulerIntervalMs,
-  });
-  // Uploads never used by a post (an abandoned draft), pictures replaced in the profile,
-  // expired key-value entries (answered replies, counted boosts, caches), and deliveries
-  // finished more than 30 days ago (folded into per-activity counts).
-  const sweep = () => {
-    lectern.kv.purgeExpired();
-    pruneDeliveries(lectern.db);
-    void sweepUnusedMedia(lectern.data).catch((error) =>
-      logger.error("Sweeping unused media failed: {error}", { error }),
-    );
-  };
-  sweep();
-  const sweeper = setInterval(sweep, 6 * 3600_000);
-  sweeper.unref();
+  let server: ServerType | undefined;
+  let url = new URL("http://localhost/");
+  if (serving) {
+    const app = createApp(lectern, { now: options.now });
+    server = await new Promise<ServerType>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+      s.once("error", reject);
+    }).catch(async (error) => {
+      await lectern.close();
+      throw error;
+    });
+    const address = server.address() as AddressInfo;
+    const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    url = new URL(`http://${host}:${address.port}`);
+  }
+
+  let stopWork = async () => {};
+  let deliveries: DeliveryWorker | undefined;
+  if (working) {
+    const worker = new DeliveryWorker(lectern.data, {
+      now: options.now,
+      queuePosts: () => queueNewPosts(lectern.context()),
+    });
+    deliveries = worker;
+    await worker.start();
+    const stopQueue = new AbortController();
+    const queueDone = lectern.federation.startQueue(lectern.data, { signal: stopQueue.signal });
+    const scheduler = startScheduler(() => lectern.context(), {
+      now: options.now,
+      intervalMs: options.schedulerIntervalMs,
+    });
+    // Uploads never used by a post (an abandoned draft), pictures replaced in the profile,
+    // expired key-value entries (answered replies, counted boosts, caches), and deliveries
+    // finished more than 30 days ago (folded into per-activity counts). One worker does it.
+    const sweep = async () => {
+      if (!(await acquireLease(lectern.db, "sweep", worker.workerId, SWEEP_EVERY_MS - 60_000))) return;
+      await lectern.kv.purgeExpired();
+      await pruneDeliveries(lectern.db);
+      await sweepUnusedMedia(lectern.data);
+    };
+    const runSweep = () => void sweep().catch((error) => logger.error("Sweeping failed: {error}", { error }));
+    runSweep();
+    const sweeper = setInterval(runSweep, SWEEP_EVERY_MS);
+    sweeper.unref();
+    stopWork = async () => {
+      clearInterval(sweeper);
+      await scheduler.stop();
+      stopQueue.abort();
+      await Promise.all([queueDone, worker.stop()]);
+    };
+  }
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Keep-alive connections would hold close() open.
-        if ("closeAllConnections" in server) server.closeAllConnections();
-      });
-      clearInterval(sweeper);
-      await scheduler.stop();
-      stopQueue.abort();
-      await Promise.all([queueDone, deliveries.stop()]);
-      lectern.close();
+      if (server !== undefined) {
+        const s = server;
+        await new Promise<void>((resolve) => {
+          s.close(() => resolve());
+          // Keep-alive connections would hold close() open.
+          if ("closeAllConnections" in s) s.closeAllConnections();
+        });
+      }
+      await stopWork();
+      await lectern.close();
       logger.info("Stopped");
     })();
     return closing;

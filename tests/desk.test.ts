@@ -17,6 +17,7 @@ import { createApp } from "../src/web/app.ts";
 import { runCli } from "./helpers/cli.ts";
 import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
 import { freePort, startTestLectern, type TestLectern, tempDir, testEnv } from "./helpers/lectern.ts";
+import { column, scalar } from "./helpers/rows.ts";
 
 const AP = "application/activity+json";
 type Json = Record<string, any>;
@@ -120,7 +121,7 @@ describe("what the author does reaches followers' servers", () => {
     const reject = (await remote.waitForActivity((a) => a.type === "Reject")).json as Json;
     expect(reject.object.type).toBe("Follow");
     expect(reject.object.actor).toBe(remote.actorId("alice").href);
-    expect(countFollowers(lectern.server.lectern.db)).toBe(0);
+    expect(await countFollowers(lectern.server.lectern.db)).toBe(0);
   });
 });
 
@@ -135,7 +136,7 @@ describe("scheduled posts", () => {
     try {
       await remote.follow("bob", lectern.actorId);
       await remote.waitForActivity((a) => a.type === "Accept");
-      const s = schedulePost(
+      const s = await schedulePost(
         lectern.server.lectern.data,
         { text: "Happy new year!", date: "2027-01-01", time: "00:00", timeZone: "Pacific/Auckland" },
         now(),
@@ -163,24 +164,29 @@ describe("scheduled posts", () => {
     const lectern = await startTestLectern(tmp.dir);
     try {
       const data = lectern.server.lectern.data;
-      expect(() => schedulePost(data, { text: "x", date: "2001-01-01", time: "10:00", timeZone: "UTC" })).toThrow(
-        /has passed/,
-      );
-      expect(() => schedulePost(data, { text: "x", date: "2031-01-01", time: "10:00", timeZone: "Mars/Base" })).toThrow(
-        /unknown time zone/,
-      );
-      expect(() => schedulePost(data, { text: "x", date: "2031-13-01", time: "10:00", timeZone: "UTC" })).toThrow(
-        /not a date and time/,
-      );
+      await expect(
+        schedulePost(data, { text: "x", date: "2001-01-01", time: "10:00", timeZone: "UTC" }),
+      ).rejects.toThrow(/has passed/);
+      await expect(
+        schedulePost(data, { text: "x", date: "2031-01-01", time: "10:00", timeZone: "Mars/Base" }),
+      ).rejects.toThrow(/unknown time zone/);
+      await expect(
+        schedulePost(data, { text: "x", date: "2031-13-01", time: "10:00", timeZone: "UTC" }),
+      ).rejects.toThrow(/not a date and time/);
 
       const later = Temporal.Now.plainDateISO("UTC").add({ days: 2 }).toString();
-      const s = schedulePost(data, { text: "Draft", date: later, time: "09:00", timeZone: "Europe/Paris" });
-      const edited = editScheduled(data, s.id, { text: "Final", date: later, time: "10:30", timeZone: "Europe/Paris" });
+      const s = await schedulePost(data, { text: "Draft", date: later, time: "09:00", timeZone: "Europe/Paris" });
+      const edited = await editScheduled(data, s.id, {
+        text: "Final",
+        date: later,
+        time: "10:30",
+        timeZone: "Europe/Paris",
+      });
       expect(edited.publishAt - s.publishAt).toBe(90 * 60_000);
-      expect(listScheduled(data).map((x) => x.source)).toEqual(["Final"]);
-      expect(cancelScheduled(data, s.id)).toBe(true);
-      expect(cancelScheduled(data, s.id)).toBe(false);
-      expect(listScheduled(data)).toEqual([]);
+      expect((await listScheduled(data)).map((x) => x.source)).toEqual(["Final"]);
+      expect(await cancelScheduled(data, s.id)).toBe(true);
+      expect(await cancelScheduled(data, s.id)).toBe(false);
+      expect(await listScheduled(data)).toEqual([]);
     } finally {
       await lectern.stop();
       tmp.remove();
@@ -380,17 +386,14 @@ describe("signing in", () => {
       expect(cookie).toMatch(/; SameSite=Lax/);
       // Only the token's hash is stored.
       const token = /=([^;]+)/.exec(cookie)?.[1] as string;
-      const stored = lectern.db.$client.prepare("SELECT token_hash FROM sessions").pluck().all() as string[];
+      const stored = (await column(lectern.db, "SELECT token_hash FROM sessions")) as string[];
       expect(stored).toHaveLength(1);
       expect(stored[0]).not.toBe(token);
-      const hash = lectern.db.$client
-        .prepare("SELECT value FROM instance WHERE key = 'password_hash'")
-        .pluck()
-        .get() as string;
+      const hash = (await scalar(lectern.db, "SELECT value FROM instance WHERE key = 'password_hash'")) as string;
       expect(hash).toMatch(/^scrypt\$/);
       expect(hash).not.toContain("a long enough password");
     } finally {
-      lectern.close();
+      await lectern.close();
       tmp.remove();
     }
   });
@@ -416,14 +419,14 @@ describe("the response cache", () => {
       expect(await note()).toBe("<p>After</p>");
       const { addFollower } = await import("../src/product/followers.ts");
       const { bumpSiteVersion } = await import("../src/product/instance.ts");
-      addFollower(lectern.server.lectern.db, {
+      await addFollower(lectern.server.lectern.db, {
         actorIri: "https://a.example/users/a",
         followIri: null,
         inbox: "https://a.example/inbox",
         sharedInbox: null,
         handle: null,
       });
-      bumpSiteVersion(lectern.server.lectern.db); // what the Follow handler does
+      await bumpSiteVersion(lectern.server.lectern.db); // what the Follow handler does
       expect(await desk()).toBe("1");
     } finally {
       await lectern.stop();

@@ -43,7 +43,7 @@ describe("a follower's server follows the account and receives every post", () =
       expect(object.type).toBe("Follow");
       expect(object.actor).toBe(remote.actorId("alice").href);
     }
-    expect(countFollowers(lectern.server.lectern.db)).toBe(1);
+    expect(await countFollowers(lectern.server.lectern.db)).toBe(1);
     const followers = await (
       await fetch(new URL("/users/desk/followers", lectern.origin), {
         headers: { Accept: "application/activity+json" },
@@ -86,7 +86,11 @@ describe("a follower's server follows the account and receives every post", () =
   it("stops delivering after an unfollow", async () => {
     const followId = await followAsAlice();
     await remote.unfollow("alice", lectern.actorId, followId);
-    await waitFor(() => countFollowers(lectern.server.lectern.db) === 0, 15_000, "the follower to be removed");
+    await waitFor(
+      async () => (await countFollowers(lectern.server.lectern.db)) === 0,
+      15_000,
+      "the follower to be removed",
+    );
     const published = await runCli(["post", "--text", "Nobody should get this"], testEnv(tmp.dir, lectern.config.port));
     expect(published.code).toBe(0);
     // The queue is drained (the fan-out found no inbox) and nothing arrived.

@@ -53,11 +53,11 @@ const inbox = () => new URL("/inbox", lectern.origin);
 
 describe("real-world activities", () => {
   it.each(Object.keys(REAL_WORLD))("%s: answered 2xx, nothing stored", async (name) => {
-    const before = contentRows();
+    const before = await contentRows();
     const res = await remote.postSigned("mallory", inbox(), fill(REAL_WORLD[name], remote.actorId("mallory").href));
     expect(res.status, await res.text()).toBeGreaterThanOrEqual(200);
     expect(res.status).toBeLessThan(300);
-    expect(contentRows()).toEqual(before);
+    expect(await contentRows()).toEqual(before);
   });
 });
 
@@ -114,7 +114,7 @@ describe("a flood", () => {
   it("of replies, likes and odd activities (1,000; LECTERN_FLOOD sets more) stores nothing, logs no error, keeps memory flat, and a post published during it reaches every follower", async () => {
     gc();
     const heapBefore = process.memoryUsage().heapUsed;
-    const before = contentRows();
+    const before = await contentRows();
     const actor = remote.actorId("mallory").href;
     const kinds = [
       (i: number) => ({
@@ -192,7 +192,7 @@ describe("a flood", () => {
       "the queue to drain",
     );
     // Only the author's post (and its one delivery, to the one follower server) was added.
-    expect(contentRows()).toEqual({
+    expect(await contentRows()).toEqual({
       ...before,
       posts: before.posts + 1,
       outgoing: before.outgoing + 1,

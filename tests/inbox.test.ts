@@ -5,7 +5,7 @@ import { countFollowers } from "../src/product/followers.ts";
 import { publishPost } from "../src/product/publish.ts";
 import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
 import { startTestLectern, type TestLectern, tempDir, waitFor } from "./helpers/lectern.ts";
-import { contentRows as contentRowsOf } from "./helpers/rows.ts";
+import { contentRows as contentRowsOf, scalar } from "./helpers/rows.ts";
 
 const AS = "https://www.w3.org/ns/activitystreams";
 
@@ -29,8 +29,11 @@ beforeAll(async () => {
   postId = new URL(`/posts/${post.id}`, lectern.origin).href;
   sharedInbox = new URL("/inbox", lectern.origin);
   // The server's delivery worker queues the post's Create by itself.
-  const queued = lectern.server.lectern.db.$client.prepare("SELECT count(*) FROM outgoing").pluck();
-  await waitFor(() => queued.get() === 1, 15_000, "the post to be queued for delivery");
+  await waitFor(
+    async () => (await scalar(lectern.server.lectern.db, "SELECT count(*) FROM outgoing")) === 1,
+    15_000,
+    "the post to be queued for delivery",
+  );
 });
 
 afterAll(async () => {
@@ -99,11 +102,11 @@ describe("noise is answered and not stored", () => {
   ];
 
   it.each(cases)("%s: 2xx, no rows added", async (_name, make) => {
-    const before = rowCounts();
+    const before = await rowCounts();
     const res = await remote.postSigned("mallory", sharedInbox, make());
     expect(res.status).toBeGreaterThanOrEqual(200);
     expect(res.status).toBeLessThan(300);
-    expect(rowCounts()).toEqual(before);
+    expect(await rowCounts()).toEqual(before);
   });
 });
 
@@ -123,7 +126,7 @@ describe("bad requests get a 4xx with a reason, never a 5xx", () => {
       activity("mallory", "Follow", { object: lectern.actorId.href }),
     );
     expect(res.status).toBe(401);
-    expect(countFollowers(lectern.server.lectern.db)).toBe(0);
+    expect(await countFollowers(lectern.server.lectern.db)).toBe(0);
   });
 
   it("malformed JSON: 400", async () => {
@@ -141,9 +144,9 @@ describe("bad requests get a 4xx with a reason, never a 5xx", () => {
 
 describe("followers leave", () => {
   beforeEach(async () => {
-    if (countFollowers(lectern.server.lectern.db) === 0) {
+    if ((await countFollowers(lectern.server.lectern.db)) === 0) {
       await remote.follow("alice", lectern.actorId);
-      await waitFor(() => countFollowers(lectern.server.lectern.db) === 1, 15_000, "alice to follow");
+      await waitFor(async () => (await countFollowers(lectern.server.lectern.db)) === 1, 15_000, "alice to follow");
     }
   });
 
@@ -154,7 +157,7 @@ describe("followers leave", () => {
       activity("alice", "Undo", { object: lectern.actorId.href }),
     );
     expect(res.status).toBe(202);
-    expect(countFollowers(lectern.server.lectern.db)).toBe(0);
+    expect(await countFollowers(lectern.server.lectern.db)).toBe(0);
   });
 
   it("an Undo embedding a Follow with another id still ends the follow", async () => {
@@ -171,7 +174,7 @@ describe("followers leave", () => {
       }),
     );
     expect(res.status).toBe(202);
-    expect(countFollowers(lectern.server.lectern.db)).toBe(0);
+    expect(await countFollowers(lectern.server.lectern.db)).toBe(0);
   });
 
   it("a Delete of the follower's own actor removes it", async () => {
@@ -182,7 +185,7 @@ describe("followers leave", () => {
       activity("alice", "Delete", { object: alice, to: [`${AS}#Public`] }),
     );
     expect(res.status).toBe(202);
-    expect(countFollowers(lectern.server.lectern.db)).toBe(0);
+    expect(await countFollowers(lectern.server.lectern.db)).toBe(0);
   });
 
   it("someone else's Undo does not remove alice", async () => {
@@ -192,7 +195,7 @@ describe("followers leave", () => {
       activity("mallory", "Undo", { object: lectern.actorId.href }),
     );
     expect(res.status).toBe(202);
-    expect(countFollowers(lectern.server.lectern.db)).toBe(1);
+    expect(await countFollowers(lectern.server.lectern.db)).toBe(1);
   });
 });
 

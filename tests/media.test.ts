@@ -9,6 +9,7 @@ import { publishDelete, publishPost } from "../src/product/publish.ts";
 import { runCli } from "./helpers/cli.ts";
 import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
 import { startTestLectern, type TestLectern, tempDir, testEnv } from "./helpers/lectern.ts";
+import { scalar } from "./helpers/rows.ts";
 
 type Json = Record<string, any>;
 
@@ -18,7 +19,7 @@ let lectern: TestLectern;
 const fixture = (name: string) => path.join(files.dir, name);
 const ingest = (file: string, filename = path.basename(file)) =>
   ingestMedia(lectern.server.lectern.data, lectern.server.lectern.media, { path: file, filename });
-const mediaRows = () => lectern.server.lectern.db.$client.prepare("SELECT count(*) FROM media").pluck().get() as number;
+const mediaRows = async () => (await scalar(lectern.server.lectern.db, "SELECT count(*) FROM media")) as number;
 function storedFiles(): string[] {
   const dir = path.join(tmp.dir, "media");
   if (!existsSync(dir)) return [];
@@ -163,24 +164,24 @@ describe("what is accepted, decided by content", () => {
   });
 
   it("refuses a text file named .png, a truncated JPEG and a 20000×20000 bomb, leaving nothing behind", async () => {
-    const rows = mediaRows();
+    const rows = await mediaRows();
     const stored = storedFiles().length;
     await expect(ingest(fixture("notes.png"))).rejects.toThrow(/"notes\.png": not a supported picture or video/);
     await expect(ingest(fixture("truncated.jpg"))).rejects.toThrow(InvalidMediaError);
     const rss = process.memoryUsage().rss;
     await expect(ingest(fixture("bomb.png"))).rejects.toThrow(/too large|cannot be read/);
     expect(process.memoryUsage().rss - rss).toBeLessThan(100 * 1024 * 1024);
-    expect(mediaRows()).toBe(rows);
+    expect(await mediaRows()).toBe(rows);
     expect(storedFiles().length).toBe(stored);
   });
 
   it("stores the same upload once", async () => {
     const a = await ingest(fixture("photo.jpg"), "a.jpg");
-    const rows = mediaRows();
+    const rows = await mediaRows();
     const count = storedFiles().length;
     const b = await ingest(fixture("photo.jpg"), "b.jpg");
     expect(b.id).toBe(a.id);
-    expect(mediaRows()).toBe(rows);
+    expect(await mediaRows()).toBe(rows);
     expect(storedFiles().length).toBe(count);
   });
 });

@@ -11,6 +11,7 @@ import {
 import { runCli } from "./helpers/cli.ts";
 import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
 import { startTestLectern, type TestLectern, tempDir, testEnv, waitFor } from "./helpers/lectern.ts";
+import { scalar } from "./helpers/rows.ts";
 
 type Json = Record<string, any>;
 const AS = "https://www.w3.org/ns/activitystreams";
@@ -83,10 +84,12 @@ describe("one-way by design", () => {
   });
 
   it("refuses a reply with Reject{object: reply, target: our post}, stores nothing, and answers each reply once", async () => {
-    const rows = lectern.server.lectern.db.$client
-      .prepare("SELECT (SELECT count(*) FROM posts) + (SELECT count(*) FROM followers) + (SELECT count(*) FROM media)")
-      .pluck();
-    const before = rows.get();
+    const rows = () =>
+      scalar(
+        lectern.server.lectern.db,
+        "SELECT (SELECT count(*) FROM posts) + (SELECT count(*) FROM followers) + (SELECT count(*) FROM media)",
+      );
+    const before = await rows();
     const reply = replyTo(remote, "mallory", postUrl);
     expect((await remote.postSigned("mallory", inbox(), reply)).status).toBe(202);
     const reject = (await remote.waitForActivity((a) => a.type === "Reject" && a.object === reply.object.id))
@@ -97,7 +100,7 @@ describe("one-way by design", () => {
     expect((await remote.postSigned("mallory", inbox(), { ...reply, id: `${reply.id}-again` })).status).toBe(202);
     await new Promise((r) => setTimeout(r, 500));
     expect(remote.activities("Reject").filter((r) => r.object === reply.object.id)).toHaveLength(1);
-    expect(rows.get()).toBe(before);
+    expect(await rows()).toBe(before);
     // Not on any page either.
     expect(await (await fetch(postUrl, { headers: { Accept: "text/html" } })).text()).not.toContain("Me first");
   });
@@ -148,15 +151,15 @@ describe("one-way by design", () => {
 
   it("counts boosts as a number, once each, and takes back an undone one", async () => {
     const boost = activity(remote, "mallory", "Announce", { object: postUrl, to: [PUBLIC] });
-    const count = () =>
-      lectern.server.lectern.db.$client.prepare("SELECT boosts FROM posts WHERE id = ?").pluck().get(postId) as number;
+    const count = async () =>
+      (await scalar(lectern.server.lectern.db, "SELECT boosts FROM posts WHERE id = ?", postId)) as number;
     expect((await remote.postSigned("mallory", inbox(), boost)).status).toBe(202);
-    await waitFor(() => count() === 1, 15_000, "the boost to be counted");
+    await waitFor(async () => (await count()) === 1, 15_000, "the boost to be counted");
     await remote.postSigned("mallory", inbox(), boost);
     await new Promise((r) => setTimeout(r, 300));
-    expect(count()).toBe(1);
+    expect(await count()).toBe(1);
     await remote.postSigned("mallory", inbox(), activity(remote, "mallory", "Undo", { object: boost }));
-    await waitFor(() => count() === 0, 15_000, "the boost to be taken back");
+    await waitFor(async () => (await count()) === 0, 15_000, "the boost to be taken back");
   });
 
   it("lets the author approve followers by hand", async () => {
@@ -164,12 +167,16 @@ describe("one-way by design", () => {
     const actor = await (await fetch(lectern.actorId, { headers: { Accept: "application/activity+json" } })).json();
     expect(actor.manuallyApprovesFollowers).toBe(true);
     await remote.follow("alice", lectern.actorId);
-    await waitFor(() => countFollowers(lectern.server.lectern.db, "pending") === 1, 15_000, "a pending follower");
-    expect(countFollowers(lectern.server.lectern.db)).toBe(0);
+    await waitFor(
+      async () => (await countFollowers(lectern.server.lectern.db, "pending")) === 1,
+      15_000,
+      "a pending follower",
+    );
+    expect(await countFollowers(lectern.server.lectern.db)).toBe(0);
     expect(remote.activities("Accept").filter((a) => JSON.stringify(a.object).includes("/follows/"))).toHaveLength(0);
     expect(await approveFollowRequest(ctx(), remote.actorId("alice").href)).toBe(true);
     await remote.waitForActivity((a) => a.type === "Accept" && JSON.stringify(a.object).includes("/follows/"));
-    expect(countFollowers(lectern.server.lectern.db)).toBe(1);
+    expect(await countFollowers(lectern.server.lectern.db)).toBe(1);
     await publishProfile(ctx(), { approveFollowers: false });
   });
 
@@ -186,10 +193,11 @@ describe("one-way by design", () => {
     ).json as Json;
     expect(reject.actor).toBe(lectern.actorId.href);
     expect(
-      lectern.server.lectern.db.$client
-        .prepare("SELECT count(*) FROM followers WHERE actor_iri = ?")
-        .pluck()
-        .get(remote.actorId("mallory").href),
+      await scalar(
+        lectern.server.lectern.db,
+        "SELECT count(*) FROM followers WHERE actor_iri = ?",
+        remote.actorId("mallory").href,
+      ),
     ).toBe(0);
   });
 });
@@ -209,7 +217,7 @@ describe("a blocked server", () => {
         await server.waitForActivity((a) => a.type === "Accept");
       }
       const ctx = lectern.server.lectern.context();
-      const { removed } = blockServer(ctx, blocked.origin.host);
+      const { removed } = await blockServer(ctx, blocked.origin.host);
       expect(removed).toBe(1);
       // Its follows and everything else it sends are refused.
       const follow = await blocked.postSigned("bea", new URL("/inbox", lectern.origin), {
@@ -220,7 +228,7 @@ describe("a blocked server", () => {
         object: lectern.actorId.href,
       });
       expect(follow.status).toBe(403);
-      expect(countFollowers(lectern.server.lectern.db)).toBe(1);
+      expect(await countFollowers(lectern.server.lectern.db)).toBe(1);
 
       await publishPost(ctx, { text: "Not for the blocked" });
       await fine.waitForActivity((a) => a.type === "Create");
@@ -254,7 +262,7 @@ describe("with quotes off", () => {
       );
       expect((await remote.postSigned("quinn", new URL("/inbox", lectern.origin), request)).status).toBe(202);
       await remote.waitForActivity((a) => a.type === "Reject" && JSON.stringify(a.object).includes(request.id));
-      expect(lectern.server.lectern.db.$client.prepare("SELECT count(*) FROM quote_stamps").pluck().get()).toBe(0);
+      expect(await scalar(lectern.server.lectern.db, "SELECT count(*) FROM quote_stamps")).toBe(0);
     } finally {
       await remote.close();
       await lectern.stop();
@@ -279,7 +287,7 @@ describe("authorized fetch", () => {
         .getDocumentLoader({ identifier: "sam" });
       const doc = (await loader(url.href)).document as Json;
       expect(doc.type).toBe("Note");
-      blockServer(lectern.server.lectern.context(), remote.origin.host);
+      await blockServer(lectern.server.lectern.context(), remote.origin.host);
       await expect(loader(url.href)).rejects.toThrow();
     } finally {
       await remote.close();

@@ -37,7 +37,7 @@ beforeAll(async () => {
     });
     postUrls.push(new URL(`/posts/${post.id}`, lectern.origin).href);
   }
-  addFollower(lectern.server.lectern.db, {
+  await addFollower(lectern.server.lectern.db, {
     actorIri: "https://mastodon.example/users/a",
     followIri: "https://mastodon.example/follows/1",
     inbox: "https://mastodon.example/users/a/inbox",

@@ -1,165 +1,175 @@
 import path from "node:path";
 import { testMessageQueue } from "@fedify/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { openDatabase } from "../src/storage/db.ts";
-import { SqliteKvStore } from "../src/storage/kv.ts";
-import { SqliteMessageQueue } from "../src/storage/queue.ts";
+import type { Database } from "../src/storage/database.ts";
+import { DatabaseKvStore } from "../src/storage/kv.ts";
+import { openDatabase } from "../src/storage/open.ts";
+import { DatabaseMessageQueue } from "../src/storage/queue.ts";
+import { sql } from "../src/storage/sql.ts";
 import { Temporal } from "../src/temporal.ts";
+import { DIALECTS, testDatabaseUrl } from "./helpers/databases.ts";
 import { tempDir, waitFor } from "./helpers/lectern.ts";
+import { scalar } from "./helpers/rows.ts";
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()?.();
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()?.();
 });
 
-function dbFile(): string {
-  const tmp = tempDir();
-  cleanups.push(tmp.remove);
-  return path.join(tmp.dir, "lectern.sqlite");
-}
-
-function open(file: string) {
-  const db = openDatabase(file);
-  cleanups.unshift(() => db.$client.open && db.$client.close());
-  return db;
-}
-
-describe("SqliteMessageQueue", () => {
-  it("passes Fedify's message queue test suite, ordering keys included", async () => {
-    const file = dbFile();
-    await testMessageQueue(
-      () => new SqliteMessageQueue(open(file), { pollMs: 20 }),
-      ({ controller }) => controller.abort(),
-      { testOrderingKey: true },
-    );
-  }, 60_000);
-
-  it("keeps queued and delayed messages across a restart of the process", async () => {
-    const file = dbFile();
-    const first = open(file);
-    const q1 = new SqliteMessageQueue(first);
-    await q1.enqueue({ n: 1 });
-    await q1.enqueue({ n: 2 }, { delay: Temporal.Duration.from({ milliseconds: 400 }) });
-    first.$client.close();
-
-    const q2 = new SqliteMessageQueue(open(file), { pollMs: 20 });
-    const seen: { n: number; at: number }[] = [];
-    const controller = new AbortController();
-    const started = Date.now();
-    const listening = q2.listen((m) => void seen.push({ ...(m as { n: number }), at: Date.now() - started }), {
-      signal: controller.signal,
-    });
-    await waitFor(() => seen.length === 2, 15_000, "both messages");
-    controller.abort();
-    await listening;
-    expect(seen.map((s) => s.n)).toEqual([1, 2]);
-    expect(seen[1].at).toBeGreaterThanOrEqual(300);
-    expect((await q2.getDepth()).queued).toBe(0);
-  });
-
-  it("hands a message whose worker died to another worker once its lease runs out", async () => {
-    const file = dbFile();
-    const db = open(file);
-    await new SqliteMessageQueue(db).enqueue({ job: "deliver" });
-    // A worker of a process that was then killed claimed it: a lease nobody renews.
-    const claimedAt = Date.now();
-    db.$client.prepare("UPDATE queue SET locked_until = ?").run(claimedAt + 400);
-
-    const survivor = new SqliteMessageQueue(open(file), { leaseMs: 400, pollMs: 20 });
-    const handled: { message: unknown; at: number }[] = [];
-    const controller = new AbortController();
-    const listening = survivor.listen((m) => void handled.push({ message: m, at: Date.now() }), {
-      signal: controller.signal,
-    });
-    await waitFor(() => handled.length === 1, 3_000, "the survivor to take the message");
-    controller.abort();
-    await listening;
-    expect(handled[0].message).toEqual({ job: "deliver" });
-    expect(handled[0].at - claimedAt).toBeGreaterThanOrEqual(390);
-  });
-
-  it("renews the lease of a slow handler so no other worker takes its message", async () => {
-    const file = dbFile();
-    const a = new SqliteMessageQueue(open(file), { leaseMs: 400, pollMs: 10 });
-    const b = new SqliteMessageQueue(open(file), { leaseMs: 400, pollMs: 10 });
-    await a.enqueue({ slow: true });
-    let runs = 0;
-    const controller = new AbortController();
-    const handler = async () => {
-      runs++;
-      await new Promise((r) => setTimeout(r, 2_000)); // five leases long
+describe.each(DIALECTS)("the message queue and key-value store on %s", (dialect) => {
+  /** A fresh database (a SQLite file, or a new PostgreSQL database); every open() of it is another connection. */
+  async function dbFile(): Promise<{ databasePath: string; databaseUrl: string | null }> {
+    const tmp = tempDir();
+    cleanups.push(tmp.remove);
+    return {
+      databasePath: path.join(tmp.dir, "lectern.sqlite"),
+      databaseUrl: dialect === "postgres" ? await testDatabaseUrl() : null,
     };
-    const listening = [
-      a.listen(handler, { signal: controller.signal }),
-      b.listen(handler, { signal: controller.signal }),
-    ];
-    await waitFor(() => runs === 1, 2_000, "one worker to start");
-    await new Promise((r) => setTimeout(r, 2_200));
-    controller.abort();
-    await Promise.all(listening);
-    expect(runs).toBe(1);
-    expect((await a.getDepth()).queued).toBe(0);
+  }
+
+  async function open(where: { databasePath: string; databaseUrl: string | null }): Promise<Database> {
+    const db = await openDatabase(where);
+    cleanups.unshift(() => db.close());
+    return db;
+  }
+
+  describe("DatabaseMessageQueue", () => {
+    it("passes Fedify's message queue test suite, ordering keys included", async () => {
+      const file = await dbFile();
+      await testMessageQueue(
+        async () => new DatabaseMessageQueue(await open(file), { pollMs: 20 }),
+        ({ controller }) => controller.abort(),
+        { testOrderingKey: true },
+      );
+    }, 60_000);
+
+    it("keeps queued and delayed messages across a restart of the process", async () => {
+      const file = await dbFile();
+      const first = await open(file);
+      const q1 = new DatabaseMessageQueue(first);
+      await q1.enqueue({ n: 1 });
+      await q1.enqueue({ n: 2 }, { delay: Temporal.Duration.from({ milliseconds: 400 }) });
+      await first.close();
+
+      const q2 = new DatabaseMessageQueue(await open(file), { pollMs: 20 });
+      const seen: { n: number; at: number }[] = [];
+      const controller = new AbortController();
+      const started = Date.now();
+      const listening = q2.listen((m) => void seen.push({ ...(m as { n: number }), at: Date.now() - started }), {
+        signal: controller.signal,
+      });
+      await waitFor(() => seen.length === 2, 15_000, "both messages");
+      controller.abort();
+      await listening;
+      expect(seen.map((s) => s.n)).toEqual([1, 2]);
+      expect(seen[1].at).toBeGreaterThanOrEqual(300);
+      expect((await q2.getDepth()).queued).toBe(0);
+    });
+
+    it("hands a message whose worker died to another worker once its lease runs out", async () => {
+      const file = await dbFile();
+      const db = await open(file);
+      await new DatabaseMessageQueue(db).enqueue({ job: "deliver" });
+      // A worker of a process that was then killed claimed it: a lease nobody renews.
+      const claimedAt = Date.now();
+      await db.run(sql`UPDATE queue SET locked_until = ${claimedAt + 400}`);
+
+      const survivor = new DatabaseMessageQueue(await open(file), { leaseMs: 400, pollMs: 20 });
+      const handled: { message: unknown; at: number }[] = [];
+      const controller = new AbortController();
+      const listening = survivor.listen((m) => void handled.push({ message: m, at: Date.now() }), {
+        signal: controller.signal,
+      });
+      await waitFor(() => handled.length === 1, 3_000, "the survivor to take the message");
+      controller.abort();
+      await listening;
+      expect(handled[0].message).toEqual({ job: "deliver" });
+      expect(handled[0].at - claimedAt).toBeGreaterThanOrEqual(390);
+    });
+
+    it("renews the lease of a slow handler so no other worker takes its message", async () => {
+      const file = await dbFile();
+      const a = new DatabaseMessageQueue(await open(file), { leaseMs: 400, pollMs: 10 });
+      const b = new DatabaseMessageQueue(await open(file), { leaseMs: 400, pollMs: 10 });
+      await a.enqueue({ slow: true });
+      let runs = 0;
+      const controller = new AbortController();
+      const handler = async () => {
+        runs++;
+        await new Promise((r) => setTimeout(r, 2_000)); // five leases long
+      };
+      const listening = [
+        a.listen(handler, { signal: controller.signal }),
+        b.listen(handler, { signal: controller.signal }),
+      ];
+      await waitFor(() => runs === 1, 2_000, "one worker to start");
+      await new Promise((r) => setTimeout(r, 2_200));
+      controller.abort();
+      await Promise.all(listening);
+      expect(runs).toBe(1);
+      expect((await a.getDepth()).queued).toBe(0);
+    });
+
+    it("retries a message whose handler throws, then drops it after the last attempt", async () => {
+      const db = await open(await dbFile());
+      let now = Date.now();
+      const q = new DatabaseMessageQueue(db, { pollMs: 10, maxHandlerAttempts: 3, now: () => now });
+      await q.enqueue({ bad: true });
+      let calls = 0;
+      const controller = new AbortController();
+      const listening = q.listen(
+        () => {
+          calls++;
+          throw new Error("boom");
+        },
+        { signal: controller.signal },
+      );
+      await waitFor(
+        async () => {
+          now += 10_000; // past any retry delay
+          return calls === 3 && (await scalar(db, "SELECT count(*) FROM queue")) === 0;
+        },
+        15_000,
+        "three attempts",
+      );
+      controller.abort();
+      await listening;
+      expect(calls).toBe(3);
+    });
   });
 
-  it("retries a message whose handler throws, then drops it after the last attempt", async () => {
-    const db = open(dbFile());
-    let now = Date.now();
-    const q = new SqliteMessageQueue(db, { pollMs: 10, maxHandlerAttempts: 3, now: () => now });
-    await q.enqueue({ bad: true });
-    let calls = 0;
-    const controller = new AbortController();
-    const listening = q.listen(
-      () => {
-        calls++;
-        throw new Error("boom");
-      },
-      { signal: controller.signal },
-    );
-    await waitFor(
-      () => {
-        now += 10_000; // past any retry delay
-        return calls === 3 && (db.$client.prepare("SELECT count(*) FROM queue").pluck().get() as number) === 0;
-      },
-      15_000,
-      "three attempts",
-    );
-    controller.abort();
-    await listening;
-    expect(calls).toBe(3);
-  });
-});
+  describe("DatabaseKvStore", () => {
+    it("gets, sets, deletes, expires, compares-and-swaps and lists by prefix", async () => {
+      const kv = new DatabaseKvStore(await open(await dbFile()));
+      await kv.set(["a", "b"], { x: 1 });
+      await kv.set(["a", "b", "c"], [1, 2]);
+      await kv.set(["a", "bc"], "not under a/b");
+      await kv.set(["z"], 42, { ttl: Temporal.Duration.from({ milliseconds: 50 }) });
+      expect(await kv.get(["a", "b"])).toEqual({ x: 1 });
+      expect(await kv.get(["missing"])).toBeUndefined();
+      expect(await kv.get(["z"])).toBe(42);
 
-describe("SqliteKvStore", () => {
-  it("gets, sets, deletes, expires, compares-and-swaps and lists by prefix", async () => {
-    const kv = new SqliteKvStore(open(dbFile()));
-    await kv.set(["a", "b"], { x: 1 });
-    await kv.set(["a", "b", "c"], [1, 2]);
-    await kv.set(["a", "bc"], "not under a/b");
-    await kv.set(["z"], 42, { ttl: Temporal.Duration.from({ milliseconds: 50 }) });
-    expect(await kv.get(["a", "b"])).toEqual({ x: 1 });
-    expect(await kv.get(["missing"])).toBeUndefined();
-    expect(await kv.get(["z"])).toBe(42);
+      const listed: unknown[] = [];
+      for await (const e of kv.list(["a", "b"])) listed.push(e.key);
+      expect(listed).toHaveLength(2);
+      expect(listed).toEqual(
+        expect.arrayContaining([
+          ["a", "b"],
+          ["a", "b", "c"],
+        ]),
+      );
 
-    const listed: unknown[] = [];
-    for await (const e of kv.list(["a", "b"])) listed.push(e.key);
-    expect(listed).toHaveLength(2);
-    expect(listed).toEqual(
-      expect.arrayContaining([
-        ["a", "b"],
-        ["a", "b", "c"],
-      ]),
-    );
+      expect(await kv.cas(["a", "b"], { x: 2 }, "no")).toBe(false);
+      expect(await kv.cas(["a", "b"], { x: 1 }, "yes")).toBe(true);
+      expect(await kv.get(["a", "b"])).toBe("yes");
+      expect(await kv.cas(["new"], undefined, 1)).toBe(true);
 
-    expect(await kv.cas(["a", "b"], { x: 2 }, "no")).toBe(false);
-    expect(await kv.cas(["a", "b"], { x: 1 }, "yes")).toBe(true);
-    expect(await kv.get(["a", "b"])).toBe("yes");
-    expect(await kv.cas(["new"], undefined, 1)).toBe(true);
+      await kv.delete(["a", "bc"]);
+      expect(await kv.get(["a", "bc"])).toBeUndefined();
 
-    await kv.delete(["a", "bc"]);
-    expect(await kv.get(["a", "bc"])).toBeUndefined();
-
-    await new Promise((r) => setTimeout(r, 80));
-    expect(await kv.get(["z"])).toBeUndefined();
-    expect(kv.purgeExpired()).toBe(1);
+      await new Promise((r) => setTimeout(r, 80));
+      expect(await kv.get(["z"])).toBeUndefined();
+      expect(await kv.purgeExpired()).toBe(1);
+    });
   });
 });

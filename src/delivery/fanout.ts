@@ -1,5 +1,7 @@
-import type { Db } from "../storage/db.ts";
-import { outgoing } from "../storage/schema.ts";
+import { DELIVERABLE } from "../product/followers.ts";
+import { CHANNELS, type Database, type Queryable } from "../storage/database.ts";
+import { sql } from "../storage/sql.ts";
+import { PARTITIONS } from "./partitions.ts";
 
 export interface OutgoingActivity {
   activityIri: string;
@@ -9,6 +11,14 @@ export interface OutgoingActivity {
   body: string;
 }
 
+async function storeActivity(tx: Queryable, activity: OutgoingActivity, now: number): Promise<number> {
+  const row = await tx.get<{ id: number }>(
+    sql`INSERT INTO outgoing (activity_iri, kind, post_id, body, created_at)
+        VALUES (${activity.activityIri}, ${activity.kind}, ${activity.postId}, ${activity.body}, ${now}) RETURNING id`,
+  );
+  return Number(row?.id);
+}
+
 /**
  * Queues an activity for every follower's server in one transaction: one
  * delivery per shared inbox (one request per server, however many followers
@@ -16,79 +26,49 @@ export interface OutgoingActivity {
  * a million followers never become a list in memory. Blocked servers and
  * pending followers are left out. Returns how many deliveries were queued.
  */
-export function fanOut(
-  db: Db,
+export async function fanOut(
+  db: Queryable,
   activity: OutgoingActivity,
   now: number = Date.now(),
-  /** Runs in the same transaction (e.g. marking the post queued). */
-  alongside?: () => void,
-): { outgoingId: number; deliveries: number } {
-  const c = db.$client;
-  const queued = c.transaction(() => {
-    const row = db
-      .insert(outgoing)
-      .values({ ...activity, createdAt: now })
-      .returning({ id: outgoing.id })
-      .get();
-    const result = c
-      .prepare(
-        `INSERT INTO deliveries (outgoing_id, post_id, inbox, host, status, attempts, next_attempt_at, updated_at)
-         SELECT ?, ?, target, lower(host), 'pending', 0, ?, ?
-         FROM (
-           SELECT coalesce(shared_inbox, inbox) AS target, min(host) AS host
-           FROM followers
-           WHERE status = 'accepted'
-             AND host NOT IN (SELECT value FROM blocks WHERE kind = 'domain')
-           GROUP BY coalesce(shared_inbox, inbox)
-         )
-         WHERE target NOT LIKE ?`,
-      )
-      // Never to ourselves (a follower record pointing at our own origin).
-      .run(row.id, activity.postId, now, now, `${new URL(activity.activityIri).origin}/%`);
-    alongside?.();
-    return { outgoingId: row.id, deliveries: result.changes };
-  })();
-  notify(db);
-  return queued;
+): Promise<{ outgoingId: number; deliveries: number }> {
+  return await db.transaction(async (tx) => {
+    const outgoingId = await storeActivity(tx, activity, now);
+    // Never to ourselves (a follower record pointing at our own origin).
+    const own = `${new URL(activity.activityIri).origin}/%`;
+    const deliveries = await tx.run(
+      sql`INSERT INTO deliveries (outgoing_id, post_id, inbox, host, partition, status, attempts, next_attempt_at, updated_at)
+          SELECT ${outgoingId}, ${activity.postId}, target, host, lectern_partition(host, ${PARTITIONS}), 'pending', 0, ${now}, ${now}
+          FROM (
+            SELECT coalesce(shared_inbox, inbox) AS target, min(host) AS host
+            FROM followers WHERE ${DELIVERABLE}
+            GROUP BY coalesce(shared_inbox, inbox)
+          ) AS targets
+          WHERE target NOT LIKE ${own}`,
+    );
+    return { outgoingId, deliveries };
+  });
 }
 
-/** Queues an activity for one inbox (e.g. a revocation to one server). */
-export function deliverTo(db: Db, activity: OutgoingActivity, inbox: string, now: number = Date.now()): number {
-  const c = db.$client;
-  const id = c.transaction(() => {
-    const row = db
-      .insert(outgoing)
-      .values({ ...activity, createdAt: now })
-      .returning({ id: outgoing.id })
-      .get();
-    c.prepare(
-      `INSERT INTO deliveries (outgoing_id, post_id, inbox, host, status, attempts, next_attempt_at, updated_at)
-       VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)`,
-    ).run(row.id, activity.postId, inbox, new URL(inbox).host.toLowerCase(), now, now);
-    return row.id;
-  })();
-  notify(db);
-  return id;
+/** Queues an activity for one inbox (an Accept, a Reject, a revocation). */
+export async function deliverTo(
+  db: Queryable,
+  activity: OutgoingActivity,
+  inbox: string,
+  now: number = Date.now(),
+): Promise<number> {
+  const host = new URL(inbox).host.toLowerCase();
+  return await db.transaction(async (tx) => {
+    const outgoingId = await storeActivity(tx, activity, now);
+    await tx.run(
+      sql`INSERT INTO deliveries (outgoing_id, post_id, inbox, host, partition, status, attempts, next_attempt_at, updated_at)
+          VALUES (${outgoingId}, ${activity.postId}, ${inbox}, ${host}, lectern_partition(${host}, ${PARTITIONS}),
+                  'pending', 0, ${now}, ${now})`,
+    );
+    return outgoingId;
+  });
 }
 
-const listeners = new WeakMap<Db, Set<() => void>>();
-
-/** Calls `fn` whenever this process queues deliveries (the worker wakes at once instead of polling). */
-export function onFanOut(db: Db, fn: () => void): () => void {
-  let set = listeners.get(db);
-  if (set === undefined) {
-    set = new Set();
-    listeners.set(db, set);
-  }
-  set.add(fn);
-  return () => set.delete(fn);
-}
-
-function notify(db: Db): void {
-  for (const fn of listeners.get(db) ?? []) fn();
-}
-
-/** Tells this process's delivery worker a post was stored (it queues its Create at once). */
-export function notifyNewPost(db: Db): void {
-  notify(db);
+/** Wakes the delivery workers (in every process on PostgreSQL; this process on SQLite, others poll). */
+export async function wakeDeliveries(db: Database): Promise<void> {
+  await db.notify(CHANNELS.deliveries);
 }

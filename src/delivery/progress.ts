@@ -1,4 +1,5 @@
-import type { Db } from "../storage/db.ts";
+import type { Queryable } from "../storage/database.ts";
+import { sql } from "../storage/sql.ts";
 
 export interface DeliveryProgress {
   /** Servers the post was due to reach. */
@@ -18,14 +19,11 @@ export interface DeliveryProgress {
 }
 
 /** How far a post's Create has got: servers reached out of those due. */
-export function deliveryProgress(db: Db, postId: string, options: { failures?: number } = {}): DeliveryProgress {
-  const c = db.$client;
-  const row = c
-    .prepare<[string], { id: number; d: number; g: number; f: number; u: number }>(
-      `SELECT id, pruned_delivered AS d, pruned_gone AS g, pruned_failed AS f, pruned_given_up AS u
-       FROM outgoing WHERE post_id = ? AND kind = 'Create' ORDER BY id LIMIT 1`,
-    )
-    .get(postId);
+export async function deliveryProgress(
+  db: Queryable,
+  postId: string,
+  options: { failures?: number } = {},
+): Promise<DeliveryProgress> {
   const empty: DeliveryProgress = {
     due: 0,
     delivered: 0,
@@ -36,37 +34,40 @@ export function deliveryProgress(db: Db, postId: string, options: { failures?: n
     gone: 0,
     failures: [],
   };
+  const row = await db.get<{ id: number; d: number; g: number; f: number; u: number }>(
+    sql`SELECT id, pruned_delivered AS d, pruned_gone AS g, pruned_failed AS f, pruned_given_up AS u
+        FROM outgoing WHERE post_id = ${postId} AND kind = 'Create' ORDER BY id LIMIT 1`,
+  );
   if (row === undefined) return empty;
-  const outgoingId = row.id;
-  const counts = c
-    .prepare<[number], { status: string; retried: number; n: number }>(
-      "SELECT status, attempts > 0 AS retried, count(*) AS n FROM deliveries WHERE outgoing_id = ? GROUP BY status, retried",
-    )
-    .all(outgoingId);
+  const counts = await db.all<{ status: string; retried: unknown; n: number }>(
+    sql`SELECT status, attempts > 0 AS retried, count(*) AS n FROM deliveries
+        WHERE outgoing_id = ${row.id} GROUP BY status, attempts > 0`,
+  );
   // What was pruned (finished long ago) counts as it ended.
+  const n = (x: unknown) => Number(x);
   const p = {
     ...empty,
-    delivered: row.d,
-    gone: row.g,
-    refused: row.f,
-    givenUp: row.u,
-    due: row.d + row.g + row.f + row.u,
+    delivered: n(row.d),
+    gone: n(row.g),
+    refused: n(row.f),
+    givenUp: n(row.u),
+    due: n(row.d) + n(row.g) + n(row.f) + n(row.u),
   };
-  for (const { status, retried, n } of counts) {
-    p.due += n;
-    if (status === "delivered") p.delivered += n;
-    else if (status === "gone") p.gone += n;
-    else if (status === "failed") p.refused += n;
-    else if (status === "given_up") p.givenUp += n;
-    else if (retried) p.failing += n;
-    else p.waiting += n;
+  for (const { status, retried, n: count } of counts) {
+    const k = Number(count);
+    p.due += k;
+    if (status === "delivered") p.delivered += k;
+    else if (status === "gone") p.gone += k;
+    else if (status === "failed") p.refused += k;
+    else if (status === "given_up") p.givenUp += k;
+    else if (retried === true || retried === 1) p.failing += k;
+    else p.waiting += k;
   }
-  p.failures = c
-    .prepare<[number, number], DeliveryProgress["failures"][number]>(
-      `SELECT host, status, last_status AS lastStatus, last_error AS lastError, attempts FROM deliveries
-       WHERE outgoing_id = ? AND status != 'delivered' AND attempts > 0 ORDER BY updated_at DESC LIMIT ?`,
-    )
-    .all(outgoingId, options.failures ?? 20);
+  p.failures = await db.all(
+    sql`SELECT host, status, last_status AS "lastStatus", last_error AS "lastError", attempts FROM deliveries
+        WHERE outgoing_id = ${row.id} AND status <> 'delivered' AND attempts > 0 ORDER BY updated_at DESC
+        LIMIT ${options.failures ?? 20}`,
+  );
   return p;
 }
 
@@ -75,20 +76,24 @@ export function deliveryProgress(db: Db, postId: string, options: { failures?: n
  * counters and deletes them: a post's progress stays whole, the table stays
  * the size of recent work. Returns how many rows went.
  */
-export function pruneDeliveries(db: Db, olderThanMs = 30 * 86_400_000, now: number = Date.now()): number {
-  const c = db.$client;
+export async function pruneDeliveries(
+  db: Queryable,
+  olderThanMs = 30 * 86_400_000,
+  now: number = Date.now(),
+): Promise<number> {
   const cutoff = now - olderThanMs;
-  return c.transaction(() => {
-    c.prepare(
-      `UPDATE outgoing SET
-         pruned_delivered = pruned_delivered + (SELECT count(*) FROM deliveries d WHERE d.outgoing_id = outgoing.id AND d.status = 'delivered' AND d.updated_at < @cutoff),
-         pruned_gone = pruned_gone + (SELECT count(*) FROM deliveries d WHERE d.outgoing_id = outgoing.id AND d.status = 'gone' AND d.updated_at < @cutoff),
-         pruned_failed = pruned_failed + (SELECT count(*) FROM deliveries d WHERE d.outgoing_id = outgoing.id AND d.status = 'failed' AND d.updated_at < @cutoff),
-         pruned_given_up = pruned_given_up + (SELECT count(*) FROM deliveries d WHERE d.outgoing_id = outgoing.id AND d.status = 'given_up' AND d.updated_at < @cutoff)
-       WHERE id IN (SELECT DISTINCT outgoing_id FROM deliveries WHERE status IN ('delivered', 'gone', 'failed', 'given_up') AND updated_at < @cutoff)`,
-    ).run({ cutoff });
-    return c
-      .prepare("DELETE FROM deliveries WHERE status IN ('delivered', 'gone', 'failed', 'given_up') AND updated_at < ?")
-      .run(cutoff).changes;
-  })();
+  const finished = sql.raw("('delivered', 'gone', 'failed', 'given_up')");
+  const count = (status: string) =>
+    sql`(SELECT count(*) FROM deliveries d WHERE d.outgoing_id = outgoing.id AND d.status = ${status} AND d.updated_at < ${cutoff})`;
+  return await db.transaction(async (tx) => {
+    await tx.run(
+      sql`UPDATE outgoing SET
+            pruned_delivered = pruned_delivered + ${count("delivered")},
+            pruned_gone = pruned_gone + ${count("gone")},
+            pruned_failed = pruned_failed + ${count("failed")},
+            pruned_given_up = pruned_given_up + ${count("given_up")}
+          WHERE id IN (SELECT DISTINCT outgoing_id FROM deliveries WHERE status IN ${finished} AND updated_at < ${cutoff})`,
+    );
+    return await tx.run(sql`DELETE FROM deliveries WHERE status IN ${finished} AND updated_at < ${cutoff}`);
+  });
 }

@@ -3,11 +3,12 @@ import { signRequest } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
 import { type Dispatcher, request as httpRequest } from "undici";
 import type { AppData } from "../context.ts";
-import { bumpSiteVersion } from "../product/instance.ts";
 import { getActorKeyPairs } from "../product/keys.ts";
-import { LECTERN_VERSION } from "../version.ts";
-import { onFanOut } from "./fanout.ts";
+import { CHANNELS } from "../storage/database.ts";
+import { sql } from "../storage/sql.ts";
+import { userAgent } from "../version.ts";
 import { deliveryAgent, isPrivateAddress } from "./http.ts";
+import { PartitionLeases } from "./partitions.ts";
 
 const logger = getLogger(["lectern", "delivery"]);
 
@@ -23,18 +24,23 @@ interface Claimed {
   id: number;
   inbox: string;
   host: string;
+  partition: number;
   attempts: number;
   outgoing_id: number;
   probe_at: number | null;
   signature: string | null;
   /** The server has a failure record to clear on success. */
-  failing: number | null;
+  failing: unknown;
 }
 
 export interface DeliveryWorkerOptions {
   now?: () => number;
   /** Replaces the HTTP client (benchmarks count connections this way). */
   dispatcher?: Dispatcher;
+  /** Turns stored posts into deliveries (see publish.ts); called when woken and on every poll. */
+  queuePosts?: () => Promise<unknown>;
+  /** This worker's name in leases (unique per process). */
+  workerId?: string;
 }
 
 export interface DeliveryStats {
@@ -49,19 +55,25 @@ export interface DeliveryStats {
  * RFC 9421 for servers that ask for it), with explicit timeouts and at most
  * `perServer` requests to one server.
  *
+ * Any number of workers share the tables: servers are split into partitions
+ * (see partitions.ts) and a worker claims rows only from its own, under a
+ * lease; a row whose worker died is claimed again by the partition's next
+ * owner (sent again with the same activity id).
+ *
  * A dead server must not slow the live ones: `concurrency` bounds the
  * requests that are *fast*; one that has run for more than 500 ms (a blackholed
  * host waiting for its timeout) moves to a separate, much larger allowance,
  * so the slots for healthy servers stay free.
  *
  * Failures are retried with exponential backoff and jitter until
- * `maxAttempts`; 410/404 remove the followers behind that inbox; a server
- * failing on `pauseAfterDays` distinct days is paused (new posts wait) and
- * probed twice a day until it answers, then resumed. Rows are the state: a
- * crash loses nothing, and what was being sent is sent again at start.
+ * `maxAttempts`; a server failing on `pauseAfterDays` distinct days is paused
+ * (new posts wait) and probed twice a day until it answers, then resumed.
+ * No answer removes a follower (see followers.ts for what does).
  */
 export class DeliveryWorker {
   readonly stats: DeliveryStats = { attempts: 0, signatures: 0, delivered: 0, failed: 0 };
+  readonly workerId: string;
+  readonly leases: PartitionLeases;
   readonly #data: AppData;
   readonly #now: () => number;
   readonly #agent: Dispatcher;
@@ -69,33 +81,31 @@ export class DeliveryWorker {
   readonly #keyId: URL;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #perHost = new Map<string, number>();
+  readonly #perPartition = new Map<number, number>();
   readonly #bodies = new Map<number, Buffer>();
   #fast = 0;
   #slow = 0;
   /** Successes waiting to be written, in one transaction (see #flush). */
   #delivered: { id: number; attempts: number; status: number; at: number; host: string | null }[] = [];
   #flushTimer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> = Promise.resolve();
   #stopped = false;
   #wake: () => void = () => {};
   #loop: Promise<void> | undefined;
-  #unsubscribe: () => void = () => {};
+  #unsubscribe: (() => Promise<void>)[] = [];
   readonly #queuePosts: () => Promise<unknown>;
   #postsWaiting = true;
 
-  /**
-   * `queuePosts` turns stored posts into queued deliveries (the Create's
-   * JSON is made there, off the author's request); called when woken and on
-   * every poll, so posts stored by the CLI or before a crash go out too.
-   */
-  constructor(
-    data: AppData,
-    actorUri: URL,
-    options: DeliveryWorkerOptions & { queuePosts?: () => Promise<unknown> } = {},
-  ) {
+  constructor(data: AppData, options: DeliveryWorkerOptions = {}) {
     this.#data = data;
     this.#now = options.now ?? Date.now;
-    this.#keyId = new URL(`${actorUri.href}#main-key`);
+    this.#keyId = data.urls.keyId();
     this.#queuePosts = options.queuePosts ?? (() => Promise.resolve());
+    this.workerId = options.workerId ?? `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+    this.leases = new PartitionLeases(data.db, this.workerId, {
+      now: this.#now,
+      busy: (p) => (this.#perPartition.get(p) ?? 0) > 0,
+    });
     const d = data.config.delivery;
     this.#ownsAgent = options.dispatcher === undefined;
     this.#agent =
@@ -108,55 +118,56 @@ export class DeliveryWorker {
       });
   }
 
-  start(): void {
-    // What was being sent when the last process stopped is sent again (same activity id: harmless if it arrived).
-    const reset = this.#data.db.$client
-      .prepare("UPDATE deliveries SET status = 'pending' WHERE status = 'sending'")
-      .run();
-    if (reset.changes > 0)
-      logger.info("Resuming {count} deliveries interrupted by a restart", { count: reset.changes });
-    this.#unsubscribe = onFanOut(this.#data.db, () => {
-      this.#postsWaiting = true;
-      this.#wake();
-    });
+  async start(): Promise<void> {
+    const db = this.#data.db;
+    this.#unsubscribe.push(
+      await db.listen(CHANNELS.posts, () => {
+        this.#postsWaiting = true;
+        this.#wake();
+      }),
+      await db.listen(CHANNELS.deliveries, () => this.#wake()),
+    );
+    await this.leases.start(() => this.#wake());
     this.#loop = this.#run();
   }
 
   /** Stops taking new deliveries and waits for those in flight (bounded by the request timeout). */
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#unsubscribe();
+    for (const off of this.#unsubscribe) await off().catch(() => {});
     this.#wake();
     await this.#loop;
     await Promise.allSettled([...this.#inFlight]);
-    this.#flush();
+    await this.#flush();
+    await this.leases.stop();
     if (this.#ownsAgent) await this.#agent.close();
   }
 
-  async #run(): Promise<void> {
-    const db = this.#data.db.$client;
-    const { concurrency, perServer, pollMs } = this.#data.config.delivery;
-    const select = db.prepare<[number, number, number], Claimed>(
-      `SELECT d.id, d.inbox, d.host, d.attempts, d.outgoing_id, s.probe_at, s.signature,
-              (s.failing_since IS NOT NULL OR s.probe_at IS NOT NULL) AS failing
-       FROM deliveries d LEFT JOIN servers s ON s.host = d.host
-       WHERE d.status = 'pending' AND d.next_attempt_at <= ?
-         AND (s.probe_at IS NULL OR s.probe_at <= ?)
-         AND NOT EXISTS (SELECT 1 FROM deliveries e
-                         WHERE e.inbox = d.inbox AND e.post_id = d.post_id AND e.id < d.id
-                           AND e.status IN ('pending', 'sending'))
-       ORDER BY d.next_attempt_at, d.id LIMIT ?`,
-    );
-    const mark = db.prepare<[number, number]>("UPDATE deliveries SET status = 'sending', updated_at = ? WHERE id = ?");
-    const probing = db.prepare<[number, string]>("UPDATE servers SET probe_at = ? WHERE host = ?");
-    const nextDue = db.prepare<[], { t: number | null }>(
-      "SELECT min(next_attempt_at) AS t FROM deliveries WHERE status = 'pending'",
-    );
-    const claim = db.transaction((limit: number) => {
-      const now = this.#now();
-      const rows = select.all(now, now, limit * 4);
+  /** Leases rows from our partitions: pending and due, or left `sending` by a worker that died. */
+  async #claim(limit: number, partitions: number[]): Promise<Claimed[]> {
+    const db = this.#data.db;
+    const { perServer, timeoutMs, connectTimeoutMs } = this.#data.config.delivery;
+    const now = this.#now();
+    const lease = now + connectTimeoutMs + timeoutMs + 10_000;
+    const me = this.workerId;
+    return await db.transaction(async (tx) => {
+      const rows = await tx.all<Claimed>(
+        sql`SELECT d.id, d.inbox, d.host, d.partition, d.attempts, d.outgoing_id, s.probe_at, s.signature,
+                   (s.failing_since IS NOT NULL OR s.probe_at IS NOT NULL) AS failing
+            FROM deliveries d LEFT JOIN servers s ON s.host = d.host
+            WHERE d.partition IN (${sql.join(partitions)})
+              AND ((d.status = 'pending' AND d.next_attempt_at <= ${now})
+                   OR (d.status = 'sending' AND (d.owner IS NULL OR d.owner <> ${me} OR d.lease_until < ${now})))
+              AND (s.probe_at IS NULL OR s.probe_at <= ${now})
+              AND NOT EXISTS (SELECT 1 FROM deliveries e
+                              WHERE e.inbox = d.inbox AND e.post_id = d.post_id AND e.id < d.id
+                                AND e.status IN ('pending', 'sending'))
+            ORDER BY d.next_attempt_at, d.id LIMIT ${limit * 4}
+            ${tx.dialect === "postgres" ? sql`FOR UPDATE OF d SKIP LOCKED` : sql.empty}`,
+      );
       const taken: Claimed[] = [];
       const hosts = new Map(this.#perHost);
+      const probes: string[] = [];
       for (const row of rows) {
         if (taken.length >= limit) break;
         const busy = hosts.get(row.host) ?? 0;
@@ -164,37 +175,60 @@ export class DeliveryWorker {
         const max = row.probe_at !== null ? 1 : perServer;
         if (busy >= max) continue;
         hosts.set(row.host, busy + 1);
-        mark.run(now, row.id);
-        if (row.probe_at !== null) probing.run(now + PROBE_EVERY_MS, row.host);
+        if (row.probe_at !== null) probes.push(row.host);
         taken.push(row);
+      }
+      if (taken.length > 0) {
+        await tx.run(
+          sql`UPDATE deliveries SET status = 'sending', owner = ${me}, lease_until = ${lease}, updated_at = ${now}
+              WHERE id IN (${sql.join(taken.map((r) => r.id))})`,
+        );
+      }
+      for (const host of new Set(probes)) {
+        await tx.run(sql`UPDATE servers SET probe_at = ${now + PROBE_EVERY_MS} WHERE host = ${host}`);
       }
       return taken;
     });
+  }
 
+  async #run(): Promise<void> {
+    const { concurrency, pollMs } = this.#data.config.delivery;
+    const db = this.#data.db;
     // Claim in batches: a transaction per finished request would cost more than the request.
     const batch = Math.max(1, Math.min(32, Math.floor(concurrency / 4)));
     let lastPostCheck = 0;
+    let failures = 0;
     while (!this.#stopped) {
-      // New posts: when told (this process stored one) or once per poll (the CLI, a crash).
-      if (this.#postsWaiting || Date.now() - lastPostCheck >= pollMs) {
-        this.#postsWaiting = false;
-        lastPostCheck = Date.now();
-        try {
-          await this.#queuePosts();
-        } catch (error) {
-          logger.error("Queuing new posts failed: {error}", { error });
-        }
-      }
-      const free = Math.min(concurrency - this.#fast, MAX_SLOW - this.#slow);
-      const rows =
-        free >= batch || (free > 0 && this.#fast + this.#slow === 0) ? claim.immediate(Math.min(free, 256)) : [];
-      for (const row of rows) this.#start(row);
-      if (rows.length > 0 && concurrency - this.#fast >= batch) continue;
       let wait = pollMs;
-      if (this.#fast < concurrency) {
-        const t = nextDue.get()?.t;
-        const now = this.#now();
-        if (t != null && t > now) wait = Math.min(wait, t - now);
+      try {
+        // New posts: when told (this process, or any on PostgreSQL) or once per poll (the CLI on SQLite, a crash).
+        if (this.#postsWaiting || Date.now() - lastPostCheck >= (db.sharedNotifications ? 10 * pollMs : pollMs)) {
+          this.#postsWaiting = false;
+          lastPostCheck = Date.now();
+          await this.#queuePosts();
+        }
+        const partitions = this.leases.current();
+        const free = Math.min(concurrency - this.#fast, MAX_SLOW - this.#slow);
+        const rows =
+          partitions.length > 0 && (free >= batch || (free > 0 && this.#fast + this.#slow === 0))
+            ? await this.#claim(Math.min(free, 256), partitions)
+            : [];
+        failures = 0;
+        for (const row of rows) this.#start(row);
+        if (rows.length > 0 && concurrency - this.#fast >= batch) continue;
+        if (this.#fast < concurrency && partitions.length > 0) {
+          const next = await db.get<{ t: number | null }>(
+            sql`SELECT min(next_attempt_at) AS t FROM deliveries
+                WHERE status = 'pending' AND partition IN (${sql.join(partitions)})`,
+          );
+          const now = this.#now();
+          if (next?.t != null && next.t > now) wait = Math.min(wait, next.t - now);
+        }
+      } catch (error) {
+        // The database is away or busy: back off (up to 10 s) and try again; nothing is lost.
+        failures++;
+        wait = Math.min(10_000, pollMs * 2 ** Math.min(failures, 6));
+        if (failures === 1) logger.warning("Delivery worker paused: {error}", { error: (error as Error).message });
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, wait);
@@ -210,6 +244,7 @@ export class DeliveryWorker {
   #start(row: Claimed): void {
     this.#fast++;
     this.#perHost.set(row.host, (this.#perHost.get(row.host) ?? 0) + 1);
+    this.#perPartition.set(row.partition, (this.#perPartition.get(row.partition) ?? 0) + 1);
     let slow = false;
     const timer = setTimeout(() => {
       slow = true;
@@ -226,18 +261,19 @@ export class DeliveryWorker {
         const n = (this.#perHost.get(row.host) ?? 1) - 1;
         if (n > 0) this.#perHost.set(row.host, n);
         else this.#perHost.delete(row.host);
+        const m = (this.#perPartition.get(row.partition) ?? 1) - 1;
+        if (m > 0) this.#perPartition.set(row.partition, m);
+        else this.#perPartition.delete(row.partition);
         this.#inFlight.delete(p);
         this.#wake();
       });
     this.#inFlight.add(p);
   }
 
-  #body(outgoingId: number): Buffer {
+  async #body(outgoingId: number): Promise<Buffer> {
     let body = this.#bodies.get(outgoingId);
     if (body === undefined) {
-      const row = this.#data.db.$client
-        .prepare<[number], { body: string }>("SELECT body FROM outgoing WHERE id = ?")
-        .get(outgoingId);
+      const row = await this.#data.db.get<{ body: string }>(sql`SELECT body FROM outgoing WHERE id = ${outgoingId}`);
       body = Buffer.from(row?.body ?? "{}");
       if (this.#bodies.size >= 32) this.#bodies.delete(this.#bodies.keys().next().value as number);
       this.#bodies.set(outgoingId, body);
@@ -257,7 +293,7 @@ export class DeliveryWorker {
       if (!this.#data.config.allowPrivateAddress && isIP(literal) !== 0 && isPrivateAddress(literal)) {
         throw Object.assign(new Error(`refusing to deliver to a private address (${literal})`), { code: "EPRIVATE" });
       }
-      const body = this.#body(row.outgoing_id);
+      const body = await this.#body(row.outgoing_id);
       const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength) as Uint8Array<ArrayBuffer>;
       const [pair] = await getActorKeyPairs(this.#data.db);
       // Signed now, not when queued: Mastodon treats a Date more than an hour old as expired.
@@ -267,7 +303,7 @@ export class DeliveryWorker {
           headers: {
             "Content-Type": "application/activity+json",
             Accept: "application/activity+json",
-            "User-Agent": `Lectern/${LECTERN_VERSION} (+${this.#data.config.origin.origin})`,
+            "User-Agent": userAgent(this.#data.config.origin),
           },
           body: bytes,
         }),
@@ -294,124 +330,120 @@ export class DeliveryWorker {
       error = `${err.code ?? err.cause?.code ?? err.name}: ${err.message}`.slice(0, 300);
       if (err.code === "EPRIVATE" || err.cause?.code === "EPRIVATE") status = -1;
     }
-    this.#record(row, status, error, spec, retryAfterMs);
+    await this.#record(row, status, error, spec, retryAfterMs);
   }
 
-  #flush(): void {
+  #flush(): Promise<void> {
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
-    if (this.#delivered.length === 0) return;
+    if (this.#delivered.length === 0) return this.#flushing;
     const done = this.#delivered;
     this.#delivered = [];
-    const db = this.#data.db.$client;
-    this.#statements ??= this.prepare();
-    const { delivered: mark, recovered } = this.#statements;
-    db.transaction(() => {
-      for (const d of done) {
-        mark.run(d.attempts, d.status, d.at, d.id);
-        if (d.host !== null) recovered.run(d.at, d.host);
+    const write = async () => {
+      try {
+        await this.#data.db.transaction(async (tx) => {
+          for (const d of done) {
+            await tx.run(
+              sql`UPDATE deliveries SET status = 'delivered', attempts = ${d.attempts}, last_status = ${d.status},
+                    last_error = NULL, owner = NULL, lease_until = NULL, updated_at = ${d.at}
+                  WHERE id = ${d.id}`,
+            );
+          }
+          const recovered = [...new Set(done.flatMap((d) => (d.host === null ? [] : [d.host])))];
+          for (const host of recovered) {
+            await tx.run(
+              sql`UPDATE servers SET failing_since = NULL, failure_days = 0, last_failure_day = NULL,
+                    last_success_at = ${done[0].at}, probe_at = NULL
+                  WHERE host = ${host}`,
+            );
+          }
+        });
+      } catch (error) {
+        // Not written: the rows stay `sending` and are sent again once their lease runs out (same activity id).
+        logger.warning("Could not record {count} deliveries: {error}", { count: done.length, error });
       }
-    })();
-  }
-
-  #statements?: ReturnType<DeliveryWorker["prepare"]>;
-
-  prepare() {
-    const db = this.#data.db.$client;
-    return {
-      set: db.prepare(
-        "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_status = ?, last_error = ?, updated_at = ? WHERE id = ?",
-      ),
-      upsertServer: db.prepare("INSERT INTO servers (host) VALUES (?) ON CONFLICT (host) DO NOTHING"),
-      delivered: db.prepare(
-        "UPDATE deliveries SET status = 'delivered', attempts = ?, last_status = ?, last_error = NULL, updated_at = ? WHERE id = ?",
-      ),
-      recovered: db.prepare(
-        "UPDATE servers SET failing_since = NULL, failure_days = 0, last_failure_day = NULL, last_success_at = ?, probe_at = NULL WHERE host = ?",
-      ),
-      removeFollowers: db.prepare("DELETE FROM followers WHERE inbox = ? OR shared_inbox = ?"),
-      goneInbox: db.prepare(
-        "UPDATE deliveries SET status = 'gone', last_status = ?, updated_at = ? WHERE inbox = ? AND status = 'pending'",
-      ),
-      preferRfc9421: db.prepare("UPDATE servers SET signature = 'rfc9421' WHERE host = ?"),
-      server: db.prepare<
-        [string],
-        { failing_since: number | null; failure_days: number; last_failure_day: number | null }
-      >("SELECT failing_since, failure_days, last_failure_day FROM servers WHERE host = ?"),
-      failing: db.prepare(
-        "UPDATE servers SET failing_since = coalesce(failing_since, ?), failure_days = ?, last_failure_day = ?, probe_at = ? WHERE host = ?",
-      ),
     };
+    this.#flushing = this.#flushing.then(write);
+    return this.#flushing;
   }
 
-  #record(row: Claimed, status: number | null, error: string | null, spec: string, retryAfterMs: number | null): void {
-    const db = this.#data.db.$client;
+  async #record(
+    row: Claimed,
+    status: number | null,
+    error: string | null,
+    spec: string,
+    retryAfterMs: number | null,
+  ): Promise<void> {
+    const db = this.#data.db;
     const now = this.#now();
     const { maxAttempts, retryInitialMs, retryMaxMs, pauseAfterDays } = this.#data.config.delivery;
-    this.#statements ??= this.prepare();
-    const st = this.#statements;
     const set = (values: { status: string; attempts: number; next?: number }) =>
-      st.set.run(values.status, values.attempts, values.next ?? now, status, error, now, row.id);
-    const upsertServer = st.upsertServer;
+      db.run(
+        sql`UPDATE deliveries SET status = ${values.status}, attempts = ${values.attempts},
+              next_attempt_at = ${values.next ?? now}, last_status = ${status}, last_error = ${error},
+              owner = NULL, lease_until = NULL, updated_at = ${now}
+            WHERE id = ${row.id}`,
+      );
 
     if (status !== null && status >= 200 && status < 300) {
       // Written in a batch: a crash before the flush only means the same activity is sent again.
       this.#delivered.push({
         id: row.id,
-        attempts: row.attempts + 1,
+        attempts: Number(row.attempts) + 1,
         status,
         at: now,
         host: row.failing ? row.host : null,
       });
       this.stats.delivered++;
-      this.#flushTimer ??= setTimeout(() => this.#flush(), 25);
+      this.#flushTimer ??= setTimeout(() => void this.#flush(), 25);
       return;
     }
-    if (status === 410 || status === 404) {
-      // The inbox is gone, and the followers behind it with it.
-      db.transaction(() => {
-        set({ status: "gone", attempts: row.attempts + 1 });
-        const removed = st.removeFollowers.run(row.inbox, row.inbox).changes;
-        if (removed > 0) bumpSiteVersion(this.#data.db);
-        st.goneInbox.run(status, now, row.inbox);
-        logger.info("{inbox} answered {status}: removed {removed} followers", { inbox: row.inbox, status, removed });
-      })();
-      this.stats.failed++;
-      return;
-    }
-    if ((status === 401 || status === 403) && spec !== "rfc9421" && row.attempts === 0) {
+    const attempts = Number(row.attempts);
+    if ((status === 401 || status === 403) && spec !== "rfc9421" && attempts === 0) {
       // Double knock: a server that refuses draft-cavage may want RFC 9421; remembered per server.
-      upsertServer.run(row.host);
-      st.preferRfc9421.run(row.host);
-      set({ status: "pending", attempts: row.attempts });
+      await db.run(
+        sql`INSERT INTO servers (host, signature) VALUES (${row.host}, 'rfc9421')
+            ON CONFLICT (host) DO UPDATE SET signature = 'rfc9421'`,
+      );
+      await set({ status: "pending", attempts });
       return;
     }
-    const retryable = status === null || status === 408 || status === 429 || status >= 500;
+    // 404 and 410 are retried like any failure: one answer from a shared inbox (a proxy
+    // misconfigured for five minutes) must not silently cost every follower behind it.
+    const retryable =
+      status === null || status === 404 || status === 408 || status === 410 || status === 429 || status >= 500;
     if (!retryable || status === -1) {
-      set({ status: "failed", attempts: row.attempts + 1 });
+      await set({ status: "failed", attempts: attempts + 1 });
       this.stats.failed++;
       return;
     }
     // Retried with exponential backoff and jitter; a server failing for days is paused.
-    upsertServer.run(row.host);
     const day = Math.floor(now / DAY_MS);
-    const server = st.server.get(row.host);
-    const days = (server?.failure_days ?? 0) + (server?.last_failure_day === day ? 0 : 1);
-    st.failing.run(now, days, day, days >= pauseAfterDays ? now + PROBE_EVERY_MS : null, row.host);
-    if (days >= pauseAfterDays && (server?.failure_days ?? 0) < pauseAfterDays) {
+    const server = await db.get<{ failure_days: number; last_failure_day: number | null }>(
+      sql`SELECT failure_days, last_failure_day FROM servers WHERE host = ${row.host}`,
+    );
+    const before = Number(server?.failure_days ?? 0);
+    const days = before + (server?.last_failure_day != null && Number(server.last_failure_day) === day ? 0 : 1);
+    const probeAt = days >= pauseAfterDays ? now + PROBE_EVERY_MS : null;
+    await db.run(
+      sql`INSERT INTO servers (host, failing_since, failure_days, last_failure_day, probe_at)
+          VALUES (${row.host}, ${now}, ${days}, ${day}, ${probeAt})
+          ON CONFLICT (host) DO UPDATE SET failing_since = coalesce(servers.failing_since, excluded.failing_since),
+            failure_days = excluded.failure_days, last_failure_day = excluded.last_failure_day, probe_at = excluded.probe_at`,
+    );
+    if (days >= pauseAfterDays && before < pauseAfterDays) {
       logger.warning("Pausing deliveries to {host}: failing on {days} days; probing it twice a day", {
         host: row.host,
         days,
       });
     }
-    const attempts = row.attempts + 1;
-    if (attempts >= maxAttempts) {
-      set({ status: "given_up", attempts });
+    if (attempts + 1 >= maxAttempts) {
+      await set({ status: "given_up", attempts: attempts + 1 });
       this.stats.failed++;
       return;
     }
-    const backoff = Math.min(retryMaxMs, retryInitialMs * 2 ** (attempts - 1));
+    const backoff = Math.min(retryMaxMs, retryInitialMs * 2 ** attempts);
     const jittered = backoff * (0.75 + Math.random() * 0.5);
-    set({ status: "pending", attempts, next: now + Math.max(jittered, retryAfterMs ?? 0) });
+    await set({ status: "pending", attempts: attempts + 1, next: now + Math.max(jittered, retryAfterMs ?? 0) });
   }
 }

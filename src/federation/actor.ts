@@ -6,11 +6,12 @@ import { getActorKeyPairs } from "../product/keys.ts";
 import { getMedia } from "../product/media.ts";
 import { fieldValueHtml, getProfile } from "../product/profile.ts";
 import { Temporal } from "../temporal.ts";
+import { PATHS } from "../urls.ts";
 import { builder } from "./builder.ts";
 import { mediaUrl } from "./note.ts";
 
 builder
-  .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
+  .setActorDispatcher(PATHS.actor, async (ctx, identifier) => {
     if (identifier !== ctx.data.config.handle) return null;
     return await actorFromProfile(ctx);
   })
@@ -27,8 +28,8 @@ export async function actorFromProfile(ctx: Context<AppData>): Promise<Person | 
   const { config, db } = ctx.data;
   const identifier = config.handle;
   const keys = await ctx.getActorKeyPairs(identifier);
-  const profile = getProfile(ctx.data);
-  const pictures = getMedia(
+  const profile = await getProfile(ctx.data);
+  const pictures = await getMedia(
     ctx.data,
     [profile.avatarMediaId, profile.headerMediaId].filter((x): x is string => x !== null),
   );
@@ -47,7 +48,7 @@ export async function actorFromProfile(ctx: Context<AppData>): Promise<Person | 
     summary: profile.summaryHtml || null,
     attachments: profile.fields.map((f) => new PropertyValue({ name: f.name, value: fieldValueHtml(f.value) })),
     url: deskUrl(ctx.data),
-    published: Temporal.Instant.fromEpochMilliseconds(actorCreatedAt(db)),
+    published: Temporal.Instant.fromEpochMilliseconds(await actorCreatedAt(db)),
     updated: profile.updatedAt === null ? null : Temporal.Instant.fromEpochMilliseconds(profile.updatedAt),
     manuallyApprovesFollowers: profile.approveFollowers,
     discoverable: true,

@@ -12,5 +12,5 @@ export async function mayFetch(ctx: RequestContext<AppData>): Promise<boolean> {
   const owner = await ctx.getSignedKeyOwner({
     documentLoader: await ctx.getDocumentLoader({ identifier: ctx.data.config.handle }),
   });
-  return owner?.id != null && !isBlocked(ctx.data.db, owner.id);
+  return owner?.id != null && !(await isBlocked(ctx.data.db, owner.id));
 }

@@ -1,6 +1,5 @@
 import type { InboxContext } from "@fedify/fedify";
 import {
-  Accept,
   Activity,
   Announce,
   Create,
@@ -10,31 +9,29 @@ import {
   Note,
   PUBLIC_COLLECTION,
   QuoteRequest,
-  Reject,
   ReplyRequest,
   Undo,
   Update,
 } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
-import { sql } from "drizzle-orm";
 import type { AppData } from "../context.ts";
 import { isBlocked } from "../product/blocks.ts";
-import { addFollower, getFollower, removeFollower } from "../product/followers.ts";
-import { uuidv7 } from "../product/ids.ts";
+import { addFollower, getFollower } from "../product/followers.ts";
 import { bumpSiteVersion } from "../product/instance.ts";
 import { getLivePost } from "../product/posts.ts";
 import { getProfile } from "../product/profile.ts";
+import { countBoost, removeFollower } from "../product/publish.ts";
 import { grantQuote } from "../product/quotes.ts";
-import { posts } from "../storage/schema.ts";
 import { Temporal } from "../temporal.ts";
+import { PATHS } from "../urls.ts";
+import { toAnswer } from "./activities.ts";
 import { AnswerLimiter } from "./answers.ts";
 import { builder } from "./builder.ts";
-import { stampUrl } from "./stamps.ts";
 
 const logger = getLogger(["lectern", "inbox"]);
 
 builder
-  .setInboxListeners("/users/{identifier}/inbox", "/inbox")
+  .setInboxListeners(PATHS.inbox, PATHS.sharedInbox)
   .on(Follow, onFollowed)
   .on(Undo, onUndone)
   .on(Delete, onDeleted)
@@ -65,11 +62,11 @@ function isOurActor(ctx: InboxContext<AppData>, uri: URL | null): boolean {
 }
 
 /** The id of our live post a URL names, or null. */
-function ourPostId(ctx: InboxContext<AppData>, uri: URL | null): string | null {
+async function ourPostId(ctx: InboxContext<AppData>, uri: URL | null): Promise<string | null> {
   const parsed = ctx.parseUri(uri);
   if (parsed?.type !== "object" || parsed.class !== Note) return null;
   const id = parsed.values.id;
-  return id !== undefined && getLivePost(ctx.data.db, id) !== undefined ? id : null;
+  return id !== undefined && (await getLivePost(ctx.data.db, id)) !== undefined ? id : null;
 }
 
 function signedLoader(ctx: InboxContext<AppData>) {
@@ -82,9 +79,7 @@ function signedLoader(ctx: InboxContext<AppData>) {
  * pending when the author approves followers by hand.
  */
 export async function onFollowed(ctx: InboxContext<AppData>, follow: Follow): Promise<void> {
-  const identifier = ctx.data.config.handle;
   if (follow.id == null || follow.actorId == null || !isOurActor(ctx, follow.objectId)) return;
-  const actor = ctx.getActorUri(identifier);
   const asReceived = new Follow({ id: follow.id, actor: follow.actorId, object: follow.objectId });
   const follower = await follow.getActor({
     documentLoader: await signedLoader(ctx),
@@ -95,20 +90,21 @@ export async function onFollowed(ctx: InboxContext<AppData>, follow: Follow): Pr
     logger.info("Ignoring a Follow from {actor}: its actor document could not be read", { actor: follow.actorId.href });
     return;
   }
-  if (isBlocked(ctx.data.db, follower.id)) {
+  if (await isBlocked(ctx.data.db, follower.id)) {
     logger.info("Refusing a Follow from blocked {actor}", { actor: follower.id.href });
-    await ctx.sendActivity(
-      { identifier },
-      follower,
-      new Reject({ id: new URL(`#rejects/${uuidv7()}`, actor), actor, object: asReceived }),
+    await ctx.data.outbox.send(
+      { id: follower.id, inbox: follower.inboxId },
+      toAnswer(ctx, "reject", { object: asReceived }),
+      "Reject",
     );
     return;
   }
   const pending =
-    getProfile(ctx.data).approveFollowers && getFollower(ctx.data.db, follower.id.href)?.status !== "accepted";
+    (await getProfile(ctx.data)).approveFollowers &&
+    (await getFollower(ctx.data.db, follower.id.href))?.status !== "accepted";
   // For display only: no WebFinger round trip per Follow (a follow storm would make thousands).
   const handle = follower.preferredUsername ? `@${follower.preferredUsername}@${follower.id.host}` : null;
-  addFollower(ctx.data.db, {
+  await addFollower(ctx.data.db, {
     actorIri: follower.id.href,
     followIri: follow.id.href,
     inbox: follower.inboxId.href,
@@ -120,13 +116,13 @@ export async function onFollowed(ctx: InboxContext<AppData>, follow: Follow): Pr
     logger.info("Follow request from {follower} waits for approval", { follower: handle ?? follower.id.href });
     return;
   }
-  bumpSiteVersion(ctx.data.db);
+  await bumpSiteVersion(ctx.data.db);
   logger.info("New follower {follower}", { follower: handle ?? follower.id.href });
   // The Follow as received, by ids: `follow` now caches the follower's whole actor document.
-  await ctx.sendActivity(
-    { identifier },
-    follower,
-    new Accept({ id: new URL(`#accepts/${uuidv7()}`, actor), actor, object: asReceived }),
+  await ctx.data.outbox.send(
+    { id: follower.id, inbox: follower.inboxId },
+    toAnswer(ctx, "accept", { object: asReceived }),
+    "Accept",
   );
 }
 
@@ -139,8 +135,8 @@ export async function onFollowed(ctx: InboxContext<AppData>, follow: Follow): Pr
 export async function onUndone(ctx: InboxContext<AppData>, undo: Undo): Promise<void> {
   const actorId = undo.actorId;
   if (actorId == null) return;
-  if (undo.objectId != null && (await uncountBoost(ctx.data, undo.objectId.href))) return;
-  const follower = getFollower(ctx.data.db, actorId.href);
+  if (undo.objectId != null && (await uncountBoost(ctx.data, undo.objectId.href, actorId.href))) return;
+  const follower = await getFollower(ctx.data.db, actorId.href);
   if (follower === undefined) return; // Nothing of theirs to undo: no fetches for strangers.
   let unfollow =
     isOurActor(ctx, undo.objectId) || (follower.followIri !== null && undo.objectId?.href === follower.followIri);
@@ -159,18 +155,16 @@ export async function onUndone(ctx: InboxContext<AppData>, undo: Undo): Promise<
       unfollow = false;
     }
   }
-  if (unfollow && removeFollower(ctx.data.db, actorId.href)) {
-    bumpSiteVersion(ctx.data.db);
+  if (unfollow && (await removeFollower(ctx.data, actorId.href))) {
     logger.info("{follower} unfollowed", { follower: follower.handle ?? actorId.href });
   }
 }
 
 /** A follower whose account is deleted stops being a follower; other Deletes are noise. */
-export function onDeleted(ctx: InboxContext<AppData>, del: Delete): void {
+export async function onDeleted(ctx: InboxContext<AppData>, del: Delete): Promise<void> {
   const actorId = del.actorId;
   if (actorId == null || del.objectId?.href !== actorId.href) return;
-  if (removeFollower(ctx.data.db, actorId.href)) {
-    bumpSiteVersion(ctx.data.db);
+  if (await removeFollower(ctx.data, actorId.href)) {
     logger.info("Follower {follower} was deleted", { follower: actorId.href });
   }
 }
@@ -179,7 +173,7 @@ export function onDeleted(ctx: InboxContext<AppData>, del: Delete): void {
 export async function onUpdated(ctx: InboxContext<AppData>, update: Update): Promise<void> {
   const actorId = update.actorId;
   if (actorId == null || update.objectId?.href !== actorId.href) return;
-  const follower = getFollower(ctx.data.db, actorId.href);
+  const follower = await getFollower(ctx.data.db, actorId.href);
   if (follower === undefined) return;
   const object = await update.getObject({
     documentLoader: await signedLoader(ctx),
@@ -187,7 +181,7 @@ export async function onUpdated(ctx: InboxContext<AppData>, update: Update): Pro
     suppressError: true,
   });
   if (!isActor(object) || object.id?.href !== actorId.href || object.inboxId == null) return;
-  addFollower(ctx.data.db, {
+  await addFollower(ctx.data.db, {
     actorIri: follower.actorIri,
     followIri: follower.followIri,
     inbox: object.inboxId.href,
@@ -217,7 +211,7 @@ export async function onCreated(ctx: InboxContext<AppData>, create: Create): Pro
     return;
   }
   const replyTarget = object?.replyTargetId ?? null;
-  const postId = ourPostId(ctx, replyTarget);
+  const postId = await ourPostId(ctx, replyTarget);
   if (postId === null || replyTarget === null) return;
   await refuse(ctx, actorId, create.objectId, replyTarget);
 }
@@ -226,7 +220,7 @@ export async function onCreated(ctx: InboxContext<AppData>, create: Create): Pro
 export async function onReplyRequested(ctx: InboxContext<AppData>, request: ReplyRequest): Promise<void> {
   if (request.actorId == null || request.id == null) return;
   const target = request.objectId;
-  if (ourPostId(ctx, target) === null) return;
+  if ((await ourPostId(ctx, target)) === null) return;
   await refuse(ctx, request.actorId, request.id, target, request);
 }
 
@@ -238,20 +232,12 @@ async function refuse(
   request?: ReplyRequest,
 ): Promise<void> {
   if (!(await limiter(ctx.data).allow(objectId.href, to.host))) return;
-  const identifier = ctx.data.config.handle;
-  const actor = ctx.getActorUri(identifier);
   const sender = await ctx.lookupObject(to, { documentLoader: await signedLoader(ctx) }).catch(() => null);
-  if (!isActor(sender) || sender.id?.href !== to.href) return;
-  await ctx.sendActivity(
-    { identifier },
-    sender,
-    new Reject({
-      id: new URL(`#rejects/${uuidv7()}`, actor),
-      actor,
-      object: request ?? objectId,
-      target,
-      to: to,
-    }),
+  if (!isActor(sender) || sender.id?.href !== to.href || sender.inboxId == null) return;
+  await ctx.data.outbox.send(
+    { id: to, inbox: sender.inboxId },
+    toAnswer(ctx, "reject", { object: request ?? objectId, target, to }),
+    "Reject",
   );
 }
 
@@ -263,10 +249,8 @@ async function refuse(
 export async function onQuoteRequested(ctx: InboxContext<AppData>, request: QuoteRequest): Promise<void> {
   const asker = request.actorId;
   if (asker == null || request.id == null || request.instrumentId == null) return;
-  const postId = ourPostId(ctx, request.objectId);
+  const postId = await ourPostId(ctx, request.objectId);
   if (postId === null) return;
-  const identifier = ctx.data.config.handle;
-  const actor = ctx.getActorUri(identifier);
   const sender = await ctx.lookupObject(asker, { documentLoader: await signedLoader(ctx) }).catch(() => null);
   if (!isActor(sender) || sender.id?.href !== asker.href || sender.inboxId == null) return;
   const answerTo = new QuoteRequest({
@@ -275,62 +259,53 @@ export async function onQuoteRequested(ctx: InboxContext<AppData>, request: Quot
     object: request.objectId,
     instrument: request.instrumentId,
   });
-  if (ctx.data.config.quotes !== "anyone" || isBlocked(ctx.data.db, asker)) {
-    await ctx.sendActivity(
-      { identifier },
-      sender,
-      new Reject({ id: new URL(`#rejects/${uuidv7()}`, actor), actor, object: answerTo }),
+  if (ctx.data.config.quotes !== "anyone" || (await isBlocked(ctx.data.db, asker))) {
+    await ctx.data.outbox.send(
+      { id: asker, inbox: sender.inboxId },
+      toAnswer(ctx, "reject", { object: answerTo }),
+      "Reject",
     );
     return;
   }
-  const stamp = grantQuote(ctx.data.db, {
+  const stamp = await grantQuote(ctx.data.db, {
     postId,
     quoteIri: request.instrumentId.href,
     actorIri: asker.href,
     inbox: sender.endpoints?.sharedInbox?.href ?? sender.inboxId.href,
   });
-  await ctx.sendActivity(
-    { identifier },
-    sender,
-    new Accept({
-      id: new URL(`#accepts/${uuidv7()}`, actor),
-      actor,
-      object: answerTo,
-      result: stampUrl(ctx, stamp.id),
-      to: asker,
-    }),
+  await ctx.data.outbox.send(
+    { id: asker, inbox: sender.inboxId },
+    toAnswer(ctx, "accept", { object: answerTo, result: ctx.data.urls.stamp(stamp.id), to: asker }),
+    "Accept",
   );
 }
 
-/** A boost of one of our posts: counted once (a number, nothing about who); boosts are welcome. */
+/**
+ * A boost of one of our posts: counted once per account and post (a number,
+ * nothing about who is kept beyond what undoing it needs). The Announce's id
+ * must live on its actor's server, so nobody counts boosts in another's name.
+ */
 export async function onAnnounced(ctx: InboxContext<AppData>, announce: Announce): Promise<void> {
-  if (announce.id == null || announce.actorId == null) return;
-  const postId = ourPostId(ctx, announce.objectId);
+  if (announce.id == null || announce.actorId == null || announce.id.host !== announce.actorId.host) return;
+  const postId = await ourPostId(ctx, announce.objectId);
   if (postId === null) return;
-  if (
-    !announce.toIds.some((u) => u.href === PUBLIC_COLLECTION.href) &&
-    !announce.ccIds.some((u) => u.href === PUBLIC_COLLECTION.href)
-  )
-    return;
-  const key = ["lectern", "boost", announce.id.href] as const;
-  if ((await ctx.data.kv.get(key)) !== undefined) return;
-  await ctx.data.kv.set(key, postId, { ttl: Temporal.Duration.from({ days: 90 }) });
-  ctx.data.db
-    .update(posts)
-    .set({ boosts: sql`${posts.boosts} + 1` })
-    .where(sql`${posts.id} = ${postId}`)
-    .run();
+  const isPublic = (u: URL) => u.href === PUBLIC_COLLECTION.href;
+  if (!announce.toIds.some(isPublic) && !announce.ccIds.some(isPublic)) return;
+  const ttl = Temporal.Duration.from({ days: 90 });
+  const byActor = ["lectern", "boost-by", announce.actorId.href, postId] as const;
+  if ((await ctx.data.kv.get(byActor)) !== undefined) return;
+  await ctx.data.kv.set(byActor, announce.id.href, { ttl });
+  await ctx.data.kv.set(["lectern", "boost", announce.id.href], { postId, actor: announce.actorId.href }, { ttl });
+  await countBoost(ctx.data, postId, 1);
 }
 
-async function uncountBoost(data: AppData, announceId: string): Promise<boolean> {
+/** Takes back a counted boost, only when the one undoing it is the one who boosted. */
+async function uncountBoost(data: AppData, announceId: string, actor: string): Promise<boolean> {
   const key = ["lectern", "boost", announceId] as const;
-  const postId = await data.kv.get<string>(key);
-  if (postId === undefined) return false;
+  const boost = await data.kv.get<{ postId: string; actor: string }>(key);
+  if (boost === undefined || boost.actor !== actor) return false;
   await data.kv.delete(key);
-  data.db
-    .update(posts)
-    .set({ boosts: sql`max(${posts.boosts} - 1, 0)` })
-    .where(sql`${posts.id} = ${postId}`)
-    .run();
+  await data.kv.delete(["lectern", "boost-by", actor, boost.postId]);
+  await countBoost(data, boost.postId, -1);
   return true;
 }

@@ -18,45 +18,39 @@ import {
 } from "@fedify/vocab";
 import type { AppData } from "../context.ts";
 import { UUID_PATTERN } from "../product/ids.ts";
-import { hashtagUrl } from "../product/markdown.ts";
 import { getMedia, type Media } from "../product/media.ts";
-import { getLivePost, type Post } from "../product/posts.ts";
-import type { Attachment } from "../storage/schema.ts";
+import { type Attachment, getLivePost, type Post } from "../product/posts.ts";
 import { Temporal } from "../temporal.ts";
+import { PATHS } from "../urls.ts";
 import { mayFetch } from "./authorize.ts";
 import { builder } from "./builder.ts";
 
 builder
-  .setObjectDispatcher(Note, "/posts/{id}", (ctx, { id }) => {
+  .setObjectDispatcher(Note, PATHS.post, async (ctx, { id }) => {
     if (!UUID_PATTERN.test(id)) return null;
     // A deleted post falls through to the web routes, which answer 410 Gone.
-    const post = getLivePost(ctx.data.db, id);
+    const post = await getLivePost(ctx.data.db, id);
     return post === undefined ? null : noteFromPost(ctx, post);
   })
   .authorize((ctx) => mayFetch(ctx));
 
 builder
-  .setObjectDispatcher(Create, "/posts/{id}/activity", (ctx, { id }) => {
+  .setObjectDispatcher(Create, PATHS.postActivity, async (ctx, { id }) => {
     if (!UUID_PATTERN.test(id)) return null;
-    const post = getLivePost(ctx.data.db, id);
+    const post = await getLivePost(ctx.data.db, id);
     return post === undefined ? null : createFromPost(ctx, post);
   })
   .authorize((ctx) => mayFetch(ctx));
 
-/** The one place a post's URL is made: its ActivityPub id and its HTML permalink are the same. */
+/** A post's URL: its ActivityPub id and its HTML permalink are the same (made in urls.ts). */
 export function postUrl(ctx: Context<AppData>, postId: string): URL {
-  return ctx.getObjectUri(Note, { id: postId });
+  return ctx.data.urls.post(postId);
 }
 
-/** The empty replies collection embedded in every Note, so that servers need not fetch it. */
-export function repliesUrl(noteId: URL): URL {
-  return new URL(`${noteId.href}/replies`);
-}
-
-export function noteFromPost(ctx: Context<AppData>, post: Post): Note {
-  const { config } = ctx.data;
-  const id = postUrl(ctx, post.id);
-  const replies = repliesUrl(id);
+export async function noteFromPost(ctx: Context<AppData>, post: Post): Promise<Note> {
+  const { config, urls } = ctx.data;
+  const id = urls.post(post.id);
+  const replies = urls.replies(post.id);
   return new Note({
     id,
     attribution: ctx.getActorUri(config.handle),
@@ -68,8 +62,8 @@ export function noteFromPost(ctx: Context<AppData>, post: Post): Note {
     url: id,
     to: PUBLIC_COLLECTION,
     cc: ctx.getFollowersUri(config.handle),
-    tags: post.hashtags.map((tag) => new Hashtag({ name: `#${tag}`, href: hashtagUrl(config.origin, tag) })),
-    attachments: attachmentObjects(ctx.data, post.attachments),
+    tags: post.hashtags.map((tag) => new Hashtag({ name: `#${tag}`, href: urls.tag(tag) })),
+    attachments: await attachmentObjects(ctx.data, post.attachments),
     interactionPolicy: interactionPolicy(ctx),
     replies: new Collection({
       id: replies,
@@ -79,10 +73,10 @@ export function noteFromPost(ctx: Context<AppData>, post: Post): Note {
   });
 }
 
-export function createFromPost(ctx: Context<AppData>, post: Post): Create {
-  const note = noteFromPost(ctx, post);
+export async function createFromPost(ctx: Context<AppData>, post: Post): Promise<Create> {
+  const note = await noteFromPost(ctx, post);
   return new Create({
-    id: new URL(`${note.id?.href}/activity`),
+    id: ctx.data.urls.postCreate(post.id),
     actor: note.attributionId,
     object: note,
     published: note.published,
@@ -92,10 +86,10 @@ export function createFromPost(ctx: Context<AppData>, post: Post): Create {
 }
 
 /** An edit: servers apply it only when the Note's `updated` is newer than what they have. */
-export function updateFromPost(ctx: Context<AppData>, post: Post): Update {
-  const note = noteFromPost(ctx, post);
+export async function updateFromPost(ctx: Context<AppData>, post: Post): Promise<Update> {
+  const note = await noteFromPost(ctx, post);
   return new Update({
-    id: new URL(`${note.id?.href}#updates/${post.updatedAt ?? post.publishedAt}`),
+    id: ctx.data.urls.postUpdate(post.id, post.updatedAt ?? post.publishedAt),
     actor: note.attributionId,
     object: note,
     published: note.updated ?? note.published,
@@ -108,7 +102,7 @@ export function deleteFromPost(ctx: Context<AppData>, post: Post, deletedAt: num
   const id = postUrl(ctx, post.id);
   const handle = ctx.data.config.handle;
   return new Delete({
-    id: new URL(`${id.href}#delete`),
+    id: ctx.data.urls.postDelete(post.id),
     actor: ctx.getActorUri(handle),
     object: new Tombstone({ id, deleted: Temporal.Instant.fromEpochMilliseconds(deletedAt) }),
     to: PUBLIC_COLLECTION,
@@ -116,9 +110,9 @@ export function deleteFromPost(ctx: Context<AppData>, post: Post, deletedAt: num
   });
 }
 
-/** The one place a media file's public URL is made. */
+/** A media file's public URL (see urls.ts). */
 export function mediaUrl(origin: URL, file: string): URL {
-  return new URL(`/media/${file}`, origin);
+  return new URL(`${PATHS.media}${file}`, origin);
 }
 
 /**
@@ -126,8 +120,11 @@ export function mediaUrl(origin: URL, file: string): URL {
  * (`name`) and size. Fedify 2.3's vocabulary has no `blurhash` or
  * `focalPoint`: those stay on our pages (Mastodon computes its own blurhash).
  */
-export function attachmentObjects(data: AppData, attachments: Attachment[]): (Image | Video | Document)[] {
-  const found = getMedia(
+export async function attachmentObjects(
+  data: AppData,
+  attachments: Attachment[],
+): Promise<(Image | Video | Document)[]> {
+  const found = await getMedia(
     data,
     attachments.map((a) => a.mediaId),
   );

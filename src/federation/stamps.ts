@@ -3,15 +3,16 @@ import { QuoteAuthorization } from "@fedify/vocab";
 import type { AppData } from "../context.ts";
 import { UUID_PATTERN } from "../product/ids.ts";
 import { getStamp } from "../product/quotes.ts";
+import { PATHS } from "../urls.ts";
 import { mayFetch } from "./authorize.ts";
 import { builder } from "./builder.ts";
 import { postUrl } from "./note.ts";
 
 // A quote authorization (FEP-044f): servers fetch it to check a quote was allowed.
 builder
-  .setObjectDispatcher(QuoteAuthorization, "/stamps/{id}", (ctx, { id }) => {
+  .setObjectDispatcher(QuoteAuthorization, PATHS.stamp, async (ctx, { id }) => {
     if (!UUID_PATTERN.test(id)) return null;
-    const stamp = getStamp(ctx.data.db, id);
+    const stamp = await getStamp(ctx.data.db, id);
     if (stamp === undefined) return null;
     return new QuoteAuthorization({
       id: stampUrl(ctx, stamp.id),

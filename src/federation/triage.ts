@@ -20,7 +20,7 @@ const MAX_CONTEXTS = 8;
  * quote requests, boosts of our posts (counted), and what followers send
  * about themselves. The rest of the fediverse's chatter is dropped cheaply.
  */
-export function triageInbox(data: AppData, body: string): Triage {
+export async function triageInbox(data: AppData, body: string): Promise<Triage> {
   let doc: unknown;
   try {
     doc = JSON.parse(body);
@@ -47,14 +47,14 @@ export function triageInbox(data: AppData, body: string): Triage {
   } catch {
     return { action: "refuse", status: 400, reason: "the actor is not a URL" };
   }
-  if (isDomainBlocked(data.db, actorUrl.host))
+  if (await isDomainBlocked(data.db, actorUrl.host))
     return { action: "refuse", status: 403, reason: "this server is blocked" };
 
   const ours = (value: unknown) => {
     const id = idOf(value);
-    return id?.startsWith(`${data.config.origin.origin}/posts/`);
+    return id !== undefined && data.urls.isUnderPosts(id);
   };
-  const isFollower = () => getFollower(data.db, actor) !== undefined;
+  const isFollower = async () => (await getFollower(data.db, actor)) !== undefined;
   const object = activity.object;
   switch (type) {
     case "Follow":
@@ -69,7 +69,7 @@ export function triageInbox(data: AppData, body: string): Triage {
     case "Announce":
       return ours(object) ? { action: "pass" } : { action: "drop" };
     case "Undo":
-      return isFollower() ||
+      return (await isFollower()) ||
         (object !== null &&
           typeof object === "object" &&
           firstType((object as Record<string, unknown>).type) === "Announce")
@@ -77,7 +77,7 @@ export function triageInbox(data: AppData, body: string): Triage {
         : { action: "drop" };
     case "Delete":
     case "Update":
-      return isFollower() ? { action: "pass" } : { action: "drop" };
+      return (await isFollower()) ? { action: "pass" } : { action: "drop" };
     default:
       return { action: "drop" };
   }

@@ -1,7 +1,6 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
-import { and, eq, gt, lt } from "drizzle-orm";
-import type { Db } from "../storage/db.ts";
-import { sessions } from "../storage/schema.ts";
+import type { Database } from "../storage/database.ts";
+import { sql } from "../storage/sql.ts";
 import { getSetting, setSetting } from "./instance.ts";
 
 const PASSWORD_KEY = "password_hash";
@@ -40,33 +39,33 @@ export async function verifyPasswordHash(password: string, stored: string): Prom
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 
-export function hasPassword(db: Db): boolean {
-  return getSetting(db, PASSWORD_KEY) !== undefined;
+export async function hasPassword(db: Database): Promise<boolean> {
+  return (await getSetting(db, PASSWORD_KEY)) !== undefined;
 }
 
 /** Sets the author's password (only its hash is kept) and signs every session out. */
-export async function setPassword(db: Db, password: string): Promise<void> {
+export async function setPassword(db: Database, password: string): Promise<void> {
   if ([...password].length < MIN_PASSWORD_LENGTH) {
     throw new InvalidPasswordError(`the password needs at least ${MIN_PASSWORD_LENGTH} characters`);
   }
   if (password.length > MAX_PASSWORD_LENGTH) throw new InvalidPasswordError(`the password is too long`);
   const hash = await hashPassword(password);
-  db.transaction(() => {
-    setSetting(db, PASSWORD_KEY, hash);
-    db.delete(sessions).run();
+  await db.transaction(async (tx) => {
+    await setSetting(tx, PASSWORD_KEY, hash);
+    await tx.run(sql`DELETE FROM sessions`);
   });
 }
 
 /** At first start: makes up a password, stores its hash and returns it (to print once). Undefined when one exists. */
-export async function ensurePassword(db: Db): Promise<string | undefined> {
-  if (hasPassword(db)) return undefined;
+export async function ensurePassword(db: Database): Promise<string | undefined> {
+  if (await hasPassword(db)) return undefined;
   const password = randomBytes(15).toString("base64url");
   await setPassword(db, password);
   return password;
 }
 
-export async function checkPassword(db: Db, password: string): Promise<boolean> {
-  const stored = getSetting(db, PASSWORD_KEY);
+export async function checkPassword(db: Database, password: string): Promise<boolean> {
+  const stored = await getSetting(db, PASSWORD_KEY);
   if (stored === undefined || password.length > MAX_PASSWORD_LENGTH) return false;
   return await verifyPasswordHash(password, stored);
 }
@@ -81,30 +80,30 @@ function tokenHash(token: string): string {
 }
 
 /** Starts a session; the token goes in the cookie, only its hash in the database. */
-export function createSession(db: Db, now: number = Date.now()): { token: string; session: Session } {
+export async function createSession(
+  db: Database,
+  now: number = Date.now(),
+): Promise<{ token: string; session: Session }> {
   const token = randomBytes(32).toString("base64url");
   const session = { csrfToken: randomBytes(24).toString("base64url"), expiresAt: now + SESSION_DAYS * 86_400_000 };
-  db.delete(sessions).where(lt(sessions.expiresAt, now)).run();
-  db.insert(sessions)
-    .values({ tokenHash: tokenHash(token), createdAt: now, ...session })
-    .run();
+  await db.run(sql`DELETE FROM sessions WHERE expires_at < ${now}`);
+  await db.run(
+    sql`INSERT INTO sessions (token_hash, csrf_token, created_at, expires_at)
+        VALUES (${tokenHash(token)}, ${session.csrfToken}, ${now}, ${session.expiresAt})`,
+  );
   return { token, session };
 }
 
-export function getSession(db: Db, token: string | undefined, now: number = Date.now()): Session | undefined {
+export async function getSession(db: Database, token: string | undefined, now: number = Date.now()) {
   if (!token || token.length > 100) return undefined;
-  return db
-    .select({ csrfToken: sessions.csrfToken, expiresAt: sessions.expiresAt })
-    .from(sessions)
-    .where(and(eq(sessions.tokenHash, tokenHash(token)), gt(sessions.expiresAt, now)))
-    .get();
+  return await db.get<Session>(
+    sql`SELECT csrf_token AS "csrfToken", expires_at AS "expiresAt" FROM sessions
+        WHERE token_hash = ${tokenHash(token)} AND expires_at > ${now}`,
+  );
 }
 
-export function endSession(db: Db, token: string | undefined): void {
-  if (token)
-    db.delete(sessions)
-      .where(eq(sessions.tokenHash, tokenHash(token)))
-      .run();
+export async function endSession(db: Database, token: string | undefined): Promise<void> {
+  if (token) await db.run(sql`DELETE FROM sessions WHERE token_hash = ${tokenHash(token)}`);
 }
 
 export function sameToken(a: string | undefined, b: string): boolean {

@@ -1,8 +1,13 @@
-import { and, eq, sql } from "drizzle-orm";
-import type { Db } from "../storage/db.ts";
-import { blocks, followers } from "../storage/schema.ts";
+import type { Queryable } from "../storage/database.ts";
+import { sql } from "../storage/sql.ts";
 
-export type Block = typeof blocks.$inferSelect;
+export interface Block {
+  id: number;
+  kind: "actor" | "domain";
+  /** An actor id, or a lower-case host name. */
+  value: string;
+  createdAt: number;
+}
 
 export class InvalidBlockError extends Error {
   override name = "InvalidBlockError";
@@ -34,25 +39,22 @@ export function normalizeActor(input: string): string {
   return url.href;
 }
 
-export function addBlock(db: Db, kind: "actor" | "domain", value: string, now: number = Date.now()): void {
-  db.insert(blocks).values({ kind, value, createdAt: now }).onConflictDoNothing().run();
-}
-
-export function removeBlock(db: Db, kind: "actor" | "domain", value: string): boolean {
-  return (
-    db
-      .delete(blocks)
-      .where(and(eq(blocks.kind, kind), eq(blocks.value, value)))
-      .run().changes > 0
+export async function addBlock(db: Queryable, kind: "actor" | "domain", value: string, now: number = Date.now()) {
+  await db.run(
+    sql`INSERT INTO blocks (kind, value, created_at) VALUES (${kind}, ${value}, ${now}) ON CONFLICT DO NOTHING`,
   );
 }
 
-export function listBlocks(db: Db): Block[] {
-  return db.select().from(blocks).orderBy(blocks.kind, blocks.value).all();
+export async function removeBlock(db: Queryable, kind: "actor" | "domain", value: string): Promise<boolean> {
+  return (await db.run(sql`DELETE FROM blocks WHERE kind = ${kind} AND value = ${value}`)) > 0;
+}
+
+export async function listBlocks(db: Queryable): Promise<Block[]> {
+  return await db.all<Block>(sql`SELECT id, kind, value, created_at AS "createdAt" FROM blocks ORDER BY kind, value`);
 }
 
 /** Whether this actor, or its whole server, is blocked. Cheap: two index lookups. */
-export function isBlocked(db: Db, actorIri: string | URL): boolean {
+export async function isBlocked(db: Queryable, actorIri: string | URL): Promise<boolean> {
   let host: string;
   try {
     host = new URL(actorIri).host.toLowerCase();
@@ -60,28 +62,14 @@ export function isBlocked(db: Db, actorIri: string | URL): boolean {
     return false;
   }
   const href = typeof actorIri === "string" ? actorIri : actorIri.href;
-  return (
-    db
-      .select({ n: sql<number>`1` })
-      .from(blocks)
-      .where(
-        sql`(${blocks.kind} = 'domain' and ${blocks.value} = ${host}) or (${blocks.kind} = 'actor' and ${blocks.value} = ${href})`,
-      )
-      .get() !== undefined
+  const row = await db.get(
+    sql`SELECT 1 AS x FROM blocks WHERE (kind = 'domain' AND value = ${host}) OR (kind = 'actor' AND value = ${href})`,
   );
+  return row !== undefined;
 }
 
-export function isDomainBlocked(db: Db, host: string): boolean {
+export async function isDomainBlocked(db: Queryable, host: string): Promise<boolean> {
   return (
-    db
-      .select({ n: sql<number>`1` })
-      .from(blocks)
-      .where(and(eq(blocks.kind, "domain"), eq(blocks.value, host.toLowerCase())))
-      .get() !== undefined
+    (await db.get(sql`SELECT 1 AS x FROM blocks WHERE kind = 'domain' AND value = ${host.toLowerCase()}`)) !== undefined
   );
-}
-
-/** Followers on a host (for removing them when the host is blocked). */
-export function followersOnHost(db: Db, host: string) {
-  return db.select().from(followers).where(eq(followers.host, host.toLowerCase())).all();
 }

@@ -1,8 +1,26 @@
-import { and, asc, eq, gt, isNotNull, isNull, sql } from "drizzle-orm";
-import type { Db } from "../storage/db.ts";
-import { blocks, followers } from "../storage/schema.ts";
+import type { Queryable } from "../storage/database.ts";
+import { sql } from "../storage/sql.ts";
 
-export type Follower = typeof followers.$inferSelect;
+export interface Follower {
+  id: number;
+  actorIri: string;
+  /** The Follow activity's id, kept to answer it (Accept now, Reject if removed later). */
+  followIri: string | null;
+  inbox: string;
+  sharedInbox: string | null;
+  /** Host of the actor id, lower-case: groups followers by server. */
+  host: string;
+  /** `@user@host` as shown to the author, when known. */
+  handle: string | null;
+  /** "accepted", or "pending" while the author approves followers by hand. */
+  status: "accepted" | "pending";
+  createdAt: number;
+}
+
+const COLUMNS = sql.raw(
+  `id, actor_iri AS "actorIri", follow_iri AS "followIri", inbox, shared_inbox AS "sharedInbox", host, handle, status,
+   created_at AS "createdAt"`,
+);
 
 export interface NewFollower {
   actorIri: string;
@@ -14,103 +32,67 @@ export interface NewFollower {
   status?: "accepted" | "pending";
 }
 
+/**
+ * Which followers get deliveries: accepted, on a server that is not blocked
+ * (blocking removes them too; this is the second lock). The fan-out's SQL
+ * and the collections use this one rule.
+ */
+export const DELIVERABLE = sql.raw(
+  "status = 'accepted' AND host NOT IN (SELECT value FROM blocks WHERE kind = 'domain')",
+);
+
 /** Stores a follower, or refreshes what we know of one who follows again (an accepted follower stays accepted). */
-export function addFollower(db: Db, f: NewFollower, now: number = Date.now()): Follower {
+export async function addFollower(db: Queryable, f: NewFollower, now: number = Date.now()): Promise<Follower> {
   const host = new URL(f.actorIri).host.toLowerCase();
   const status = f.status ?? "accepted";
-  return db
-    .insert(followers)
-    .values({ ...f, status, host, createdAt: now })
-    .onConflictDoUpdate({
-      target: followers.actorIri,
-      set: {
-        followIri: f.followIri,
-        inbox: f.inbox,
-        sharedInbox: f.sharedInbox,
-        handle: f.handle,
-        host,
-        status: sql`case when ${followers.status} = 'accepted' then 'accepted' else ${status} end`,
-      },
-    })
-    .returning()
-    .get();
+  const row = await db.get<Follower>(
+    sql`INSERT INTO followers (actor_iri, follow_iri, inbox, shared_inbox, host, handle, status, created_at)
+        VALUES (${f.actorIri}, ${f.followIri}, ${f.inbox}, ${f.sharedInbox}, ${host}, ${f.handle}, ${status}, ${now})
+        ON CONFLICT (actor_iri) DO UPDATE SET follow_iri = excluded.follow_iri, inbox = excluded.inbox,
+          shared_inbox = excluded.shared_inbox, handle = excluded.handle, host = excluded.host,
+          status = CASE WHEN followers.status = 'accepted' THEN 'accepted' ELSE excluded.status END
+        RETURNING ${COLUMNS}`,
+  );
+  return row as Follower;
 }
 
-export function getFollower(db: Db, actorIri: string): Follower | undefined {
-  return db.select().from(followers).where(eq(followers.actorIri, actorIri)).get();
+export async function getFollower(db: Queryable, actorIri: string): Promise<Follower | undefined> {
+  return await db.get<Follower>(sql`SELECT ${COLUMNS} FROM followers WHERE actor_iri = ${actorIri}`);
 }
 
 /** Removes a follower; true when there was one. */
-export function removeFollower(db: Db, actorIri: string): boolean {
-  return db.delete(followers).where(eq(followers.actorIri, actorIri)).run().changes > 0;
+export async function deleteFollower(db: Queryable, actorIri: string): Promise<boolean> {
+  return (await db.run(sql`DELETE FROM followers WHERE actor_iri = ${actorIri}`)) > 0;
 }
 
-export function countFollowers(db: Db, status: "accepted" | "pending" = "accepted"): number {
-  return db.select({ n: sql<number>`count(*)` }).from(followers).where(eq(followers.status, status)).get()?.n ?? 0;
+export async function countFollowers(db: Queryable, status: "accepted" | "pending" = "accepted"): Promise<number> {
+  const row = await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM followers WHERE status = ${status}`);
+  return Number(row?.n ?? 0);
 }
 
 /** Marks a pending follower accepted; false when there was no such pending follower. */
-export function approveFollower(db: Db, actorIri: string): boolean {
+export async function markAccepted(db: Queryable, actorIri: string): Promise<boolean> {
   return (
-    db
-      .update(followers)
-      .set({ status: "accepted" })
-      .where(and(eq(followers.actorIri, actorIri), eq(followers.status, "pending")))
-      .run().changes > 0
+    (await db.run(sql`UPDATE followers SET status = 'accepted' WHERE actor_iri = ${actorIri} AND status = 'pending'`)) >
+    0
   );
 }
 
 /** Followers in the order they came, after the given row id. */
-export function listFollowers(
-  db: Db,
+export async function listFollowers(
+  db: Queryable,
   limit: number,
   afterId = 0,
   status: "accepted" | "pending" = "accepted",
-): { items: Follower[]; next: number | null } {
-  const rows = db
-    .select()
-    .from(followers)
-    .where(and(gt(followers.id, afterId), eq(followers.status, status)))
-    .orderBy(asc(followers.id))
-    .limit(limit + 1)
-    .all();
+): Promise<{ items: Follower[]; next: number | null }> {
+  const rows = await db.all<Follower>(
+    sql`SELECT ${COLUMNS} FROM followers WHERE id > ${afterId} AND status = ${status} ORDER BY id LIMIT ${limit + 1}`,
+  );
   const items = rows.slice(0, limit);
   return { items, next: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
 }
 
-export interface DeliveryTarget {
-  /** One follower's actor id on that server (Fedify wants an actor per inbox). */
-  actorIri: string;
-  inbox: string;
-  sharedInbox: string | null;
-}
-
-/**
- * One target per inbox a post must reach: a single follower for each shared
- * inbox (one POST per server reaches all its followers), plus every follower
- * whose server has no shared inbox. A million followers on ten thousand
- * servers make about ten thousand rows here, not a million.
- */
-export function deliveryTargets(db: Db): DeliveryTarget[] {
-  // Accepted followers on servers that are not blocked (blocking removes them too; this is the second lock).
-  const deliverable = and(
-    eq(followers.status, "accepted"),
-    sql`${followers.host} not in (select ${blocks.value} from ${blocks} where ${blocks.kind} = 'domain')`,
-  );
-  const shared = db
-    .select({
-      actorIri: sql<string>`min(${followers.actorIri})`,
-      inbox: sql<string>`min(${followers.inbox})`,
-      sharedInbox: followers.sharedInbox,
-    })
-    .from(followers)
-    .where(and(isNotNull(followers.sharedInbox), deliverable))
-    .groupBy(followers.sharedInbox)
-    .all();
-  const personal = db
-    .select({ actorIri: followers.actorIri, inbox: followers.inbox, sharedInbox: followers.sharedInbox })
-    .from(followers)
-    .where(and(isNull(followers.sharedInbox), deliverable))
-    .all();
-  return [...shared, ...personal];
+/** Followers on a host (for removing them when the host is blocked). */
+export async function followersOnHost(db: Queryable, host: string): Promise<Follower[]> {
+  return await db.all<Follower>(sql`SELECT ${COLUMNS} FROM followers WHERE host = ${host.toLowerCase()}`);
 }

@@ -1,40 +1,40 @@
-import { eq, sql } from "drizzle-orm";
-import type { Db } from "../storage/db.ts";
-import { instance } from "../storage/schema.ts";
+import type { Database, Queryable } from "../storage/database.ts";
+import { sql } from "../storage/sql.ts";
 
 const CREATED_AT = "actor_created_at";
 const SITE_VERSION = "site_version";
-const cache = new WeakMap<Db, number>();
+const cache = new WeakMap<Database, number>();
 
 /** When the actor first existed (milliseconds since the epoch): fixed at first start. */
-export function actorCreatedAt(db: Db): number {
+export async function actorCreatedAt(db: Database): Promise<number> {
   const cached = cache.get(db);
   if (cached !== undefined) return cached;
-  db.insert(instance)
-    .values({ key: CREATED_AT, value: String(Date.now()) })
-    .onConflictDoNothing()
-    .run();
-  const value = Number(db.select().from(instance).where(eq(instance.key, CREATED_AT)).get()?.value);
+  await db.run(
+    sql`INSERT INTO instance (key, value) VALUES (${CREATED_AT}, ${String(Date.now())}) ON CONFLICT DO NOTHING`,
+  );
+  const value = Number(await getSetting(db, CREATED_AT));
   cache.set(db, value);
   return value;
 }
 
-/** A number that changes whenever the author changes anything public (for ETags). */
-export function siteVersion(db: Db): number {
-  return Number(db.select().from(instance).where(eq(instance.key, SITE_VERSION)).get()?.value ?? 0);
+/** A number that changes whenever the author changes anything public (for ETags and the response cache). */
+export async function siteVersion(db: Queryable): Promise<number> {
+  return Number((await getSetting(db, SITE_VERSION)) ?? 0);
 }
 
-export function bumpSiteVersion(db: Db): void {
-  db.insert(instance)
-    .values({ key: SITE_VERSION, value: "1" })
-    .onConflictDoUpdate({ target: instance.key, set: { value: sql`cast(${instance.value} as integer) + 1` } })
-    .run();
+export async function bumpSiteVersion(db: Queryable): Promise<void> {
+  await db.run(
+    sql`INSERT INTO instance (key, value) VALUES (${SITE_VERSION}, '1')
+        ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(instance.value AS integer) + 1 AS text)`,
+  );
 }
 
-export function getSetting(db: Db, key: string): string | undefined {
-  return db.select().from(instance).where(eq(instance.key, key)).get()?.value;
+export async function getSetting(db: Queryable, key: string): Promise<string | undefined> {
+  return (await db.get<{ value: string }>(sql`SELECT value FROM instance WHERE key = ${key}`))?.value;
 }
 
-export function setSetting(db: Db, key: string, value: string): void {
-  db.insert(instance).values({ key, value }).onConflictDoUpdate({ target: instance.key, set: { value } }).run();
+export async function setSetting(db: Queryable, key: string, value: string): Promise<void> {
+  await db.run(
+    sql`INSERT INTO instance (key, value) VALUES (${key}, ${value}) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+  );
 }

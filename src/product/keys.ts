@@ -1,18 +1,18 @@
 import { exportJwk, generateCryptoKeyPair, importJwk } from "@fedify/fedify";
-import type { Db } from "../storage/db.ts";
-import { actorKeys } from "../storage/schema.ts";
+import type { Database } from "../storage/database.ts";
+import { sql } from "../storage/sql.ts";
 
 const RSA = "RSASSA-PKCS1-v1_5";
 const ED25519 = "Ed25519";
 
-const cache = new WeakMap<Db, Promise<CryptoKeyPair[]>>();
+const cache = new WeakMap<Database, Promise<CryptoKeyPair[]>>();
 
 /**
  * The actor's key pairs, RSA first (Fedify signs HTTP requests with the first
  * one) and Ed25519 second. Generated at the first call and kept in the
  * database: a changed key makes remote servers re-verify every follower.
  */
-export function getActorKeyPairs(db: Db): Promise<CryptoKeyPair[]> {
+export function getActorKeyPairs(db: Database): Promise<CryptoKeyPair[]> {
   let pairs = cache.get(db);
   if (pairs === undefined) {
     pairs = loadOrCreate(db);
@@ -22,14 +22,10 @@ export function getActorKeyPairs(db: Db): Promise<CryptoKeyPair[]> {
   return pairs;
 }
 
-async function loadOrCreate(db: Db): Promise<CryptoKeyPair[]> {
+async function loadOrCreate(db: Database): Promise<CryptoKeyPair[]> {
   const pairs: CryptoKeyPair[] = [];
   for (const algorithm of [RSA, ED25519]) {
-    let row = db
-      .select()
-      .from(actorKeys)
-      .all()
-      .find((r) => r.algorithm === algorithm);
+    let row = await keyRow(db, algorithm);
     if (row === undefined) {
       const pair = algorithm === RSA ? await generateRsa2048() : await generateCryptoKeyPair("Ed25519");
       const candidate = {
@@ -39,12 +35,12 @@ async function loadOrCreate(db: Db): Promise<CryptoKeyPair[]> {
         createdAt: Date.now(),
       };
       // Another process (the CLI) may have generated it meanwhile: the first one wins.
-      db.insert(actorKeys).values(candidate).onConflictDoNothing().run();
-      row = db
-        .select()
-        .from(actorKeys)
-        .all()
-        .find((r) => r.algorithm === algorithm);
+      await db.run(
+        sql`INSERT INTO actor_keys (algorithm, public_jwk, private_jwk, created_at)
+            VALUES (${candidate.algorithm}, ${candidate.publicJwk}, ${candidate.privateJwk}, ${candidate.createdAt})
+            ON CONFLICT DO NOTHING`,
+      );
+      row = await keyRow(db, algorithm);
       if (row === undefined) throw new Error(`could not store the ${algorithm} key`);
     }
     pairs.push({
@@ -62,4 +58,10 @@ async function generateRsa2048(): Promise<CryptoKeyPair> {
     true,
     ["sign", "verify"],
   )) as CryptoKeyPair;
+}
+
+async function keyRow(db: Database, algorithm: string): Promise<{ publicJwk: string; privateJwk: string } | undefined> {
+  return await db.get(
+    sql`SELECT public_jwk AS "publicJwk", private_jwk AS "privateJwk" FROM actor_keys WHERE algorithm = ${algorithm}`,
+  );
 }

@@ -7,17 +7,41 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { getLogger } from "@logtape/logtape";
 import { encode as encodeBlurhash } from "blurhash";
-import { eq, inArray, lt, sql } from "drizzle-orm";
 import { fileTypeFromFile } from "file-type";
 import sharp, { type Metadata, type OutputInfo } from "sharp";
 import type { AppData } from "../context.ts";
 import type { MediaStore } from "../storage/media-store.ts";
-import { type Attachment, media, posts, profile, scheduledPosts } from "../storage/schema.ts";
+import { sql } from "../storage/sql.ts";
+import type { Attachment } from "./posts.ts";
 
 const logger = getLogger(["lectern", "media"]);
 const run = promisify(execFile);
 
-export type Media = typeof media.$inferSelect;
+/** An uploaded picture or video, processed once; its files live in the media store. */
+export interface Media {
+  /** SHA-256 of the uploaded bytes: the same upload twice is one media. */
+  id: string;
+  kind: "image" | "video";
+  mediaType: string;
+  /** Stored file name (content-addressed). */
+  file: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  durationMs: number | null;
+  blurhash: string | null;
+  /** A small WebP: the thumbnail of an image, the poster frame of a video. */
+  previewFile: string | null;
+  previewWidth: number | null;
+  previewHeight: number | null;
+  createdAt: number;
+}
+
+const COLUMNS = sql.raw(
+  `id, kind, media_type AS "mediaType", file, size, width, height, duration_ms AS "durationMs", blurhash,
+   preview_file AS "previewFile", preview_width AS "previewWidth", preview_height AS "previewHeight",
+   created_at AS "createdAt"`,
+);
 
 export const MAX_ATTACHMENTS = 4;
 export const MAX_ALT_LENGTH = 1500;
@@ -100,14 +124,23 @@ export async function ingestMedia(
     );
   }
   const id = await sha256File(upload.path);
-  const existing = data.db.select().from(media).where(eq(media.id, id)).get();
+  const existing = await data.db.get<Media>(sql`SELECT ${COLUMNS} FROM media WHERE id = ${id}`);
   if (existing !== undefined && (await store.size(existing.file)) !== null) return existing;
 
   const row = IMAGE_TYPES[mime]
     ? await processImage(store, await readFile(upload.path), IMAGE_TYPES[mime], label)
     : await processVideo(store, upload.path, mime, label);
-  const values = { id, ...row, createdAt: now };
-  data.db.insert(media).values(values).onConflictDoUpdate({ target: media.id, set: values }).run();
+  const values: Media = { id, ...row, createdAt: now };
+  await data.db.run(
+    sql`INSERT INTO media (id, kind, media_type, file, size, width, height, duration_ms, blurhash, preview_file,
+          preview_width, preview_height, created_at)
+        VALUES (${id}, ${row.kind}, ${row.mediaType}, ${row.file}, ${row.size}, ${row.width}, ${row.height},
+          ${row.durationMs}, ${row.blurhash}, ${row.previewFile}, ${row.previewWidth}, ${row.previewHeight}, ${now})
+        ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, media_type = excluded.media_type, file = excluded.file,
+          size = excluded.size, width = excluded.width, height = excluded.height, duration_ms = excluded.duration_ms,
+          blurhash = excluded.blurhash, preview_file = excluded.preview_file, preview_width = excluded.preview_width,
+          preview_height = excluded.preview_height, created_at = excluded.created_at`,
+  );
   return values;
 }
 
@@ -289,23 +322,17 @@ async function processVideo(store: MediaStore, file: string, mime: string, label
 }
 
 /** Checks what the author attached to a post: how many, known media, alt text and focal points in range. */
-export function checkAttachments(data: AppData, attachments: Attachment[]): Attachment[] {
-  if (attachments.length > MAX_ATTACHMENTS)
+export async function checkAttachments(data: AppData, attachments: Attachment[]): Promise<Attachment[]> {
+  if (attachments.length > MAX_ATTACHMENTS) {
     throw new InvalidMediaError(`at most ${MAX_ATTACHMENTS} pictures or videos per post`);
+  }
   const known = new Set(
-    attachments.length === 0
-      ? []
-      : data.db
-          .select({ id: media.id })
-          .from(media)
-          .where(
-            inArray(
-              media.id,
-              attachments.map((a) => a.mediaId),
-            ),
-          )
-          .all()
-          .map((r) => r.id),
+    (
+      await getMedia(
+        data,
+        attachments.map((a) => a.mediaId),
+      )
+    ).keys(),
   );
   return attachments.map((a, i) => {
     if (!known.has(a.mediaId))
@@ -320,16 +347,10 @@ export function checkAttachments(data: AppData, attachments: Attachment[]): Atta
   });
 }
 
-export function getMedia(data: AppData, ids: string[]): Map<string, Media> {
+export async function getMedia(data: AppData, ids: string[]): Promise<Map<string, Media>> {
   if (ids.length === 0) return new Map();
-  return new Map(
-    data.db
-      .select()
-      .from(media)
-      .where(inArray(media.id, ids))
-      .all()
-      .map((m) => [m.id, m]),
-  );
+  const rows = await data.db.all<Media>(sql`SELECT ${COLUMNS} FROM media WHERE id IN (${sql.join(ids)})`);
+  return new Map(rows.map((m) => [m.id, m]));
 }
 
 /**
@@ -344,30 +365,25 @@ export async function sweepUnusedMedia(
   const graceMs = options.graceMs ?? 86_400_000;
   const now = options.now ?? Date.now();
   if (options.only?.length === 0) return 0;
-  const used = sql`(
-    select json_extract(value, '$.mediaId') from ${posts}, json_each(${posts.attachments})
-    union select json_extract(value, '$.mediaId') from ${scheduledPosts}, json_each(${scheduledPosts.attachments})
-    union select ${profile.avatarMediaId} from ${profile} where ${profile.avatarMediaId} is not null
-    union select ${profile.headerMediaId} from ${profile} where ${profile.headerMediaId} is not null)`;
-  const unused = data.db
-    .select()
-    .from(media)
-    .where(
-      sql`${lt(media.createdAt, now - graceMs)} and ${media.id} not in ${used}${options.only ? sql` and ${inArray(media.id, options.only)}` : sql``}`,
-    )
-    .all();
+  const db = data.db;
+  const attachmentIds = (table: string) =>
+    db.dialect === "postgres"
+      ? sql.raw(`SELECT a->>'mediaId' FROM ${table}, jsonb_array_elements(${table}.attachments::jsonb) AS a`)
+      : sql.raw(`SELECT json_extract(value, '$.mediaId') FROM ${table}, json_each(${table}.attachments)`);
+  const used = sql`(${attachmentIds("posts")} UNION ${attachmentIds("scheduled_posts")}
+    UNION SELECT avatar_media_id FROM profile WHERE avatar_media_id IS NOT NULL
+    UNION SELECT header_media_id FROM profile WHERE header_media_id IS NOT NULL)`;
+  const only = options.only ? sql` AND id IN (${sql.join(options.only)})` : sql.empty;
+  const unused = await db.all<Media>(
+    sql`SELECT ${COLUMNS} FROM media WHERE created_at < ${now - graceMs} AND id NOT IN ${used}${only}`,
+  );
   for (const m of unused) {
-    data.db.delete(media).where(eq(media.id, m.id)).run();
+    await db.run(sql`DELETE FROM media WHERE id = ${m.id}`);
     // Another media row may share a file (the same processed bytes): keep it then.
     for (const file of [m.file, m.previewFile]) {
       if (file === null) continue;
-      const stillUsed =
-        data.db
-          .select({ n: sql<number>`count(*)` })
-          .from(media)
-          .where(sql`${media.file} = ${file} or ${media.previewFile} = ${file}`)
-          .get()?.n ?? 0;
-      if (stillUsed === 0) await store.delete(file);
+      const still = await db.get(sql`SELECT 1 AS x FROM media WHERE file = ${file} OR preview_file = ${file}`);
+      if (still === undefined) await store.delete(file);
     }
   }
   return unused.length;

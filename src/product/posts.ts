@@ -1,12 +1,59 @@
-import { and, desc, eq, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { AppData } from "../context.ts";
-import { type Db, durably } from "../storage/db.ts";
-import { type Attachment, posts } from "../storage/schema.ts";
+import { bool, type Database, json, type Queryable } from "../storage/database.ts";
+import { sql } from "../storage/sql.ts";
 import { uuidv7 } from "./ids.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { checkAttachments, InvalidMediaError } from "./media.ts";
 
-export type Post = typeof posts.$inferSelect;
+/** An attachment of a post: which media file, with the author's description. */
+export interface Attachment {
+  mediaId: string;
+  /** Alt text. */
+  alt: string;
+  /** Focal point, x and y in -1..1 (Mastodon's convention). */
+  focus?: [number, number];
+}
+
+export interface Post {
+  /** UUIDv7: sorts by creation time. */
+  id: string;
+  /** What the author wrote (Markdown). */
+  source: string;
+  /** Sanitized HTML rendered once from `source`. */
+  contentHtml: string;
+  language: string;
+  /** Content warning. */
+  summary: string | null;
+  sensitive: boolean;
+  /** Hashtag names without '#'. */
+  hashtags: string[];
+  attachments: Attachment[];
+  publishedAt: number;
+  updatedAt: number | null;
+  /** Set once its Create was turned into deliveries. */
+  queuedAt: number | null;
+  pinnedAt: number | null;
+  /** Set when deleted: the row stays, emptied, so the post's URL answers 410. */
+  deletedAt: number | null;
+  /** How many times it was boosted: a number, nothing about who. */
+  boosts: number;
+}
+
+const COLUMNS = sql.raw(
+  `id, source, content_html AS "contentHtml", language, summary, sensitive, hashtags, attachments,
+   published_at AS "publishedAt", updated_at AS "updatedAt", queued_at AS "queuedAt", pinned_at AS "pinnedAt",
+   deleted_at AS "deletedAt", boosts`,
+);
+
+function toPost(row: Record<string, unknown> | undefined): Post | undefined {
+  if (row === undefined) return undefined;
+  return {
+    ...(row as unknown as Post),
+    sensitive: bool(row.sensitive),
+    hashtags: json<string[]>(row.hashtags, []),
+    attachments: json<Attachment[]>(row.attachments, []),
+  };
+}
 
 export const MAX_POST_LENGTH = 10_000;
 export const MAX_SUMMARY_LENGTH = 500;
@@ -39,11 +86,11 @@ export interface CheckedPost {
 }
 
 /** Validates and renders what the author wrote, or throws {@link InvalidPostError}. */
-export function checkPost(data: AppData, input: PostInput): CheckedPost {
+export async function checkPost(data: AppData, input: PostInput): Promise<CheckedPost> {
   const text = input.text.replace(/\r\n?/g, "\n").trim();
   let attachments: Attachment[] | undefined;
   try {
-    attachments = input.attachments === undefined ? undefined : checkAttachments(data, input.attachments);
+    attachments = input.attachments === undefined ? undefined : await checkAttachments(data, input.attachments);
   } catch (e) {
     if (e instanceof InvalidMediaError) throw new InvalidPostError(e.message);
     throw e;
@@ -73,69 +120,74 @@ export function checkPost(data: AppData, input: PostInput): CheckedPost {
 }
 
 /** Checks and stores a new post, on disk before it returns. Delivery is the caller's job. */
-export function createPost(data: AppData, input: PostInput, now: number = Date.now()): Post {
-  const checked = checkPost(data, input);
-  return durably(data.db, () =>
-    data.db
-      .insert(posts)
-      .values({ id: uuidv7(now), ...checked, publishedAt: now })
-      .returning()
-      .get(),
+export async function createPost(data: AppData, input: PostInput, now: number = Date.now()): Promise<Post> {
+  const checked = await checkPost(data, input);
+  return await data.db.transaction((tx) => insertPost(tx, checked, now), { durable: true });
+}
+
+/** Stores a checked post (in the caller's transaction). */
+export async function insertPost(db: Queryable, checked: CheckedPost, now: number): Promise<Post> {
+  const row = await db.get(
+    sql`INSERT INTO posts (id, source, content_html, language, summary, sensitive, hashtags, attachments, published_at)
+        VALUES (${uuidv7(now)}, ${checked.source}, ${checked.contentHtml}, ${checked.language}, ${checked.summary},
+                ${checked.sensitive}, ${JSON.stringify(checked.hashtags)}, ${JSON.stringify(checked.attachments ?? [])}, ${now})
+        RETURNING ${COLUMNS}`,
   );
+  return toPost(row) as Post;
 }
 
 /** Replaces a live post's text; `updatedAt` always moves forward (servers ignore edits that do not). */
-export function editPost(data: AppData, id: string, input: PostInput, now: number = Date.now()): Post {
-  const checked = checkPost(data, input);
-  return durably(data.db, () => {
-    const current = getLivePost(data.db, id);
-    if (current === undefined) throw new PostNotFoundError(id);
-    const updatedAt = Math.max(now, (current.updatedAt ?? current.publishedAt) + 1);
-    return data.db
-      .update(posts)
-      .set({ ...checked, updatedAt })
-      .where(eq(posts.id, id))
-      .returning()
-      .get();
-  });
+export async function editPost(data: AppData, id: string, input: PostInput, now: number = Date.now()): Promise<Post> {
+  const checked = await checkPost(data, input);
+  return await data.db.transaction(
+    async (tx) => {
+      const current = await getLivePost(tx, id);
+      if (current === undefined) throw new PostNotFoundError(id);
+      const updatedAt = Math.max(now, (current.updatedAt ?? current.publishedAt) + 1);
+      const attachments =
+        checked.attachments === undefined ? sql.empty : sql`, attachments = ${JSON.stringify(checked.attachments)}`;
+      const row = await tx.get(
+        sql`UPDATE posts SET source = ${checked.source}, content_html = ${checked.contentHtml}, language = ${checked.language},
+              summary = ${checked.summary}, sensitive = ${checked.sensitive}, hashtags = ${JSON.stringify(checked.hashtags)},
+              updated_at = ${updatedAt}${attachments}
+            WHERE id = ${id} RETURNING ${COLUMNS}`,
+      );
+      return toPost(row) as Post;
+    },
+    { durable: true },
+  );
 }
 
 /**
  * Deletes a post: its text is erased, its row stays so the URL answers 410
  * Gone. Returns the post as it was, or undefined when there was none.
  */
-export function deletePost(db: Db, id: string, now: number = Date.now()): Post | undefined {
-  return durably(db, () => {
-    const current = getLivePost(db, id);
-    if (current === undefined) return undefined;
-    db.update(posts)
-      .set({
-        source: "",
-        contentHtml: "",
-        summary: null,
-        hashtags: [],
-        attachments: [],
-        pinnedAt: null,
-        deletedAt: now,
-      })
-      .where(eq(posts.id, id))
-      .run();
-    return current;
-  });
+export async function deletePost(db: Database, id: string, now: number = Date.now()): Promise<Post | undefined> {
+  return await db.transaction(
+    async (tx) => {
+      const current = await getLivePost(tx, id);
+      if (current === undefined) return undefined;
+      await tx.run(
+        sql`UPDATE posts SET source = '', content_html = '', summary = NULL, hashtags = '[]', attachments = '[]',
+              pinned_at = NULL, deleted_at = ${now}
+            WHERE id = ${id}`,
+      );
+      return current;
+    },
+    { durable: true },
+  );
 }
 
-export function setPinned(db: Db, id: string, pinned: boolean, now: number = Date.now()): Post {
-  const current = getLivePost(db, id);
+export async function setPinned(db: Database, id: string, pinned: boolean, now: number = Date.now()): Promise<Post> {
+  const current = await getLivePost(db, id);
   if (current === undefined) throw new PostNotFoundError(id);
-  if (pinned && current.pinnedAt === null && listPinned(db).length >= MAX_PINNED) {
+  if (pinned && current.pinnedAt === null && (await listPinned(db)).length >= MAX_PINNED) {
     throw new InvalidPostError(`pin: at most ${MAX_PINNED} posts can be pinned; unpin one first`);
   }
-  return db
-    .update(posts)
-    .set({ pinnedAt: pinned ? (current.pinnedAt ?? now) : null })
-    .where(eq(posts.id, id))
-    .returning()
-    .get();
+  const pinnedAt = pinned ? (current.pinnedAt ?? now) : null;
+  return toPost(
+    await db.get(sql`UPDATE posts SET pinned_at = ${pinnedAt} WHERE id = ${id} RETURNING ${COLUMNS}`),
+  ) as Post;
 }
 
 export class PostNotFoundError extends Error {
@@ -146,43 +198,39 @@ export class PostNotFoundError extends Error {
 }
 
 /** A post, deleted or not. */
-export function getPost(db: Db, id: string): Post | undefined {
-  return db.select().from(posts).where(eq(posts.id, id)).get();
+export async function getPost(db: Queryable, id: string): Promise<Post | undefined> {
+  return toPost(await db.get(sql`SELECT ${COLUMNS} FROM posts WHERE id = ${id}`));
 }
 
-export function getLivePost(db: Db, id: string): Post | undefined {
-  return db
-    .select()
-    .from(posts)
-    .where(and(eq(posts.id, id), isNull(posts.deletedAt)))
-    .get();
+export async function getLivePost(db: Queryable, id: string): Promise<Post | undefined> {
+  return toPost(await db.get(sql`SELECT ${COLUMNS} FROM posts WHERE id = ${id} AND deleted_at IS NULL`));
 }
 
-export function markQueued(db: Db, id: string, now: number = Date.now()): void {
-  db.update(posts).set({ queuedAt: now }).where(eq(posts.id, id)).run();
+/**
+ * Marks a post's Create as turned into deliveries, if nobody did yet: true
+ * for the one caller (of however many workers) that gets to do it.
+ */
+export async function claimQueued(db: Queryable, id: string, now: number = Date.now()): Promise<boolean> {
+  return (await db.run(sql`UPDATE posts SET queued_at = ${now} WHERE id = ${id} AND queued_at IS NULL`)) === 1;
 }
 
-/** Posts stored but never handed to the delivery queue (the process died in between). */
-export function postsAwaitingQueue(db: Db): Post[] {
-  return db
-    .select()
-    .from(posts)
-    .where(and(isNull(posts.queuedAt), isNull(posts.deletedAt)))
-    .orderBy(posts.publishedAt)
-    .all();
+/** Posts stored but not yet turned into deliveries (new ones, or the process died in between). */
+export async function postsAwaitingQueue(db: Queryable, limit = 100): Promise<Post[]> {
+  const rows = await db.all(
+    sql`SELECT ${COLUMNS} FROM posts WHERE queued_at IS NULL AND deleted_at IS NULL ORDER BY published_at LIMIT ${limit}`,
+  );
+  return rows.map((r) => toPost(r) as Post);
 }
 
-export function countPosts(db: Db): number {
-  return db.select({ n: sql<number>`count(*)` }).from(posts).where(isNull(posts.deletedAt)).get()?.n ?? 0;
+export async function countPosts(db: Queryable): Promise<number> {
+  return Number((await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM posts WHERE deleted_at IS NULL`))?.n ?? 0);
 }
 
-export function listPinned(db: Db): Post[] {
-  return db
-    .select()
-    .from(posts)
-    .where(and(isNotNull(posts.pinnedAt), isNull(posts.deletedAt)))
-    .orderBy(desc(posts.pinnedAt))
-    .all();
+export async function listPinned(db: Queryable): Promise<Post[]> {
+  const rows = await db.all(
+    sql`SELECT ${COLUMNS} FROM posts WHERE pinned_at IS NOT NULL AND deleted_at IS NULL ORDER BY pinned_at DESC`,
+  );
+  return rows.map((r) => toPost(r) as Post);
 }
 
 /** A stable position in the newest-first list of posts. */
@@ -207,34 +255,31 @@ export interface ListOptions {
 }
 
 /** Live posts newest first, after the cursor when given; one more than `limit` tells whether a next page exists. */
-export function listPosts(
-  db: Db,
+export async function listPosts(
+  db: Queryable,
   limit: number,
   options: ListOptions = {},
-): { items: Post[]; next: PostCursor | null } {
+): Promise<{ items: Post[]; next: PostCursor | null }> {
   const { after, hashtag } = options;
-  const conditions = [isNull(posts.deletedAt)];
+  const conditions = [sql`deleted_at IS NULL`];
   if (after != null) {
     conditions.push(
-      or(
-        lt(posts.publishedAt, after.publishedAt),
-        and(eq(posts.publishedAt, after.publishedAt), lt(posts.id, after.id)),
-      )!,
+      sql`(published_at < ${after.publishedAt} OR (published_at = ${after.publishedAt} AND id < ${after.id}))`,
     );
   }
   if (hashtag !== undefined) {
+    const tag = hashtag.toLowerCase();
     conditions.push(
-      sql`exists (select 1 from json_each(${posts.hashtags}) where lower(json_each.value) = ${hashtag.toLowerCase()})`,
+      db.dialect === "postgres"
+        ? sql`EXISTS (SELECT 1 FROM jsonb_array_elements_text(hashtags::jsonb) AS t(v) WHERE lower(t.v) = ${tag})`
+        : sql`EXISTS (SELECT 1 FROM json_each(hashtags) WHERE lower(json_each.value) = ${tag})`,
     );
   }
-  const rows = db
-    .select()
-    .from(posts)
-    .where(and(...conditions))
-    .orderBy(desc(posts.publishedAt), desc(posts.id))
-    .limit(limit + 1)
-    .all();
-  const items = rows.slice(0, limit);
+  const rows = await db.all(
+    sql`SELECT ${COLUMNS} FROM posts WHERE ${sql.join(conditions, " AND ")}
+        ORDER BY published_at DESC, id DESC LIMIT ${limit + 1}`,
+  );
+  const items = rows.slice(0, limit).map((r) => toPost(r) as Post);
   const last = items.at(-1);
   return { items, next: rows.length > limit && last ? { publishedAt: last.publishedAt, id: last.id } : null };
 }

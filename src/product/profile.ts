@@ -1,7 +1,6 @@
-import { eq } from "drizzle-orm";
 import type { AppData } from "../context.ts";
-import { durably } from "../storage/db.ts";
-import { profile } from "../storage/schema.ts";
+import { bool, json } from "../storage/database.ts";
+import { sql } from "../storage/sql.ts";
 import { escapeHtml, renderMarkdown } from "./markdown.ts";
 
 export const MAX_FIELDS = 4;
@@ -33,18 +32,33 @@ export class InvalidProfileError extends Error {
   override name = "InvalidProfileError";
 }
 
-export function getProfile(data: AppData): Profile {
-  const row = data.db.select().from(profile).where(eq(profile.id, 1)).get();
+interface ProfileRow {
+  name: string | null;
+  summary: string | null;
+  bot: unknown;
+  fields: unknown;
+  avatarMediaId: string | null;
+  headerMediaId: string | null;
+  approveFollowers: unknown;
+  updatedAt: number;
+}
+
+export async function getProfile(data: AppData): Promise<Profile> {
+  const row = await data.db.get<ProfileRow>(
+    sql`SELECT name, summary, bot, fields, avatar_media_id AS "avatarMediaId", header_media_id AS "headerMediaId",
+          approve_followers AS "approveFollowers", updated_at AS "updatedAt"
+        FROM profile WHERE id = 1`,
+  );
   const summary = row?.summary ?? data.config.profile.summary;
   return {
     name: row?.name ?? data.config.profile.name,
     summary,
     summaryHtml: summary ? renderMarkdown(summary, data.config.origin).html : "",
-    bot: row?.bot ?? data.config.profile.type === "Service",
-    fields: row?.fields ?? [],
+    bot: row?.bot == null ? data.config.profile.type === "Service" : bool(row.bot),
+    fields: json<ProfileField[]>(row?.fields, []),
     avatarMediaId: row?.avatarMediaId ?? null,
     headerMediaId: row?.headerMediaId ?? null,
-    approveFollowers: row?.approveFollowers ?? false,
+    approveFollowers: row?.approveFollowers == null ? false : bool(row.approveFollowers),
     updatedAt: row?.updatedAt ?? null,
   };
 }
@@ -60,8 +74,8 @@ export interface ProfileInput {
 }
 
 /** Validates and stores profile changes; returns the new profile. */
-export function updateProfile(data: AppData, input: ProfileInput, now: number = Date.now()): Profile {
-  const current = getProfile(data);
+export async function updateProfile(data: AppData, input: ProfileInput, now: number = Date.now()): Promise<Profile> {
+  const current = await getProfile(data);
   const name = (input.name ?? current.name).trim();
   if (name === "" || [...name].length > MAX_NAME)
     throw new InvalidProfileError(`display name: 1 to ${MAX_NAME} characters`);
@@ -88,10 +102,19 @@ export function updateProfile(data: AppData, input: ProfileInput, now: number = 
     approveFollowers: input.approveFollowers ?? current.approveFollowers,
     updatedAt: now,
   };
-  durably(data.db, () =>
-    data.db.insert(profile).values(row).onConflictDoUpdate({ target: profile.id, set: row }).run(),
+  await data.db.transaction(
+    (tx) =>
+      tx.run(
+        sql`INSERT INTO profile (id, name, summary, bot, fields, avatar_media_id, header_media_id, approve_followers, updated_at)
+            VALUES (1, ${row.name}, ${row.summary}, ${row.bot}, ${JSON.stringify(row.fields)}, ${row.avatarMediaId},
+                    ${row.headerMediaId}, ${row.approveFollowers}, ${row.updatedAt})
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name, summary = excluded.summary, bot = excluded.bot,
+              fields = excluded.fields, avatar_media_id = excluded.avatar_media_id, header_media_id = excluded.header_media_id,
+              approve_followers = excluded.approve_followers, updated_at = excluded.updated_at`,
+      ),
+    { durable: true },
   );
-  return getProfile(data);
+  return await getProfile(data);
 }
 
 /**

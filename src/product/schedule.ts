@@ -1,19 +1,44 @@
 import type { Context } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
-import { asc, eq, lte, sql } from "drizzle-orm";
 import { isTimeZone } from "../config.ts";
 import type { AppData } from "../context.ts";
-import { notifyNewPost } from "../delivery/fanout.ts";
-import { durably } from "../storage/db.ts";
-import { posts, scheduledPosts } from "../storage/schema.ts";
+import { bool, CHANNELS, json } from "../storage/database.ts";
+import { sql } from "../storage/sql.ts";
 import { Temporal } from "../temporal.ts";
 import { uuidv7 } from "./ids.ts";
 import { bumpSiteVersion } from "./instance.ts";
-import { checkPost, InvalidPostError, type Post, type PostInput } from "./posts.ts";
+import { type Attachment, checkPost, InvalidPostError, insertPost, type Post, type PostInput } from "./posts.ts";
 
 const logger = getLogger(["lectern", "schedule"]);
 
-export type ScheduledPost = typeof scheduledPosts.$inferSelect;
+/** A post waiting for its time; published (moved to `posts`) by a worker's scheduler. */
+export interface ScheduledPost {
+  id: string;
+  source: string;
+  language: string;
+  summary: string | null;
+  sensitive: boolean;
+  attachments: Attachment[];
+  /** When to publish, milliseconds since the epoch. */
+  publishAt: number;
+  /** The time zone the author chose, to show the time back as they wrote it. */
+  timeZone: string;
+  createdAt: number;
+}
+
+const COLUMNS = sql.raw(
+  `id, source, language, summary, sensitive, attachments, publish_at AS "publishAt", time_zone AS "timeZone",
+   created_at AS "createdAt"`,
+);
+
+function toScheduled(row: Record<string, unknown> | undefined): ScheduledPost | undefined {
+  if (row === undefined) return undefined;
+  return {
+    ...(row as unknown as ScheduledPost),
+    sensitive: bool(row.sensitive),
+    attachments: json<Attachment[]>(row.attachments, []),
+  };
+}
 
 /** How far ahead a post can be scheduled. */
 const MAX_AHEAD_MS = 366 * 86_400_000;
@@ -44,111 +69,93 @@ export function resolvePublishTime(input: { date: string; time: string; timeZone
   return at;
 }
 
-export function schedulePost(data: AppData, input: ScheduleInput, now: number = Date.now()): ScheduledPost {
-  const checked = checkPost(data, input);
+export async function schedulePost(
+  data: AppData,
+  input: ScheduleInput,
+  now: number = Date.now(),
+): Promise<ScheduledPost> {
+  const checked = await checkPost(data, input);
   const publishAt = resolvePublishTime(input, now);
-  return durably(data.db, () =>
-    data.db
-      .insert(scheduledPosts)
-      .values({
-        id: uuidv7(now),
-        source: checked.source,
-        language: checked.language,
-        summary: checked.summary,
-        sensitive: checked.sensitive,
-        attachments: checked.attachments ?? [],
-        publishAt,
-        timeZone: input.timeZone,
-        createdAt: now,
-      })
-      .returning()
-      .get(),
+  const row = await data.db.transaction(
+    (tx) =>
+      tx.get(
+        sql`INSERT INTO scheduled_posts (id, source, language, summary, sensitive, attachments, publish_at, time_zone, created_at)
+            VALUES (${uuidv7(now)}, ${checked.source}, ${checked.language}, ${checked.summary}, ${checked.sensitive},
+                    ${JSON.stringify(checked.attachments ?? [])}, ${publishAt}, ${input.timeZone}, ${now})
+            RETURNING ${COLUMNS}`,
+      ),
+    { durable: true },
   );
+  return toScheduled(row) as ScheduledPost;
 }
 
-export function editScheduled(
+export async function editScheduled(
   data: AppData,
   id: string,
   input: ScheduleInput,
   now: number = Date.now(),
-): ScheduledPost {
-  const checked = checkPost(data, input);
+): Promise<ScheduledPost> {
+  const checked = await checkPost(data, input);
   const publishAt = resolvePublishTime(input, now);
-  const row = durably(data.db, () =>
-    data.db
-      .update(scheduledPosts)
-      .set({
-        source: checked.source,
-        language: checked.language,
-        summary: checked.summary,
-        sensitive: checked.sensitive,
-        ...(checked.attachments === undefined ? {} : { attachments: checked.attachments }),
-        publishAt,
-        timeZone: input.timeZone,
-      })
-      .where(eq(scheduledPosts.id, id))
-      .returning()
-      .get(),
+  const attachments =
+    checked.attachments === undefined ? sql.empty : sql`, attachments = ${JSON.stringify(checked.attachments)}`;
+  const row = await data.db.transaction(
+    (tx) =>
+      tx.get(
+        sql`UPDATE scheduled_posts SET source = ${checked.source}, language = ${checked.language},
+              summary = ${checked.summary}, sensitive = ${checked.sensitive}, publish_at = ${publishAt},
+              time_zone = ${input.timeZone}${attachments}
+            WHERE id = ${id} RETURNING ${COLUMNS}`,
+      ),
+    { durable: true },
   );
   if (row === undefined) throw new InvalidPostError("this scheduled post was already published or cancelled");
-  return row;
+  return toScheduled(row) as ScheduledPost;
 }
 
 /** Cancels a scheduled post; false when it was already published or cancelled. */
-export function cancelScheduled(data: AppData, id: string): boolean {
-  return data.db.delete(scheduledPosts).where(eq(scheduledPosts.id, id)).run().changes > 0;
+export async function cancelScheduled(data: AppData, id: string): Promise<boolean> {
+  return (await data.db.run(sql`DELETE FROM scheduled_posts WHERE id = ${id}`)) > 0;
 }
 
-export function getScheduled(data: AppData, id: string): ScheduledPost | undefined {
-  return data.db.select().from(scheduledPosts).where(eq(scheduledPosts.id, id)).get();
+export async function getScheduled(data: AppData, id: string): Promise<ScheduledPost | undefined> {
+  return toScheduled(await data.db.get(sql`SELECT ${COLUMNS} FROM scheduled_posts WHERE id = ${id}`));
 }
 
-export function listScheduled(data: AppData): ScheduledPost[] {
-  return data.db.select().from(scheduledPosts).orderBy(asc(scheduledPosts.publishAt)).all();
-}
-
-export function nextScheduledAt(data: AppData): number | null {
-  return (
-    data.db
-      .select({ t: sql<number | null>`min(${scheduledPosts.publishAt})` })
-      .from(scheduledPosts)
-      .get()?.t ?? null
-  );
+export async function listScheduled(data: AppData): Promise<ScheduledPost[]> {
+  const rows = await data.db.all(sql`SELECT ${COLUMNS} FROM scheduled_posts ORDER BY publish_at`);
+  return rows.map((r) => toScheduled(r) as ScheduledPost);
 }
 
 /**
- * Publishes every scheduled post whose time has come. Moving it into `posts`
- * is one transaction; its delivery is queued right after (and re-queued at
- * start if the process dies in between).
+ * Publishes every scheduled post whose time has come. Taking it out of
+ * `scheduled_posts` and storing it in `posts` is one transaction, and only
+ * the one that deleted the row publishes it: however many workers run the
+ * scheduler, a post goes out once. Its delivery is queued by the workers.
  */
 export async function publishDuePosts(ctx: Context<AppData>, now: number = Date.now()): Promise<Post[]> {
   const { db } = ctx.data;
-  const due = db
-    .select()
-    .from(scheduledPosts)
-    .where(lte(scheduledPosts.publishAt, now))
-    .orderBy(asc(scheduledPosts.publishAt))
-    .all();
+  const due = await db.all(sql`SELECT ${COLUMNS} FROM scheduled_posts WHERE publish_at <= ${now} ORDER BY publish_at`);
   const published: Post[] = [];
-  for (const s of due) {
-    const post = durably(db, () => {
-      if (db.delete(scheduledPosts).where(eq(scheduledPosts.id, s.id)).run().changes === 0) return undefined;
-      const checked = checkPost(ctx.data, {
-        text: s.source,
-        summary: s.summary,
-        sensitive: s.sensitive,
-        language: s.language,
-        attachments: s.attachments,
-      });
-      return db
-        .insert(posts)
-        .values({ id: uuidv7(now), ...checked, publishedAt: now })
-        .returning()
-        .get();
+  for (const s of due.map((r) => toScheduled(r) as ScheduledPost)) {
+    const checked = await checkPost(ctx.data, {
+      text: s.source,
+      summary: s.summary,
+      sensitive: s.sensitive,
+      language: s.language,
+      attachments: s.attachments,
     });
+    const post = await db.transaction(
+      async (tx) => {
+        if ((await tx.run(sql`DELETE FROM scheduled_posts WHERE id = ${s.id}`)) === 0) return undefined;
+        const post = await insertPost(tx, checked, now);
+        await bumpSiteVersion(tx);
+        return post;
+      },
+      { durable: true },
+    );
     if (post === undefined) continue;
-    bumpSiteVersion(db);
-    notifyNewPost(db);
+    await db.notify(CHANNELS.posts);
     logger.info("Published scheduled post {id}", { id: post.id });
     published.push(post);
   }

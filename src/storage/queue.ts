@@ -5,11 +5,12 @@ import type {
   MessageQueueListenOptions,
 } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
-import type { Db } from "./db.ts";
+import type { Database } from "./database.ts";
+import { sql } from "./sql.ts";
 
 const logger = getLogger(["lectern", "queue"]);
 
-export interface SqliteMessageQueueOptions {
+export interface DatabaseMessageQueueOptions {
   /** Messages handled at the same time by {@link SqliteMessageQueue.listen}. */
   concurrency?: number;
   /** How often an idle listener looks for messages enqueued by another process. */
@@ -32,90 +33,76 @@ interface Row {
   attempts: number;
 }
 
+const CHANNEL = "lectern_queue";
+
 /**
- * Fedify's {@link MessageQueue} on the SQLite database: every message is a row,
- * so queued and delayed deliveries survive restarts and crashes. A message is
- * deleted only after its handler finished; one whose worker died is taken up
- * again when its lease (renewed while the handler runs) runs out. Any process
- * may enqueue (the CLI does) and several may listen; a listener polls for rows
- * it was not told about.
+ * Fedify's {@link MessageQueue} on Lectern's database (SQLite or
+ * PostgreSQL): every message is a row, so queued and delayed work survives
+ * restarts and crashes. A message is deleted only after its handler finished;
+ * one whose worker died is taken up again when its lease (renewed while the
+ * handler runs) runs out. Any process may enqueue and several may listen;
+ * claims take turns (SQLite's write lock, a PostgreSQL advisory lock), so an
+ * ordering key is never held by two workers. Listeners are woken by a
+ * notification (every process on PostgreSQL) and otherwise poll.
  */
-export class SqliteMessageQueue implements MessageQueue {
+export class DatabaseMessageQueue implements MessageQueue {
   readonly nativeRetrial = false;
-  readonly #db: Db["$client"];
+  readonly #db: Database;
   readonly #concurrency: number;
   readonly #pollMs: number;
   readonly #leaseMs: number;
   readonly #maxHandlerAttempts: number;
   readonly #now: () => number;
-  readonly #insert;
-  readonly #wakers = new Set<() => void>();
 
-  constructor(db: Db, options: SqliteMessageQueueOptions = {}) {
-    this.#db = db.$client;
+  constructor(db: Database, options: DatabaseMessageQueueOptions = {}) {
+    this.#db = db;
     this.#concurrency = options.concurrency ?? 16;
     this.#pollMs = options.pollMs ?? 250;
     this.#leaseMs = options.leaseMs ?? 30_000;
     this.#maxHandlerAttempts = options.maxHandlerAttempts ?? 5;
     this.#now = options.now ?? Date.now;
-    this.#insert = this.#db.prepare<[string, string | null, number, number]>(
-      "INSERT INTO queue (payload, ordering_key, run_at, created_at) VALUES (?, ?, ?, ?)",
-    );
   }
 
   enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
     return this.enqueueMany([message], options);
   }
 
-  enqueueMany(messages: readonly unknown[], options?: MessageQueueEnqueueOptions): Promise<void> {
+  async enqueueMany(messages: readonly unknown[], options?: MessageQueueEnqueueOptions): Promise<void> {
     const now = this.#now();
     const delay = options?.delay == null ? 0 : Math.max(0, options.delay.total("millisecond"));
     const key = options?.orderingKey ?? null;
-    const payloads = messages.map((m) => JSON.stringify(m));
-    this.#db.transaction(() => {
-      for (const payload of payloads) this.#insert.run(payload, key, now + delay, now);
-    })();
-    for (const wake of this.#wakers) wake();
-    return Promise.resolve();
+    await this.#db.transaction(async (tx) => {
+      for (const m of messages) {
+        await tx.run(
+          sql`INSERT INTO queue (payload, ordering_key, run_at, created_at)
+              VALUES (${JSON.stringify(m)}, ${key}, ${now + delay}, ${now})`,
+        );
+      }
+    });
+    await this.#db.notify(CHANNEL);
   }
 
-  getDepth(): Promise<MessageQueueDepth> {
-    const now = this.#now();
-    const row = this.#db
-      .prepare<[number], { queued: number; ready: number }>(
-        "SELECT count(*) AS queued, coalesce(sum(run_at <= ?), 0) AS ready FROM queue WHERE locked_until IS NULL",
-      )
-      .get(now) as { queued: number; ready: number };
-    return Promise.resolve({ queued: row.queued, ready: row.ready, delayed: row.queued - row.ready });
+  async getDepth(): Promise<MessageQueueDepth> {
+    const row = await this.#db.get<{ queued: number; ready: number }>(
+      sql`SELECT count(*) AS queued, coalesce(sum(CASE WHEN run_at <= ${this.#now()} THEN 1 ELSE 0 END), 0) AS ready
+          FROM queue WHERE locked_until IS NULL`,
+    );
+    const queued = Number(row?.queued ?? 0);
+    const ready = Number(row?.ready ?? 0);
+    return { queued, ready, delayed: queued - ready };
   }
 
-  async listen(
-    handler: (message: unknown) => Promise<void> | void,
-    options: MessageQueueListenOptions = {},
-  ): Promise<void> {
-    const { signal } = options;
-    const db = this.#db;
-    const claimable = db.prepare<[number, number, number, number], Row>(
-      `SELECT id, payload, ordering_key, attempts FROM queue
-       WHERE run_at <= ? AND (locked_until IS NULL OR locked_until <= ?)
-         AND (ordering_key IS NULL OR ordering_key NOT IN
-              (SELECT ordering_key FROM queue WHERE ordering_key IS NOT NULL AND locked_until > ?))
-       ORDER BY run_at, id LIMIT ?`,
-    );
-    const lock = db.prepare<[number, number]>("UPDATE queue SET locked_until = ? WHERE id = ?");
-    const renew = db.prepare<[number, number]>(
-      "UPDATE queue SET locked_until = ? WHERE id = ? AND locked_until IS NOT NULL",
-    );
-    const done = db.prepare<[number]>("DELETE FROM queue WHERE id = ?");
-    const retry = db.prepare<[number, number]>(
-      "UPDATE queue SET locked_until = NULL, attempts = attempts + 1, run_at = ? WHERE id = ?",
-    );
-    const nextRunAt = db.prepare<[], { next: number | null }>(
-      "SELECT min(run_at) AS next FROM queue WHERE locked_until IS NULL",
-    );
-    const claim = db.transaction((limit: number, busyKeys: Set<string>): Row[] => {
+  async #claim(limit: number, busyKeys: Set<string>): Promise<Row[]> {
+    return await this.#db.transaction(async (tx) => {
+      if (tx.dialect === "postgres") await tx.run(sql`SELECT pg_advisory_xact_lock(${7_372_002})`);
       const now = this.#now();
-      const rows = claimable.all(now, now, now, limit * 2);
+      const rows = await tx.all<Row>(
+        sql`SELECT id, payload, ordering_key, attempts FROM queue
+            WHERE run_at <= ${now} AND (locked_until IS NULL OR locked_until <= ${now})
+              AND (ordering_key IS NULL OR ordering_key NOT IN
+                   (SELECT ordering_key FROM queue WHERE ordering_key IS NOT NULL AND locked_until > ${now}))
+            ORDER BY run_at, id LIMIT ${limit * 2}`,
+      );
       const taken: Row[] = [];
       const keys = new Set(busyKeys);
       for (const row of rows) {
@@ -124,21 +111,33 @@ export class SqliteMessageQueue implements MessageQueue {
           if (keys.has(row.ordering_key)) continue;
           keys.add(row.ordering_key);
         }
-        lock.run(now + this.#leaseMs, row.id);
         taken.push(row);
+      }
+      if (taken.length > 0) {
+        await tx.run(
+          sql`UPDATE queue SET locked_until = ${now + this.#leaseMs} WHERE id IN (${sql.join(taken.map((r) => r.id))})`,
+        );
       }
       return taken;
     });
+  }
 
+  async listen(
+    handler: (message: unknown) => Promise<void> | void,
+    options: MessageQueueListenOptions = {},
+  ): Promise<void> {
+    const { signal } = options;
+    const db = this.#db;
     const inFlight = new Set<Promise<void>>();
     const heldIds = new Set<number>();
     // Renew the leases of running handlers; a dead process stops renewing and its messages come free.
     const heartbeat = setInterval(
       () => {
+        if (heldIds.size === 0) return;
         const until = this.#now() + this.#leaseMs;
-        db.transaction(() => {
-          for (const id of heldIds) renew.run(until, id);
-        })();
+        db.run(
+          sql`UPDATE queue SET locked_until = ${until} WHERE id IN (${sql.join([...heldIds])}) AND locked_until IS NOT NULL`,
+        ).catch(() => {});
       },
       Math.max(10, Math.floor(this.#leaseMs / 4)),
     );
@@ -146,55 +145,74 @@ export class SqliteMessageQueue implements MessageQueue {
     const busyKeys = new Set<string>();
     let wake: () => void = () => {};
     const waker = () => wake();
-    this.#wakers.add(waker);
+    const unlisten = await db.listen(CHANNEL, waker);
     signal?.addEventListener("abort", waker);
     const run = async (row: Row) => {
       heldIds.add(row.id);
       try {
         await handler(JSON.parse(row.payload));
-        done.run(row.id);
+        await db.run(sql`DELETE FROM queue WHERE id = ${row.id}`);
       } catch (error) {
-        if (row.attempts + 1 >= this.#maxHandlerAttempts) {
+        const attempts = Number(row.attempts);
+        if (attempts + 1 >= this.#maxHandlerAttempts) {
           logger.error("Dropping queue message {id} after {attempts} failed attempts: {error}", {
             id: row.id,
-            attempts: row.attempts + 1,
+            attempts: attempts + 1,
             error,
           });
-          done.run(row.id);
+          await db.run(sql`DELETE FROM queue WHERE id = ${row.id}`).catch(() => {});
         } else {
-          const delay = 1000 * 2 ** row.attempts;
+          const delay = 1000 * 2 ** attempts;
           logger.warn("Queue message {id} failed; retrying in {delay} ms: {error}", { id: row.id, delay, error });
-          retry.run(this.#now() + delay, row.id);
+          await db
+            .run(
+              sql`UPDATE queue SET locked_until = NULL, attempts = attempts + 1, run_at = ${this.#now() + delay}
+                  WHERE id = ${row.id}`,
+            )
+            .catch(() => {});
         }
       } finally {
         heldIds.delete(row.id);
       }
     };
 
+    let failures = 0;
     try {
       while (!signal?.aborted) {
-        const free = this.#concurrency - inFlight.size;
-        const rows = free > 0 ? claim.immediate(free, busyKeys) : [];
-        for (const row of rows) {
-          const key = row.ordering_key;
-          if (key !== null) busyKeys.add(key);
-          const p = run(row).finally(() => {
-            inFlight.delete(p);
-            if (key !== null) busyKeys.delete(key);
-            wake();
-          });
-          inFlight.add(p);
-        }
-        if (rows.length > 0 && inFlight.size < this.#concurrency) continue;
-        // Sleep until a slot frees, something is enqueued here, the next delayed
-        // message is due, or the poll interval passes (another process may enqueue).
         let timeout = this.#pollMs;
-        if (inFlight.size < this.#concurrency) {
-          // A due message that could not be claimed waits on its ordering key: a
-          // finishing handler wakes us, so only a future run_at shortens the sleep.
-          const next = nextRunAt.get()?.next;
-          const now = this.#now();
-          if (next != null && next > now) timeout = Math.min(timeout, next - now);
+        try {
+          const free = this.#concurrency - inFlight.size;
+          const rows = free > 0 ? await this.#claim(free, busyKeys) : [];
+          failures = 0;
+          for (const row of rows) {
+            const key = row.ordering_key;
+            if (key !== null) busyKeys.add(key);
+            const p = run(row).finally(() => {
+              inFlight.delete(p);
+              if (key !== null) busyKeys.delete(key);
+              wake();
+            });
+            inFlight.add(p);
+          }
+          if (rows.length > 0 && inFlight.size < this.#concurrency) continue;
+          // Sleep until a slot frees, something is enqueued, the next delayed
+          // message is due, or the poll interval passes (another process may enqueue).
+          if (inFlight.size < this.#concurrency) {
+            // A due message that could not be claimed waits on its ordering key: a
+            // finishing handler wakes us, so only a future run_at shortens the sleep.
+            const next = (
+              await db.get<{ next: number | null }>(
+                sql`SELECT min(run_at) AS next FROM queue WHERE locked_until IS NULL`,
+              )
+            )?.next;
+            const now = this.#now();
+            if (next != null && Number(next) > now) timeout = Math.min(timeout, Number(next) - now);
+          }
+        } catch (error) {
+          // The database is away: wait longer each time (up to 10 s); nothing is lost.
+          failures++;
+          timeout = Math.min(10_000, this.#pollMs * 2 ** Math.min(failures, 6));
+          if (failures === 1) logger.warning("Queue paused: {error}", { error: (error as Error).message });
         }
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, timeout);
@@ -207,7 +225,7 @@ export class SqliteMessageQueue implements MessageQueue {
       }
     } finally {
       clearInterval(heartbeat);
-      this.#wakers.delete(waker);
+      await unlisten().catch(() => {});
       signal?.removeEventListener("abort", waker);
       await Promise.allSettled([...inFlight]);
     }

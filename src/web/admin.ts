@@ -5,13 +5,13 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { deliveryProgress } from "../delivery/progress.ts";
-import { postUrl } from "../federation/note.ts";
 import { checkPassword, createSession, endSession, getSession, type Session, sameToken } from "../product/auth.ts";
 import { InvalidBlockError, listBlocks } from "../product/blocks.ts";
 import { countFollowers, listFollowers } from "../product/followers.ts";
 import { UUID_PATTERN } from "../product/ids.ts";
 import { InvalidMediaError, ingestMedia, MAX_ATTACHMENTS } from "../product/media.ts";
 import {
+  type Attachment,
   checkPost,
   decodePostCursor,
   encodePostCursor,
@@ -36,7 +36,6 @@ import {
   unblock,
 } from "../product/publish.ts";
 import { cancelScheduled, editScheduled, getScheduled, listScheduled, schedulePost } from "../product/schedule.ts";
-import type { Attachment } from "../storage/schema.ts";
 import { Temporal } from "../temporal.ts";
 import { showAttachments } from "./attachments.ts";
 import type { WebDeps } from "./deps.ts";
@@ -98,15 +97,18 @@ export function adminRoutes(app: Hono, deps: WebDeps): void {
   // Forms must come from our own pages (Origin checked by Hono), and carry the session's token (below).
   admin.use("*", csrf({ origin: config.origin.origin }));
 
-  const render = (c: Context, title: string, body: Html, session?: Session, status = 200) =>
-    c.html(
+  const postUrl = (_: unknown, id: string) => data.urls.post(id);
+  const render = async (c: Context, title: string, body: Html | Promise<Html>, session?: Session, status = 200) => {
+    const siteName = (await getProfile(data)).name;
+    return c.html(
       page(
-        { title: `${title} · Lectern`, siteName: getProfile(data).name, private: true },
-        { home: "/", siteName: getProfile(data).name, admin: session ? { csrf: session.csrfToken } : undefined },
-        body,
+        { title: `${title} · Lectern`, siteName, private: true },
+        { home: "/", siteName, admin: session ? { csrf: session.csrfToken } : undefined },
+        await body,
       ),
       status as 200,
     );
+  };
 
   admin.get("/login", (c) => render(c, "Sign in", loginPage()));
 
@@ -130,7 +132,7 @@ export function adminRoutes(app: Hono, deps: WebDeps): void {
       return render(c, "Sign in", loginPage("That password is not right."), undefined, 401);
     }
     throttle.succeeded(client);
-    const { token } = createSession(db, now());
+    const { token } = await createSession(db, now());
     setCookie(c, COOKIE, token, { httpOnly: true, sameSite: "Lax", secure, path: "/", maxAge: 30 * 86_400 });
     return c.redirect("/admin?notice=signed-in", 303);
   });
@@ -138,7 +140,7 @@ export function adminRoutes(app: Hono, deps: WebDeps): void {
   // Everything else needs a session; every POST needs the session's CSRF token too.
   const requireSession: MiddlewareHandler<Env> = async (c, next) => {
     const token = getCookie(c, COOKIE);
-    const session = getSession(db, token, now());
+    const session = await getSession(db, token, now());
     if (session === undefined || token === undefined) {
       if (c.req.method === "GET") return c.redirect("/admin/login", 303);
       return c.text("Sign in first", 401);
@@ -160,8 +162,8 @@ export function adminRoutes(app: Hono, deps: WebDeps): void {
   admin.use("/", requireSession);
   admin.use("/*", async (c, next) => (c.req.path === "/admin/login" ? next() : requireSession(c, next)));
 
-  admin.post("/logout", (c) => {
-    endSession(db, c.get("token"));
+  admin.post("/logout", async (c) => {
+    await endSession(db, c.get("token"));
     deleteCookie(c, COOKIE, { path: "/", secure });
     return c.redirect("/", 303);
   });
@@ -178,19 +180,19 @@ export function adminRoutes(app: Hono, deps: WebDeps): void {
   });
   const notice = (c: Context) => NOTICES[c.req.query("notice") ?? ""];
 
-  const composePage = (
+  const composePage = async (
     c: Context<Env>,
     values: ComposeValues,
     extra: { error?: string; previewHtml?: string; status?: number } = {},
   ) => {
     const session = c.get("session");
-    const recent = listPosts(db, 5).items;
+    const recent = (await listPosts(db, 5)).items;
     return render(
       c,
       "Write",
       html`<h1>Write</h1>${messages(notice(c), extra.error)}
 ${composeForm({ csrf: session.csrfToken, values, action: "/admin/posts", schedule: true, guessZone: values.text === "", previewHtml: extra.previewHtml, submitLabel: "Publish", timeZones: TIME_ZONES })}
-${scheduledTable(session.csrfToken, listScheduled(data))}
+${scheduledTable(session.csrfToken, await listScheduled(data))}
 <h2>Latest</h2>${postsTable(
         session.csrfToken,
         recent.map((post) => ({ post, url: postUrl(lectern.context(), post.id) })),
@@ -205,8 +207,8 @@ ${scheduledTable(session.csrfToken, listScheduled(data))}
   admin.get("/", (c) => composePage(c, emptyCompose()));
 
   /** Slots as the form shows them, from attachments as stored. */
-  const slotsOf = (attachments: Attachment[]): SlotValue[] => {
-    const shown = new Map(showAttachments(data, attachments).map((m) => [m.mediaId, m]));
+  const slotsOf = async (attachments: Attachment[]): Promise<SlotValue[]> => {
+    const shown = new Map((await showAttachments(data, attachments)).map((m) => [m.mediaId, m]));
     return attachments.map((a) => ({
       mediaId: a.mediaId,
       alt: a.alt,
@@ -260,7 +262,7 @@ ${scheduledTable(session.csrfToken, listScheduled(data))}
       kept = keptAttachments();
     }
     return {
-      attachments: slotsOf(kept),
+      attachments: await slotsOf(kept),
       text: get("text"),
       summary: get("summary"),
       sensitive: get("sensitive") === "1",
@@ -308,7 +310,7 @@ ${scheduledTable(session.csrfToken, listScheduled(data))}
     const draft: Post = {
       id: "00000000-0000-7000-8000-000000000000",
       attachments: [],
-      ...checkPost(data, toInput(values)),
+      ...(await checkPost(data, toInput(values))),
       publishedAt: now(),
       updatedAt: null,
       queuedAt: null,
@@ -317,7 +319,9 @@ ${scheduledTable(session.csrfToken, listScheduled(data))}
       boosts: 0,
     };
     return String(
-      await postArticle(draft, new URL("/admin", config.origin), { media: showAttachments(data, draft.attachments) }),
+      await postArticle(draft, new URL("/admin", config.origin), {
+        media: await showAttachments(data, draft.attachments),
+      }),
     );
   };
 
@@ -329,7 +333,7 @@ ${scheduledTable(session.csrfToken, listScheduled(data))}
       if (values.date || values.time) {
         if (!values.date || !values.time)
           throw new InvalidPostError("scheduled time: give both a date and a time, or neither");
-        schedulePost(
+        await schedulePost(
           data,
           { ...toInput(values), date: values.date, time: values.time, timeZone: values.timeZone },
           now(),
@@ -344,10 +348,10 @@ ${scheduledTable(session.csrfToken, listScheduled(data))}
     }
   });
 
-  admin.get("/posts", (c) => {
+  admin.get("/posts", async (c) => {
     const session = c.get("session");
     const cursor = c.req.query("after");
-    const list = listPosts(db, 50, { after: cursor ? decodePostCursor(cursor) : null });
+    const list = await listPosts(db, 50, { after: cursor ? decodePostCursor(cursor) : null });
     return render(
       c,
       "Posts",
@@ -360,23 +364,23 @@ ${scheduledTable(session.csrfToken, listScheduled(data))}
     );
   });
 
-  const livePost = (c: Context): Post | undefined => {
+  const livePost = async (c: Context): Promise<Post | undefined> => {
     const id = c.req.param("id") ?? "";
-    return UUID_PATTERN.test(id) ? getLivePost(db, id) : undefined;
+    return UUID_PATTERN.test(id) ? await getLivePost(db, id) : undefined;
   };
 
   // The author's view of one post: where it is, and what followers' servers got.
-  admin.get("/posts/:id", (c) => {
-    const post = livePost(c);
+  admin.get("/posts/:id", async (c) => {
+    const post = await livePost(c);
     if (post === undefined) return c.notFound();
     const session = c.get("session");
     const url = postUrl(lectern.context(), post.id);
     return render(
       c,
       "Post",
-      html`<h1>Post</h1>${messages(notice(c))}${postArticle(post, url, { pinned: post.pinnedAt !== null, media: showAttachments(data, post.attachments) })}
+      html`<h1>Post</h1>${messages(notice(c))}${postArticle(post, url, { pinned: post.pinnedAt !== null, media: await showAttachments(data, post.attachments) })}
 <p>Public link: <a href="${url.href}">${url.href}</a></p>
-${deliveryBox(deliveryProgress(db, post.id))}
+${deliveryBox(await deliveryProgress(db, post.id))}
 <div class="actions"><a class="button" href="/admin/posts/${post.id}/edit">Edit</a></div>`,
       session,
     );
@@ -399,12 +403,12 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/posts/${post.id
     );
   };
 
-  admin.get("/posts/:id/edit", (c) => {
-    const post = livePost(c);
+  admin.get("/posts/:id/edit", async (c) => {
+    const post = await livePost(c);
     if (post === undefined) return c.notFound();
     return editPage(c, post, {
       ...emptyCompose(),
-      attachments: slotsOf(post.attachments),
+      attachments: await slotsOf(post.attachments),
       text: post.source,
       summary: post.summary ?? "",
       sensitive: post.sensitive,
@@ -413,7 +417,7 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/posts/${post.id
   });
 
   admin.post("/posts/:id", async (c) => {
-    const post = livePost(c);
+    const post = await livePost(c);
     if (post === undefined) return c.notFound();
     const values = await readCompose(c);
     try {
@@ -434,7 +438,7 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/posts/${post.id
   });
 
   admin.post("/posts/:id/pin", async (c) => {
-    const post = livePost(c);
+    const post = await livePost(c);
     if (post === undefined) return c.notFound();
     const pinned = (await c.req.parseBody()).pinned === "1";
     try {
@@ -464,12 +468,12 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/scheduled/${id}
     );
   };
 
-  admin.get("/scheduled/:id/edit", (c) => {
-    const s = getScheduled(data, c.req.param("id"));
+  admin.get("/scheduled/:id/edit", async (c) => {
+    const s = await getScheduled(data, c.req.param("id"));
     if (s === undefined) return c.notFound();
     const local = Temporal.Instant.fromEpochMilliseconds(s.publishAt).toZonedDateTimeISO(s.timeZone);
     return scheduledPage(c, s.id, {
-      attachments: slotsOf(s.attachments),
+      attachments: await slotsOf(s.attachments),
       text: s.source,
       summary: s.summary ?? "",
       sensitive: s.sensitive,
@@ -482,12 +486,12 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/scheduled/${id}
 
   admin.post("/scheduled/:id", async (c) => {
     const id = c.req.param("id");
-    if (getScheduled(data, id) === undefined) return c.notFound();
+    if ((await getScheduled(data, id)) === undefined) return c.notFound();
     const values = await readCompose(c);
     try {
       if (values.mediaError) throw new InvalidPostError(values.mediaError);
       if (values.action === "preview") return scheduledPage(c, id, values, { previewHtml: await preview(values) });
-      editScheduled(
+      await editScheduled(
         data,
         id,
         { ...toInput(values), date: values.date, time: values.time, timeZone: values.timeZone },
@@ -500,17 +504,17 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/scheduled/${id}
     }
   });
 
-  admin.post("/scheduled/:id/cancel", (c) => {
-    if (!cancelScheduled(data, c.req.param("id"))) return c.notFound();
+  admin.post("/scheduled/:id/cancel", async (c) => {
+    if (!(await cancelScheduled(data, c.req.param("id")))) return c.notFound();
     return c.redirect("/admin?notice=cancelled", 303);
   });
 
-  admin.get("/profile", (c) => {
+  admin.get("/profile", async (c) => {
     const session = c.get("session");
     return render(
       c,
       "Profile",
-      html`<h1>Profile</h1>${messages(notice(c))}${profileForm(session.csrfToken, getProfile(data))}`,
+      html`<h1>Profile</h1>${messages(notice(c))}${profileForm(session.csrfToken, await getProfile(data))}`,
       session,
     );
   });
@@ -562,7 +566,7 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/scheduled/${id}
       return c.redirect("/admin/profile?notice=profile", 303);
     } catch (e) {
       if (!(e instanceof InvalidProfileError)) throw e;
-      const shown = { ...getProfile(data), ...input, fields: input.fields.filter((x) => x.name || x.value) };
+      const shown = { ...(await getProfile(data)), ...input, fields: input.fields.filter((x) => x.name || x.value) };
       return render(
         c,
         "Profile",
@@ -573,14 +577,14 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/scheduled/${id}
     }
   });
 
-  admin.get("/followers", (c) => {
+  admin.get("/followers", async (c) => {
     const session = c.get("session");
     const after = Number(c.req.query("after") ?? 0);
-    const list = listFollowers(db, 100, Number.isSafeInteger(after) && after >= 0 ? after : 0);
+    const list = await listFollowers(db, 100, Number.isSafeInteger(after) && after >= 0 ? after : 0);
     return render(
       c,
       "Followers",
-      html`<h1>Followers</h1>${messages(notice(c))}${pendingTable(session.csrfToken, listFollowers(db, 200, 0, "pending").items)}${followersTable(session.csrfToken, countFollowers(db), list.items, list.next ? `/admin/followers?after=${list.next}` : null)}`,
+      html`<h1>Followers</h1>${messages(notice(c))}${pendingTable(session.csrfToken, (await listFollowers(db, 200, 0, "pending")).items)}${followersTable(session.csrfToken, await countFollowers(db), list.items, list.next ? `/admin/followers?after=${list.next}` : null)}`,
       session,
     );
   });
@@ -591,22 +595,27 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/scheduled/${id}
     return c.redirect("/admin/followers?notice=approved", 303);
   });
 
-  admin.get("/blocks", (c) =>
-    render(c, "Blocks", blocksPage(c.get("session").csrfToken, listBlocks(db), undefined, notice(c)), c.get("session")),
+  admin.get("/blocks", async (c) =>
+    render(
+      c,
+      "Blocks",
+      blocksPage(c.get("session").csrfToken, await listBlocks(db), undefined, notice(c)),
+      c.get("session"),
+    ),
   );
 
   admin.post("/blocks", async (c) => {
     const f = await c.req.parseBody();
     const value = typeof f.value === "string" ? f.value : "";
     try {
-      if (f.kind === "domain") blockServer(lectern.context(), value);
+      if (f.kind === "domain") await blockServer(lectern.context(), value);
       else await blockAccount(lectern.context(), value);
     } catch (e) {
       if (!(e instanceof InvalidBlockError)) throw e;
       return render(
         c,
         "Blocks",
-        blocksPage(c.get("session").csrfToken, listBlocks(db), e.message),
+        blocksPage(c.get("session").csrfToken, await listBlocks(db), e.message),
         c.get("session"),
         422,
       );
@@ -617,7 +626,7 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/scheduled/${id}
   admin.post("/blocks/remove", async (c) => {
     const f = await c.req.parseBody();
     if ((f.kind !== "actor" && f.kind !== "domain") || typeof f.value !== "string") return c.notFound();
-    unblock(lectern.context(), f.kind, f.value);
+    await unblock(lectern.context(), f.kind, f.value);
     return c.redirect("/admin/blocks?notice=unblocked", 303);
   });
 

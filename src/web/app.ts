@@ -7,6 +7,7 @@ import { withExpandedPublicAudience } from "../federation/public-audience.ts";
 import { triageInbox } from "../federation/triage.ts";
 import type { Lectern } from "../lectern.ts";
 import { LoginThrottle } from "../product/auth.ts";
+import { DatabaseUnavailableError, isUnavailable } from "../storage/database.ts";
 import { adminRoutes, UPLOAD_ROUTES } from "./admin.ts";
 import type { WebDeps } from "./deps.ts";
 import { mediaRoutes } from "./media.ts";
@@ -70,22 +71,32 @@ export function createApp(lectern: Lectern, options: AppOptions = {}): Hono {
     if (!c.req.header("signature") && !c.req.header("signature-input"))
       return c.text("This inbox requires signed requests", 401);
     const bytes = new Uint8Array(await c.req.arrayBuffer());
-    const verdict = triageInbox(data, new TextDecoder().decode(bytes));
+    const verdict = await triageInbox(data, new TextDecoder().decode(bytes));
     if (verdict.action === "drop") return c.body(null, 202);
     if (verdict.action === "refuse") return c.text(verdict.reason, verdict.status);
     // Fedify verifies the signature over the same bytes (the Digest must match).
     c.req.raw = new Request(c.req.raw.url, { method: "POST", headers: c.req.raw.headers, body: bytes });
     await next();
   };
-  const inboxPaths = new Set(["/inbox", `/users/${config.handle}/inbox`]);
-  app.post("/inbox", inbox);
-  app.post(`/users/${config.handle}/inbox`, inbox);
+  const inboxPaths = new Set(data.urls.inboxPaths());
+  for (const path of inboxPaths) app.post(path, inbox);
 
   // ActivityPub first; what Fedify does not serve (or a browser asks for) falls through to the routes below.
   app.use(async (c, next) => {
     let notFound = false;
     let notAcceptable = false;
-    const response = await federation.fetch(c.req.raw, {
+    // Fedify builds links (collection pages, ids) from the request URL: it must see the configured
+    // origin, whatever Host header or scheme the request arrived with (a TLS proxy, a forged Host).
+    const url = new URL(c.req.raw.url);
+    const request =
+      url.origin === config.origin.origin
+        ? c.req.raw
+        : new Request(new URL(`${url.pathname}${url.search}`, config.origin), {
+            method: c.req.method,
+            headers: c.req.raw.headers,
+            body: c.req.method === "GET" || c.req.method === "HEAD" ? undefined : await c.req.arrayBuffer(),
+          });
+    const response = await federation.fetch(request, {
       contextData: data,
       onNotFound: () => {
         notFound = true;
@@ -115,6 +126,10 @@ export function createApp(lectern: Lectern, options: AppOptions = {}): Hono {
   app.onError((error, c) => {
     // Refusals raised by middleware (CSRF 403, body limit 413) keep their status.
     if (error instanceof HTTPException) return error.getResponse();
+    if (error instanceof DatabaseUnavailableError || isUnavailable(error)) {
+      // PostgreSQL is restarting: the database logs the outage once; clients come back shortly.
+      return c.text("Temporarily unavailable; try again shortly.", 503, { "Retry-After": "5" });
+    }
     if (c.req.method === "POST" && inboxPaths.has(c.req.path)) {
       // What Fedify cannot process in an inbox is the sender's JSON-LD (an unreachable @context, a
       // shape it cannot read): a 400 with the reason; Mastodon and others do not retry a 4xx.

@@ -1,7 +1,6 @@
 import type { AppData } from "../context.ts";
-import { mediaUrl } from "../federation/note.ts";
 import { getMedia } from "../product/media.ts";
-import type { Attachment } from "../storage/schema.ts";
+import type { Attachment } from "../product/posts.ts";
 
 /** An attachment as a page shows it. */
 export interface ShownAttachment {
@@ -15,8 +14,8 @@ export interface ShownAttachment {
   height: number | null;
 }
 
-export function showAttachments(data: AppData, attachments: Attachment[]): ShownAttachment[] {
-  const found = getMedia(
+export async function showAttachments(data: AppData, attachments: Attachment[]): Promise<ShownAttachment[]> {
+  const found = await getMedia(
     data,
     attachments.map((a) => a.mediaId),
   );
@@ -27,8 +26,8 @@ export function showAttachments(data: AppData, attachments: Attachment[]): Shown
       {
         mediaId: m.id,
         kind: m.kind,
-        url: mediaUrl(data.config.origin, m.file).href,
-        previewUrl: m.previewFile ? mediaUrl(data.config.origin, m.previewFile).href : null,
+        url: data.urls.media(m.file).href,
+        previewUrl: m.previewFile ? data.urls.media(m.previewFile).href : null,
         mediaType: m.mediaType,
         alt: a.alt,
         width: m.width,

@@ -1,7 +1,5 @@
 import type { Context } from "@fedify/fedify";
 import type { AppData } from "../context.ts";
-import { deskUrl } from "../federation/actor.ts";
-import { postUrl } from "../federation/note.ts";
 import type { Post } from "../product/posts.ts";
 import type { Profile } from "../product/profile.ts";
 import { plainText } from "./views/layout.ts";
@@ -27,10 +25,10 @@ function body(post: Post): string {
 }
 
 export function rssFeed(ctx: Context<AppData>, profile: Profile, posts: Post[]): string {
-  const home = deskUrl(ctx.data).href;
+  const home = ctx.data.urls.desk().href;
   const self = new URL("/feed.rss", ctx.data.config.origin).href;
   const items = posts.map((post) => {
-    const url = postUrl(ctx, post.id).href;
+    const url = ctx.data.urls.post(post.id).href;
     return `<item><title>${xml(title(post))}</title><link>${xml(url)}</link><guid isPermaLink="true">${xml(url)}</guid><pubDate>${new Date(post.publishedAt).toUTCString()}</pubDate><description>${xml(body(post))}</description></item>`;
   });
   return `<?xml version="1.0" encoding="UTF-8"?>
@@ -49,11 +47,11 @@ ${items.join("\n")}
 }
 
 export function atomFeed(ctx: Context<AppData>, profile: Profile, posts: Post[]): string {
-  const home = deskUrl(ctx.data).href;
+  const home = ctx.data.urls.desk().href;
   const self = new URL("/feed.atom", ctx.data.config.origin).href;
   const updated = posts.length ? Math.max(...posts.map((p) => p.updatedAt ?? p.publishedAt)) : (profile.updatedAt ?? 0);
   const entries = posts.map((post) => {
-    const url = postUrl(ctx, post.id).href;
+    const url = ctx.data.urls.post(post.id).href;
     return `<entry><id>${xml(url)}</id><title>${xml(title(post))}</title><link rel="alternate" type="text/html" href="${xml(url)}"/><published>${new Date(post.publishedAt).toISOString()}</published><updated>${new Date(post.updatedAt ?? post.publishedAt).toISOString()}</updated><content type="html" xml:lang="${xml(post.language)}">${xml(body(post))}</content></entry>`;
   });
   return `<?xml version="1.0" encoding="UTF-8"?>

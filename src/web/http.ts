@@ -11,7 +11,7 @@ import type { Html } from "./views/layout.ts";
 export async function cachedResponse(
   c: Context,
   version: string,
-  render: () => Html | string,
+  render: () => Html | string | Promise<Html | string>,
   options: { type?: string; maxAge?: number; status?: number } = {},
 ): Promise<Response> {
   const etag = `W/"${version}"`;

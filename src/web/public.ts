@@ -1,6 +1,4 @@
 import type { Context, Hono } from "hono";
-import { deskUrl } from "../federation/actor.ts";
-import { mediaUrl, postUrl, repliesUrl } from "../federation/note.ts";
 import { countFollowers } from "../product/followers.ts";
 import { UUID_PATTERN } from "../product/ids.ts";
 import { siteVersion } from "../product/instance.ts";
@@ -28,69 +26,70 @@ const DESK_PAGE = 20;
 export function publicRoutes(app: Hono, deps: WebDeps): void {
   const { lectern } = deps;
   const { config, db, data } = lectern;
-  const handle = `@${config.handle}@${config.origin.host}`;
-  const feeds = { rss: new URL("/feed.rss", config.origin), atom: new URL("/feed.atom", config.origin) };
-  const chrome = (): Chrome => ({ home: deskUrl(data).pathname, siteName: getProfile(data).name });
+  const { urls } = data;
+  const handle = urls.acct();
+  const feeds = { rss: urls.feed("rss"), atom: urls.feed("atom") };
+  const deskUrl = urls.desk();
+  const chrome = async (): Promise<Chrome> => ({ home: deskUrl.pathname, siteName: (await getProfile(data)).name });
   /** What every public page depends on: the author's last action and the follower count shown. */
-  const version = () => `${siteVersion(db)}-${countFollowers(db)}`;
+  const version = async () => `${await siteVersion(db)}-${await countFollowers(db)}`;
   /** The author's pictures, when set: `[avatar, header]` as public URLs. */
-  const pictureUrls = () => {
-    const p = getProfile(data);
-    const found = getMedia(
+  const pictureUrls = async () => {
+    const p = await getProfile(data);
+    const found = await getMedia(
       data,
       [p.avatarMediaId, p.headerMediaId].filter((x): x is string => x !== null),
     );
     const url = (id: string | null) => {
       const m = id === null ? undefined : found.get(id);
-      return m === undefined ? undefined : mediaUrl(config.origin, m.file);
+      return m === undefined ? undefined : urls.media(m.file);
     };
     return [url(p.avatarMediaId), url(p.headerMediaId)] as const;
   };
-  const avatarUrl = () => pictureUrls()[0];
-  const profileView = () => {
-    const [avatar, header] = pictureUrls();
+  const avatarUrl = async () => (await pictureUrls())[0];
+  const profileView = async () => {
+    const [avatar, header] = await pictureUrls();
     return {
-      profile: getProfile(data),
+      profile: await getProfile(data),
       handle,
-      followers: countFollowers(db),
-      posts: countPosts(db),
+      followers: await countFollowers(db),
+      posts: await countPosts(db),
       avatarUrl: avatar?.href,
       headerUrl: header?.href,
     };
   };
-  const meUrls = () =>
-    getProfile(data)
-      .fields.map((f) => f.value)
-      .filter((v) => /^https?:\/\/\S+$/.test(v));
+  const meUrls = async () =>
+    (await getProfile(data)).fields.map((f) => f.value).filter((v) => /^https?:\/\/\S+$/.test(v));
 
   const desk = async (c: Context): Promise<Response> => {
     const cursor = c.req.query("after");
     const after = cursor ? decodePostCursor(cursor) : null;
     if (cursor && after === null) return c.text("Bad cursor", 400);
-    return cachedResponse(c, `desk-${version()}-${cursor ?? ""}`, () => {
-      const ctx = lectern.context();
-      const pinned = after === null ? listPinned(db) : [];
+    return cachedResponse(c, `desk-${await version()}-${cursor ?? ""}`, async () => {
+      const pinned = after === null ? await listPinned(db) : [];
       const pinnedIds = new Set(pinned.map((p) => p.id));
-      const list = listPosts(db, DESK_PAGE, { after });
-      const view = profileView();
-      const canonical = deskUrl(data);
+      const list = await listPosts(db, DESK_PAGE, { after });
+      const view = await profileView();
+      const canonical = deskUrl;
+      const shown = async (post: Post, pinned: boolean) =>
+        postArticle(post, urls.post(post.id), { pinned, media: await showAttachments(data, post.attachments) });
       return page(
         {
           title: `${view.profile.name} (${handle})`,
           description: plainText(view.profile.summaryHtml) || `Posts by ${view.profile.name}`,
           canonical,
-          activityPub: ctx.getActorUri(config.handle),
+          activityPub: urls.actor(),
           ogType: "profile",
           siteName: view.profile.name,
           image: view.avatarUrl ? new URL(view.avatarUrl) : undefined,
           feeds,
-          me: meUrls(),
+          me: await meUrls(),
         },
-        chrome(),
+        await chrome(),
         html`${profileHeader(view)}${followBox(handle)}
 <h2 class="sr">Posts</h2>
-${pinned.map((post) => postArticle(post, postUrl(ctx, post.id), { pinned: true, media: showAttachments(data, post.attachments) }))}
-${list.items.filter((p) => !pinnedIds.has(p.id)).map((post) => postArticle(post, postUrl(ctx, post.id), { media: showAttachments(data, post.attachments) }))}
+${await Promise.all(pinned.map((post) => shown(post, true)))}
+${await Promise.all(list.items.filter((p) => !pinnedIds.has(p.id)).map((post) => shown(post, false)))}
 ${list.items.length === 0 && pinned.length === 0 ? html`<p>Nothing posted yet.</p>` : ""}
 ${pager(list.next ? `${canonical.pathname}?after=${encodePostCursor(list.next)}` : null)}`,
       );
@@ -105,30 +104,30 @@ ${pager(list.next ? `${canonical.pathname}?after=${encodePostCursor(list.next)}`
   // A browser at the actor's id goes to the desk.
   app.get("/users/:handle", (c) => {
     if (c.req.param("handle") !== config.handle) return c.notFound();
-    return c.redirect(deskUrl(data).pathname, 302);
+    return c.redirect(deskUrl.pathname, 302);
   });
 
-  const findPost = (id: string): Post | undefined => (UUID_PATTERN.test(id) ? getPost(db, id) : undefined);
+  const findPost = async (id: string): Promise<Post | undefined> =>
+    UUID_PATTERN.test(id) ? await getPost(db, id) : undefined;
 
-  app.get("/posts/:id", (c) => {
-    const post = findPost(c.req.param("id"));
+  app.get("/posts/:id", async (c) => {
+    const post = await findPost(c.req.param("id"));
     if (post === undefined) return c.notFound();
     if (post.deletedAt !== null) {
       return cachedResponse(
         c,
         `gone-${post.id}`,
-        () => page({ title: "Deleted", siteName: getProfile(data).name }, chrome(), gone()),
+        async () => page({ title: "Deleted", siteName: (await getProfile(data)).name }, await chrome(), gone()),
         {
           status: 410,
         },
       );
     }
-    return cachedResponse(c, `post-${post.id}-${version()}`, () => {
-      const ctx = lectern.context();
-      const url = postUrl(ctx, post.id);
-      const profile = getProfile(data);
+    return cachedResponse(c, `post-${post.id}-${await version()}`, async () => {
+      const url = urls.post(post.id);
+      const profile = await getProfile(data);
       const text = excerpt(post);
-      const media = showAttachments(data, post.attachments);
+      const media = await showAttachments(data, post.attachments);
       const picture = media.find((m) => m.kind === "image")?.url ?? media.find((m) => m.previewUrl)?.previewUrl;
       return page(
         {
@@ -141,21 +140,21 @@ ${pager(list.next ? `${canonical.pathname}?after=${encodePostCursor(list.next)}`
           feeds,
           published: new Date(post.publishedAt),
           lang: post.language,
-          image: picture && !post.sensitive ? new URL(picture) : avatarUrl(),
+          image: picture && !post.sensitive ? new URL(picture) : await avatarUrl(),
         },
-        chrome(),
-        html`${profileHeader(profileView(), { heading: false })}${postArticle(post, url, { pinned: post.pinnedAt !== null, media })}
+        await chrome(),
+        html`${profileHeader(await profileView(), { heading: false })}${postArticle(post, url, { pinned: post.pinnedAt !== null, media })}
 ${shareBox({ url: url.href, text: `${profile.name}: ${plainText(post.summary ?? post.contentHtml, 200)}` })}`,
       );
     });
   });
 
   // The empty replies collection each Note embeds: the channel has no replies.
-  app.get("/posts/:id/replies", (c) => {
-    const post = findPost(c.req.param("id"));
+  app.get("/posts/:id/replies", async (c) => {
+    const post = await findPost(c.req.param("id"));
     if (post === undefined) return c.notFound();
     if (post.deletedAt !== null) return c.text("Gone", 410);
-    const self = repliesUrl(postUrl(lectern.context(), post.id));
+    const self = urls.replies(post.id);
     return c.body(
       JSON.stringify({
         "@context": "https://www.w3.org/ns/activitystreams",
@@ -169,24 +168,27 @@ ${shareBox({ url: url.href, text: `${profile.name}: ${plainText(post.summary ?? 
     );
   });
 
-  app.get("/tags/:tag", (c) => {
+  app.get("/tags/:tag", async (c) => {
     const tag = c.req.param("tag");
     if (!/^[\p{L}\p{N}_]{1,100}$/u.test(tag)) return c.notFound();
     const cursor = c.req.query("after");
     const after = cursor ? decodePostCursor(cursor) : null;
-    return cachedResponse(c, `tag-${tag}-${version()}-${cursor ?? ""}`, () => {
-      const ctx = lectern.context();
-      const list = listPosts(db, DESK_PAGE, { after, hashtag: tag });
-      const profile = getProfile(data);
+    return cachedResponse(c, `tag-${tag}-${await version()}-${cursor ?? ""}`, async () => {
+      const list = await listPosts(db, DESK_PAGE, { after, hashtag: tag });
+      const profile = await getProfile(data);
       return page(
         {
           title: `#${tag} · ${profile.name}`,
-          canonical: new URL(`/tags/${encodeURIComponent(tag)}`, config.origin),
+          canonical: urls.tag(tag),
           siteName: profile.name,
           feeds,
         },
-        chrome(),
-        html`<h1>#${tag}</h1>${list.items.map((post) => postArticle(post, postUrl(ctx, post.id), { media: showAttachments(data, post.attachments) }))}
+        await chrome(),
+        html`<h1>#${tag}</h1>${await Promise.all(
+          list.items.map(async (post) =>
+            postArticle(post, urls.post(post.id), { media: await showAttachments(data, post.attachments) }),
+          ),
+        )}
 ${list.items.length === 0 ? html`<p>No posts with this hashtag.</p>` : ""}
 ${pager(list.next ? `?after=${encodePostCursor(list.next)}` : null)}`,
       );
@@ -213,18 +215,22 @@ ${pager(list.next ? `?after=${encodePostCursor(list.next)}` : null)}`,
     return c.redirect(`https://${server}/share?text=${encodeURIComponent(url)}`, 303);
   });
 
-  const feedPosts = () => listPosts(db, FEED_SIZE).items;
-  app.get("/feed.rss", (c) =>
-    cachedResponse(c, `rss-${siteVersion(db)}`, () => rssFeed(lectern.context(), getProfile(data), feedPosts()), {
-      type: "application/rss+xml; charset=utf-8",
-      maxAge: 300,
-    }),
+  const feedPosts = async () => (await listPosts(db, FEED_SIZE)).items;
+  app.get("/feed.rss", async (c) =>
+    cachedResponse(
+      c,
+      `rss-${await siteVersion(db)}`,
+      async () => rssFeed(lectern.context(), await getProfile(data), await feedPosts()),
+      { type: "application/rss+xml; charset=utf-8", maxAge: 300 },
+    ),
   );
-  app.get("/feed.atom", (c) =>
-    cachedResponse(c, `atom-${siteVersion(db)}`, () => atomFeed(lectern.context(), getProfile(data), feedPosts()), {
-      type: "application/atom+xml; charset=utf-8",
-      maxAge: 300,
-    }),
+  app.get("/feed.atom", async (c) =>
+    cachedResponse(
+      c,
+      `atom-${await siteVersion(db)}`,
+      async () => atomFeed(lectern.context(), await getProfile(data), await feedPosts()),
+      { type: "application/atom+xml; charset=utf-8", maxAge: 300 },
+    ),
   );
 
   for (const asset of ASSETS) {

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
-import type { Db } from "../storage/db.ts";
+import { siteVersion } from "../product/instance.ts";
+import type { Database } from "../storage/database.ts";
 
 interface Entry {
   status: number;
@@ -16,10 +17,9 @@ interface Entry {
  * with authorized fetch, ActivityPub documents are never kept.
  */
 export function responseCache(
-  db: Db,
+  db: Database,
   options: { authorizedFetch: boolean; maxEntries?: number; maxBytes?: number },
 ): MiddlewareHandler {
-  const version = db.$client.prepare<[], { value: string }>("SELECT value FROM instance WHERE key = 'site_version'");
   const entries = new Map<string, Entry>();
   const max = options.maxEntries ?? 2000;
   const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
@@ -49,7 +49,7 @@ export function responseCache(
           ? "json"
           : "other";
     if (kind === "ap" && options.authorizedFetch) return next();
-    const key = `${version.get()?.value ?? 0}\n${kind}\n${c.req.url}`;
+    const key = `${await siteVersion(db)}\n${kind}\n${c.req.url}`;
     const hit = entries.get(key);
     if (hit !== undefined) {
       entries.delete(key);

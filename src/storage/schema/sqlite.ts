@@ -249,9 +249,15 @@ export const deliveries = sqliteTable(
     lastStatus: integer("last_status"),
     lastError: text("last_error"),
     updatedAt: integer("updated_at").notNull(),
+    /** Which worker may send it: servers are split into partitions by a hash of the host (see delivery/partitions.ts). */
+    partition: integer("partition").notNull().default(0),
+    /** While `sending`: the worker holding it, and until when (a dead worker's rows come free then). */
+    owner: text("owner"),
+    leaseUntil: integer("lease_until"),
   },
   (t) => [
     index("deliveries_due").on(t.status, t.nextAttemptAt),
+    index("deliveries_partition").on(t.partition, t.status, t.nextAttemptAt),
     index("deliveries_outgoing").on(t.outgoingId, t.status),
     index("deliveries_order").on(t.inbox, t.postId, t.id),
     index("deliveries_host").on(t.host, t.status),
@@ -271,4 +277,15 @@ export const servers = sqliteTable("servers", {
   probeAt: integer("probe_at"),
   /** The HTTP signature scheme it accepts: "cavage" (first knock) or "rfc9421". */
   signature: text("signature").notNull().default("cavage"),
+});
+
+/**
+ * Expiring leases: who owns a delivery partition, which worker is alive,
+ * who runs a once-only job (the scheduler, the sweeps). Taken and renewed by
+ * one upsert; a process that dies stops renewing and loses them.
+ */
+export const leases = sqliteTable("leases", {
+  name: text("name").primaryKey(),
+  owner: text("owner").notNull(),
+  expiresAt: integer("expires_at").notNull(),
 });

@@ -2,6 +2,6 @@ import { defineConfig } from "drizzle-kit";
 
 export default defineConfig({
   dialect: "sqlite",
-  schema: "./src/storage/schema.ts",
-  out: "./drizzle",
+  schema: "./src/storage/schema/sqlite.ts",
+  out: "./drizzle/sqlite",
 });

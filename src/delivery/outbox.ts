@@ -1,0 +1,118 @@
+import type { Context } from "@fedify/fedify";
+import type { Activity } from "@fedify/vocab";
+import type { AppData } from "../context.ts";
+import {
+  followOf,
+  toAnswer,
+  toCreate,
+  toDelete,
+  toPin,
+  toProfileUpdate,
+  toStampRevocation,
+  toUpdate,
+} from "../federation/activities.ts";
+import { expandPublicAudience } from "../federation/public-audience.ts";
+import type { Follower } from "../product/followers.ts";
+import type { Outbox } from "../product/outbox.ts";
+import { claimQueued, type Post, postsAwaitingQueue } from "../product/posts.ts";
+import type { QuoteStamp } from "../product/quotes.ts";
+import type { Queryable } from "../storage/database.ts";
+import { deliverTo, fanOut, wakeDeliveries } from "./fanout.ts";
+
+/**
+ * The delivery engine as the product's outbox: each activity becomes JSON
+ * once, here, and is stored with its deliveries (one per follower server, or
+ * one for a single recipient); the workers sign and send them.
+ */
+export class DeliveryOutbox implements Outbox {
+  readonly #context: () => Context<AppData>;
+  constructor(context: () => Context<AppData>) {
+    this.#context = context;
+  }
+
+  async #json(activity: Activity): Promise<string> {
+    const ctx = this.#context();
+    const compact = await activity.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader });
+    return JSON.stringify(expandPublicAudience(compact));
+  }
+
+  async #toFollowers(activity: Activity, kind: string, postId: string | null, tx?: Queryable): Promise<number> {
+    const ctx = this.#context();
+    const body = await this.#json(activity);
+    const { deliveries } = await fanOut(tx ?? ctx.data.db, {
+      activityIri: activity.id?.href ?? "",
+      kind,
+      postId,
+      body,
+    });
+    if (tx === undefined) await wakeDeliveries(ctx.data.db);
+    return deliveries;
+  }
+
+  async send(recipient: { id: URL; inbox: URL }, activity: Activity, kind: string, postId: string | null = null) {
+    const ctx = this.#context();
+    const body = await this.#json(activity);
+    await deliverTo(ctx.data.db, { activityIri: activity.id?.href ?? "", kind, postId, body }, recipient.inbox.href);
+    await wakeDeliveries(ctx.data.db);
+  }
+
+  async postUpdated(post: Post): Promise<void> {
+    await this.#toFollowers(await toUpdate(this.#context(), post), "Update", post.id);
+  }
+
+  async postDeleted(post: Post, deletedAt: number): Promise<void> {
+    await this.#toFollowers(toDelete(this.#context(), post, deletedAt), "Delete", post.id);
+  }
+
+  async pinChanged(post: Post, pinned: boolean, at: number): Promise<void> {
+    await this.#toFollowers(toPin(this.#context(), post, pinned, at), pinned ? "Add" : "Remove", post.id);
+  }
+
+  async profileChanged(at: number): Promise<void> {
+    await this.#toFollowers(await toProfileUpdate(this.#context(), at), "Update(Person)", null);
+  }
+
+  async followAnswered(follower: Pick<Follower, "actorIri" | "followIri" | "inbox">, accepted: boolean) {
+    const ctx = this.#context();
+    const answer = toAnswer(ctx, accepted ? "accept" : "reject", { object: followOf(ctx, follower) });
+    await this.send(
+      { id: new URL(follower.actorIri), inbox: new URL(follower.inbox) },
+      answer,
+      accepted ? "Accept" : "Reject",
+    );
+  }
+
+  async stampRevoked(stamp: QuoteStamp): Promise<void> {
+    const ctx = this.#context();
+    await this.send(
+      { id: new URL(stamp.actorIri), inbox: new URL(stamp.inbox) },
+      toStampRevocation(ctx, stamp),
+      "Delete",
+    );
+  }
+}
+
+/**
+ * Turns every stored post not yet delivered into a Create for all followers
+ * (run by the delivery workers). Each post is claimed in the same
+ * transaction as its deliveries are written, so however many workers run, a
+ * post is fanned out once; a crash in between leaves it for the next round.
+ */
+export async function queueNewPosts(ctx: Context<AppData>): Promise<number> {
+  const { db } = ctx.data;
+  const waiting = await postsAwaitingQueue(db);
+  let queued = 0;
+  for (const post of waiting) {
+    const create = await toCreate(ctx, post);
+    const compact = await create.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader });
+    const body = JSON.stringify(expandPublicAudience(compact));
+    const done = await db.transaction(async (tx) => {
+      if (!(await claimQueued(tx, post.id))) return false;
+      await fanOut(tx, { activityIri: create.id?.href ?? "", kind: "Create", postId: post.id, body });
+      return true;
+    });
+    if (done) queued++;
+  }
+  if (queued > 0) await wakeDeliveries(db);
+  return queued;
+}

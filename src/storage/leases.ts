@@ -1,0 +1,37 @@
+import type { Queryable } from "./database.ts";
+import { sql } from "./sql.ts";
+
+/**
+ * Takes or renews the lease `name` for `owner` until `now + ttlMs`; true when
+ * `owner` holds it afterwards. A lease held by someone else is taken only
+ * once it has run out (its holder died or stalled).
+ */
+export async function acquireLease(
+  db: Queryable,
+  name: string,
+  owner: string,
+  ttlMs: number,
+  now: number = Date.now(),
+): Promise<boolean> {
+  const changed = await db.run(
+    sql`INSERT INTO leases (name, owner, expires_at) VALUES (${name}, ${owner}, ${now + ttlMs})
+        ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+        WHERE leases.owner = excluded.owner OR leases.expires_at < ${now}`,
+  );
+  return changed > 0;
+}
+
+export async function releaseLease(db: Queryable, name: string, owner: string): Promise<void> {
+  await db.run(sql`DELETE FROM leases WHERE name = ${name} AND owner = ${owner}`);
+}
+
+/** Live leases whose name starts with `prefix`, with their holders. */
+export async function liveLeases(
+  db: Queryable,
+  prefix: string,
+  now: number = Date.now(),
+): Promise<{ name: string; owner: string }[]> {
+  return await db.all(
+    sql`SELECT name, owner FROM leases WHERE name LIKE ${`${prefix}%`} AND expires_at > ${now} ORDER BY name`,
+  );
+}

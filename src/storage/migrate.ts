@@ -1,0 +1,45 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Database } from "./database.ts";
+import { sql } from "./sql.ts";
+
+/**
+ * Applies the migrations drizzle-kit generated for this database's dialect
+ * (drizzle/sqlite or drizzle/postgres), recording them in drizzle's own
+ * `__drizzle_migrations` table exactly as drizzle's migrator does, so a
+ * database migrated by earlier versions carries on. All in one transaction;
+ * on PostgreSQL an advisory lock makes processes starting together take turns.
+ */
+export async function migrate(db: Database): Promise<void> {
+  const folder = fileURLToPath(new URL(`../../drizzle/${db.dialect}`, import.meta.url));
+  const journal = JSON.parse(readFileSync(`${folder}/meta/_journal.json`, "utf8")) as {
+    entries: { tag: string; when: number }[];
+  };
+  const migrations = journal.entries.map((e) => {
+    const text = readFileSync(`${folder}/${e.tag}.sql`, "utf8");
+    return {
+      statements: text.split("--> statement-breakpoint").filter((s) => s.trim() !== ""),
+      when: e.when,
+      hash: createHash("sha256").update(text).digest("hex"),
+    };
+  });
+  const id = db.dialect === "postgres" ? "SERIAL" : "INTEGER";
+  await db.run(
+    sql.raw(
+      `CREATE TABLE IF NOT EXISTS __drizzle_migrations (id ${id} PRIMARY KEY, hash text NOT NULL, created_at numeric)`,
+    ),
+  );
+  await db.transaction(async (tx) => {
+    if (tx.dialect === "postgres") await tx.run(sql`SELECT pg_advisory_xact_lock(${7_372_001})`);
+    const last = await tx.get<{ created_at: number | string }>(
+      sql`SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 1`,
+    );
+    const applied = last === undefined ? -1 : Number(last.created_at);
+    for (const m of migrations) {
+      if (m.when <= applied) continue;
+      for (const statement of m.statements) await tx.run(sql.raw(statement));
+      await tx.run(sql`INSERT INTO __drizzle_migrations (hash, created_at) VALUES (${m.hash}, ${m.when})`);
+    }
+  });
+}

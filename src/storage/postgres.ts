@@ -1,0 +1,118 @@
+import { getLogger } from "@logtape/logtape";
+import postgres from "postgres";
+import { type Database, DatabaseUnavailableError, isUnavailable, type Queryable } from "./database.ts";
+import type { Sql } from "./sql.ts";
+
+const logger = getLogger(["lectern", "database"]);
+
+function bind(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (value !== null && typeof value === "object" && !(value instanceof Uint8Array)) return JSON.stringify(value);
+  return value;
+}
+
+type Client = postgres.Sql<Record<string, never>>;
+type TxClient = postgres.TransactionSql<Record<string, never>>;
+
+/**
+ * PostgreSQL (≥ 15) through postgres.js: a pool per process, statements
+ * prepared per connection, `bigint` and `numeric` read as numbers
+ * (milliseconds and counts fit), LISTEN/NOTIFY for wake-ups across
+ * processes. While the server is away every query fails with
+ * {@link DatabaseUnavailableError}, logged once per outage.
+ */
+export class PostgresDatabase implements Database {
+  readonly dialect = "postgres" as const;
+  readonly sharedNotifications = true;
+  readonly client: Client;
+  #down = false;
+
+  constructor(url: string, options: { max?: number } = {}) {
+    this.client = postgres(url, {
+      max: options.max ?? 10,
+      onnotice: () => {},
+      connect_timeout: 10,
+      idle_timeout: 60,
+      types: {
+        bigint: { to: 20, from: [20, 1700], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
+      },
+    }) as unknown as Client;
+  }
+
+  #failed(error: unknown): never {
+    if (isUnavailable(error)) {
+      if (!this.#down) {
+        this.#down = true;
+        logger.warning("PostgreSQL is unreachable ({error}); retrying", { error: (error as Error).message });
+      }
+      throw new DatabaseUnavailableError(`the database is unreachable: ${(error as Error).message}`, { cause: error });
+    }
+    throw error;
+  }
+
+  #up(): void {
+    if (this.#down) {
+      this.#down = false;
+      logger.warning("PostgreSQL is reachable again");
+    }
+  }
+
+  async #query<T>(client: Client | TxClient, query: Sql): Promise<T[] & { count: number }> {
+    const { text, params } = query.render((n) => `$${n}`);
+    try {
+      const rows = (await client.unsafe(text, params.map(bind) as never[], { prepare: true })) as unknown as T[] & {
+        count: number;
+      };
+      this.#up();
+      return rows;
+    } catch (e) {
+      this.#failed(e);
+    }
+  }
+
+  on(client: Client | TxClient): Queryable {
+    return {
+      dialect: "postgres",
+      all: <T>(q: Sql) => this.#query<T>(client, q).then((r) => [...r]),
+      get: <T>(q: Sql) => this.#query<T>(client, q).then((r) => r[0]),
+      run: (q: Sql) => this.#query(client, q).then((r) => r.count),
+      transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
+        client === this.client ? this.transaction(fn) : fn(this.on(client)),
+    };
+  }
+
+  all<T>(query: Sql): Promise<T[]> {
+    return this.#query<T>(this.client, query).then((r) => [...r]);
+  }
+  get<T>(query: Sql): Promise<T | undefined> {
+    return this.#query<T>(this.client, query).then((r) => r[0]);
+  }
+  run(query: Sql): Promise<number> {
+    return this.#query(this.client, query).then((r) => r.count);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    try {
+      return (await this.client.begin((tx) => fn(this.on(tx as unknown as TxClient)))) as T;
+    } catch (e) {
+      this.#failed(e);
+    }
+  }
+
+  async notify(channel: string): Promise<void> {
+    try {
+      await this.client.notify(channel, "");
+    } catch (e) {
+      this.#failed(e);
+    }
+  }
+
+  async listen(channel: string, fn: () => void): Promise<() => Promise<void>> {
+    const { unlisten } = await this.client.listen(channel, () => fn());
+    return unlisten;
+  }
+
+  async close(): Promise<void> {
+    await this.client.end({ timeout: 5 });
+  }
+}

@@ -1,0 +1,58 @@
+import { type ChildProcess, fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { getLogger } from "@logtape/logtape";
+import type { Config } from "./config.ts";
+
+const logger = getLogger(["lectern", "supervisor"]);
+
+/**
+ * Delivery on every core from the one-command start: the `all` process
+ * starts `delivery.workers − 1` worker processes (`LECTERN_ROLE=worker`) on
+ * the same database and restarts any that dies (waiting longer each time it
+ * dies quickly). They share the work through partition leases; the parent
+ * stops them when it stops.
+ */
+export function superviseWorkers(config: Config): { stop(): Promise<void> } {
+  const count = config.delivery.workers - 1;
+  const children = new Set<ChildProcess>();
+  let stopping = false;
+  const main = fileURLToPath(new URL("./main.ts", import.meta.url));
+  const spawn = (slot: number, delayMs: number) => {
+    if (stopping) return;
+    const startedAt = Date.now();
+    const child = fork(main, [], {
+      env: { ...process.env, LECTERN_ROLE: "worker", LECTERN_DELIVERY_WORKERS: "1" },
+      execArgv: process.execArgv,
+      stdio: "inherit",
+    });
+    children.add(child);
+    child.once("exit", (code, signal) => {
+      children.delete(child);
+      if (stopping) return;
+      const quick = Date.now() - startedAt < 10_000;
+      const next = quick ? Math.min(60_000, Math.max(1000, delayMs * 2)) : 1000;
+      logger.warning("Delivery worker {slot} exited ({status}); restarting in {next} ms", {
+        slot,
+        status: signal ?? code,
+        next,
+      });
+      setTimeout(() => spawn(slot, next), next).unref();
+    });
+  };
+  for (let slot = 1; slot <= count; slot++) spawn(slot, 500);
+  return {
+    async stop() {
+      stopping = true;
+      await Promise.all(
+        [...children].map(
+          (child) =>
+            new Promise<void>((resolve) => {
+              child.once("exit", () => resolve());
+              child.kill("SIGTERM");
+              setTimeout(() => child.kill("SIGKILL"), 20_000).unref();
+            }),
+        ),
+      );
+    },
+  };
+}
