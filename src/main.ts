@@ -62,15 +62,19 @@ if (server.initialPassword) {
     `\nThe author's desk is at ${new URL("/admin", config.origin).href}\nFirst start: the password is  ${server.initialPassword}\n(shown only now; change it with: npm run -s lectern -- set-password)\n`,
   );
 }
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    console.log(`Received ${signal}: finishing in-flight work`);
-    Promise.all([workers?.stop(), server.close()]).then(
-      () => process.exit(0),
-      (error) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
-  });
-}
+let stopping = false;
+const stop = (why: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${why}: finishing in-flight work`);
+  Promise.all([workers?.stop(), server.close()]).then(
+    () => process.exit(0),
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+};
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop(`Received ${signal}`));
+// A worker started by an `all` process stops with it, even when it was killed outright.
+if (process.channel !== undefined) process.once("disconnect", () => stop("The supervising process is gone"));

@@ -6,6 +6,7 @@ import { addFollower, countFollowers } from "../src/product/followers.ts";
 import { publishPost } from "../src/product/publish.ts";
 import { openDatabase } from "../src/storage/open.ts";
 import { runCli } from "./helpers/cli.ts";
+import { DIALECTS, databaseEnv, type TestDialect } from "./helpers/databases.ts";
 import { freePort, startTestLectern, type TestLectern, tempDir, testEnv, waitFor } from "./helpers/lectern.ts";
 import { scalar } from "./helpers/rows.ts";
 import { type Sink, startSink } from "./helpers/sink.ts";
@@ -16,9 +17,13 @@ afterEach(async () => {
   while (cleanup.length) await cleanup.pop()?.();
 });
 
-async function lecternWith(env: Record<string, string> = {}, now?: () => number): Promise<TestLectern> {
+async function lecternWith(
+  dialect: TestDialect,
+  env: Record<string, string> = {},
+  now?: () => number,
+): Promise<TestLectern> {
   const tmp = tempDir();
-  const lectern = await startTestLectern(tmp.dir, { env, now });
+  const lectern = await startTestLectern(tmp.dir, { env, now, dialect });
   cleanup.push(
     () => tmp.remove(),
     () => lectern.stop(),
@@ -43,168 +48,180 @@ async function follow(lectern: TestLectern, s: Sink, name: string, shared = true
   });
 }
 
-describe("delivery you can trust", () => {
-  it("keeps the followers behind a shared inbox that answers 410 Gone, and keeps trying it", async () => {
-    const lectern = await lecternWith();
-    const gone = await sink({ behaviour: 410 });
-    const alive = await sink();
-    await follow(lectern, gone, "a");
-    await follow(lectern, gone, "b");
-    await follow(lectern, alive, "c");
-    const post = await publishPost(lectern.server.lectern.context(), { text: "Anyone there?" });
-    await waitFor(() => gone.requests.length >= 2, 15_000, "the 410 server to be tried again");
-    // One request per server (its shared inbox); a status code never removes anyone.
-    expect(new Set(gone.requests.map((r) => r.path))).toEqual(new Set(["/inbox"]));
-    expect(await countFollowers(lectern.server.lectern.db)).toBe(3);
-    await waitFor(
-      async () => (await deliveryProgress(lectern.server.lectern.db, post.id)).delivered === 1,
-      15_000,
-      "the live server",
-    );
-    expect(alive.requests).toHaveLength(1);
-    expect(await deliveryProgress(lectern.server.lectern.db, post.id)).toMatchObject({ due: 2, delivered: 1 });
-    // Finished deliveries are pruned after a while; the post's progress stays whole.
-    gone.behaviour = 202;
-    await waitFor(
-      async () => (await deliveryProgress(lectern.server.lectern.db, post.id)).delivered === 2,
-      15_000,
-      "the recovered server",
-    );
-    expect(await pruneDeliveries(lectern.server.lectern.db, 0, Date.now() + 1000)).toBe(2);
-    expect(await scalar(lectern.server.lectern.db, "SELECT count(*) FROM deliveries")).toBe(0);
-    expect(await deliveryProgress(lectern.server.lectern.db, post.id)).toMatchObject({ due: 2, delivered: 2 });
-  });
-
-  it("retries a server answering 500 three times, then delivers once when it answers 202", async () => {
-    const lectern = await lecternWith();
-    const flaky = await sink({ behaviour: (n) => (n < 3 ? 500 : 202) });
-    await follow(lectern, flaky, "f");
-    const post = await publishPost(lectern.server.lectern.context(), { text: "Third time lucky" });
-    await waitFor(() => flaky.requests.some((r) => r.status === 202), 20_000, "the fourth attempt");
-    await new Promise((r) => setTimeout(r, 800));
-    expect(flaky.requests.map((r) => r.status)).toEqual([500, 500, 500, 202]);
-    // The same activity every time, signed anew at each attempt.
-    expect(new Set(flaky.requests.map((r) => JSON.parse(r.body).id)).size).toBe(1);
-    expect(new Set(flaky.requests.map((r) => r.headers.date)).size).toBeGreaterThan(1);
-    expect(await deliveryProgress(lectern.server.lectern.db, post.id)).toMatchObject({
-      due: 1,
-      delivered: 1,
-      failing: 0,
+describe.each(DIALECTS)("on %s", (dialect) => {
+  describe("delivery you can trust", () => {
+    it("keeps the followers behind a shared inbox that answers 410 Gone, and keeps trying it", async () => {
+      const lectern = await lecternWith(dialect);
+      const gone = await sink({ behaviour: 410 });
+      const alive = await sink();
+      await follow(lectern, gone, "a");
+      await follow(lectern, gone, "b");
+      await follow(lectern, alive, "c");
+      const post = await publishPost(lectern.server.lectern.context(), { text: "Anyone there?" });
+      await waitFor(() => gone.requests.length >= 2, 15_000, "the 410 server to be tried again");
+      // One request per server (its shared inbox); a status code never removes anyone.
+      expect(new Set(gone.requests.map((r) => r.path))).toEqual(new Set(["/inbox"]));
+      expect(await countFollowers(lectern.server.lectern.db)).toBe(3);
+      await waitFor(
+        async () => (await deliveryProgress(lectern.server.lectern.db, post.id)).delivered === 1,
+        15_000,
+        "the live server",
+      );
+      expect(alive.requests).toHaveLength(1);
+      expect(await deliveryProgress(lectern.server.lectern.db, post.id)).toMatchObject({ due: 2, delivered: 1 });
+      // Finished deliveries are pruned after a while; the post's progress stays whole.
+      gone.behaviour = 202;
+      await waitFor(
+        async () => (await deliveryProgress(lectern.server.lectern.db, post.id)).delivered === 2,
+        15_000,
+        "the recovered server",
+      );
+      expect(await pruneDeliveries(lectern.server.lectern.db, 0, Date.now() + 1000)).toBe(2);
+      expect(await scalar(lectern.server.lectern.db, "SELECT count(*) FROM deliveries")).toBe(0);
+      expect(await deliveryProgress(lectern.server.lectern.db, post.id)).toMatchObject({ due: 2, delivered: 2 });
     });
 
-    const env = testEnv(lectern.config.dataDir, lectern.config.port);
-    const cli = await runCli(["deliveries", new URL(`/posts/${post.id}`, lectern.origin).href], env);
-    expect(cli.stdout).toContain("1/1 servers reached (100%)");
-  }, 60_000);
-
-  it("does not let a blackholed server delay a healthy one beyond the timeout", async () => {
-    const lectern = await lecternWith({ LECTERN_DELIVERY_TIMEOUT_SECONDS: "10", LECTERN_DELIVERY_CONCURRENCY: "2" });
-    const holes = await Promise.all([
-      sink({ behaviour: "blackhole" }),
-      sink({ behaviour: "blackhole" }),
-      sink({ behaviour: "blackhole" }),
-    ]);
-    const healthy = await sink();
-    for (const [i, h] of holes.entries()) await follow(lectern, h, `hole${i}`);
-    await follow(lectern, healthy, "ok");
-    const started = Date.now();
-    const post = await publishPost(lectern.server.lectern.context(), { text: "Through the noise" });
-    await waitFor(() => healthy.requests.length === 1, 15_000, "the healthy server");
-    // Three holes and only two fast slots: a hole stops holding its slot after 2 s, long before
-    // its 10 s timeout, so the healthy server waits at most that.
-    expect(Date.now() - started).toBeLessThan(5000);
-    await waitFor(
-      async () => (await deliveryProgress(lectern.server.lectern.db, post.id)).failing === 3,
-      30_000,
-      "the holes to time out",
-    );
-    const failures = (await deliveryProgress(lectern.server.lectern.db, post.id)).failures;
-    expect(failures.every((f) => /timeout|Timeout|aborted/i.test(f.lastError ?? ""))).toBe(true);
-  }, 60_000);
-
-  it("pauses a server that keeps failing, and resumes it by itself when it answers a probe", async () => {
-    let offset = 0;
-    const now = () => Date.now() + offset;
-    const lectern = await lecternWith(
-      { LECTERN_DELIVERY_PAUSE_AFTER_DAYS: "1", LECTERN_DELIVERY_RETRY_INITIAL_SECONDS: "0.1" },
-      now,
-    );
-    const down = await sink({ behaviour: 503 });
-    await follow(lectern, down, "d");
-    const ctx = lectern.server.lectern.context();
-    await publishPost(ctx, { text: "First" }, now());
-    await waitFor(() => down.requests.length === 1, 15_000, "the first attempt");
-    const paused = () =>
-      scalar(lectern.server.lectern.db, "SELECT probe_at FROM servers WHERE host = ?", down.origin.host);
-    await waitFor(async () => (await paused()) != null, 15_000, "the server to be paused");
-    await publishPost(ctx, { text: "Second" }, now());
-    await new Promise((r) => setTimeout(r, 800));
-    expect(down.requests).toHaveLength(1); // paused: not contacted for the new post, nor retried
-    down.behaviour = 202;
-    offset = 13 * 3600_000; // the probe is due
-    await waitFor(
-      () => down.requests.filter((r) => r.status === 202).length === 2,
-      15_000,
-      "both posts after the probe",
-    );
-    expect(await paused()).toBeNull();
-  }, 60_000);
-});
-
-describe("crash safety", () => {
-  it("delivers to every server after a SIGKILL in the middle of a fan-out", async () => {
-    const tmp = tempDir();
-    cleanup.push(() => tmp.remove());
-    const port = await freePort();
-    const env = { ...testEnv(tmp.dir, port), LECTERN_DELIVERY_CONCURRENCY: "4", LECTERN_DELIVERY_PER_SERVER: "1" };
-    // 12 follower servers, each slow to answer, so the fan-out takes a while.
-    const sinks = await Promise.all(Array.from({ length: 12 }, () => sink({ delayMs: 400 })));
-    const db = await openDatabase({ databaseUrl: null, databasePath: `${tmp.dir}/lectern.sqlite` });
-    for (const [i, s] of sinks.entries()) {
-      await addFollower(db, {
-        actorIri: `${s.origin.origin}/users/u${i}`,
-        followIri: null,
-        inbox: s.inbox("/users/u/inbox"),
-        sharedInbox: s.inbox(),
-        handle: null,
+    it("retries a server answering 500 three times, then delivers once when it answers 202", async () => {
+      const lectern = await lecternWith(dialect);
+      const flaky = await sink({ behaviour: (n) => (n < 3 ? 500 : 202) });
+      await follow(lectern, flaky, "f");
+      const post = await publishPost(lectern.server.lectern.context(), { text: "Third time lucky" });
+      await waitFor(() => flaky.requests.some((r) => r.status === 202), 20_000, "the fourth attempt");
+      await new Promise((r) => setTimeout(r, 800));
+      expect(flaky.requests.map((r) => r.status)).toEqual([500, 500, 500, 202]);
+      // The same activity every time, signed anew at each attempt.
+      expect(new Set(flaky.requests.map((r) => JSON.parse(r.body).id)).size).toBe(1);
+      expect(new Set(flaky.requests.map((r) => r.headers.date)).size).toBeGreaterThan(1);
+      expect(await deliveryProgress(lectern.server.lectern.db, post.id)).toMatchObject({
+        due: 1,
+        delivered: 1,
+        failing: 0,
       });
-    }
-    await db.close();
 
-    const start = (): ChildProcess => {
-      const child = spawn(process.execPath, ["src/main.ts"], {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? "", ...env },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      cleanup.push(() => void child.kill("SIGKILL"));
-      return child;
-    };
-    const listening = (child: ChildProcess) =>
-      new Promise<void>((resolve, reject) => {
-        child.stdout?.on("data", (d: Buffer) => d.toString().includes("listening") && resolve());
-        child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
-      });
-    let server = start();
-    await listening(server);
-    const published = await runCli(["post", "--text", "Survives a crash"], env);
-    expect(published.code).toBe(0);
-    const received = () => sinks.filter((s) => s.requests.length > 0).length;
-    await waitFor(() => received() >= 2, 20_000, "the fan-out to start");
-    expect(received()).toBeLessThan(12);
-    server.kill("SIGKILL");
-    await new Promise((r) => server.once("exit", r));
-    const before = received();
+      const cli = await runCli(["deliveries", new URL(`/posts/${post.id}`, lectern.origin).href], lectern.env);
+      expect(cli.stdout).toContain("1/1 servers reached (100%)");
+    }, 60_000);
 
-    server = start();
-    await listening(server);
-    await waitFor(() => received() === 12, 30_000, "every server after the restart");
-    expect(before).toBeLessThan(12);
-    // Every server got the same activity; duplicates (a request in flight at the kill) are at most a few.
-    const ids = new Set(sinks.flatMap((s) => s.requests.map((r) => JSON.parse(r.body).id)));
-    expect(ids.size).toBe(1);
-    expect(sinks.reduce((n, s) => n + s.requests.length, 0)).toBeLessThanOrEqual(12 + 4);
-    server.kill("SIGTERM");
-    await new Promise((r) => server.once("exit", r));
-  }, 120_000);
+    it("does not let a blackholed server delay a healthy one beyond the timeout", async () => {
+      const lectern = await lecternWith(dialect, {
+        LECTERN_DELIVERY_TIMEOUT_SECONDS: "10",
+        LECTERN_DELIVERY_CONCURRENCY: "2",
+      });
+      const holes = await Promise.all([
+        sink({ behaviour: "blackhole" }),
+        sink({ behaviour: "blackhole" }),
+        sink({ behaviour: "blackhole" }),
+      ]);
+      const healthy = await sink();
+      for (const [i, h] of holes.entries()) await follow(lectern, h, `hole${i}`);
+      await follow(lectern, healthy, "ok");
+      const started = Date.now();
+      const post = await publishPost(lectern.server.lectern.context(), { text: "Through the noise" });
+      await waitFor(() => healthy.requests.length === 1, 15_000, "the healthy server");
+      // Three holes and only two fast slots: a hole stops holding its slot after 2 s, long before
+      // its 10 s timeout, so the healthy server waits at most that.
+      expect(Date.now() - started).toBeLessThan(5000);
+      await waitFor(
+        async () => (await deliveryProgress(lectern.server.lectern.db, post.id)).failing === 3,
+        30_000,
+        "the holes to time out",
+      );
+      const failures = (await deliveryProgress(lectern.server.lectern.db, post.id)).failures;
+      expect(failures.every((f) => /timeout|Timeout|aborted/i.test(f.lastError ?? ""))).toBe(true);
+    }, 60_000);
+
+    it("pauses a server that keeps failing, and resumes it by itself when it answers a probe", async () => {
+      let offset = 0;
+      const now = () => Date.now() + offset;
+      const lectern = await lecternWith(
+        dialect,
+        { LECTERN_DELIVERY_PAUSE_AFTER_DAYS: "1", LECTERN_DELIVERY_RETRY_INITIAL_SECONDS: "0.1" },
+        now,
+      );
+      const down = await sink({ behaviour: 503 });
+      await follow(lectern, down, "d");
+      const ctx = lectern.server.lectern.context();
+      await publishPost(ctx, { text: "First" }, now());
+      await waitFor(() => down.requests.length === 1, 15_000, "the first attempt");
+      const paused = () =>
+        scalar(lectern.server.lectern.db, "SELECT probe_at FROM servers WHERE host = ?", down.origin.host);
+      await waitFor(async () => (await paused()) != null, 15_000, "the server to be paused");
+      await publishPost(ctx, { text: "Second" }, now());
+      await new Promise((r) => setTimeout(r, 800));
+      expect(down.requests).toHaveLength(1); // paused: not contacted for the new post, nor retried
+      down.behaviour = 202;
+      offset = 13 * 3600_000; // the probe is due
+      await waitFor(
+        () => down.requests.filter((r) => r.status === 202).length === 2,
+        15_000,
+        "both posts after the probe",
+      );
+      expect(await paused()).toBeNull();
+    }, 60_000);
+  });
+
+  describe("crash safety", () => {
+    it("delivers to every server after a SIGKILL in the middle of a fan-out", async () => {
+      const tmp = tempDir();
+      cleanup.push(() => tmp.remove());
+      const port = await freePort();
+      const env: Record<string, string> = {
+        ...testEnv(tmp.dir, port, await databaseEnv(dialect)),
+        LECTERN_DELIVERY_CONCURRENCY: "4",
+        LECTERN_DELIVERY_PER_SERVER: "1",
+      };
+      // 12 follower servers, each slow to answer, so the fan-out takes a while.
+      const sinks = await Promise.all(Array.from({ length: 12 }, () => sink({ delayMs: 400 })));
+      const db = await openDatabase({
+        databaseUrl: env.LECTERN_DATABASE_URL ?? null,
+        databasePath: `${tmp.dir}/lectern.sqlite`,
+      });
+      for (const [i, s] of sinks.entries()) {
+        await addFollower(db, {
+          actorIri: `${s.origin.origin}/users/u${i}`,
+          followIri: null,
+          inbox: s.inbox("/users/u/inbox"),
+          sharedInbox: s.inbox(),
+          handle: null,
+        });
+      }
+      await db.close();
+
+      const start = (): ChildProcess => {
+        const child = spawn(process.execPath, ["src/main.ts"], {
+          cwd: ROOT,
+          env: { PATH: process.env.PATH ?? "", ...env },
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        cleanup.push(() => void child.kill("SIGKILL"));
+        return child;
+      };
+      const listening = (child: ChildProcess) =>
+        new Promise<void>((resolve, reject) => {
+          child.stdout?.on("data", (d: Buffer) => d.toString().includes("listening") && resolve());
+          child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
+        });
+      let server = start();
+      await listening(server);
+      const published = await runCli(["post", "--text", "Survives a crash"], env);
+      expect(published.code).toBe(0);
+      const received = () => sinks.filter((s) => s.requests.length > 0).length;
+      await waitFor(() => received() >= 2, 20_000, "the fan-out to start");
+      expect(received()).toBeLessThan(12);
+      server.kill("SIGKILL");
+      await new Promise((r) => server.once("exit", r));
+      const before = received();
+
+      server = start();
+      await listening(server);
+      await waitFor(() => received() === 12, 30_000, "every server after the restart");
+      expect(before).toBeLessThan(12);
+      // Every server got the same activity; duplicates (a request in flight at the kill) are at most a few.
+      const ids = new Set(sinks.flatMap((s) => s.requests.map((r) => JSON.parse(r.body).id)));
+      expect(ids.size).toBe(1);
+      expect(sinks.reduce((n, s) => n + s.requests.length, 0)).toBeLessThanOrEqual(12 + 4);
+      server.kill("SIGTERM");
+      await new Promise((r) => server.once("exit", r));
+    }, 120_000);
+  });
 });

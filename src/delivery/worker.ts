@@ -444,6 +444,10 @@ export class DeliveryWorker {
     }
     const backoff = Math.min(retryMaxMs, retryInitialMs * 2 ** attempts);
     const jittered = backoff * (0.75 + Math.random() * 0.5);
-    await set({ status: "pending", attempts: attempts + 1, next: now + Math.max(jittered, retryAfterMs ?? 0) });
+    await set({
+      status: "pending",
+      attempts: attempts + 1,
+      next: now + Math.round(Math.max(jittered, retryAfterMs ?? 0)),
+    });
   }
 }

@@ -79,7 +79,7 @@ export class DatabaseKvStore implements KvStore {
 
 function expiry(options?: KvStoreSetOptions): number | null {
   if (options?.ttl == null) return null;
-  return Date.now() + options.ttl.total("millisecond");
+  return Date.now() + Math.round(options.ttl.total("millisecond"));
 }
 
 function sameJson(a: unknown, b: unknown): boolean {

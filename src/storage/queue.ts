@@ -69,7 +69,7 @@ export class DatabaseMessageQueue implements MessageQueue {
 
   async enqueueMany(messages: readonly unknown[], options?: MessageQueueEnqueueOptions): Promise<void> {
     const now = this.#now();
-    const delay = options?.delay == null ? 0 : Math.max(0, options.delay.total("millisecond"));
+    const delay = options?.delay == null ? 0 : Math.max(0, Math.round(options.delay.total("millisecond")));
     const key = options?.orderingKey ?? null;
     await this.#db.transaction(async (tx) => {
       for (const m of messages) {

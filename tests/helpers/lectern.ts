@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { type Config, loadConfig } from "../../src/config.ts";
 import { type RunningServer, startServer } from "../../src/server.ts";
+import { databaseEnv, type TestDialect } from "./databases.ts";
 
 /** A fresh directory under the system's temp dir, removed by the returned function. */
 export function tempDir(prefix = "lectern-test-"): { dir: string; remove: () => void } {
@@ -48,6 +49,8 @@ export function testConfig(dataDir: string, port: number, extra: Record<string, 
 
 export interface TestLectern {
   config: Config;
+  /** The environment it runs with (the CLI and a restart use the same). */
+  env: Record<string, string>;
   server: RunningServer;
   /** The public origin, e.g. http://127.0.0.1:40123 */
   origin: URL;
@@ -59,13 +62,19 @@ export interface TestLectern {
 /** Starts a real Lectern server in this process on a free loopback port. */
 export async function startTestLectern(
   dataDir: string,
-  options: { port?: number; env?: Record<string, string>; now?: () => number } = {},
+  options: { port?: number; env?: Record<string, string>; now?: () => number; dialect?: TestDialect } = {},
 ): Promise<TestLectern> {
   const port = options.port ?? (await freePort());
-  const config = testConfig(dataDir, port, options.env);
+  const database =
+    options.dialect === "postgres" && options.env?.LECTERN_DATABASE_URL === undefined
+      ? await databaseEnv("postgres")
+      : {};
+  const extra = { ...database, ...options.env };
+  const config = testConfig(dataDir, port, extra);
   const server = await startServer(config, { now: options.now, schedulerIntervalMs: 50 });
   return {
     config,
+    env: testEnv(dataDir, port, extra),
     server,
     origin: config.origin,
     actorId: new URL(`/users/${config.handle}`, config.origin),
