@@ -4,6 +4,7 @@ import { runCli } from "./helpers/cli.ts";
 import { DIALECTS } from "./helpers/databases.ts";
 import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
 import { freePort, startTestLectern, type TestLectern, tempDir, waitFor } from "./helpers/lectern.ts";
+import { scalar } from "./helpers/rows.ts";
 import { verifyCavage } from "./helpers/signature.ts";
 
 const AS = "https://www.w3.org/ns/activitystreams";
@@ -35,6 +36,19 @@ describe.each(DIALECTS)("on %s", (dialect) => {
 
     it("discovers the account by WebFinger, follows it and is accepted at once", async () => {
       const followId = await followAsAlice();
+      // The Accept left through the delivery engine: signed, with Lectern's User-Agent, shown in its progress.
+      const request = remote.inboxRequests.find((r) => r.json?.type === "Accept");
+      expect(request?.headers["user-agent"]).toMatch(/^Lectern\/\S+ \(\+http:\/\/127\.0\.0\.1:\d+\)$/);
+      expect(request?.headers.signature).toContain(`keyId="${lectern.actorId.href}#main-key"`);
+      await waitFor(
+        async () =>
+          (await scalar(
+            lectern.server.lectern.db,
+            "SELECT count(*) FROM deliveries d JOIN outgoing o ON o.id = d.outgoing_id WHERE o.kind = 'Accept' AND d.status = 'delivered'",
+          )) === 1,
+        5_000,
+        "the Accept to be recorded as delivered",
+      );
       const accept = remote.activities("Accept")[0];
       expect(accept.actor).toBe(lectern.actorId.href);
       // The Accept's object is the Follow as received (embedded, or its id).

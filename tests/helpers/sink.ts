@@ -15,6 +15,9 @@ export interface Sink {
   /** What to answer next: a status, or "blackhole" (accept, read, never answer). */
   behaviour: number | "blackhole" | ((n: number) => number | "blackhole");
   delayMs: number;
+  /** Requests being answered now, and the most there ever were at once. */
+  inFlight: number;
+  maxInFlight: number;
   inbox(path?: string): string;
   close(): Promise<void>;
 }
@@ -29,10 +32,15 @@ export async function startSink(
     requests: [],
     behaviour: options.behaviour ?? 202,
     delayMs: options.delayMs ?? 0,
+    inFlight: 0,
+    maxInFlight: 0,
     inbox: (path = "/inbox") => new URL(path, sink.origin).href,
     close: async () => {},
   };
   const server = createServer((req, res) => {
+    sink.inFlight++;
+    sink.maxInFlight = Math.max(sink.maxInFlight, sink.inFlight);
+    res.once("close", () => sink.inFlight--);
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
