@@ -26,6 +26,9 @@ else
   private=$(ls "$root"/.node/node_modules/node-linux-*/bin/node | head -n 1)
   node_bin="$private"
 fi
+# Signing (node:crypto) and DNS lookups share libuv's thread pool (4 threads by default).
+UV_THREADPOOL_SIZE=${UV_THREADPOOL_SIZE:-8}
+export UV_THREADPOOL_SIZE
 # Child processes (vitest workers, the CLI spawned by tests) find the same node first.
 PATH="$(dirname "$node_bin"):$PATH"
 export PATH

@@ -1,28 +1,94 @@
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
-import { isIP } from "node:net";
+import { isIP, isIPv6 } from "node:net";
 import { Agent } from "undici";
 
-/** Whether an IP address is loopback, private, link-local or otherwise not on the public Internet. */
-export function isPrivateAddress(ip: string): boolean {
-  const v4 = ip.startsWith("::ffff:") && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
-  if (isIP(v4) === 4) {
-    const [a, b] = v4.split(".").map(Number);
-    return (
-      a === 0 ||
-      a === 10 ||
-      a === 127 ||
-      a >= 224 ||
-      (a === 100 && b >= 64 && b <= 127) ||
-      (a === 169 && b === 254) ||
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) ||
-      (a === 198 && (b === 18 || b === 19))
-    );
+/** IPv4 ranges that are not the public Internet (RFC 6890 and friends). */
+const V4_NOT_PUBLIC: [number, number][] = [
+  ["0.0.0.0", 8],
+  ["10.0.0.0", 8],
+  ["100.64.0.0", 10],
+  ["127.0.0.0", 8],
+  ["169.254.0.0", 16],
+  ["172.16.0.0", 12],
+  ["192.0.0.0", 24],
+  ["192.0.2.0", 24],
+  ["192.88.99.0", 24],
+  ["192.168.0.0", 16],
+  ["198.18.0.0", 15],
+  ["198.51.100.0", 24],
+  ["203.0.113.0", 24],
+  ["224.0.0.0", 4],
+  ["240.0.0.0", 4],
+].map(([a, bits]) => [v4(a as string), bits as number]);
+
+function v4(ip: string): number {
+  return ip.split(".").reduce((n, part) => n * 256 + Number(part), 0);
+}
+
+function inV4(ip: number, [net, bits]: [number, number]): boolean {
+  const size = 2 ** (32 - bits);
+  return Math.floor(ip / size) === Math.floor(net / size);
+}
+
+/** An IPv6 address as 16 bytes (`::` and a trailing dotted quad understood). */
+function v6Bytes(ip: string): number[] {
+  let text = ip
+    .toLowerCase()
+    .replace(/^\[|\]$/g, "")
+    .replace(/%.*$/, "");
+  const quad = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (quad) {
+    const n = v4(quad[1]);
+    text = `${text.slice(0, -quad[1].length)}${((n >>> 16) & 0xffff).toString(16)}:${(n & 0xffff).toString(16)}`;
   }
-  const x = ip.toLowerCase();
-  return (
-    x === "::" || x === "::1" || x.startsWith("fc") || x.startsWith("fd") || /^fe[89ab]/.test(x) || x.startsWith("ff")
-  );
+  const [head, tail] = text.includes("::") ? text.split("::") : [text, undefined];
+  const h = head ? head.split(":") : [];
+  const t = tail !== undefined && tail !== "" ? tail.split(":") : [];
+  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
+  return groups.flatMap((g) => {
+    const n = Number.parseInt(g || "0", 16);
+    return [n >> 8, n & 0xff];
+  });
+}
+
+/**
+ * Whether an address is on the public Internet. Refused: loopback, private,
+ * link-local, CGNAT, documentation, benchmarking, multicast and reserved IPv4;
+ * for IPv6 everything outside global unicast (2000::/3: so ::1, ::,
+ * IPv4-mapped and -compatible, NAT64 64:ff9b::/96, ULA fc00::/7, link-local,
+ * multicast), and inside it Teredo and the IETF block (2001::/23), 6to4
+ * (2002::/16) and the documentation ranges (2001:db8::/32, 3fff::/20).
+ */
+export function isPublicAddress(ip: string): boolean {
+  const bare = ip.replace(/^\[|\]$/g, "");
+  if (isIP(bare) === 4) {
+    const n = v4(bare);
+    return !V4_NOT_PUBLIC.some((range) => inV4(n, range));
+  }
+  if (!isIPv6(bare)) return false;
+  const b = v6Bytes(bare);
+  if ((b[0] & 0xe0) !== 0x20) return false; // not 2000::/3
+  if (b[0] === 0x20 && b[1] === 0x01 && b[2] < 0x02) return false; // 2001::/23 (Teredo, benchmarking, ORCHID…)
+  if (b[0] === 0x20 && b[1] === 0x01 && b[2] === 0x0d && b[3] === 0xb8) return false; // 2001:db8::/32
+  if (b[0] === 0x20 && b[1] === 0x02) return false; // 6to4
+  if (b[0] === 0x3f && b[1] === 0xff && b[2] < 0x10) return false; // 3fff::/20
+  return true;
+}
+
+/** @deprecated kept for callers that ask the other way round. */
+export function isPrivateAddress(ip: string): boolean {
+  return !isPublicAddress(ip);
+}
+
+/** Why a URL may not be requested (scheme, or a literal non-public address), or null when it may. */
+export function refuseUrl(url: URL, allowPrivateAddress: boolean): string | null {
+  if (url.protocol !== "https:" && url.protocol !== "http:") return `not an http(s) URL: ${url.protocol}`;
+  if (url.username || url.password) return "URLs with credentials are not requested";
+  if (allowPrivateAddress) return null;
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  if (isIP(host) !== 0 && !isPublicAddress(host)) return `a non-public address (${host})`;
+  if (host === "localhost" || host.endsWith(".localhost")) return `a non-public address (${host})`;
+  return null;
 }
 
 export interface AgentOptions {
@@ -32,37 +98,53 @@ export interface AgentOptions {
   timeoutMs: number;
   /** Connections kept per server. */
   connectionsPerServer: number;
+  /** How long a resolved address is reused (DNS lookups share the thread pool with signing). */
+  dnsCacheMs?: number;
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/**
+ * A DNS lookup that remembers answers for a while (one lookup per server,
+ * not per delivery: 50,000 lookups per post would crowd the thread pool that
+ * signs) and refuses non-public addresses unless allowed — checked on the
+ * resolved address, so a name pointing inside cannot slip through.
+ */
+export function guardedLookup(options: { allowPrivateAddress: boolean; cacheMs?: number }) {
+  const cache = new Map<string, { at: number; addresses: LookupAddress[] }>();
+  const cacheMs = options.cacheMs ?? 60_000;
+  return (hostname: string, opts: { all?: boolean; family?: number }, callback: LookupCallback) => {
+    const answer = (addresses: LookupAddress[]) => {
+      if (!options.allowPrivateAddress) {
+        const bad = addresses.find((a) => !isPublicAddress(a.address));
+        if (bad !== undefined) {
+          const refused: NodeJS.ErrnoException = new Error(
+            `refusing to connect to ${hostname} (${bad.address}): not a public address`,
+          );
+          refused.code = "EPRIVATE";
+          return callback(refused, []);
+        }
+      }
+      if (opts.all) return callback(null, addresses);
+      callback(null, addresses[0].address, addresses[0].family);
+    };
+    const hit = cache.get(hostname);
+    if (hit !== undefined && Date.now() - hit.at < cacheMs) return answer(hit.addresses);
+    dnsLookup(hostname, { all: true }, (err, addresses) => {
+      if (err) return callback(err, []);
+      if (cache.size > 100_000) cache.clear();
+      cache.set(hostname, { at: Date.now(), addresses });
+      answer(addresses);
+    });
+  };
 }
 
 /**
  * The HTTP client for deliveries: explicit timeouts (a dead host must not
- * hold a slot for minutes), keep-alive per server, and no connections to
- * private addresses unless allowed — checked on the resolved address, so a
- * DNS name pointing inside cannot slip through.
+ * hold a slot for minutes), keep-alive per server, cached and guarded DNS.
  */
 export function deliveryAgent(options: AgentOptions): Agent {
-  type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
-  const lookup = (hostname: string, opts: object, callback: LookupCallback) => {
-    dnsLookup(hostname, opts, ((
-      err: NodeJS.ErrnoException | null,
-      address: string | LookupAddress[],
-      family?: number,
-    ) => {
-      if (err) return callback(err, address, family);
-      if (!options.allowPrivateAddress) {
-        const addresses = Array.isArray(address) ? address.map((a) => a.address) : [address];
-        const bad = addresses.find(isPrivateAddress);
-        if (bad !== undefined) {
-          const refused: NodeJS.ErrnoException = new Error(
-            `refusing to connect to ${hostname} (${bad}): a private address`,
-          );
-          refused.code = "EPRIVATE";
-          return callback(refused, address, family);
-        }
-      }
-      callback(null, address, family);
-    }) as never);
-  };
+  const lookup = guardedLookup({ allowPrivateAddress: options.allowPrivateAddress, cacheMs: options.dnsCacheMs });
   return new Agent({
     connect: { timeout: options.connectTimeoutMs, lookup: lookup as never },
     headersTimeout: options.timeoutMs,

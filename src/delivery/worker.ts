@@ -1,4 +1,4 @@
-import { isIP } from "node:net";
+import type { KeyObject } from "node:crypto";
 import { signRequest } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
 import { type Dispatcher, request as httpRequest } from "undici";
@@ -7,8 +7,9 @@ import { getActorKeyPairs } from "../product/keys.ts";
 import { CHANNELS } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
 import { userAgent } from "../version.ts";
-import { deliveryAgent, isPrivateAddress } from "./http.ts";
+import { deliveryAgent, refuseUrl } from "./http.ts";
 import { PartitionLeases } from "./partitions.ts";
+import { keyObject, type SignedBody, signCavage, signedBody } from "./signing.ts";
 
 const logger = getLogger(["lectern", "delivery"]);
 
@@ -82,7 +83,9 @@ export class DeliveryWorker {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #perHost = new Map<string, number>();
   readonly #perPartition = new Map<number, number>();
-  readonly #bodies = new Map<number, Buffer>();
+  readonly #bodies = new Map<number, SignedBody>();
+  readonly #userAgent: string;
+  #key: Promise<KeyObject> | undefined;
   #fast = 0;
   #slow = 0;
   /** Successes waiting to be written, in one transaction (see #flush). */
@@ -100,6 +103,7 @@ export class DeliveryWorker {
     this.#data = data;
     this.#now = options.now ?? Date.now;
     this.#keyId = data.urls.keyId();
+    this.#userAgent = userAgent(data.config.origin);
     this.#queuePosts = options.queuePosts ?? (() => Promise.resolve());
     this.workerId = options.workerId ?? `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
     this.leases = new PartitionLeases(data.db, this.workerId, {
@@ -270,11 +274,11 @@ export class DeliveryWorker {
     this.#inFlight.add(p);
   }
 
-  async #body(outgoingId: number): Promise<Buffer> {
+  async #body(outgoingId: number): Promise<SignedBody> {
     let body = this.#bodies.get(outgoingId);
     if (body === undefined) {
       const row = await this.#data.db.get<{ body: string }>(sql`SELECT body FROM outgoing WHERE id = ${outgoingId}`);
-      body = Buffer.from(row?.body ?? "{}");
+      body = signedBody(row?.body ?? "{}");
       if (this.#bodies.size >= 32) this.#bodies.delete(this.#bodies.keys().next().value as number);
       this.#bodies.set(outgoingId, body);
     }
@@ -289,33 +293,24 @@ export class DeliveryWorker {
     let retryAfterMs: number | null = null;
     try {
       const url = new URL(row.inbox);
-      const literal = url.hostname.replace(/^\[|\]$/g, "");
-      if (!this.#data.config.allowPrivateAddress && isIP(literal) !== 0 && isPrivateAddress(literal)) {
-        throw Object.assign(new Error(`refusing to deliver to a private address (${literal})`), { code: "EPRIVATE" });
+      const refused = refuseUrl(url, this.#data.config.allowPrivateAddress);
+      if (refused !== null) {
+        throw Object.assign(new Error(`refusing to deliver to ${refused}`), { code: "EPRIVATE" });
       }
       const body = await this.#body(row.outgoing_id);
-      const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength) as Uint8Array<ArrayBuffer>;
-      const [pair] = await getActorKeyPairs(this.#data.db);
+      const headers = {
+        "content-type": "application/activity+json",
+        accept: "application/activity+json",
+        "user-agent": this.#userAgent,
+      };
       // Signed now, not when queued: Mastodon treats a Date more than an hour old as expired.
-      const signed = await signRequest(
-        new Request(url, {
-          method: "POST",
-          headers: {
-            "Content-Type": "application/activity+json",
-            Accept: "application/activity+json",
-            "User-Agent": userAgent(this.#data.config.origin),
-          },
-          body: bytes,
-        }),
-        pair.privateKey,
-        this.#keyId,
-        { spec, body: body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer },
-      );
+      const signed =
+        spec === "rfc9421" ? await this.#signRfc9421(url, body, headers) : await this.#signCavage(url, body, headers);
       this.stats.signatures++;
       const res = await httpRequest(url, {
         method: "POST",
-        headers: Object.fromEntries(signed.headers),
-        body,
+        headers: signed,
+        body: body.bytes,
         // Bounded by the agent's connect, headers and body timeouts.
         dispatcher: this.#agent,
       });
@@ -331,6 +326,27 @@ export class DeliveryWorker {
       if (err.code === "EPRIVATE" || err.cause?.code === "EPRIVATE") status = -1;
     }
     await this.#record(row, status, error, spec, retryAfterMs);
+  }
+
+  async #signCavage(url: URL, body: SignedBody, headers: Record<string, string>): Promise<Record<string, string>> {
+    this.#key ??= getActorKeyPairs(this.#data.db).then(([pair]) => keyObject(pair.privateKey));
+    return await signCavage(url, body, await this.#key, this.#keyId.href, headers);
+  }
+
+  /** RFC 9421, for the few servers that refuse draft-cavage: Fedify's implementation. */
+  async #signRfc9421(url: URL, body: SignedBody, headers: Record<string, string>): Promise<Record<string, string>> {
+    const [pair] = await getActorKeyPairs(this.#data.db);
+    const bytes = body.bytes;
+    const signed = await signRequest(
+      new Request(url, { method: "POST", headers, body: new Uint8Array(bytes) }),
+      pair.privateKey,
+      this.#keyId,
+      {
+        spec: "rfc9421",
+        body: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+      },
+    );
+    return Object.fromEntries(signed.headers);
   }
 
   #flush(): Promise<void> {
