@@ -29,6 +29,10 @@ fi
 # Signing (node:crypto) and DNS lookups share libuv's thread pool (4 threads by default).
 UV_THREADPOOL_SIZE=${UV_THREADPOOL_SIZE:-8}
 export UV_THREADPOOL_SIZE
+# A delivery worker's heap churns fast: a small young generation keeps its RSS low (see src/supervisor.ts).
+if [ "${LECTERN_ROLE:-}" = "worker" ]; then
+  set -- --max-semi-space-size=8 --max-old-space-size=192 "$@"
+fi
 # Child processes (vitest workers, the CLI spawned by tests) find the same node first.
 PATH="$(dirname "$node_bin"):$PATH"
 export PATH

@@ -20,6 +20,8 @@ const MAX_SLOW = 2048;
 /** How long a paused server waits between probes. */
 const PROBE_EVERY_MS = 12 * 3600_000;
 const DAY_MS = 86_400_000;
+/** How often rows a dead worker left `sending` are looked for (and whenever partitions change). */
+const RECLAIM_EVERY_MS = 5_000;
 
 interface Claimed {
   id: number;
@@ -147,7 +149,22 @@ export class DeliveryWorker {
     if (this.#ownsAgent) await this.#agent.close();
   }
 
-  /** Leases rows from our partitions: pending and due, or left `sending` by a worker that died. */
+  /**
+   * Rows of our partitions left `sending` by a worker that died (or stalled
+   * past its lease) go back to `pending`: they are sent again, with the same
+   * activity id. Partitions are ours alone, so any other owner is gone.
+   */
+  async #reclaim(partitions: number[]): Promise<void> {
+    const now = this.#now();
+    const n = await this.#data.db.run(
+      sql`UPDATE deliveries SET status = 'pending', owner = NULL, lease_until = NULL, next_attempt_at = ${now}
+          WHERE status = 'sending' AND partition IN (${sql.join(partitions)})
+            AND (owner IS NULL OR owner <> ${this.workerId} OR lease_until < ${now})`,
+    );
+    if (n > 0) logger.info("Taking over {count} deliveries a stopped worker was sending", { count: n });
+  }
+
+  /** Leases due rows from our partitions, at most `perServer` in flight to one server. */
   async #claim(limit: number, partitions: number[]): Promise<Claimed[]> {
     const db = this.#data.db;
     const { perServer, timeoutMs, connectTimeoutMs } = this.#data.config.delivery;
@@ -159,9 +176,8 @@ export class DeliveryWorker {
         sql`SELECT d.id, d.inbox, d.host, d.partition, d.attempts, d.outgoing_id, s.probe_at, s.signature,
                    (s.failing_since IS NOT NULL OR s.probe_at IS NOT NULL) AS failing
             FROM deliveries d LEFT JOIN servers s ON s.host = d.host
-            WHERE d.partition IN (${sql.join(partitions)})
-              AND ((d.status = 'pending' AND d.next_attempt_at <= ${now})
-                   OR (d.status = 'sending' AND (d.owner IS NULL OR d.owner <> ${me} OR d.lease_until < ${now})))
+            WHERE d.status = 'pending' AND d.next_attempt_at <= ${now}
+              AND d.partition IN (${sql.join(partitions)})
               AND (s.probe_at IS NULL OR s.probe_at <= ${now})
               AND NOT EXISTS (SELECT 1 FROM deliveries e
                               WHERE e.inbox = d.inbox AND e.post_id = d.post_id AND e.id < d.id
@@ -202,6 +218,8 @@ export class DeliveryWorker {
     const batch = Math.max(1, Math.min(32, Math.floor(concurrency / 4)));
     let lastPostCheck = 0;
     let failures = 0;
+    let reclaimedFor = "";
+    let reclaimedAt = 0;
     while (!this.#stopped) {
       let wait = pollMs;
       try {
@@ -212,15 +230,20 @@ export class DeliveryWorker {
           await this.#queuePosts();
         }
         const partitions = this.leases.current();
+        const key = partitions.join(",");
+        if (partitions.length > 0 && (key !== reclaimedFor || Date.now() - reclaimedAt >= RECLAIM_EVERY_MS)) {
+          await this.#reclaim(partitions);
+          reclaimedFor = key;
+          reclaimedAt = Date.now();
+        }
         const free = Math.min(concurrency - this.#fast, MAX_SLOW - this.#slow);
-        const rows =
-          partitions.length > 0 && (free >= batch || (free > 0 && this.#fast + this.#slow === 0))
-            ? await this.#claim(Math.min(free, 256), partitions)
-            : [];
+        const claiming = partitions.length > 0 && (free >= batch || (free > 0 && this.#fast + this.#slow === 0));
+        const rows = claiming ? await this.#claim(Math.min(free, 256), partitions) : [];
         failures = 0;
         for (const row of rows) this.#start(row);
         if (rows.length > 0 && concurrency - this.#fast >= batch) continue;
-        if (this.#fast < concurrency && partitions.length > 0) {
+        // Nothing due now: sleep until the next retry is due (or a wake-up, or the poll).
+        if (claiming && rows.length === 0) {
           const next = await db.get<{ t: number | null }>(
             sql`SELECT min(next_attempt_at) AS t FROM deliveries
                 WHERE status = 'pending' AND partition IN (${sql.join(partitions)})`,
@@ -358,12 +381,22 @@ export class DeliveryWorker {
     const write = async () => {
       try {
         await this.#data.db.transaction(async (tx) => {
+          // One statement per status code answered (202 nearly always), not one per delivery.
+          const byStatus = new Map<number, number[]>();
           for (const d of done) {
-            await tx.run(
-              sql`UPDATE deliveries SET status = 'delivered', attempts = ${d.attempts}, last_status = ${d.status},
-                    last_error = NULL, owner = NULL, lease_until = NULL, updated_at = ${d.at}
-                  WHERE id = ${d.id}`,
-            );
+            const ids = byStatus.get(d.status);
+            if (ids === undefined) byStatus.set(d.status, [d.id]);
+            else ids.push(d.id);
+          }
+          const at = done[done.length - 1].at;
+          for (const [status, ids] of byStatus) {
+            for (let i = 0; i < ids.length; i += 500) {
+              await tx.run(
+                sql`UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, last_status = ${status},
+                      last_error = NULL, owner = NULL, lease_until = NULL, updated_at = ${at}
+                    WHERE id IN (${sql.join(ids.slice(i, i + 500))})`,
+              );
+            }
           }
           const recovered = [...new Set(done.flatMap((d) => (d.host === null ? [] : [d.host])))];
           for (const host of recovered) {
