@@ -26,7 +26,7 @@ const sinks = await startSinks(behaviours);
 let raw = 0;
 for (const c of [32, 128]) {
   sinks.reset();
-  raw = Math.max(raw, await rawPipeline(sinks.ports, c));
+  raw = Math.max(raw, await rawPipeline(sinks.origins, c));
 }
 console.log(`raw pipeline (signed POSTs, no database, one process per core, best of 2): ${raw} deliveries/s`);
 await sinks.stop();

@@ -61,7 +61,11 @@ export async function startSinks(behaviours: Behaviour[], options: { slowMs?: nu
   let badSignatures = 0;
   let maxInFlight = 0;
   const children: ChildProcess[] = [];
-  const ports: number[] = [];
+  const origins: string[] = [];
+  // Each server on a loopback address of its own (127.1.x.y), all on one port: binding an explicit
+  // address is quick, where 50,000 binds to port 0 each search the ephemeral range.
+  const port = 40_000 + Math.floor(Math.random() * 20_000);
+  const hostOf = (i: number) => `127.${1 + Math.floor(i / 62_500)}.${Math.floor((i % 62_500) / 250)}.${1 + (i % 250)}`;
   for (let offset = 0; offset < behaviours.length; offset += SINK_CHUNK) {
     const slice = behaviours.slice(offset, offset + SINK_CHUNK);
     const child = spawn(
@@ -81,25 +85,27 @@ export async function startSinks(behaviours: Behaviour[], options: { slowMs?: nu
         if (m.maxInFlight !== undefined) maxInFlight = Math.max(maxInFlight, m.maxInFlight);
       },
     );
-    const got = await new Promise<number[]>((resolve) => {
-      const onPorts = (m: { ports?: number[] }) => {
-        if (!m.ports) return;
-        child.off("message", onPorts);
-        resolve(m.ports);
+    const got = await new Promise<string[]>((resolve) => {
+      const onOrigins = (m: { origins?: string[] }) => {
+        if (!m.origins) return;
+        child.off("message", onOrigins);
+        resolve(m.origins);
       };
-      child.on("message", onPorts);
+      child.on("message", onOrigins);
       child.send({
         cmd: "start",
         behaviours: slice,
         offset,
+        hosts: slice.map((_, j) => hostOf(offset + j)),
+        port,
         slowMs: options.slowMs ?? 5000,
         verifyPem: options.verifyPem,
       });
     });
-    ports.push(...got);
+    origins.push(...got);
   }
   return {
-    ports,
+    origins,
     arrivals,
     badSignatures: () => badSignatures,
     maxInFlight: () => maxInFlight,
@@ -256,10 +262,10 @@ export async function runFanout(options: {
     for (let start = 0; start < options.followers; start += batch) {
       const rows = [];
       for (let i = start; i < Math.min(options.followers, start + batch); i++) {
-        const port = sinks.ports[i % servers];
-        const origin = `http://127.0.0.1:${port}`;
+        const origin = sinks.origins[i % servers];
+        const host = new URL(origin).host;
         rows.push(
-          sql`(${`${origin}/users/u${i}`}, NULL, ${`${origin}/users/u${i}/inbox`}, ${`${origin}/inbox`}, ${`127.0.0.1:${port}`}, NULL, 'accepted', ${Date.now()})`,
+          sql`(${`${origin}/users/u${i}`}, NULL, ${`${origin}/users/u${i}/inbox`}, ${`${origin}/inbox`}, ${host}, NULL, 'accepted', ${Date.now()})`,
         );
       }
       await server.lectern.db.run(
@@ -358,7 +364,7 @@ export async function runFanout(options: {
  * draft-cavage signature, undici), no database, spread over one process per
  * core, against the same sinks. Returns deliveries per second.
  */
-export async function rawPipeline(ports: number[], concurrency: number): Promise<number> {
+export async function rawPipeline(origins: string[], concurrency: number): Promise<number> {
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const privatePem = privateKey.export({ type: "pkcs8", format: "pem" }) as string;
   const body = JSON.stringify({
@@ -370,13 +376,13 @@ export async function rawPipeline(ports: number[], concurrency: number): Promise
   const n = Math.max(1, availableParallelism());
   const children = await Promise.all(
     Array.from({ length: n }, async (_, k) => {
-      const slice = ports.filter((_, i) => i % n === k);
+      const slice = origins.filter((_, i) => i % n === k);
       const child = fork(fileURLToPath(new URL("./raw-process.ts", import.meta.url)), [], {
         stdio: ["ignore", "inherit", "inherit", "ipc"],
       });
       await new Promise<void>((resolve) => {
         child.once("message", () => resolve());
-        child.send({ ports: slice, privatePem, body, concurrency });
+        child.send({ origins: slice, privatePem, body, concurrency });
       });
       return child;
     }),

@@ -6,7 +6,7 @@ import { createHash, createPrivateKey, sign } from "node:crypto";
 import { Agent, request } from "undici";
 
 interface Start {
-  ports: number[];
+  origins: string[];
   privatePem: string;
   body: string;
   concurrency: number;
@@ -25,8 +25,8 @@ process.once("message", async (msg: Start) => {
   let next = 0;
   let done = 0;
   const t0 = Date.now();
-  const one = async (port: number) => {
-    const host = `127.0.0.1:${port}`;
+  const one = async (origin: string) => {
+    const host = new URL(origin).host;
     const date = new Date().toUTCString();
     const message = `(request-target): post /inbox\nhost: ${host}\ndate: ${date}\ndigest: ${digest}\ncontent-type: application/activity+json`;
     const signature = await new Promise<Buffer>((resolve, reject) =>
@@ -48,7 +48,7 @@ process.once("message", async (msg: Start) => {
     done++;
   };
   const lane = async () => {
-    while (next < msg.ports.length) await one(msg.ports[next++]).catch(() => {});
+    while (next < msg.origins.length) await one(msg.origins[next++]).catch(() => {});
   };
   await Promise.all(Array.from({ length: msg.concurrency }, lane));
   process.send?.({ done, ms: Date.now() - t0 }, () => process.exit(0));

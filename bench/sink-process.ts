@@ -13,6 +13,9 @@ interface Start {
   behaviours: Behaviour[];
   /** Index of the first server here among all the run's servers. */
   offset: number;
+  /** Where each server listens: a loopback address of its own and one port (no ephemeral port search). */
+  hosts: string[];
+  port: number;
   slowMs: number;
   verifyPem?: string;
 }
@@ -36,7 +39,7 @@ process.on("message", async (msg: Start | { cmd: "stop" }) => {
     });
     return;
   }
-  const ports: number[] = [];
+  const origins: string[] = [];
   for (const [j, behaviour] of msg.behaviours.entries()) {
     const i = msg.offset + j;
     let inFlight = 0;
@@ -72,11 +75,15 @@ process.on("message", async (msg: Start | { cmd: "stop" }) => {
       });
     });
     server.keepAliveTimeout = 1000;
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", 4096, resolve));
+    const host = msg.hosts[j];
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(msg.port, host, 4096, resolve);
+    });
     servers.push(server);
-    ports.push((server.address() as AddressInfo).port);
+    origins.push(`http://${host}:${(server.address() as AddressInfo).port}`);
   }
-  process.send?.({ ports });
+  process.send?.({ origins });
   setInterval(flush, 50).unref();
 });
 

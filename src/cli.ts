@@ -3,6 +3,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "./config.ts";
 import { deliveryProgress } from "./delivery/progress.ts";
+import { deliveryStatus } from "./delivery/status.ts";
 import { postUrl } from "./federation/note.ts";
 import { openLectern } from "./lectern.ts";
 import { configureLogging } from "./logging.ts";
@@ -38,6 +39,9 @@ Commands:
   set-password
         Set the desk's sign-in password, read from standard input
         (e.g. printf '%s' 'a long passphrase' | npm run -s lectern -- set-password).
+  status
+        Workers alive and the partitions each holds, deliveries due, retrying and in flight,
+        deliveries per second over the last minute, paused servers, posts waiting, queue depth.
   followers [--limit N]
         Show the follower count, who waits for approval, and the most recent followers.
   approve <account URL>
@@ -223,6 +227,24 @@ async function main(argv: string[]): Promise<number> {
       try {
         for (const b of await listBlocks(lectern.db))
           console.log(`${b.kind === "domain" ? "server " : "account"}  ${b.value}`);
+      } finally {
+        await lectern.close();
+      }
+      return 0;
+    }
+    case "status": {
+      const lectern = await openLectern(config);
+      try {
+        const st = await deliveryStatus(lectern.db);
+        console.log(`database: ${config.databaseUrl === null ? `SQLite (${config.databasePath})` : "PostgreSQL"}`);
+        console.log(
+          `workers: ${st.workers.length}${st.workers.map((w) => `\n  ${w.id}: ${w.partitions} partitions`).join("")}`,
+        );
+        console.log(`deliveries: ${st.due} due, ${st.retrying} retrying later, ${st.sending} being sent`);
+        console.log(`delivered in the last minute: ${st.deliveredLastMinute} (${st.perSecond}/s)`);
+        console.log(`paused servers: ${st.pausedServers}`);
+        console.log(`posts waiting for a worker: ${st.postsWaiting}`);
+        console.log(`inbox queue: ${st.queue}`);
       } finally {
         await lectern.close();
       }

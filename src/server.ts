@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
 import { getLogger } from "@logtape/logtape";
 import type { Config } from "./config.ts";
-import { queueNewPosts } from "./delivery/outbox.ts";
+import { queueNewPosts, warmUp } from "./delivery/outbox.ts";
 import { pruneDeliveries } from "./delivery/progress.ts";
 import { DeliveryWorker } from "./delivery/worker.ts";
 import { type Lectern, openLectern } from "./lectern.ts";
@@ -70,6 +70,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       queuePosts: () => queueNewPosts(lectern.context()),
     });
     deliveries = worker;
+    await warmUp(lectern.context()).catch((error) => logger.warning("Warm-up failed: {error}", { error }));
     await worker.start();
     const stopQueue = new AbortController();
     const queueDone = lectern.federation.startQueue(lectern.data, { signal: stopQueue.signal });

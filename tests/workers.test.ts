@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { addFollower } from "../src/product/followers.ts";
 import { publishPost } from "../src/product/publish.ts";
 import { sql } from "../src/storage/sql.ts";
+import { runCli } from "./helpers/cli.ts";
 import { DIALECTS, databaseEnv } from "./helpers/databases.ts";
 import { freePort, startTestLectern, type TestLectern, tempDir, testEnv, waitFor } from "./helpers/lectern.ts";
 import { scalar } from "./helpers/rows.ts";
@@ -117,6 +118,12 @@ describe.each(DIALECTS)("worker processes on %s", (dialect) => {
     }
     // The workers shared the work (each holds partitions; servers hash all over them).
     expect(await owners(c)).toBe(3);
+    // What the operator sees.
+    const status = await runCli(["status"], c.env);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/^workers: 3$/m);
+    expect(status.stdout).toContain("delivered in the last minute: 48");
+    expect(status.stdout).toContain("deliveries: 0 due, 0 retrying later, 0 being sent");
 
     // Without workers, the web process stores the post and sends nothing.
     for (const w of c.workers) w.kill("SIGTERM");

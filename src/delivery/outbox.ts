@@ -116,3 +116,29 @@ export async function queueNewPosts(ctx: Context<AppData>): Promise<number> {
   if (queued > 0) await wakeDeliveries(db);
   return queued;
 }
+
+/**
+ * Compacts one Create at start: the first JSON-LD compaction in a process
+ * loads and processes the contexts (a few hundred milliseconds), which would
+ * otherwise delay the first post's fan-out.
+ */
+export async function warmUp(ctx: Context<AppData>): Promise<void> {
+  const post: Post = {
+    id: "00000000-0000-7000-8000-000000000000",
+    source: "",
+    contentHtml: "<p>warm-up</p>",
+    language: ctx.data.config.language,
+    summary: null,
+    sensitive: false,
+    hashtags: ["warmup"],
+    attachments: [],
+    publishedAt: Date.now(),
+    updatedAt: null,
+    queuedAt: null,
+    pinnedAt: null,
+    deletedAt: null,
+    boosts: 0,
+  };
+  const create = await toCreate(ctx, post);
+  await create.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader });
+}
