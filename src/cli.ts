@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "./config.ts";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { deliveryProgress } from "./delivery/progress.ts";
 import { deliveryStatus } from "./delivery/status.ts";
 import { postUrl } from "./federation/note.ts";
@@ -22,6 +22,7 @@ import {
   publishPost,
   unblock,
 } from "./product/publish.ts";
+import { startupProblem } from "./startup.ts";
 
 const USAGE = `Usage: npm run -s lectern -- <command> [options]
 
@@ -72,13 +73,16 @@ function postIdFrom(arg: string | undefined, origin: URL): string {
   return m[1];
 }
 
+/** Read once by main(); the error table below names the setting behind a start-up failure. */
+let config: Config | undefined;
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === "help" || command === "--help" || command === "-h") {
     console.log(USAGE);
     return command === undefined ? 64 : 0;
   }
-  const config = loadConfig();
+  config = loadConfig();
   await configureLogging(config.logLevel === "info" ? "warning" : config.logLevel);
   switch (command) {
     case "post": {
@@ -278,6 +282,9 @@ try {
 } catch (e) {
   if (e instanceof ConfigError) {
     console.error(`lectern: configuration error: ${e.message}`);
+    process.exitCode = 78;
+  } else if (config !== undefined && startupProblem(e, config) !== undefined) {
+    console.error(`lectern: configuration error: ${startupProblem(e, config)}`);
     process.exitCode = 78;
   } else if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
     console.error(`lectern: ${(e as Error).message}\n\n${USAGE}`);

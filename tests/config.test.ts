@@ -1,7 +1,9 @@
+import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, inject, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.ts";
 import { runCli } from "./helpers/cli.ts";
 import { tempDir } from "./helpers/lectern.ts";
@@ -15,6 +17,11 @@ function dir(): string {
   const d = tempDir();
   dirs.push(d);
   return d.dir;
+}
+function fileInTemp(): string {
+  const file = path.join(dir(), "not-a-directory");
+  writeFileSync(file, "");
+  return file;
 }
 
 describe("configuration", () => {
@@ -82,5 +89,59 @@ describe("configuration", () => {
     const r = await runCli(["post", "--text", "hi"], { LECTERN_DATA_DIR: dir(), LECTERN_HANDLE: "no spaces please" });
     expect(r.code).toBe(78);
     expect(r.stderr).toMatch(/configuration error: LECTERN_HANDLE: must be 1 to 30 letters/);
+  });
+});
+
+describe("a server that cannot start because of a setting", () => {
+  const start = (env: Record<string, string>) =>
+    new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ["src/main.ts"],
+        {
+          cwd: ROOT,
+          env: { PATH: process.env.PATH ?? "", LECTERN_LOG_LEVEL: "error", ...env },
+          timeout: 30_000,
+        },
+        (error, stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stdout, stderr }),
+      );
+    });
+
+  it.each([
+    [
+      "a refused PostgreSQL connection",
+      () => ({ LECTERN_DATABASE_URL: "postgres://lectern:x@127.0.0.1:1/lectern" }),
+      /LECTERN_DATABASE_URL: cannot use the database/,
+    ],
+    [
+      "a database that does not exist",
+      () => {
+        const url = new URL(inject("postgresUrl"));
+        url.pathname = "/no_such_database";
+        return { LECTERN_DATABASE_URL: url.href };
+      },
+      /LECTERN_DATABASE_URL: cannot use the database: .*no_such_database/,
+    ],
+    ["a host that is not an address", () => ({ HOST: "999.1.1.1" }), /HOST: cannot listen on "999\.1\.1\.1"/],
+    ["a data directory that is a file", () => ({ LECTERN_DATA_DIR: fileInTemp() }), /LECTERN_DATA_DIR: cannot use/],
+    ["an unknown role", () => ({ LECTERN_ROLE: "both" }), /LECTERN_ROLE: must be one of all, web, worker/],
+  ])("%s: exit 78, the key named, no stack trace", async (_, env, message) => {
+    const r = await start({ LECTERN_DATA_DIR: dir(), PORT: "0", ...env() });
+    expect(r.code, r.stdout + r.stderr).toBe(78);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it("a port in use: exit 78, PORT named", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const { port } = blocker.address() as { port: number };
+    try {
+      const r = await start({ LECTERN_DATA_DIR: dir(), PORT: String(port) });
+      expect(r.code).toBe(78);
+      expect(r.stderr).toMatch(new RegExp(`PORT: ${port} is already in use`));
+    } finally {
+      blocker.close();
+    }
   });
 });

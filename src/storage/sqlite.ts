@@ -83,11 +83,11 @@ export class SqliteDatabase implements Database {
   /** Runs now, whatever transaction is open: for the transaction's own queries. */
   allNow<T>(query: Sql): T[] {
     const { s, params } = this.#prepare(query);
-    return (s.reader ? s.all(...params) : (s.run(...params), [])) as T[];
+    return (s.reader ? s.all(...params) : runThen(s, params, [])) as T[];
   }
   getNow<T>(query: Sql): T | undefined {
     const { s, params } = this.#prepare(query);
-    return (s.reader ? s.get(...params) : (s.run(...params), undefined)) as T | undefined;
+    return (s.reader ? s.get(...params) : runThen(s, params, undefined)) as T | undefined;
   }
   runNow(query: Sql): number {
     const { s, params } = this.#prepare(query);
@@ -180,4 +180,10 @@ class SqliteTransaction implements Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     return fn(this);
   }
+}
+
+/** Runs a statement that returns no rows, and answers `value` (for all()/get() on an INSERT without RETURNING). */
+function runThen<T>(s: Statement, params: unknown[], value: T): T {
+  s.run(...params);
+  return value;
 }

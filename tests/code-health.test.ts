@@ -1,0 +1,111 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { type PgTable, getTableConfig as pgTable } from "drizzle-orm/pg-core";
+import { type SQLiteTable, getTableConfig as sqliteTable } from "drizzle-orm/sqlite-core";
+import { describe, expect, it } from "vitest";
+import * as pg from "../src/storage/schema/postgres.ts";
+import * as lite from "../src/storage/schema/sqlite.ts";
+import { Urls } from "../src/urls.ts";
+
+const SRC = fileURLToPath(new URL("../src", import.meta.url));
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) return files(full);
+    return full.endsWith(".ts") ? [full] : [];
+  });
+}
+
+describe("the two database schemas", () => {
+  it("have the same tables and columns, nullable alike", () => {
+    const shape = (t: { name: string; columns: { name: string; notNull: boolean }[] }) => ({
+      table: t.name,
+      columns: t.columns.map((c) => `${c.name}${c.notNull ? " not null" : ""}`).sort(),
+    });
+    const sqliteTables = Object.values(lite)
+      .filter((v) => typeof v === "object" && v !== null && Symbol.for("drizzle:Name") in v)
+      .map((t) => shape(sqliteTable(t as SQLiteTable)))
+      .sort((a, b) => a.table.localeCompare(b.table));
+    const pgTables = Object.values(pg)
+      .filter((v) => typeof v === "object" && v !== null && Symbol.for("drizzle:Name") in v)
+      .map((t) => shape(pgTable(t as PgTable)))
+      .sort((a, b) => a.table.localeCompare(b.table));
+    expect(sqliteTables.length).toBeGreaterThan(10);
+    expect(pgTables).toEqual(sqliteTables);
+  });
+});
+
+describe("the source tree", () => {
+  const sources = files(SRC);
+  const folderOf = (file: string) => path.relative(SRC, file).split(path.sep)[0];
+  const imports = (file: string) =>
+    [...readFileSync(file, "utf8").matchAll(/^import[^"']*["'](\.[^"']+)["']/gm)].map((m) =>
+      path.resolve(path.dirname(file), m[1]),
+    );
+
+  it("has no import cycle between its folders", () => {
+    const edges = new Map<string, Set<string>>();
+    for (const file of sources) {
+      const from = folderOf(file);
+      for (const target of imports(file)) {
+        const to = folderOf(target);
+        if (to === from || !to || to.endsWith(".ts")) continue;
+        if (!edges.has(from)) edges.set(from, new Set());
+        edges.get(from)?.add(to);
+      }
+    }
+    const cycles: string[] = [];
+    for (const [a, targets] of edges)
+      for (const b of targets) if (edges.get(b)?.has(a) && a < b) cycles.push(`${a} ↔ ${b}`);
+    expect(cycles).toEqual([]);
+  });
+
+  it("runs without drizzle-orm (a root import alone costs 130 MB): only the schemas, for drizzle-kit, use it", () => {
+    const users = sources
+      .filter((f) => /from "drizzle-orm/.test(readFileSync(f, "utf8")))
+      .map((f) => path.relative(SRC, f));
+    expect(users.sort()).toEqual(["storage/schema/postgres.ts", "storage/schema/sqlite.ts"]);
+  });
+});
+
+describe("URLs and ids", () => {
+  const urls = new Urls(new URL("https://example.org"), "desk");
+  const post = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+
+  it.each([
+    ["actor", urls.actor(), "https://example.org/users/desk"],
+    ["key id", urls.keyId(), "https://example.org/users/desk#main-key"],
+    ["inbox", urls.inbox(), "https://example.org/users/desk/inbox"],
+    ["shared inbox", urls.sharedInbox(), "https://example.org/inbox"],
+    ["followers", urls.followers(), "https://example.org/users/desk/followers"],
+    ["desk", urls.desk(), "https://example.org/@desk"],
+    ["post", urls.post(post), `https://example.org/posts/${post}`],
+    ["post's Create", urls.postCreate(post), `https://example.org/posts/${post}/activity`],
+    ["post's Update", urls.postUpdate(post, 42), `https://example.org/posts/${post}#updates/42`],
+    ["post's Delete", urls.postDelete(post), `https://example.org/posts/${post}#delete`],
+    ["replies", urls.replies(post), `https://example.org/posts/${post}/replies`],
+    ["tag, lower-cased once", urls.tag("Fediverse"), "https://example.org/tags/fediverse"],
+    ["tag, encoded", urls.tag("Café"), "https://example.org/tags/caf%C3%A9"],
+    ["media", urls.media("ab.jpg"), "https://example.org/media/ab.jpg"],
+    ["RSS", urls.feed("rss"), "https://example.org/feed.rss"],
+    ["Atom", urls.feed("atom"), "https://example.org/feed.atom"],
+    ["stamp", urls.stamp(post), `https://example.org/stamps/${post}`],
+    ["an Accept", urls.activity("accepts", "x1"), "https://example.org/users/desk#accepts/x1"],
+  ])("makes the %s URL", (_, made, expected) => {
+    expect(made.href).toBe(expected);
+  });
+
+  it("makes the handle and parses back what it makes", () => {
+    expect(urls.acct()).toBe("@desk@example.org");
+    expect(urls.parsePost(urls.post(post))).toBe(post);
+    expect(urls.parsePost(urls.postCreate(post))).toBeNull();
+    expect(urls.parsePost(`https://evil.example/posts/${post}`)).toBeNull();
+    expect(urls.parsePost(`${urls.post(post).href}?x=1`)).toBeNull();
+    expect(urls.parsePost("not a url")).toBeNull();
+    expect(urls.isUnderPosts(urls.replies(post).href)).toBe(true);
+    expect(urls.isUnderPosts("https://example.org/users/desk")).toBe(false);
+    expect(urls.inboxPaths()).toEqual(["/inbox", "/users/desk/inbox"]);
+  });
+});
