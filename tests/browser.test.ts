@@ -2,13 +2,13 @@ import { mkdirSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasChromium, launchBrowser } from "./helpers/browser.ts";
+import { launchBrowser } from "./helpers/browser.ts";
 import { startTestLectern, type TestLectern, tempDir } from "./helpers/lectern.ts";
 
 const SHOTS = "test-output/screenshots";
 
 // The desk as the author and readers use it, in a real Chromium.
-describe.runIf(hasChromium() || process.env.CI)("the desk in a browser", () => {
+describe("the desk in a browser", () => {
   let tmp: ReturnType<typeof tempDir>;
   let lectern: TestLectern;
   let browser: Browser;

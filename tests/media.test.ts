@@ -4,8 +4,9 @@ import path from "node:path";
 import { deflateSync } from "node:zlib";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasFfmpeg, InvalidMediaError, ingestMedia } from "../src/product/media.ts";
+import { InvalidMediaError, ingestMedia } from "../src/product/media.ts";
 import { publishDelete, publishPost } from "../src/product/publish.ts";
+import { type VideoTools, videoTools } from "../src/product/video-tools.ts";
 import { runCli } from "./helpers/cli.ts";
 import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
 import { startTestLectern, type TestLectern, tempDir, testEnv } from "./helpers/lectern.ts";
@@ -16,6 +17,9 @@ type Json = Record<string, any>;
 let tmp: ReturnType<typeof tempDir>;
 let files: ReturnType<typeof tempDir>;
 let lectern: TestLectern;
+/** ffmpeg and ffprobe: the system's, or the ones from npm on a machine without them. */
+let tools: VideoTools | null = await videoTools();
+const videoToolsFound = tools !== null;
 const fixture = (name: string) => path.join(files.dir, name);
 const ingest = (file: string, filename = path.basename(file)) =>
   ingestMedia(lectern.server.lectern.data, lectern.server.lectern.media, { path: file, filename });
@@ -92,8 +96,9 @@ beforeAll(async () => {
   await sharp(frames, { raw: { width: 40, height: 80, channels: 3, pageHeight: 40 } })
     .gif({ delay: [100, 100] })
     .toFile(fixture("blink.gif"));
-  if (await hasFfmpeg()) {
-    execFileSync("ffmpeg", [
+  tools = await videoTools();
+  if (tools !== null) {
+    execFileSync(tools.ffmpeg, [
       "-v",
       "error",
       "-f",
@@ -187,39 +192,36 @@ describe("what is accepted, decided by content", () => {
 });
 
 describe("video", () => {
-  it.runIf(existsSync("/usr/bin/ffprobe"))(
-    "is probed, stripped of metadata, given a poster, and served with Range",
-    async () => {
-      const m = await ingest(fixture("clip.mp4"));
-      expect(m).toMatchObject({ kind: "video", mediaType: "video/mp4", width: 320, height: 240 });
-      expect(m.durationMs).toBeGreaterThan(800);
-      expect(m.previewFile).toMatch(/\.webp$/);
-      const stored = path.join(tmp.dir, "media", m.file.slice(0, 2), m.file);
-      const tags =
-        JSON.parse(
-          execFileSync("ffprobe", ["-v", "error", "-print_format", "json", "-show_format", stored], {
-            encoding: "utf8",
-          }),
-        ).format.tags ?? {};
-      expect(tags.location).toBeUndefined();
-      expect(tags.title).toBeUndefined();
+  it.runIf(videoToolsFound)("is probed, stripped of metadata, given a poster, and served with Range", async () => {
+    const m = await ingest(fixture("clip.mp4"));
+    expect(m).toMatchObject({ kind: "video", mediaType: "video/mp4", width: 320, height: 240 });
+    expect(m.durationMs).toBeGreaterThan(800);
+    expect(m.previewFile).toMatch(/\.webp$/);
+    const stored = path.join(tmp.dir, "media", m.file.slice(0, 2), m.file);
+    const tags =
+      JSON.parse(
+        execFileSync((tools as VideoTools).ffprobe, ["-v", "error", "-print_format", "json", "-show_format", stored], {
+          encoding: "utf8",
+        }),
+      ).format.tags ?? {};
+    expect(tags.location).toBeUndefined();
+    expect(tags.title).toBeUndefined();
 
-      const res = await fetch(new URL(`/media/${m.file}`, lectern.origin), { headers: { Range: "bytes=0-99" } });
-      expect(res.status).toBe(206);
-      expect(res.headers.get("content-range")).toBe(`bytes 0-99/${m.size}`);
-      expect(res.headers.get("content-type")).toBe("video/mp4");
-      expect(res.headers.get("accept-ranges")).toBe("bytes");
-      const body = Buffer.from(await res.arrayBuffer());
-      expect(body.length).toBe(100);
-      expect(body.equals(readFileSync(stored).subarray(0, 100))).toBe(true);
-      const tail = await fetch(new URL(`/media/${m.file}`, lectern.origin), { headers: { Range: "bytes=-10" } });
-      expect((await tail.arrayBuffer()).byteLength).toBe(10);
-      const bad = await fetch(new URL(`/media/${m.file}`, lectern.origin), {
-        headers: { Range: `bytes=${m.size + 5}-` },
-      });
-      expect(bad.status).toBe(416);
-    },
-  );
+    const res = await fetch(new URL(`/media/${m.file}`, lectern.origin), { headers: { Range: "bytes=0-99" } });
+    expect(res.status).toBe(206);
+    expect(res.headers.get("content-range")).toBe(`bytes 0-99/${m.size}`);
+    expect(res.headers.get("content-type")).toBe("video/mp4");
+    expect(res.headers.get("accept-ranges")).toBe("bytes");
+    const body = Buffer.from(await res.arrayBuffer());
+    expect(body.length).toBe(100);
+    expect(body.equals(readFileSync(stored).subarray(0, 100))).toBe(true);
+    const tail = await fetch(new URL(`/media/${m.file}`, lectern.origin), { headers: { Range: "bytes=-10" } });
+    expect((await tail.arrayBuffer()).byteLength).toBe(10);
+    const bad = await fetch(new URL(`/media/${m.file}`, lectern.origin), {
+      headers: { Range: `bytes=${m.size + 5}-` },
+    });
+    expect(bad.status).toBe(416);
+  });
 });
 
 describe("serving", () => {
@@ -253,7 +255,7 @@ describe("in posts", () => {
   it("a follower receives attachments with type, alt text and size, and fetches the same bytes", async () => {
     const photo = await ingest(fixture("photo.jpg"));
     const attachments = [{ mediaId: photo.id, alt: "A red square on a sunny day" }];
-    const clip = existsSync("/usr/bin/ffprobe") ? await ingest(fixture("clip.mp4")) : undefined;
+    const clip = tools !== null ? await ingest(fixture("clip.mp4")) : undefined;
     if (clip) attachments.push({ mediaId: clip.id, alt: "Test pattern" });
     await publishPost(lectern.server.lectern.context(), { text: "With media", attachments });
     const create = (

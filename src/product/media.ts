@@ -5,7 +5,6 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { getLogger } from "@logtape/logtape";
 import { encode as encodeBlurhash } from "blurhash";
 import { fileTypeFromFile } from "file-type";
 import sharp, { type Metadata, type OutputInfo } from "sharp";
@@ -13,8 +12,8 @@ import type { AppData } from "../context.ts";
 import type { MediaStore } from "../storage/media-store.ts";
 import { sql } from "../storage/sql.ts";
 import type { Attachment } from "./posts.ts";
+import { videoTools } from "./video-tools.ts";
 
-const logger = getLogger(["lectern", "media"]);
 const run = promisify(execFile);
 
 /** An uploaded picture or video, processed once; its files live in the media store. */
@@ -72,19 +71,9 @@ export interface Upload {
   filename: string;
 }
 
-let ffmpegChecked: Promise<boolean> | undefined;
-/** Whether Debian's ffmpeg/ffprobe are installed; without them videos are accepted as they are. */
-export function hasFfmpeg(): Promise<boolean> {
-  ffmpegChecked ??= run("ffprobe", ["-version"], { timeout: 10_000 }).then(
-    () => true,
-    () => {
-      logger.warn(
-        "ffprobe/ffmpeg not found: videos are stored as uploaded, without size, duration or poster frame (apt-get install ffmpeg)",
-      );
-      return false;
-    },
-  );
-  return ffmpegChecked;
+/** Whether videos can be processed here (ffmpeg and ffprobe from the system or from npm). */
+export async function hasFfmpeg(): Promise<boolean> {
+  return (await videoTools()) !== null;
 }
 
 async function sha256File(file: string): Promise<string> {
@@ -235,26 +224,17 @@ const VIDEO_CODECS: Record<string, { video: string[]; audio: string[] }> = {
 
 async function processVideo(store: MediaStore, file: string, mime: string, label: string): Promise<Processed> {
   const ext = mime === "video/mp4" ? "mp4" : "webm";
-  if (!(await hasFfmpeg())) {
-    const bytes = await readFile(file);
-    return {
-      kind: "video",
-      mediaType: mime,
-      file: await store.put(bytes, ext),
-      size: bytes.byteLength,
-      width: null,
-      height: null,
-      durationMs: null,
-      blurhash: null,
-      previewFile: null,
-      previewWidth: null,
-      previewHeight: null,
-    };
+  const tools = await videoTools();
+  if (tools === null) {
+    // Stored as uploaded, a video would keep where and with what it was recorded.
+    throw new InvalidMediaError(
+      `${label}: videos cannot be accepted on this server (it has no ffmpeg to process them)`,
+    );
   }
   let probe: Probe;
   try {
     const { stdout } = await run(
-      "ffprobe",
+      tools.ffprobe,
       ["-v", "error", "-print_format", "json", "-show_streams", "-show_format", file],
       { timeout: 30_000, maxBuffer: 1 << 20 },
     );
@@ -280,7 +260,7 @@ async function processVideo(store: MediaStore, file: string, mime: string, label
     // Same streams, no metadata (recording place, device), index first so playback starts at once.
     const cleaned = path.join(work, `clean.${ext}`);
     await run(
-      "ffmpeg",
+      tools.ffmpeg,
       [
         "-v",
         "error",
@@ -301,7 +281,7 @@ async function processVideo(store: MediaStore, file: string, mime: string, label
       { timeout: 120_000 },
     );
     const poster = path.join(work, "poster.png");
-    await run("ffmpeg", ["-v", "error", "-i", cleaned, "-frames:v", "1", "-y", poster], { timeout: 60_000 });
+    await run(tools.ffmpeg, ["-v", "error", "-i", cleaned, "-frames:v", "1", "-y", poster], { timeout: 60_000 });
     const bytes = await readFile(cleaned);
     return {
       kind: "video",

@@ -12,6 +12,32 @@ function bind(value: unknown): unknown {
 }
 
 type Client = postgres.Sql<Record<string, never>>;
+
+let guarded = false;
+/**
+ * postgres.js 3.4.9 can write to a connection's socket from a timer after the
+ * socket is gone when the server goes away mid-write (`Cannot read properties
+ * of null (reading 'write')` in connection.js, outside any promise), which
+ * would end the process. That one error is logged and ignored: the query it
+ * belonged to fails on its own. Any other uncaught exception still ends the
+ * process, as it would without this handler.
+ */
+function guardAgainstDriverRace(): void {
+  if (guarded) return;
+  guarded = true;
+  process.on("uncaughtException", (error) => {
+    if (
+      error instanceof TypeError &&
+      /reading 'write'/.test(error.message) &&
+      /postgres[/\\]src[/\\]connection\.js/.test(error.stack ?? "")
+    ) {
+      logger.debug("Ignored a postgres.js write to a closed connection");
+      return;
+    }
+    console.error(error);
+    process.exit(1);
+  });
+}
 type TxClient = postgres.TransactionSql<Record<string, never>>;
 
 /**
@@ -28,6 +54,7 @@ export class PostgresDatabase implements Database {
   #down = false;
 
   constructor(url: string, options: { max?: number } = {}) {
+    guardAgainstDriverRace();
     this.client = postgres(url, {
       max: options.max ?? 10,
       onnotice: () => {},

