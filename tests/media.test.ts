@@ -254,7 +254,9 @@ describe("in posts", () => {
 
   it("a follower receives attachments with type, alt text and size, and fetches the same bytes", async () => {
     const photo = await ingest(fixture("photo.jpg"));
-    const attachments = [{ mediaId: photo.id, alt: "A red square on a sunny day" }];
+    const attachments: { mediaId: string; alt: string; focus?: [number, number] }[] = [
+      { mediaId: photo.id, alt: "A red square on a sunny day", focus: [0.25, -0.5] },
+    ];
     const clip = tools !== null ? await ingest(fixture("clip.mp4")) : undefined;
     if (clip) attachments.push({ mediaId: clip.id, alt: "Test pattern" });
     await publishPost(lectern.server.lectern.context(), { text: "With media", attachments });
@@ -270,7 +272,19 @@ describe("in posts", () => {
       name: "A red square on a sunny day",
       width: 400,
       height: 600,
+      // Mastodon's placeholder and crop centre, which Fedify's vocabulary lacks, with their context.
+      blurhash: photo.blurhash,
+      focalPoint: [0.25, -0.5],
     });
+    expect(create["@context"]).toContainEqual(
+      expect.objectContaining({
+        blurhash: "toot:blurhash",
+        focalPoint: { "@container": "@list", "@id": "toot:focalPoint" },
+      }),
+    );
+    // The Note as served carries them too.
+    const served = await (await fetch(create.object.id, { headers: { Accept: "application/activity+json" } })).json();
+    expect([served.attachment].flat()[0]).toMatchObject({ blurhash: photo.blurhash, focalPoint: [0.25, -0.5] });
     const bytes = Buffer.from(await (await fetch(sent[0].url)).arrayBuffer());
     expect(bytes.equals(await fetchBytes(`/media/${photo.file}`))).toBe(true);
     if (clip) {

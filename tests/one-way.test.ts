@@ -77,9 +77,13 @@ describe("one-way by design", () => {
     const policy = note.interactionPolicy;
     expect(policy.canReply.automaticApproval).toBe(lectern.actorId.href);
     expect(policy.canLike.automaticApproval).toBe(lectern.actorId.href);
-    // Mastodon's InteractionPolicyParser takes the public collection in any of its three spellings.
-    expect([PUBLIC, "as:Public", "Public"]).toContain(policy.canAnnounce.automaticApproval);
-    expect([PUBLIC, "as:Public", "Public"]).toContain(policy.canQuote.automaticApproval);
+    // GoToSocial recognises only the full IRI, and GoToSocial ≤ 0.19 only the older names.
+    expect(policy.canAnnounce.automaticApproval).toBe(PUBLIC);
+    expect(policy.canAnnounce.always).toBe(PUBLIC);
+    expect(policy.canQuote.automaticApproval).toBe(PUBLIC);
+    expect(policy.canQuote.always).toBe(PUBLIC);
+    expect(policy.canReply.always).toBe(lectern.actorId.href);
+    expect(JSON.stringify(note)).not.toContain('"as:Public"');
     expect(JSON.stringify(note["@context"])).toContain("https://gotosocial.org/ns");
   });
 
@@ -104,6 +108,21 @@ describe("one-way by design", () => {
     // Not on any page either.
     expect(await (await fetch(postUrl, { headers: { Accept: "text/html" } })).text()).not.toContain("Me first");
   });
+
+  it.each(["honk", "mastodon"])(
+    "sends no Reject for a reply from a server announcing itself as %s (honk would unfollow)",
+    async (software) => {
+      const other = await startFollowerServer({ users: ["hank"], software });
+      try {
+        const reply = replyTo(other, "hank", postUrl);
+        expect((await other.postSigned("hank", inbox(), reply)).status).toBe(202);
+        await new Promise((r) => setTimeout(r, 1_500));
+        expect(other.activities("Reject")).toHaveLength(0);
+      } finally {
+        await other.close();
+      }
+    },
+  );
 
   it("answers a GoToSocial ReplyRequest with Reject", async () => {
     const request = activity(

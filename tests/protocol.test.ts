@@ -1,4 +1,5 @@
 import { createPublicKey } from "node:crypto";
+import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addFollower } from "../src/product/followers.ts";
 import { publishPost } from "../src/product/publish.ts";
@@ -230,5 +231,55 @@ describe("the followers collection", () => {
     expect(body.totalItems).toBe(1);
     const page = (await getJson(body.first)).body;
     expect(page.orderedItems ?? page.items).toEqual(["https://mastodon.example/users/a"]);
+  });
+});
+
+describe("links come from LECTERN_ORIGIN, whatever the request says", () => {
+  /** A GET with a Host header of our choosing (fetch does not allow setting it). */
+  const getWithHost = (url: URL, host: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: `${url.pathname}${url.search}`,
+          headers: { Host: host, Accept: AP },
+        },
+        (res) => {
+          let body = "";
+          res.on("data", (c) => {
+            body += c;
+          });
+          res.on("end", () => resolve(body));
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+
+  it.each(["/users/desk/outbox", "/users/desk/outbox?cursor=newest", "/users/desk/followers", "/users/desk"])(
+    "%s with Host: evil.example links only to our origin",
+    async (path) => {
+      const body = await getWithHost(new URL(path, lectern.origin), "evil.example");
+      expect(body).not.toContain("evil.example");
+      expect(body).toContain(lectern.origin.origin);
+    },
+  );
+
+  it("behind a TLS proxy (an https origin, requests arriving over http) every link is https", async () => {
+    const behind = tempDir();
+    const proxied = await startTestLectern(behind.dir, { env: { LECTERN_ORIGIN: "https://lectern.test" } });
+    try {
+      const local = proxied.server.url;
+      await publishPost(proxied.server.lectern.context(), { text: "Through the proxy" });
+      for (const path of ["/users/desk/outbox", "/users/desk/outbox?cursor=newest", "/users/desk"]) {
+        const body = await getWithHost(new URL(path, local), "lectern.test");
+        expect(body).not.toMatch(/http:\/\/lectern\.test/);
+        expect(body).toContain("https://lectern.test/users/desk");
+      }
+    } finally {
+      await proxied.stop();
+      behind.remove();
+    }
   });
 });

@@ -11,7 +11,7 @@ import {
   toStampRevocation,
   toUpdate,
 } from "../federation/activities.ts";
-import { expandPublicAudience } from "../federation/public-audience.ts";
+import { type AttachmentExtras, attachmentExtras, finishJson } from "../federation/json.ts";
 import type { Follower } from "../product/followers.ts";
 import type { Outbox } from "../product/outbox.ts";
 import { claimQueued, type Post, postsAwaitingQueue } from "../product/posts.ts";
@@ -30,15 +30,21 @@ export class DeliveryOutbox implements Outbox {
     this.#context = context;
   }
 
-  async #json(activity: Activity): Promise<string> {
+  async #json(activity: Activity, extras?: AttachmentExtras): Promise<string> {
     const ctx = this.#context();
     const compact = await activity.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader });
-    return JSON.stringify(expandPublicAudience(compact));
+    return JSON.stringify(finishJson(compact, extras));
   }
 
-  async #toFollowers(activity: Activity, kind: string, postId: string | null, tx?: Queryable): Promise<number> {
+  async #toFollowers(
+    activity: Activity,
+    kind: string,
+    postId: string | null,
+    extras?: AttachmentExtras,
+    tx?: Queryable,
+  ): Promise<number> {
     const ctx = this.#context();
-    const body = await this.#json(activity);
+    const body = await this.#json(activity, extras);
     const { deliveries } = await fanOut(tx ?? ctx.data.db, {
       activityIri: activity.id?.href ?? "",
       kind,
@@ -57,7 +63,8 @@ export class DeliveryOutbox implements Outbox {
   }
 
   async postUpdated(post: Post): Promise<void> {
-    await this.#toFollowers(await toUpdate(this.#context(), post), "Update", post.id);
+    const ctx = this.#context();
+    await this.#toFollowers(await toUpdate(ctx, post), "Update", post.id, await attachmentExtras(ctx.data, [post]));
   }
 
   async postDeleted(post: Post, deletedAt: number): Promise<void> {
@@ -105,7 +112,7 @@ export async function queueNewPosts(ctx: Context<AppData>): Promise<number> {
   for (const post of waiting) {
     const create = await toCreate(ctx, post);
     const compact = await create.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader });
-    const body = JSON.stringify(expandPublicAudience(compact));
+    const body = JSON.stringify(finishJson(compact, await attachmentExtras(ctx.data, [post])));
     const done = await db.transaction(async (tx) => {
       if (!(await claimQueued(tx, post.id))) return false;
       await fanOut(tx, { activityIri: create.id?.href ?? "", kind: "Create", postId: post.id, body });

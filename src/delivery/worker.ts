@@ -7,7 +7,7 @@ import { getActorKeyPairs } from "../product/keys.ts";
 import { CHANNELS } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
 import { userAgent } from "../version.ts";
-import { deliveryAgent, refuseUrl } from "./http.ts";
+import { deliveryAgent, refuseUrl } from "../http-client.ts";
 import { PartitionLeases } from "./partitions.ts";
 import { keyObject, type SignedBody, signCavage, signedBody } from "./signing.ts";
 

@@ -25,6 +25,7 @@ import { grantQuote } from "../product/quotes.ts";
 import { Temporal } from "../temporal.ts";
 import { PATHS } from "../urls.ts";
 import { toAnswer } from "./activities.ts";
+import { softwareOf, understandsReplyReject } from "./software.ts";
 import { AnswerLimiter } from "./answers.ts";
 import { builder } from "./builder.ts";
 
@@ -231,6 +232,9 @@ async function refuse(
   target: URL | null,
   request?: ReplyRequest,
 ): Promise<void> {
+  // A server that asked (ReplyRequest) understands the answer; for a plain reply, only
+  // software known to read a Reject of a reply gets one (see software.ts).
+  if (request === undefined && !understandsReplyReject(await softwareOf(ctx.data, to.origin))) return;
   if (!(await limiter(ctx.data).allow(objectId.href, to.host))) return;
   const sender = await ctx.lookupObject(to, { documentLoader: await signedLoader(ctx) }).catch(() => null);
   if (!isActor(sender) || sender.id?.href !== to.href || sender.inboxId == null) return;

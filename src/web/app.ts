@@ -3,7 +3,7 @@ import { type Context, Hono, type Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
-import { withExpandedPublicAudience } from "../federation/public-audience.ts";
+import { finishResponse } from "../federation/json.ts";
 import { triageInbox } from "../federation/triage.ts";
 import type { Lectern } from "../lectern.ts";
 import { LoginThrottle } from "../product/auth.ts";
@@ -110,8 +110,7 @@ export function createApp(lectern: Lectern, options: AppOptions = {}): Hono {
         });
       },
     });
-    if (!notFound && !notAcceptable)
-      return c.req.method === "GET" ? await withExpandedPublicAudience(response) : response;
+    if (!notFound && !notAcceptable) return c.req.method === "GET" ? await finishResponse(response, data) : response;
     await next();
     if (notAcceptable && c.res.status === 404) return response;
     if (notAcceptable) c.res.headers.append("Vary", "Accept");

@@ -54,6 +54,8 @@ export interface FollowerServerOptions {
   users?: string[];
   /** Advertise a shared inbox (as Mastodon does); true by default. */
   sharedInbox?: boolean;
+  /** The software name its NodeInfo announces ("gotosocial" by default; "honk", "mastodon"…). */
+  software?: string;
 }
 
 /**
@@ -93,6 +95,11 @@ export async function startFollowerServer(options: FollowerServerOptions = {}): 
       return pair ? [pair] : [];
     });
   federation.setInboxListeners("/users/{identifier}/inbox", "/inbox").on(Activity, () => {});
+  federation.setNodeInfoDispatcher("/nodeinfo/2.1", () => ({
+    software: { name: options.software ?? "gotosocial", version: "1.0.0" },
+    protocols: ["activitypub"],
+    usage: { users: {}, localPosts: 0, localComments: 0 },
+  }));
 
   const inboxRequests: RecordedRequest[] = [];
   let inboxStatus: number | null = null;

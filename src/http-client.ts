@@ -1,6 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { isIP, isIPv6 } from "node:net";
-import { Agent } from "undici";
+import { Agent, request } from "undici";
 
 /** IPv4 ranges that are not the public Internet (RFC 6890 and friends). */
 const V4_NOT_PUBLIC: [number, number][] = [
@@ -152,4 +152,63 @@ export function deliveryAgent(options: AgentOptions): Agent {
     connections: options.connectionsPerServer,
     keepAliveTimeout: 30_000,
   });
+}
+
+/**
+ * A GET of a JSON document from another server through the guarded client:
+ * the address checked after resolution (unless private addresses are
+ * allowed), Lectern's User-Agent, a timeout, a size limit, no redirects
+ * followed blindly (each hop is checked again). Undefined when it fails.
+ */
+export async function fetchJson(
+  url: URL,
+  options: { allowPrivateAddress: boolean; userAgent: string; timeoutMs?: number; maxBytes?: number; accept?: string },
+): Promise<unknown> {
+  const agent = sharedAgent(options.allowPrivateAddress);
+  let target = url;
+  for (let hop = 0; hop < 3; hop++) {
+    if (refuseUrl(target, options.allowPrivateAddress) !== null) return undefined;
+    try {
+      const res = await request(target, {
+        method: "GET",
+        headers: { accept: options.accept ?? "application/json", "user-agent": options.userAgent },
+        dispatcher: agent,
+        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      });
+      if (res.statusCode >= 300 && res.statusCode < 400 && typeof res.headers.location === "string") {
+        await res.body.dump();
+        target = new URL(res.headers.location, target);
+        continue;
+      }
+      if (res.statusCode !== 200) {
+        await res.body.dump();
+        return undefined;
+      }
+      const limit = options.maxBytes ?? 256 * 1024;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length;
+        if (size > limit) {
+          res.body.destroy();
+          return undefined;
+        }
+        chunks.push(chunk as Buffer);
+      }
+      return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+const agents = new Map<boolean, Agent>();
+function sharedAgent(allowPrivateAddress: boolean): Agent {
+  let agent = agents.get(allowPrivateAddress);
+  if (agent === undefined) {
+    agent = deliveryAgent({ allowPrivateAddress, connectTimeoutMs: 5_000, timeoutMs: 10_000, connectionsPerServer: 2 });
+    agents.set(allowPrivateAddress, agent);
+  }
+  return agent;
 }

@@ -1,0 +1,133 @@
+import { PUBLIC_COLLECTION } from "@fedify/vocab";
+import type { AppData } from "../context.ts";
+import { getMedia } from "../product/media.ts";
+import { getPost, type Post } from "../product/posts.ts";
+
+/*
+ * The last touches on the JSON Lectern sends and serves, after Fedify's
+ * compaction, for what real servers read (INTEROP.md):
+ * - the public collection written as its full IRI wherever it names an
+ *   audience or an interaction rule (GoToSocial recognises only the full IRI);
+ * - interaction rules also under their older names (`always`,
+ *   `approvalRequired`), the only ones GoToSocial ≤ 0.19 reads;
+ * - attachments with Mastodon's `blurhash` and `focalPoint` (Fedify's
+ *   vocabulary has neither, and its compaction would drop them).
+ */
+
+const PUBLIC_KEYS = new Set([
+  "to",
+  "cc",
+  "bto",
+  "bcc",
+  "audience",
+  "automaticApproval",
+  "manualApproval",
+  "always",
+  "approvalRequired",
+]);
+const RULES = ["canReply", "canLike", "canAnnounce", "canQuote"];
+const LEGACY = { automaticApproval: "always", manualApproval: "approvalRequired" } as const;
+
+/** What an attachment gets beyond Fedify's vocabulary, by its URL. */
+export type AttachmentExtras = Map<string, { blurhash: string | null; focalPoint: [number, number] | null }>;
+
+const TOOT_CONTEXT = {
+  toot: "http://joinmastodon.org/ns#",
+  blurhash: "toot:blurhash",
+  focalPoint: { "@container": "@list", "@id": "toot:focalPoint" },
+};
+
+function isPublic(value: unknown): boolean {
+  return value === "as:Public" || value === "Public" || value === PUBLIC_COLLECTION.href;
+}
+
+function walk(
+  value: unknown,
+  key: string | undefined,
+  extras: AttachmentExtras,
+  used: { toot: boolean },
+  depth: number,
+): unknown {
+  if (depth > 32) return value;
+  if (typeof value === "string")
+    return key !== undefined && PUBLIC_KEYS.has(key) && isPublic(value) ? PUBLIC_COLLECTION.href : value;
+  if (Array.isArray(value)) return value.map((v) => walk(v, key, extras, used, depth + 1));
+  if (value === null || typeof value !== "object") return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = k === "@context" ? v : walk(v, k, extras, used, depth + 1);
+  if (key !== undefined && RULES.includes(key)) {
+    for (const [now, old] of Object.entries(LEGACY))
+      if (out[now] !== undefined && out[old] === undefined) out[old] = out[now];
+  }
+  const url = typeof out.url === "string" ? out.url : undefined;
+  const extra = url === undefined ? undefined : extras.get(url);
+  if (extra !== undefined && (out.type === "Image" || out.type === "Video" || out.type === "Document")) {
+    if (extra.blurhash) out.blurhash = extra.blurhash;
+    if (extra.focalPoint) out.focalPoint = extra.focalPoint;
+    used.toot = true;
+  }
+  return out;
+}
+
+/** Applies the touches above to a compacted JSON-LD document. */
+export function finishJson(value: unknown, extras: AttachmentExtras = new Map()): unknown {
+  const used = { toot: false };
+  const out = walk(value, undefined, extras, used, 0);
+  if (used.toot && out !== null && typeof out === "object" && !Array.isArray(out)) {
+    const doc = out as Record<string, unknown>;
+    const context = doc["@context"];
+    doc["@context"] = [...(Array.isArray(context) ? context : context === undefined ? [] : [context]), TOOT_CONTEXT];
+  }
+  return out;
+}
+
+/** Blurhash and focal point of the posts' attachments, by URL. */
+export async function attachmentExtras(data: AppData, posts: Post[]): Promise<AttachmentExtras> {
+  const extras: AttachmentExtras = new Map();
+  const attachments = posts.flatMap((p) => p.attachments);
+  if (attachments.length === 0) return extras;
+  const media = await getMedia(
+    data,
+    attachments.map((a) => a.mediaId),
+  );
+  for (const a of attachments) {
+    const m = media.get(a.mediaId);
+    if (m === undefined) continue;
+    extras.set(data.urls.media(m.file).href, { blurhash: m.blurhash, focalPoint: a.focus ?? null });
+  }
+  return extras;
+}
+
+/** Our posts a served document shows (its own id, its object's, a collection's items), for their extras. */
+async function postsIn(data: AppData, doc: unknown): Promise<Post[]> {
+  const ids = new Set<string>();
+  const collect = (v: unknown, depth: number) => {
+    if (depth > 6 || v === null || typeof v !== "object") return;
+    if (Array.isArray(v)) {
+      for (const x of v) collect(x, depth + 1);
+      return;
+    }
+    const o = v as Record<string, unknown>;
+    if (typeof o.id === "string" && Array.isArray(o.attachment)) {
+      const id = data.urls.parsePost(o.id);
+      if (id !== null) ids.add(id);
+    }
+    for (const k of ["object", "orderedItems", "items", "first"]) collect(o[k], depth + 1);
+  };
+  collect(doc, 0);
+  const posts = await Promise.all([...ids].map((id) => getPost(data.db, id)));
+  return posts.filter((p): p is Post => p !== undefined);
+}
+
+/** Applies {@link finishJson} to an ActivityPub JSON response; other responses pass through. */
+export async function finishResponse(response: Response, data: AppData): Promise<Response> {
+  const type = response.headers.get("content-type") ?? "";
+  if (response.status !== 200 || !/^application\/(activity|ld)\+json/.test(type)) return response;
+  const text = await response.text();
+  const doc = JSON.parse(text);
+  const extras = text.includes('"attachment"') ? await attachmentExtras(data, await postsIn(data, doc)) : new Map();
+  const body = JSON.stringify(finishJson(doc, extras));
+  const headers = new Headers(response.headers);
+  headers.delete("content-length");
+  return new Response(body, { status: response.status, statusText: response.statusText, headers });
+}
