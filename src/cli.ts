@@ -9,10 +9,14 @@ import { openLectern } from "./lectern.ts";
 import { configureLogging } from "./logging.ts";
 import { InvalidPasswordError, setPassword } from "./product/auth.ts";
 import { InvalidBlockError, listBlocks } from "./product/blocks.ts";
-import { countFollowers, listFollowers } from "./product/followers.ts";
+import { countFollowers, followersCsv, listFollowers } from "./product/followers.ts";
+import { followAccount, unfollowAccount } from "./product/following.ts";
 import { UUID_PATTERN } from "./product/ids.ts";
+import { getSetting, setSetting } from "./product/instance.ts";
 import { InvalidMediaError, ingestMedia } from "./product/media.ts";
+import { moveAccount, setAliases } from "./product/moves.ts";
 import { InvalidPostError, PostNotFoundError } from "./product/posts.ts";
+import { getProfile, InvalidProfileError } from "./product/profile.ts";
 import {
   approveFollowRequest,
   blockAccount,
@@ -40,6 +44,16 @@ Commands:
   set-password
         Set the desk's sign-in password, read from standard input
         (e.g. printf '%s' 'a long passphrase' | npm run -s lectern -- set-password).
+  alias [<account>...]
+        Set your other accounts ("also known as": @user@server or URLs), from which followers can
+        move here; with none given, list them.
+  move <account>
+        Move this account to another that lists it as an alias: every follower's server is told,
+        and nothing more is published here.
+  export-followers
+        Every follower as CSV (account, server, since) on standard output.
+  bridgy on|off
+        Also publish to Bluesky through Bridgy Fed (follows or unfollows its account).
   status
         Workers alive and the partitions each holds, deliveries due, retrying and in flight,
         deliveries per second over the last minute, paused servers, posts waiting, queue depth.
@@ -236,6 +250,38 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case "alias":
+    case "move":
+    case "export-followers":
+    case "bridgy": {
+      const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
+      const lectern = await openLectern(config);
+      try {
+        const ctx = lectern.context();
+        if (command === "alias") {
+          if (positionals.length > 0) await setAliases(ctx, positionals);
+          for (const a of (await getProfile(lectern.data)).aliases) console.log(a);
+        } else if (command === "move") {
+          if (positionals[0] === undefined) throw new UsageError("move: give the new account (@user@server)");
+          console.log(`Moved to ${(await moveAccount(ctx, positionals[0])).href}`);
+        } else if (command === "export-followers") {
+          process.stdout.write(await followersCsv(lectern.db));
+        } else {
+          if (positionals[0] !== "on" && positionals[0] !== "off") throw new UsageError("bridgy: on or off");
+          if (positionals[0] === "on") {
+            const f = await followAccount(ctx, config.bridgyFedAccount);
+            await setSetting(lectern.db, "bridgy_fed_actor", f.actorIri);
+            console.log(`Following ${f.actorIri} (${f.status})`);
+          } else {
+            const id = await getSetting(lectern.db, "bridgy_fed_actor");
+            console.log(id !== undefined && (await unfollowAccount(ctx, id)) ? "Stopped" : "Was not on");
+          }
+        }
+      } finally {
+        await lectern.close();
+      }
+      return 0;
+    }
     case "status": {
       const lectern = await openLectern(config);
       try {
@@ -290,6 +336,9 @@ try {
     console.error(`lectern: ${(e as Error).message}\n\n${USAGE}`);
     process.exitCode = 64;
   } else if (e instanceof InvalidPostError) {
+    console.error(`lectern: nothing was changed: ${e.message}`);
+    process.exitCode = 65;
+  } else if (e instanceof InvalidProfileError) {
     console.error(`lectern: nothing was changed: ${e.message}`);
     process.exitCode = 65;
   } else if (e instanceof InvalidBlockError) {

@@ -26,6 +26,8 @@ export interface Config {
     readonly summary: string;
     readonly type: "Person" | "Service";
   };
+  /** The Bridgy Fed account to follow to be bridged to Bluesky. */
+  readonly bridgyFedAccount: string;
   /** Who may quote posts (Mastodon 4.4+ and FEP-044f servers ask first). */
   readonly quotes: "anyone" | "nobody";
   /** Require signed requests from unblocked servers for ActivityPub objects (not the actor or HTML). */
@@ -150,6 +152,13 @@ const KEYS = {
     check: (v: string) => (v === "anyone" || v === "nobody" ? undefined : 'must be "anyone" or "nobody"'),
   },
   authorizedFetch: { file: "authorized_fetch", env: "LECTERN_AUTHORIZED_FETCH", kind: "bool" },
+  bridgyFedAccount: {
+    file: "bridgy_fed_account",
+    env: "LECTERN_BRIDGY_FED_ACCOUNT",
+    kind: "string",
+    check: (v: string) =>
+      /^@?[^@\s]+@[^@\s]+$/.test(v) || /^https:\/\//.test(v) ? undefined : "must be @user@server or an https URL",
+  },
   maxImageMb: {
     file: "media.max_image_megabytes",
     env: "LECTERN_MEDIA_MAX_IMAGE_MEGABYTES",
@@ -240,6 +249,7 @@ const DEFAULTS = {
   actorType: "Person",
   quotes: "anyone",
   authorizedFetch: false,
+  bridgyFedAccount: "@bsky.brid.gy@bsky.brid.gy",
   maxImageMb: 16,
   maxVideoMb: 200,
   retryInitial: 30,
@@ -338,6 +348,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     },
     quotes: v.quotes as "anyone" | "nobody",
     authorizedFetch: v.authorizedFetch as boolean,
+    bridgyFedAccount: v.bridgyFedAccount as string,
     media: {
       maxImageBytes: Math.round((v.maxImageMb as number) * 1024 * 1024),
       maxVideoBytes: Math.round((v.maxVideoMb as number) * 1024 * 1024),

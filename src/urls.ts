@@ -125,7 +125,10 @@ export class Urls {
   }
 
   /** Ids of activities the actor sends that have no page of their own. */
-  activity(kind: "accepts" | "rejects" | "updates" | "pins" | "unpins" | "revocations" | "moves", key: string): URL {
+  activity(
+    kind: "accepts" | "rejects" | "updates" | "pins" | "unpins" | "revocations" | "moves" | "follows",
+    key: string,
+  ): URL {
     return new URL(`${this.actor().href}#${kind}/${key}`);
   }
 }

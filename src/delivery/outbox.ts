@@ -6,9 +6,12 @@ import {
   toAnswer,
   toCreate,
   toDelete,
+  toFollow,
+  toMove,
   toPin,
   toProfileUpdate,
   toStampRevocation,
+  toUndoFollow,
   toUpdate,
 } from "../federation/activities.ts";
 import { type AttachmentExtras, attachmentExtras, finishJson } from "../federation/json.ts";
@@ -87,6 +90,18 @@ export class DeliveryOutbox implements Outbox {
       answer,
       accepted ? "Accept" : "Reject",
     );
+  }
+
+  async followed(account: { id: URL; inbox: URL }, followId: URL): Promise<void> {
+    await this.send(account, toFollow(this.#context(), account.id, followId), "Follow");
+  }
+
+  async unfollowed(account: { id: URL; inbox: URL }, followId: URL): Promise<void> {
+    await this.send(account, toUndoFollow(this.#context(), account.id, followId), "Undo(Follow)");
+  }
+
+  async accountMoved(target: URL, at: number): Promise<void> {
+    await this.#toFollowers(toMove(this.#context(), target, at), "Move", null);
   }
 
   async stampRevoked(stamp: QuoteStamp): Promise<void> {

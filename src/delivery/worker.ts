@@ -3,11 +3,11 @@ import { signRequest } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
 import { type Dispatcher, request as httpRequest } from "undici";
 import type { AppData } from "../context.ts";
+import { deliveryAgent, refuseUrl } from "../http-client.ts";
 import { getActorKeyPairs } from "../product/keys.ts";
 import { CHANNELS } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
 import { userAgent } from "../version.ts";
-import { deliveryAgent, refuseUrl } from "../http-client.ts";
 import { PartitionLeases } from "./partitions.ts";
 import { keyObject, type SignedBody, signCavage, signedBody } from "./signing.ts";
 

@@ -1,5 +1,5 @@
 import type { Context } from "@fedify/fedify";
-import { Accept, Add, Delete, Follow, PUBLIC_COLLECTION, Reject, Remove, Update } from "@fedify/vocab";
+import { Accept, Add, Delete, Follow, Move, PUBLIC_COLLECTION, Reject, Remove, Undo, Update } from "@fedify/vocab";
 import type { AppData } from "../context.ts";
 import type { Follower } from "../product/followers.ts";
 import { uuidv7 } from "../product/ids.ts";
@@ -70,5 +70,32 @@ export function toStampRevocation(ctx: Context<AppData>, stamp: QuoteStamp): Del
     actor: urls.actor(),
     object: urls.stamp(stamp.id),
     to: new URL(stamp.actorIri),
+  });
+}
+
+/** Move: the account now lives at `target` (which lists us in its `alsoKnownAs`). */
+export function toMove(ctx: Context<AppData>, target: URL, now: number): Move {
+  const { urls } = ctx.data;
+  return new Move({
+    id: urls.activity("moves", String(now)),
+    actor: urls.actor(),
+    object: urls.actor(),
+    target,
+    to: urls.followers(),
+  });
+}
+
+/** Our Follow of an account (a bridge), with the id we keep to match its Accept. */
+export function toFollow(ctx: Context<AppData>, target: URL, id: URL): Follow {
+  return new Follow({ id, actor: ctx.data.urls.actor(), object: target, to: target });
+}
+
+export function toUndoFollow(ctx: Context<AppData>, target: URL, followId: URL): Undo {
+  const { urls } = ctx.data;
+  return new Undo({
+    id: new URL(`${followId.href}/undo`),
+    actor: urls.actor(),
+    object: new Follow({ id: followId, actor: urls.actor(), object: target }),
+    to: target,
   });
 }

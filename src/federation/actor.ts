@@ -51,6 +51,8 @@ export async function actorFromProfile(ctx: Context<AppData>): Promise<Person | 
     published: Temporal.Instant.fromEpochMilliseconds(await actorCreatedAt(db)),
     updated: profile.updatedAt === null ? null : Temporal.Instant.fromEpochMilliseconds(profile.updatedAt),
     manuallyApprovesFollowers: profile.approveFollowers,
+    aliases: profile.aliases.map((a) => new URL(a)),
+    successor: profile.movedTo === null ? null : new URL(profile.movedTo),
     discoverable: true,
     indexable: true,
     inbox: ctx.getInboxUri(identifier),

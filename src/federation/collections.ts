@@ -1,5 +1,6 @@
 import type { Recipient } from "@fedify/vocab";
 import { countFollowers, listFollowers } from "../product/followers.ts";
+import { listFollowing } from "../product/following.ts";
 import { countPosts, decodePostCursor, encodePostCursor, listPinned, listPosts } from "../product/posts.ts";
 import { PATHS } from "../urls.ts";
 import { mayFetch } from "./authorize.ts";
@@ -46,10 +47,14 @@ builder
   .authorize((ctx) => mayFetch(ctx));
 
 builder
-  .setFollowingDispatcher(PATHS.following, (ctx, identifier) =>
-    identifier === ctx.data.config.handle ? { items: [] } : null,
+  .setFollowingDispatcher(PATHS.following, async (ctx, identifier) =>
+    identifier === ctx.data.config.handle
+      ? { items: (await listFollowing(ctx.data.db, "accepted")).map((f) => new URL(f.actorIri)) }
+      : null,
   )
-  .setCounter((ctx, identifier) => (identifier === ctx.data.config.handle ? 0 : null))
+  .setCounter(async (ctx, identifier) =>
+    identifier === ctx.data.config.handle ? (await listFollowing(ctx.data.db, "accepted")).length : null,
+  )
   .authorize((ctx) => mayFetch(ctx));
 
 builder

@@ -1,14 +1,17 @@
 import type { InboxContext } from "@fedify/fedify";
 import {
+  Accept,
   Activity,
   Announce,
   Create,
   Delete,
   Follow,
   isActor,
+  Move,
   Note,
   PUBLIC_COLLECTION,
   QuoteRequest,
+  Reject,
   ReplyRequest,
   Undo,
   Update,
@@ -17,7 +20,9 @@ import { getLogger } from "@logtape/logtape";
 import type { AppData } from "../context.ts";
 import { isBlocked } from "../product/blocks.ts";
 import { addFollower, getFollower } from "../product/followers.ts";
+import { followAccepted, followRejected, getFollowing } from "../product/following.ts";
 import { bumpSiteVersion } from "../product/instance.ts";
+import { recordMoveIn } from "../product/moves.ts";
 import { getLivePost } from "../product/posts.ts";
 import { getProfile } from "../product/profile.ts";
 import { countBoost, removeFollower } from "../product/publish.ts";
@@ -25,9 +30,9 @@ import { grantQuote } from "../product/quotes.ts";
 import { Temporal } from "../temporal.ts";
 import { PATHS } from "../urls.ts";
 import { toAnswer } from "./activities.ts";
-import { softwareOf, understandsReplyReject } from "./software.ts";
 import { AnswerLimiter } from "./answers.ts";
 import { builder } from "./builder.ts";
+import { softwareOf, understandsReplyReject } from "./software.ts";
 
 const logger = getLogger(["lectern", "inbox"]);
 
@@ -41,6 +46,9 @@ builder
   .on(QuoteRequest, onQuoteRequested)
   .on(Announce, onAnnounced)
   .on(Update, onUpdated)
+  .on(Accept, onAccepted)
+  .on(Reject, onRejected)
+  .on(Move, onMoved)
   // Likes, reactions, flags, blocks and everything else: answered 202, not stored.
   .on(Activity, () => {})
   .onError((_ctx, error) => {
@@ -312,4 +320,37 @@ async function uncountBoost(data: AppData, announceId: string, actor: string): P
   await data.kv.delete(["lectern", "boost-by", actor, boost.postId]);
   await countBoost(data, boost.postId, -1);
   return true;
+}
+
+/** An account we follow (a bridge) accepted our Follow. */
+export async function onAccepted(ctx: InboxContext<AppData>, accept: Accept): Promise<void> {
+  if (accept.actorId == null) return;
+  const following = await getFollowing(ctx.data.db, accept.actorId.href);
+  if (following === undefined) return;
+  const objectId = accept.objectId?.href ?? null;
+  if (objectId !== null && objectId !== following.followIri) return;
+  if (await followAccepted(ctx.data.db, accept.actorId.href, objectId)) {
+    logger.info("{actor} accepted our follow", { actor: accept.actorId.href });
+  }
+}
+
+/** An account we follow refused or ended the follow. */
+export async function onRejected(ctx: InboxContext<AppData>, reject: Reject): Promise<void> {
+  if (reject.actorId == null) return;
+  if (await followRejected(ctx.data.db, reject.actorId.href)) {
+    logger.info("{actor} refused our follow", { actor: reject.actorId.href });
+  }
+}
+
+/**
+ * One of the author's other accounts (an alias) moved here: its followers'
+ * servers now follow us (their Follows are handled like any other); the Move
+ * is remembered so the desk can say how many came.
+ */
+export async function onMoved(ctx: InboxContext<AppData>, move: Move): Promise<void> {
+  const from = move.actorId;
+  if (from == null || move.objectId?.href !== from.href || !isOurActor(ctx, move.targetId)) return;
+  if (!(await getProfile(ctx.data)).aliases.includes(from.href)) return;
+  await recordMoveIn(ctx.data, from.href);
+  logger.info("{from} moved to this account", { from: from.href });
 }

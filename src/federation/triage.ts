@@ -1,6 +1,8 @@
 import type { AppData } from "../context.ts";
 import { isDomainBlocked } from "../product/blocks.ts";
 import { getFollower } from "../product/followers.ts";
+import { getFollowing } from "../product/following.ts";
+import { getProfile } from "../product/profile.ts";
 
 export type Triage =
   /** Answer 202 at once: nothing to do, so no signature check, no fetch, nothing stored. */
@@ -78,6 +80,13 @@ export async function triageInbox(data: AppData, body: string): Promise<Triage> 
     case "Delete":
     case "Update":
       return (await isFollower()) ? { action: "pass" } : { action: "drop" };
+    case "Accept":
+    case "Reject":
+      // Answers to our own Follow (a bridge we follow); anyone else's are noise.
+      return (await getFollowing(data.db, actor)) !== undefined ? { action: "pass" } : { action: "drop" };
+    case "Move":
+      // One of the author's other accounts moving here.
+      return (await getProfile(data)).aliases.includes(actor) ? { action: "pass" } : { action: "drop" };
     default:
       return { action: "drop" };
   }

@@ -96,3 +96,25 @@ export async function listFollowers(
 export async function followersOnHost(db: Queryable, host: string): Promise<Follower[]> {
   return await db.all<Follower>(sql`SELECT ${COLUMNS} FROM followers WHERE host = ${host.toLowerCase()}`);
 }
+
+/** Every accepted follower as CSV (account, server, since), for taking the audience elsewhere. */
+export async function followersCsv(db: Queryable): Promise<string> {
+  const lines = ["account,server,since"];
+  let after = 0;
+  for (;;) {
+    const page = await listFollowers(db, 1000, after);
+    for (const f of page.items) {
+      lines.push([f.handle ?? f.actorIri, f.host, new Date(f.createdAt).toISOString()].map(csvCell).join(","));
+    }
+    if (page.next === null) break;
+    after = page.next;
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function csvCell(value: string): string {
+  // Quoted when needed; a leading = + - @ is defused so a spreadsheet never runs it as a formula.
+  const handle = /^@[\w.-]+@[\w.-]+(:\d+)?$/.test(value);
+  const safe = /^[=+\-\t\r]/.test(value) || (value.startsWith("@") && !handle) ? `'${value}` : value;
+  return /[",\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}

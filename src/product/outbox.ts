@@ -22,6 +22,12 @@ export interface Outbox {
   followAnswered(follower: Pick<Follower, "actorIri" | "followIri" | "inbox">, accepted: boolean): Promise<void>;
   /** A quote permission revoked, to the quoting server. */
   stampRevoked(stamp: QuoteStamp): Promise<void>;
+  /** The account moved to `target`: Move to every follower's server. */
+  accountMoved(target: URL, at: number): Promise<void>;
+  /** We follow an account (a bridge): our Follow, with the id we keep. */
+  followed(account: { id: URL; inbox: URL }, followId: URL): Promise<void>;
+  /** We stopped following it: Undo of that Follow. */
+  unfollowed(account: { id: URL; inbox: URL }, followId: URL): Promise<void>;
   /** Any other activity to one recipient (answers the inbox gives); `kind` names it in progress views. */
   send(recipient: { id: URL; inbox: URL }, activity: Activity, kind: string): Promise<void>;
 }

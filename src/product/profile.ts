@@ -25,8 +25,14 @@ export interface Profile {
   avatarMediaId: string | null;
   headerMediaId: string | null;
   approveFollowers: boolean;
+  /** Other accounts of the author (`alsoKnownAs`), actor ids: where followers may move from. */
+  aliases: string[];
+  /** The account this one moved to; set once, by moveAccount. */
+  movedTo: string | null;
   updatedAt: number | null;
 }
+
+export const MAX_ALIASES = 10;
 
 export class InvalidProfileError extends Error {
   override name = "InvalidProfileError";
@@ -40,13 +46,16 @@ interface ProfileRow {
   avatarMediaId: string | null;
   headerMediaId: string | null;
   approveFollowers: unknown;
+  alsoKnownAs: unknown;
+  movedTo: string | null;
   updatedAt: number;
 }
 
 export async function getProfile(data: AppData): Promise<Profile> {
   const row = await data.db.get<ProfileRow>(
     sql`SELECT name, summary, bot, fields, avatar_media_id AS "avatarMediaId", header_media_id AS "headerMediaId",
-          approve_followers AS "approveFollowers", updated_at AS "updatedAt"
+          approve_followers AS "approveFollowers", also_known_as AS "alsoKnownAs", moved_to AS "movedTo",
+          updated_at AS "updatedAt"
         FROM profile WHERE id = 1`,
   );
   const summary = row?.summary ?? data.config.profile.summary;
@@ -59,6 +68,8 @@ export async function getProfile(data: AppData): Promise<Profile> {
     avatarMediaId: row?.avatarMediaId ?? null,
     headerMediaId: row?.headerMediaId ?? null,
     approveFollowers: row?.approveFollowers == null ? false : bool(row.approveFollowers),
+    aliases: json<string[]>(row?.alsoKnownAs, []),
+    movedTo: row?.movedTo ?? null,
     updatedAt: row?.updatedAt ?? null,
   };
 }
@@ -71,6 +82,8 @@ export interface ProfileInput {
   avatarMediaId?: string | null;
   headerMediaId?: string | null;
   approveFollowers?: boolean;
+  /** Actor ids (resolve handles first: see accounts.ts). */
+  aliases?: string[];
 }
 
 /** Validates and stores profile changes; returns the new profile. */
@@ -85,6 +98,8 @@ export async function updateProfile(data: AppData, input: ProfileInput, now: num
     .map((f) => ({ name: f.name.trim(), value: f.value.trim() }))
     .filter((f) => f.name !== "" || f.value !== "");
   if (fields.length > MAX_FIELDS) throw new InvalidProfileError(`fields: at most ${MAX_FIELDS}`);
+  if ((input.aliases ?? []).length > MAX_ALIASES)
+    throw new InvalidProfileError(`also known as: at most ${MAX_ALIASES} accounts`);
   for (const [i, f] of fields.entries()) {
     if (f.name === "") throw new InvalidProfileError(`field ${i + 1}: a label is needed`);
     if ([...f.name].length > MAX_FIELD_NAME || [...f.value].length > MAX_FIELD_VALUE) {
@@ -100,17 +115,20 @@ export async function updateProfile(data: AppData, input: ProfileInput, now: num
     avatarMediaId: input.avatarMediaId === undefined ? current.avatarMediaId : input.avatarMediaId,
     headerMediaId: input.headerMediaId === undefined ? current.headerMediaId : input.headerMediaId,
     approveFollowers: input.approveFollowers ?? current.approveFollowers,
+    aliases: input.aliases ?? current.aliases,
     updatedAt: now,
   };
   await data.db.transaction(
     (tx) =>
       tx.run(
-        sql`INSERT INTO profile (id, name, summary, bot, fields, avatar_media_id, header_media_id, approve_followers, updated_at)
+        sql`INSERT INTO profile (id, name, summary, bot, fields, avatar_media_id, header_media_id, approve_followers,
+              also_known_as, updated_at)
             VALUES (1, ${row.name}, ${row.summary}, ${row.bot}, ${JSON.stringify(row.fields)}, ${row.avatarMediaId},
-                    ${row.headerMediaId}, ${row.approveFollowers}, ${row.updatedAt})
+                    ${row.headerMediaId}, ${row.approveFollowers}, ${JSON.stringify(row.aliases)}, ${row.updatedAt})
             ON CONFLICT (id) DO UPDATE SET name = excluded.name, summary = excluded.summary, bot = excluded.bot,
               fields = excluded.fields, avatar_media_id = excluded.avatar_media_id, header_media_id = excluded.header_media_id,
-              approve_followers = excluded.approve_followers, updated_at = excluded.updated_at`,
+              approve_followers = excluded.approve_followers, also_known_as = excluded.also_known_as,
+              updated_at = excluded.updated_at`,
       ),
     { durable: true },
   );
@@ -132,4 +150,12 @@ export function fieldValueHtml(value: string): string {
     }
   }
   return escapeHtml(value);
+}
+
+/** Records that the account moved to `target` (an actor id). */
+export async function setMovedTo(data: AppData, target: string, now: number = Date.now()): Promise<void> {
+  await data.db.run(
+    sql`INSERT INTO profile (id, moved_to, updated_at) VALUES (1, ${target}, ${now})
+        ON CONFLICT (id) DO UPDATE SET moved_to = excluded.moved_to, updated_at = excluded.updated_at`,
+  );
 }

@@ -6,8 +6,8 @@ import { addBlock, normalizeActor, normalizeDomain, removeBlock } from "./blocks
 import { deleteFollower, followersOnHost, getFollower, markAccepted } from "./followers.ts";
 import { bumpSiteVersion } from "./instance.ts";
 import { sweepUnusedMedia } from "./media.ts";
-import { createPost, deletePost, editPost, type Post, type PostInput, setPinned } from "./posts.ts";
-import { type Profile, type ProfileInput, updateProfile } from "./profile.ts";
+import { createPost, deletePost, editPost, InvalidPostError, type Post, type PostInput, setPinned } from "./posts.ts";
+import { getProfile, type Profile, type ProfileInput, updateProfile } from "./profile.ts";
 import { takeStamps } from "./quotes.ts";
 
 /*
@@ -24,6 +24,7 @@ import { takeStamps } from "./quotes.ts";
  * worker runs goes out when one starts.
  */
 export async function publishPost(ctx: Context<AppData>, input: PostInput, now: number = Date.now()): Promise<Post> {
+  await refuseIfMoved(ctx.data);
   const post = await createPost(ctx.data, input, now);
   await bumpSiteVersion(ctx.data.db);
   await ctx.data.db.notify(CHANNELS.posts);
@@ -138,4 +139,11 @@ export async function countBoost(data: AppData, postId: string, delta: 1 | -1): 
   await data.db.run(
     sql`UPDATE posts SET boosts = CASE WHEN boosts + ${delta} < 0 THEN 0 ELSE boosts + ${delta} END WHERE id = ${postId}`,
   );
+}
+
+/** After a move, nothing more is published here: followers now read the new account. */
+export async function refuseIfMoved(data: AppData): Promise<void> {
+  const movedTo = (await getProfile(data)).movedTo;
+  if (movedTo !== null)
+    throw new InvalidPostError(`this account has moved to ${movedTo}: nothing more is published here`);
 }

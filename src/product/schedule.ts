@@ -8,6 +8,7 @@ import { Temporal } from "../temporal.ts";
 import { uuidv7 } from "./ids.ts";
 import { bumpSiteVersion } from "./instance.ts";
 import { type Attachment, checkPost, InvalidPostError, insertPost, type Post, type PostInput } from "./posts.ts";
+import { getProfile } from "./profile.ts";
 
 const logger = getLogger(["lectern", "schedule"]);
 
@@ -136,6 +137,8 @@ export async function listScheduled(data: AppData): Promise<ScheduledPost[]> {
 export async function publishDuePosts(ctx: Context<AppData>, now: number = Date.now()): Promise<Post[]> {
   const { db } = ctx.data;
   const due = await db.all(sql`SELECT ${COLUMNS} FROM scheduled_posts WHERE publish_at <= ${now} ORDER BY publish_at`);
+  // After a move nothing more is published here; the scheduled posts stay for the author to see.
+  if (due.length > 0 && (await getProfile(ctx.data)).movedTo !== null) return [];
   const published: Post[] = [];
   for (const s of due.map((r) => toScheduled(r) as ScheduledPost)) {
     const checked = await checkPost(ctx.data, {

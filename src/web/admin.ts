@@ -38,6 +38,7 @@ import {
 import { cancelScheduled, editScheduled, getScheduled, listScheduled, schedulePost } from "../product/schedule.ts";
 import { Temporal } from "../temporal.ts";
 import { showAttachments } from "./attachments.ts";
+import { audienceRoutes } from "./audience.ts";
 import type { WebDeps } from "./deps.ts";
 import { type ParsedUpload, parseUpload, UploadError } from "./uploads.ts";
 import {
@@ -629,6 +630,10 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/scheduled/${id}
     await unblock(lectern.context(), f.kind, f.value);
     return c.redirect("/admin/blocks?notice=unblocked", 303);
   });
+
+  audienceRoutes(admin as unknown as Hono, deps, (c, title, body, status) =>
+    render(c, title, body, c.get("session") as Session, status),
+  );
 
   admin.post("/followers/remove", async (c) => {
     const actor = (await c.req.parseBody()).actor;

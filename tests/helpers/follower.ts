@@ -56,6 +56,8 @@ export interface FollowerServerOptions {
   sharedInbox?: boolean;
   /** The software name its NodeInfo announces ("gotosocial" by default; "honk", "mastodon"…). */
   software?: string;
+  /** `alsoKnownAs` of some of its users. */
+  aliases?: Record<string, URL[]>;
 }
 
 /**
@@ -88,6 +90,7 @@ export async function startFollowerServer(options: FollowerServerOptions = {}): 
         inbox: ctx.getInboxUri(identifier),
         endpoints: withSharedInbox ? new Endpoints({ sharedInbox: ctx.getInboxUri() }) : null,
         publicKey: pairs[0].cryptographicKey,
+        aliases: options.aliases?.[identifier] ?? [],
       });
     })
     .setKeyPairsDispatcher((_ctx, identifier) => {

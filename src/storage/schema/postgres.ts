@@ -190,6 +190,10 @@ export const profile = pgTable("profile", {
   fields: text("fields").$type<{ name: string; value: string }[]>(),
   avatarMediaId: text("avatar_media_id"),
   headerMediaId: text("header_media_id"),
+  /** Other accounts of the author (`alsoKnownAs`): actor ids, JSON. */
+  alsoKnownAs: text("also_known_as"),
+  /** Set when the account moved away: the new account's actor id (`movedTo`). */
+  movedTo: text("moved_to"),
   /** New followers wait for the author's approval. */
   approveFollowers: boolean("approve_followers"),
   updatedAt: bigint("updated_at", { mode: "number" }).notNull(),
@@ -294,3 +298,19 @@ export const leases = pgTable("leases", {
   owner: text("owner").notNull(),
   expiresAt: bigint("expires_at", { mode: "number" }).notNull(),
 });
+
+/** Accounts the actor follows: only a bridge (Bridgy Fed), never people. */
+export const following = pgTable(
+  "following",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    actorIri: text("actor_iri").notNull(),
+    inbox: text("inbox").notNull(),
+    /** Our Follow's id, to match the Accept and to Undo it. */
+    followIri: text("follow_iri").notNull(),
+    /** "pending" until the account accepts. */
+    status: text("status").$type<"pending" | "accepted">().notNull().default("pending"),
+    createdAt: bigint("created_at", { mode: "number" }).notNull(),
+  },
+  (t) => [uniqueIndex("following_actor_iri").on(t.actorIri)],
+);

@@ -185,6 +185,10 @@ export const profile = sqliteTable("profile", {
   fields: text("fields", { mode: "json" }).$type<{ name: string; value: string }[]>(),
   avatarMediaId: text("avatar_media_id"),
   headerMediaId: text("header_media_id"),
+  /** Other accounts of the author (`alsoKnownAs`): actor ids, JSON. */
+  alsoKnownAs: text("also_known_as"),
+  /** Set when the account moved away: the new account's actor id (`movedTo`). */
+  movedTo: text("moved_to"),
   /** New followers wait for the author's approval. */
   approveFollowers: integer("approve_followers", { mode: "boolean" }),
   updatedAt: integer("updated_at").notNull(),
@@ -289,3 +293,19 @@ export const leases = sqliteTable("leases", {
   owner: text("owner").notNull(),
   expiresAt: integer("expires_at").notNull(),
 });
+
+/** Accounts the actor follows: only a bridge (Bridgy Fed), never people. */
+export const following = sqliteTable(
+  "following",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    actorIri: text("actor_iri").notNull(),
+    inbox: text("inbox").notNull(),
+    /** Our Follow's id, to match the Accept and to Undo it. */
+    followIri: text("follow_iri").notNull(),
+    /** "pending" until the account accepts. */
+    status: text("status").$type<"pending" | "accepted">().notNull().default("pending"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("following_actor_iri").on(t.actorIri)],
+);

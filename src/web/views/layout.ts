@@ -71,7 +71,7 @@ ${meta.image ? html`<meta name="twitter:image" content="${meta.image.href}">` : 
 <a class="brand" href="${chrome.home}">${chrome.siteName}</a>
 ${
   chrome.admin
-    ? html`<a href="/admin">Write</a><a href="/admin/posts">Posts</a><a href="/admin/profile">Profile</a><a href="/admin/followers">Followers</a><a href="/admin/blocks">Blocks</a>
+    ? html`<a href="/admin">Write</a><a href="/admin/posts">Posts</a><a href="/admin/profile">Profile</a><a href="/admin/followers">Followers</a><a href="/admin/audience">Audience</a><a href="/admin/blocks">Blocks</a>
 <form method="post" action="/admin/logout"><input type="hidden" name="_csrf" value="${chrome.admin.csrf}"><button type="submit">Sign out</button></form>`
     : ""
 }

@@ -18,7 +18,7 @@ export function profileHeader(v: ProfileView, options: { heading?: boolean } = {
   const p = v.profile;
   const name =
     options.heading === false ? html`<p class="h1"><strong>${p.name}</strong></p>` : html`<h1>${p.name}</h1>`;
-  return html`<section class="profile" aria-label="Profile">
+  return html`${p.movedTo ? html`<p class="notice moved" role="status">This account has moved to <a href="${p.movedTo}">${p.movedTo}</a>.</p>` : ""}<section class="profile" aria-label="Profile">
 ${v.headerUrl ? html`<img class="banner" src="${v.headerUrl}" alt="">` : html`<div class="banner"></div>`}
 ${v.avatarUrl ? html`<img class="avatar" src="${v.avatarUrl}" alt="" width="88" height="88">` : html`<div class="avatar none" aria-hidden="true">${[...p.name][0] ?? "?"}</div>`}
 ${name}
