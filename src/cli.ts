@@ -4,19 +4,19 @@ import { parseArgs } from "node:util";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { deliveryProgress } from "./delivery/progress.ts";
 import { deliveryStatus } from "./delivery/status.ts";
-import { postUrl } from "./federation/note.ts";
+import { InvalidInputError, LecternError } from "./errors.ts";
 import { openLectern } from "./lectern.ts";
 import { configureLogging } from "./logging.ts";
-import { InvalidPasswordError, setPassword } from "./product/auth.ts";
-import { InvalidBlockError, listBlocks } from "./product/blocks.ts";
+import { setPassword } from "./product/auth.ts";
+import { listBlocks } from "./product/blocks.ts";
 import { countFollowers, followersCsv, listFollowers } from "./product/followers.ts";
 import { followAccount, unfollowAccount } from "./product/following.ts";
 import { UUID_PATTERN } from "./product/ids.ts";
 import { getSetting, setSetting } from "./product/instance.ts";
-import { InvalidMediaError, ingestMedia } from "./product/media.ts";
+import { ingestMedia } from "./product/media.ts";
 import { moveAccount, setAliases } from "./product/moves.ts";
-import { InvalidPostError, PostNotFoundError } from "./product/posts.ts";
-import { getProfile, InvalidProfileError } from "./product/profile.ts";
+import { PostNotFoundError } from "./product/posts.ts";
+import { getProfile } from "./product/profile.ts";
 import {
   approveFollowRequest,
   blockAccount,
@@ -27,6 +27,7 @@ import {
   unblock,
 } from "./product/publish.ts";
 import { startupProblem } from "./startup.ts";
+import { Urls } from "./urls.ts";
 
 const USAGE = `Usage: npm run -s lectern -- <command> [options]
 
@@ -74,17 +75,10 @@ class UsageError extends Error {}
 function postIdFrom(arg: string | undefined, origin: URL): string {
   if (arg === undefined) throw new UsageError("give the post's URL");
   if (UUID_PATTERN.test(arg)) return arg;
-  let url: URL;
-  try {
-    url = new URL(arg);
-  } catch {
-    throw new UsageError(`not a post URL: ${arg}`);
-  }
-  const m = /^\/posts\/([0-9a-f-]{36})$/.exec(url.pathname);
-  if (url.origin !== origin.origin || m === null || !UUID_PATTERN.test(m[1])) {
-    throw new UsageError(`not a post of this server (${origin.origin}/posts/…): ${arg}`);
-  }
-  return m[1];
+  const urls = new Urls(origin, "_");
+  const id = urls.parsePost(arg);
+  if (id === null) throw new UsageError(`not a post of this server (${origin.origin}/posts/…): ${arg}`);
+  return id;
 }
 
 /** Read once by main(); the error table below names the setting behind a start-up failure. */
@@ -133,7 +127,7 @@ async function main(argv: string[]): Promise<number> {
           language: values.language,
           attachments,
         });
-        console.log(postUrl(ctx, post.id).href);
+        console.log(ctx.data.urls.post(post.id).href);
       } finally {
         await lectern.close();
       }
@@ -163,7 +157,7 @@ async function main(argv: string[]): Promise<number> {
           sensitive: values.sensitive,
           language: values.language,
         });
-        console.log(postUrl(ctx, id).href);
+        console.log(ctx.data.urls.post(id).href);
       } finally {
         await lectern.close();
       }
@@ -175,7 +169,7 @@ async function main(argv: string[]): Promise<number> {
       const lectern = await openLectern(config);
       try {
         if (!(await publishDelete(lectern.context(), id))) throw new PostNotFoundError(id);
-        console.log(`Deleted ${postUrl(lectern.context(), id).href}`);
+        console.log(`Deleted ${lectern.data.urls.post(id).href}`);
       } finally {
         await lectern.close();
       }
@@ -335,24 +329,10 @@ try {
   } else if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
     console.error(`lectern: ${(e as Error).message}\n\n${USAGE}`);
     process.exitCode = 64;
-  } else if (e instanceof InvalidPostError) {
-    console.error(`lectern: nothing was changed: ${e.message}`);
-    process.exitCode = 65;
-  } else if (e instanceof InvalidProfileError) {
-    console.error(`lectern: nothing was changed: ${e.message}`);
-    process.exitCode = 65;
-  } else if (e instanceof InvalidBlockError) {
-    console.error(`lectern: ${e.message}`);
-    process.exitCode = 65;
-  } else if (e instanceof InvalidMediaError) {
-    console.error(`lectern: nothing was published: ${e.message}`);
-    process.exitCode = 65;
-  } else if (e instanceof PostNotFoundError) {
-    console.error(`lectern: ${e.message} (already deleted, or never existed)`);
-    process.exitCode = 66;
-  } else if (e instanceof InvalidPasswordError) {
-    console.error(`lectern: password not set: ${e.message}`);
-    process.exitCode = 65;
+  } else if (e instanceof LecternError) {
+    // Every error that carries its meaning: its message is for the author, its exit code for scripts.
+    console.error(`lectern: ${e instanceof InvalidInputError ? "nothing was changed: " : ""}${e.message}`);
+    process.exitCode = e.exitCode;
   } else {
     throw e;
   }

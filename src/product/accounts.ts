@@ -1,11 +1,12 @@
 import type { Context } from "@fedify/fedify";
 import { isActor } from "@fedify/vocab";
 import type { AppData } from "../context.ts";
+import { NotFoundError } from "../errors.ts";
 import { fetchJson } from "../http-client.ts";
 import { userAgent } from "../version.ts";
 
 /** Someone named by the author that cannot be found; the message says who. */
-export class AccountNotFoundError extends Error {
+export class AccountNotFoundError extends NotFoundError {
   override name = "AccountNotFoundError";
 }
 

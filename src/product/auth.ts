@@ -1,4 +1,5 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import { InvalidInputError } from "../errors.ts";
 import type { Database } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
 import { getSetting, setSetting } from "./instance.ts";
@@ -13,7 +14,7 @@ const R = 8;
 const P = 1;
 const KEY_LENGTH = 64;
 
-export class InvalidPasswordError extends Error {
+export class InvalidPasswordError extends InvalidInputError {
   override name = "InvalidPasswordError";
 }
 

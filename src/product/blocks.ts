@@ -1,3 +1,4 @@
+import { InvalidInputError } from "../errors.ts";
 import type { Queryable } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
 
@@ -9,7 +10,7 @@ export interface Block {
   createdAt: number;
 }
 
-export class InvalidBlockError extends Error {
+export class InvalidBlockError extends InvalidInputError {
   override name = "InvalidBlockError";
 }
 

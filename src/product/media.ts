@@ -9,6 +9,7 @@ import { encode as encodeBlurhash } from "blurhash";
 import { fileTypeFromFile } from "file-type";
 import sharp, { type Metadata, type OutputInfo } from "sharp";
 import type { AppData } from "../context.ts";
+import { InvalidInputError } from "../errors.ts";
 import type { MediaStore } from "../storage/media-store.ts";
 import { sql } from "../storage/sql.ts";
 import type { Attachment } from "./posts.ts";
@@ -60,7 +61,7 @@ const IMAGE_TYPES: Record<string, "jpeg" | "png" | "webp" | "gif" | "avif"> = {
 const VIDEO_TYPES = new Set(["video/mp4", "video/webm"]);
 
 /** An upload that cannot be used; the message says what is wrong with which file. */
-export class InvalidMediaError extends Error {
+export class InvalidMediaError extends InvalidInputError {
   override name = "InvalidMediaError";
 }
 

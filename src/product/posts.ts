@@ -1,4 +1,5 @@
 import type { AppData } from "../context.ts";
+import { InvalidInputError, NotFoundError } from "../errors.ts";
 import { bool, type Database, json, type Queryable } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
 import { uuidv7 } from "./ids.ts";
@@ -60,7 +61,7 @@ export const MAX_SUMMARY_LENGTH = 500;
 export const MAX_PINNED = 5;
 
 /** What the author got wrong; the message names the field. */
-export class InvalidPostError extends Error {
+export class InvalidPostError extends InvalidInputError {
   override name = "InvalidPostError";
 }
 
@@ -190,10 +191,10 @@ export async function setPinned(db: Database, id: string, pinned: boolean, now: 
   ) as Post;
 }
 
-export class PostNotFoundError extends Error {
+export class PostNotFoundError extends NotFoundError {
   override name = "PostNotFoundError";
   constructor(id: string) {
-    super(`no post ${id}`);
+    super(`no post ${id} (already deleted, or never existed)`);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { AppData } from "../context.ts";
+import { InvalidInputError } from "../errors.ts";
 import { bool, json } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
 import { escapeHtml, renderMarkdown } from "./markdown.ts";
@@ -34,7 +35,7 @@ export interface Profile {
 
 export const MAX_ALIASES = 10;
 
-export class InvalidProfileError extends Error {
+export class InvalidProfileError extends InvalidInputError {
   override name = "InvalidProfileError";
 }
 

@@ -1,3 +1,4 @@
+import { UnavailableError } from "../errors.ts";
 import type { Sql } from "./sql.ts";
 
 export type Dialect = "sqlite" | "postgres";
@@ -39,7 +40,7 @@ export interface Database extends Queryable {
  * The database cannot be reached (PostgreSQL down or restarting): the web
  * answers 503 with Retry-After, workers back off; nothing is lost.
  */
-export class DatabaseUnavailableError extends Error {
+export class DatabaseUnavailableError extends UnavailableError {
   override name = "DatabaseUnavailableError";
 }
 

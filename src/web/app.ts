@@ -3,11 +3,12 @@ import { type Context, Hono, type Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
+import { LecternError, UnavailableError } from "../errors.ts";
 import { finishResponse } from "../federation/json.ts";
 import { triageInbox } from "../federation/triage.ts";
 import type { Lectern } from "../lectern.ts";
 import { LoginThrottle } from "../product/auth.ts";
-import { DatabaseUnavailableError, isUnavailable } from "../storage/database.ts";
+import { isUnavailable } from "../storage/database.ts";
 import { adminRoutes, UPLOAD_ROUTES } from "./admin.ts";
 import type { WebDeps } from "./deps.ts";
 import { mediaRoutes } from "./media.ts";
@@ -125,7 +126,11 @@ export function createApp(lectern: Lectern, options: AppOptions = {}): Hono {
   app.onError((error, c) => {
     // Refusals raised by middleware (CSRF 403, body limit 413) keep their status.
     if (error instanceof HTTPException) return error.getResponse();
-    if (error instanceof DatabaseUnavailableError || isUnavailable(error)) {
+    if (error instanceof LecternError && !(error instanceof UnavailableError)) {
+      // A client's mistake, with a message meant for it: never a 5xx.
+      return c.text(error.message, error.status as 400);
+    }
+    if (error instanceof UnavailableError || isUnavailable(error)) {
       // PostgreSQL is restarting: the database logs the outage once; clients come back shortly.
       return c.text("Temporarily unavailable; try again shortly.", 503, { "Retry-After": "5" });
     }
