@@ -1,14 +1,12 @@
-import type { Context, Hono } from "hono";
-import { followersCsv } from "../product/followers.ts";
-import { followAccount, getFollowing, unfollowAccount } from "../product/following.ts";
-import { getSetting, setSetting } from "../product/instance.ts";
-import { moveAccount, movesIn, setAliases } from "../product/moves.ts";
-import { getProfile, InvalidProfileError } from "../product/profile.ts";
-import type { WebDeps } from "./deps.ts";
-import { audiencePage } from "./views/admin.ts";
-import type { Html } from "./views/layout.ts";
-
-type Render = (c: Context, title: string, body: Html | Promise<Html>, status?: number) => Promise<Response>;
+import type { Context } from "hono";
+import { followersCsv } from "../../product/followers.ts";
+import { followAccount, getFollowing, unfollowAccount } from "../../product/following.ts";
+import { getSetting, setSetting } from "../../product/instance.ts";
+import { moveAccount, movesIn, setAliases } from "../../product/moves.ts";
+import { getProfile, InvalidProfileError } from "../../product/profile.ts";
+import { audiencePage } from "../views/admin.ts";
+import type { Html } from "../views/layout.ts";
+import type { Desk } from "./desk.ts";
 
 const NOTICES: Record<string, string> = {
   aliases: "Saved. Your other accounts can now move their followers here.",
@@ -22,8 +20,11 @@ const NOTICES: Record<string, string> = {
  * bridge, moving out, and the followers' export. Mounted under the desk's
  * session and CSRF checks.
  */
-export function audienceRoutes(admin: Hono, deps: WebDeps, render: Render): void {
-  const { lectern } = deps;
+export function audienceRoutes(desk: Desk): void {
+  const { admin } = desk;
+  const { lectern } = desk.deps;
+  const render = (c: Context, title: string, body: Html | Promise<Html>, status?: number) =>
+    desk.render(c, title, body, c.get("session"), status);
   const { data, config } = lectern;
   const bridgyId = async () => {
     // The bridge's actor id, remembered once resolved (the handle is resolved on the first switch).
