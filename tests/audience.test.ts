@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { setPassword } from "../src/product/auth.ts";
 import { addFollower } from "../src/product/followers.ts";
 import { moveAccount, movesIn, setAliases } from "../src/product/moves.ts";
 import { InvalidPostError } from "../src/product/posts.ts";
@@ -157,5 +158,46 @@ describe("reaching Bluesky through Bridgy Fed", () => {
     const undo = (await remote.waitForActivity((a) => a.type === "Undo")).json as Record<string, any>;
     expect(undo.object.id ?? undo.object).toBe(follow.id);
     await waitFor(async () => (await following()).totalItems === 0, 10_000, "the follow to end");
+  });
+});
+
+describe("the desk's Audience page", () => {
+  it("shows aliases, the Bluesky switch and the move form, exports CSV, and asks before moving", async () => {
+    const { lectern } = await lecternAnd();
+    await setPassword(lectern.server.lectern.db, "a long enough password");
+    const origin = lectern.origin.origin;
+    const login = await fetch(new URL("/admin/login", origin), {
+      method: "POST",
+      redirect: "manual",
+      headers: { Origin: origin, "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ password: "a long enough password" }),
+    });
+    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0];
+    expect(cookie).toMatch(/^lectern_session=/);
+    const page = await fetch(new URL("/admin/audience", origin), { headers: { Cookie: cookie } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get("cache-control")).toContain("no-store");
+    const html = await page.text();
+    for (const text of ["Also known as", "Bluesky", "Export followers (CSV)", "Move this account"]) {
+      expect(html).toContain(text);
+    }
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1] as string;
+    const csv = await fetch(new URL("/admin/followers.csv", origin), { headers: { Cookie: cookie } });
+    expect(csv.headers.get("content-type")).toMatch(/^text\/csv/);
+    expect(csv.headers.get("content-disposition")).toMatch(/attachment; filename="followers-/);
+    expect(await csv.text()).toBe("account,server,since\n");
+    // Moving needs the box ticked, and an account that lists this one.
+    const move = (fields: Record<string, string>) =>
+      fetch(new URL("/admin/audience/move", origin), {
+        method: "POST",
+        redirect: "manual",
+        headers: { Cookie: cookie, Origin: origin, "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ _csrf: csrf, ...fields }),
+      });
+    expect((await move({ target: "@someone@127.0.0.1:1" })).status).toBe(422);
+    const refused = await move({ target: "@someone@127.0.0.1:1", confirm: "1" });
+    expect(refused.status).toBe(422);
+    expect(await refused.text()).toContain("move: no account @someone@127.0.0.1:1");
+    expect((await actorJson(lectern)).movedTo).toBeUndefined();
   });
 });
