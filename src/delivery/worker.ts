@@ -9,6 +9,7 @@ import { CHANNELS } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
 import { userAgent } from "../version.ts";
 import { PartitionLeases } from "./partitions.ts";
+import { type Claimed, claimRows, reclaimRows, recordDelivered, recordFailure } from "./rows.ts";
 import { keyObject, type SignedBody, signCavage, signedBody } from "./signing.ts";
 
 const logger = getLogger(["lectern", "delivery"]);
@@ -17,24 +18,8 @@ const logger = getLogger(["lectern", "delivery"]);
 const SLOW_AFTER_MS = 500;
 /** Slow requests (a blackholed server) allowed in flight, besides the fast ones. */
 const MAX_SLOW = 2048;
-/** How long a paused server waits between probes. */
-const PROBE_EVERY_MS = 12 * 3600_000;
-const DAY_MS = 86_400_000;
 /** How often rows a dead worker left `sending` are looked for (and whenever partitions change). */
 const RECLAIM_EVERY_MS = 5_000;
-
-interface Claimed {
-  id: number;
-  inbox: string;
-  host: string;
-  partition: number;
-  attempts: number;
-  outgoing_id: number;
-  probe_at: number | null;
-  signature: string | null;
-  /** The server has a failure record to clear on success. */
-  failing: unknown;
-}
 
 export interface DeliveryWorkerOptions {
   now?: () => number;
@@ -149,65 +134,22 @@ export class DeliveryWorker {
     if (this.#ownsAgent) await this.#agent.close();
   }
 
-  /**
-   * Rows of our partitions left `sending` by a worker that died (or stalled
-   * past its lease) go back to `pending`: they are sent again, with the same
-   * activity id. Partitions are ours alone, so any other owner is gone.
-   */
   async #reclaim(partitions: number[]): Promise<void> {
-    const now = this.#now();
-    const n = await this.#data.db.run(
-      sql`UPDATE deliveries SET status = 'pending', owner = NULL, lease_until = NULL, next_attempt_at = ${now}
-          WHERE status = 'sending' AND partition IN (${sql.join(partitions)})
-            AND (owner IS NULL OR owner <> ${this.workerId} OR lease_until < ${now})`,
-    );
+    const n = await reclaimRows(this.#data.db, partitions, this.workerId, this.#now());
     if (n > 0) logger.info("Taking over {count} deliveries a stopped worker was sending", { count: n });
   }
 
-  /** Leases due rows from our partitions, at most `perServer` in flight to one server. */
   async #claim(limit: number, partitions: number[]): Promise<Claimed[]> {
-    const db = this.#data.db;
     const { perServer, timeoutMs, connectTimeoutMs } = this.#data.config.delivery;
     const now = this.#now();
-    const lease = now + connectTimeoutMs + timeoutMs + 10_000;
-    const me = this.workerId;
-    return await db.transaction(async (tx) => {
-      const rows = await tx.all<Claimed>(
-        sql`SELECT d.id, d.inbox, d.host, d.partition, d.attempts, d.outgoing_id, s.probe_at, s.signature,
-                   (s.failing_since IS NOT NULL OR s.probe_at IS NOT NULL) AS failing
-            FROM deliveries d LEFT JOIN servers s ON s.host = d.host
-            WHERE d.status = 'pending' AND d.next_attempt_at <= ${now}
-              AND d.partition IN (${sql.join(partitions)})
-              AND (s.probe_at IS NULL OR s.probe_at <= ${now})
-              AND NOT EXISTS (SELECT 1 FROM deliveries e
-                              WHERE e.inbox = d.inbox AND e.post_id = d.post_id AND e.id < d.id
-                                AND e.status IN ('pending', 'sending'))
-            ORDER BY d.next_attempt_at, d.id LIMIT ${limit * 4}
-            ${tx.dialect === "postgres" ? sql`FOR UPDATE OF d SKIP LOCKED` : sql.empty}`,
-      );
-      const taken: Claimed[] = [];
-      const hosts = new Map(this.#perHost);
-      const probes: string[] = [];
-      for (const row of rows) {
-        if (taken.length >= limit) break;
-        const busy = hosts.get(row.host) ?? 0;
-        // A paused server gets one probe at a time, and the next probe later.
-        const max = row.probe_at !== null ? 1 : perServer;
-        if (busy >= max) continue;
-        hosts.set(row.host, busy + 1);
-        if (row.probe_at !== null) probes.push(row.host);
-        taken.push(row);
-      }
-      if (taken.length > 0) {
-        await tx.run(
-          sql`UPDATE deliveries SET status = 'sending', owner = ${me}, lease_until = ${lease}, updated_at = ${now}
-              WHERE id IN (${sql.join(taken.map((r) => r.id))})`,
-        );
-      }
-      for (const host of new Set(probes)) {
-        await tx.run(sql`UPDATE servers SET probe_at = ${now + PROBE_EVERY_MS} WHERE host = ${host}`);
-      }
-      return taken;
+    return await claimRows(this.#data.db, {
+      limit,
+      partitions,
+      worker: this.workerId,
+      now,
+      leaseUntil: now + connectTimeoutMs + timeoutMs + 10_000,
+      perServer,
+      busy: this.#perHost,
     });
   }
 
@@ -380,33 +322,7 @@ export class DeliveryWorker {
     this.#delivered = [];
     const write = async () => {
       try {
-        await this.#data.db.transaction(async (tx) => {
-          // One statement per status code answered (202 nearly always), not one per delivery.
-          const byStatus = new Map<number, number[]>();
-          for (const d of done) {
-            const ids = byStatus.get(d.status);
-            if (ids === undefined) byStatus.set(d.status, [d.id]);
-            else ids.push(d.id);
-          }
-          const at = done[done.length - 1].at;
-          for (const [status, ids] of byStatus) {
-            for (let i = 0; i < ids.length; i += 500) {
-              await tx.run(
-                sql`UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, last_status = ${status},
-                      last_error = NULL, owner = NULL, lease_until = NULL, updated_at = ${at}
-                    WHERE id IN (${sql.join(ids.slice(i, i + 500))})`,
-              );
-            }
-          }
-          const recovered = [...new Set(done.flatMap((d) => (d.host === null ? [] : [d.host])))];
-          for (const host of recovered) {
-            await tx.run(
-              sql`UPDATE servers SET failing_since = NULL, failure_days = 0, last_failure_day = NULL,
-                    last_success_at = ${done[0].at}, probe_at = NULL
-                  WHERE host = ${host}`,
-            );
-          }
-        });
+        await recordDelivered(this.#data.db, done);
       } catch (error) {
         // Not written: the rows stay `sending` and are sent again once their lease runs out (same activity id).
         logger.warning("Could not record {count} deliveries: {error}", { count: done.length, error });
@@ -423,17 +339,7 @@ export class DeliveryWorker {
     spec: string,
     retryAfterMs: number | null,
   ): Promise<void> {
-    const db = this.#data.db;
     const now = this.#now();
-    const { maxAttempts, retryInitialMs, retryMaxMs, pauseAfterDays } = this.#data.config.delivery;
-    const set = (values: { status: string; attempts: number; next?: number }) =>
-      db.run(
-        sql`UPDATE deliveries SET status = ${values.status}, attempts = ${values.attempts},
-              next_attempt_at = ${values.next ?? now}, last_status = ${status}, last_error = ${error},
-              owner = NULL, lease_until = NULL, updated_at = ${now}
-            WHERE id = ${row.id}`,
-      );
-
     if (status !== null && status >= 200 && status < 300) {
       // Written in a batch: a crash before the flush only means the same activity is sent again.
       this.#delivered.push({
@@ -447,56 +353,19 @@ export class DeliveryWorker {
       this.#flushTimer ??= setTimeout(() => void this.#flush(), 25);
       return;
     }
-    const attempts = Number(row.attempts);
-    if ((status === 401 || status === 403) && spec !== "rfc9421" && attempts === 0) {
-      // Double knock: a server that refuses draft-cavage may want RFC 9421; remembered per server.
-      await db.run(
-        sql`INSERT INTO servers (host, signature) VALUES (${row.host}, 'rfc9421')
-            ON CONFLICT (host) DO UPDATE SET signature = 'rfc9421'`,
-      );
-      await set({ status: "pending", attempts });
-      return;
-    }
-    // 404 and 410 are retried like any failure: one answer from a shared inbox (a proxy
-    // misconfigured for five minutes) must not silently cost every follower behind it.
-    const retryable =
-      status === null || status === 404 || status === 408 || status === 410 || status === 429 || status >= 500;
-    if (!retryable || status === -1) {
-      await set({ status: "failed", attempts: attempts + 1 });
-      this.stats.failed++;
-      return;
-    }
-    // Retried with exponential backoff and jitter; a server failing for days is paused.
-    const day = Math.floor(now / DAY_MS);
-    const server = await db.get<{ failure_days: number; last_failure_day: number | null }>(
-      sql`SELECT failure_days, last_failure_day FROM servers WHERE host = ${row.host}`,
+    const outcome = await recordFailure(
+      this.#data.db,
+      row,
+      { status, error, spec, retryAfterMs },
+      this.#data.config.delivery,
+      now,
     );
-    const before = Number(server?.failure_days ?? 0);
-    const days = before + (server?.last_failure_day != null && Number(server.last_failure_day) === day ? 0 : 1);
-    const probeAt = days >= pauseAfterDays ? now + PROBE_EVERY_MS : null;
-    await db.run(
-      sql`INSERT INTO servers (host, failing_since, failure_days, last_failure_day, probe_at)
-          VALUES (${row.host}, ${now}, ${days}, ${day}, ${probeAt})
-          ON CONFLICT (host) DO UPDATE SET failing_since = coalesce(servers.failing_since, excluded.failing_since),
-            failure_days = excluded.failure_days, last_failure_day = excluded.last_failure_day, probe_at = excluded.probe_at`,
-    );
-    if (days >= pauseAfterDays && before < pauseAfterDays) {
+    if (outcome.paused) {
       logger.warning("Pausing deliveries to {host}: failing on {days} days; probing it twice a day", {
         host: row.host,
-        days,
+        days: outcome.days,
       });
     }
-    if (attempts + 1 >= maxAttempts) {
-      await set({ status: "given_up", attempts: attempts + 1 });
-      this.stats.failed++;
-      return;
-    }
-    const backoff = Math.min(retryMaxMs, retryInitialMs * 2 ** attempts);
-    const jittered = backoff * (0.75 + Math.random() * 0.5);
-    await set({
-      status: "pending",
-      attempts: attempts + 1,
-      next: now + Math.round(Math.max(jittered, retryAfterMs ?? 0)),
-    });
+    if (outcome.status === "failed" || outcome.status === "given_up") this.stats.failed++;
   }
 }
