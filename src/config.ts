@@ -63,205 +63,165 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-type Kind = "string" | "int" | "number" | "bool";
+/** Turns a value from the file (TOML-typed) or the environment (a string) into a setting, or says why not. */
+type Parser<T> = (value: unknown, fromEnv: boolean) => T | Problem;
 
-interface Key {
+/** What is wrong with a value, in words for the person who wrote it. */
+class Problem {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
+interface Setting<T> {
   /** Dotted path in the TOML file. */
   file: string;
   env: string;
-  kind: Kind;
-  check?: (v: never) => string | undefined;
+  parse: Parser<T>;
 }
 
-const KEYS = {
-  origin: { file: "origin", env: "LECTERN_ORIGIN", kind: "string" },
-  handle: {
-    file: "handle",
-    env: "LECTERN_HANDLE",
-    kind: "string",
-    check: (v: string) =>
-      /^[A-Za-z0-9_]{1,30}$/.test(v) ? undefined : "must be 1 to 30 letters, digits or underscores",
-  },
-  port: {
-    file: "port",
-    env: "PORT",
-    kind: "int",
-    check: (v: number) => (v >= 0 && v <= 65535 ? undefined : "must be a port number from 0 to 65535"),
-  },
-  host: { file: "host", env: "HOST", kind: "string" },
-  dataDir: { file: "data_dir", env: "LECTERN_DATA_DIR", kind: "string" },
-  databaseUrl: {
-    file: "database_url",
-    env: "LECTERN_DATABASE_URL",
-    kind: "string",
-    check: (v: string) => (/^postgres(ql)?:\/\/./.test(v) ? undefined : "must be a postgres:// URL"),
-  },
-  role: {
-    file: "role",
-    env: "LECTERN_ROLE",
-    kind: "string",
-    check: (v: string) => (["all", "web", "worker"].includes(v) ? undefined : "must be one of all, web, worker"),
-  },
-  allowPrivateAddress: {
-    file: "allow_private_address",
-    env: "LECTERN_ALLOW_PRIVATE_ADDRESS",
-    kind: "bool",
-  },
-  language: {
-    file: "language",
-    env: "LECTERN_LANGUAGE",
-    kind: "string",
-    check: (v: string) =>
+const problem = (text: string) => new Problem(text);
+
+function text(check?: (v: string) => string | undefined): Parser<string> {
+  return (v) => {
+    if (typeof v !== "string") return problem("must be a string");
+    const bad = check?.(v);
+    return bad === undefined ? v : problem(bad);
+  };
+}
+
+function oneOf<T extends string>(values: readonly T[], message: string): Parser<T> {
+  return (v) => (typeof v === "string" && (values as readonly string[]).includes(v) ? (v as T) : problem(message));
+}
+
+function whole(min: number, max: number, message: string): Parser<number> {
+  return (v, fromEnv) => {
+    let n: number;
+    if (fromEnv && typeof v === "string") {
+      if (!/^-?\d+$/.test(v)) return problem("must be a whole number");
+      n = Number(v);
+    } else if (typeof v === "bigint" || (typeof v === "number" && Number.isInteger(v))) n = Number(v);
+    else return problem("must be a whole number");
+    return n >= min && n <= max ? n : problem(message);
+  };
+}
+
+/** A number above 0 and at most `max`. */
+function positive(max: number): Parser<number> {
+  return (v, fromEnv) => {
+    let n: number;
+    if (fromEnv && typeof v === "string") {
+      n = Number(v);
+      if (v.trim() === "" || !Number.isFinite(n)) return problem("must be a number");
+    } else if (typeof v === "number" || typeof v === "bigint") n = Number(v);
+    else return problem("must be a number");
+    return n > 0 && n <= max ? n : problem(`must be more than 0 and at most ${max}`);
+  };
+}
+
+const flag: Parser<boolean> = (v, fromEnv) => {
+  if (typeof v === "boolean") return v;
+  if (fromEnv && typeof v === "string") {
+    if (/^(1|true|yes|on)$/i.test(v)) return true;
+    if (/^(0|false|no|off)$/i.test(v)) return false;
+  }
+  return problem("must be true or false");
+};
+
+const setting = <T>(file: string, env: string, parse: Parser<T>): Setting<T> => ({ file, env, parse });
+
+const SETTINGS = {
+  origin: setting("origin", "LECTERN_ORIGIN", text()),
+  handle: setting(
+    "handle",
+    "LECTERN_HANDLE",
+    text((v) => (/^[A-Za-z0-9_]{1,30}$/.test(v) ? undefined : "must be 1 to 30 letters, digits or underscores")),
+  ),
+  port: setting("port", "PORT", whole(0, 65535, "must be a port number from 0 to 65535")),
+  host: setting("host", "HOST", text()),
+  dataDir: setting("data_dir", "LECTERN_DATA_DIR", text()),
+  databaseUrl: setting(
+    "database_url",
+    "LECTERN_DATABASE_URL",
+    text((v) => (/^postgres(ql)?:\/\/./.test(v) ? undefined : "must be a postgres:// URL")),
+  ),
+  role: setting("role", "LECTERN_ROLE", oneOf(["all", "web", "worker"] as const, "must be one of all, web, worker")),
+  allowPrivateAddress: setting("allow_private_address", "LECTERN_ALLOW_PRIVATE_ADDRESS", flag),
+  language: setting(
+    "language",
+    "LECTERN_LANGUAGE",
+    text((v) =>
       /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(v) ? undefined : 'must be a BCP 47 language tag such as "en" or "pt-BR"',
-  },
-  timeZone: {
-    file: "time_zone",
-    env: "LECTERN_TIME_ZONE",
-    kind: "string",
-    check: (v: string) => (isTimeZone(v) ? undefined : 'must be an IANA time zone such as "Europe/Paris" or "UTC"'),
-  },
-  logLevel: {
-    file: "log_level",
-    env: "LECTERN_LOG_LEVEL",
-    kind: "string",
-    check: (v: string) =>
-      ["debug", "info", "warning", "error"].includes(v) ? undefined : "must be one of debug, info, warning, error",
-  },
-  name: {
-    file: "profile.name",
-    env: "LECTERN_NAME",
-    kind: "string",
-    check: (v: string) => (v.length >= 1 && v.length <= 100 ? undefined : "must be 1 to 100 characters"),
-  },
-  summary: {
-    file: "profile.summary",
-    env: "LECTERN_SUMMARY",
-    kind: "string",
-    check: (v: string) => (v.length <= 2000 ? undefined : "must be at most 2000 characters"),
-  },
-  actorType: {
-    file: "profile.type",
-    env: "LECTERN_ACTOR_TYPE",
-    kind: "string",
-    check: (v: string) => (v === "Person" || v === "Service" ? undefined : 'must be "Person" or "Service"'),
-  },
-  quotes: {
-    file: "quotes",
-    env: "LECTERN_QUOTES",
-    kind: "string",
-    check: (v: string) => (v === "anyone" || v === "nobody" ? undefined : 'must be "anyone" or "nobody"'),
-  },
-  authorizedFetch: { file: "authorized_fetch", env: "LECTERN_AUTHORIZED_FETCH", kind: "bool" },
-  bridgyFedAccount: {
-    file: "bridgy_fed_account",
-    env: "LECTERN_BRIDGY_FED_ACCOUNT",
-    kind: "string",
-    check: (v: string) =>
+    ),
+  ),
+  timeZone: setting(
+    "time_zone",
+    "LECTERN_TIME_ZONE",
+    text((v) => (isTimeZone(v) ? undefined : 'must be an IANA time zone such as "Europe/Paris" or "UTC"')),
+  ),
+  logLevel: setting(
+    "log_level",
+    "LECTERN_LOG_LEVEL",
+    oneOf(["debug", "info", "warning", "error"] as const, "must be one of debug, info, warning, error"),
+  ),
+  name: setting(
+    "profile.name",
+    "LECTERN_NAME",
+    text((v) => (v.length >= 1 && v.length <= 100 ? undefined : "must be 1 to 100 characters")),
+  ),
+  summary: setting(
+    "profile.summary",
+    "LECTERN_SUMMARY",
+    text((v) => (v.length <= 2000 ? undefined : "must be at most 2000 characters")),
+  ),
+  actorType: setting(
+    "profile.type",
+    "LECTERN_ACTOR_TYPE",
+    oneOf(["Person", "Service"] as const, 'must be "Person" or "Service"'),
+  ),
+  quotes: setting("quotes", "LECTERN_QUOTES", oneOf(["anyone", "nobody"] as const, 'must be "anyone" or "nobody"')),
+  authorizedFetch: setting("authorized_fetch", "LECTERN_AUTHORIZED_FETCH", flag),
+  bridgyFedAccount: setting(
+    "bridgy_fed_account",
+    "LECTERN_BRIDGY_FED_ACCOUNT",
+    text((v) =>
       /^@?[^@\s]+@[^@\s]+$/.test(v) || /^https:\/\//.test(v) ? undefined : "must be @user@server or an https URL",
-  },
-  maxImageMb: {
-    file: "media.max_image_megabytes",
-    env: "LECTERN_MEDIA_MAX_IMAGE_MEGABYTES",
-    kind: "number",
-    check: (v: number) => (v > 0 && v <= 100 ? undefined : "must be more than 0 and at most 100"),
-  },
-  maxVideoMb: {
-    file: "media.max_video_megabytes",
-    env: "LECTERN_MEDIA_MAX_VIDEO_MEGABYTES",
-    kind: "number",
-    check: (v: number) => (v > 0 && v <= 2000 ? undefined : "must be more than 0 and at most 2000"),
-  },
-  retryInitial: {
-    file: "delivery.retry_initial_seconds",
-    env: "LECTERN_DELIVERY_RETRY_INITIAL_SECONDS",
-    kind: "number",
-    check: (v: number) => (v > 0 && v <= 86400 ? undefined : "must be more than 0 and at most 86400"),
-  },
-  retryMax: {
-    file: "delivery.retry_max_seconds",
-    env: "LECTERN_DELIVERY_RETRY_MAX_SECONDS",
-    kind: "number",
-    check: (v: number) => (v > 0 && v <= 7 * 86400 ? undefined : "must be more than 0 and at most 604800"),
-  },
-  maxAttempts: {
-    file: "delivery.max_attempts",
-    env: "LECTERN_DELIVERY_MAX_ATTEMPTS",
-    kind: "int",
-    check: (v: number) => (v >= 1 && v <= 100 ? undefined : "must be from 1 to 100"),
-  },
-  concurrency: {
-    file: "delivery.concurrency",
-    env: "LECTERN_DELIVERY_CONCURRENCY",
-    kind: "int",
-    check: (v: number) => (v >= 1 && v <= 1000 ? undefined : "must be from 1 to 1000"),
-  },
-  perServer: {
-    file: "delivery.per_server",
-    env: "LECTERN_DELIVERY_PER_SERVER",
-    kind: "int",
-    check: (v: number) => (v >= 1 && v <= 64 ? undefined : "must be from 1 to 64"),
-  },
-  connectTimeout: {
-    file: "delivery.connect_timeout_seconds",
-    env: "LECTERN_DELIVERY_CONNECT_TIMEOUT_SECONDS",
-    kind: "number",
-    check: (v: number) => (v > 0 && v <= 120 ? undefined : "must be more than 0 and at most 120"),
-  },
-  timeout: {
-    file: "delivery.timeout_seconds",
-    env: "LECTERN_DELIVERY_TIMEOUT_SECONDS",
-    kind: "number",
-    check: (v: number) => (v > 0 && v <= 600 ? undefined : "must be more than 0 and at most 600"),
-  },
-  pauseAfterDays: {
-    file: "delivery.pause_after_days",
-    env: "LECTERN_DELIVERY_PAUSE_AFTER_DAYS",
-    kind: "int",
-    check: (v: number) => (v >= 1 && v <= 60 ? undefined : "must be from 1 to 60"),
-  },
-  workers: {
-    file: "delivery.workers",
-    env: "LECTERN_DELIVERY_WORKERS",
-    kind: "int",
-    check: (v: number) => (v >= 1 && v <= 64 ? undefined : "must be from 1 to 64"),
-  },
-  pollMs: {
-    file: "delivery.poll_milliseconds",
-    env: "LECTERN_DELIVERY_POLL_MILLISECONDS",
-    kind: "int",
-    check: (v: number) => (v >= 10 && v <= 60000 ? undefined : "must be from 10 to 60000"),
-  },
-} satisfies Record<string, Key>;
-
-type Values = { [K in keyof typeof KEYS]?: unknown };
-
-const DEFAULTS = {
-  handle: "desk",
-  port: 8080,
-  host: "127.0.0.1",
-  dataDir: "data",
-  allowPrivateAddress: false,
-  language: "en",
-  timeZone: "UTC",
-  logLevel: "info",
-  name: "Lectern",
-  summary: "",
-  actorType: "Person",
-  quotes: "anyone",
-  authorizedFetch: false,
-  bridgyFedAccount: "@bsky.brid.gy@bsky.brid.gy",
-  maxImageMb: 16,
-  maxVideoMb: 200,
-  retryInitial: 30,
-  retryMax: 6 * 3600,
-  maxAttempts: 16,
-  concurrency: 128,
-  perServer: 4,
-  connectTimeout: 5,
-  timeout: 15,
-  pauseAfterDays: 3,
-  pollMs: 250,
-} as const;
+    ),
+  ),
+  maxImageMb: setting("media.max_image_megabytes", "LECTERN_MEDIA_MAX_IMAGE_MEGABYTES", positive(100)),
+  maxVideoMb: setting("media.max_video_megabytes", "LECTERN_MEDIA_MAX_VIDEO_MEGABYTES", positive(2000)),
+  retryInitial: setting("delivery.retry_initial_seconds", "LECTERN_DELIVERY_RETRY_INITIAL_SECONDS", positive(86400)),
+  retryMax: setting("delivery.retry_max_seconds", "LECTERN_DELIVERY_RETRY_MAX_SECONDS", positive(7 * 86400)),
+  maxAttempts: setting(
+    "delivery.max_attempts",
+    "LECTERN_DELIVERY_MAX_ATTEMPTS",
+    whole(1, 100, "must be from 1 to 100"),
+  ),
+  concurrency: setting(
+    "delivery.concurrency",
+    "LECTERN_DELIVERY_CONCURRENCY",
+    whole(1, 1000, "must be from 1 to 1000"),
+  ),
+  perServer: setting("delivery.per_server", "LECTERN_DELIVERY_PER_SERVER", whole(1, 64, "must be from 1 to 64")),
+  connectTimeout: setting(
+    "delivery.connect_timeout_seconds",
+    "LECTERN_DELIVERY_CONNECT_TIMEOUT_SECONDS",
+    positive(120),
+  ),
+  timeout: setting("delivery.timeout_seconds", "LECTERN_DELIVERY_TIMEOUT_SECONDS", positive(600)),
+  pauseAfterDays: setting(
+    "delivery.pause_after_days",
+    "LECTERN_DELIVERY_PAUSE_AFTER_DAYS",
+    whole(1, 60, "must be from 1 to 60"),
+  ),
+  workers: setting("delivery.workers", "LECTERN_DELIVERY_WORKERS", whole(1, 64, "must be from 1 to 64")),
+  pollMs: setting(
+    "delivery.poll_milliseconds",
+    "LECTERN_DELIVERY_POLL_MILLISECONDS",
+    whole(10, 60000, "must be from 10 to 60000"),
+  ),
+};
 
 export interface LoadConfigOptions {
   /** Environment to read; `process.env` by default. */
@@ -278,92 +238,88 @@ export interface LoadConfigOptions {
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
-  const raw: Values = {};
-  const where: Partial<Record<keyof typeof KEYS, string>> = {};
-
   const explicitFile = env.LECTERN_CONFIG;
   const file = explicitFile ? path.resolve(cwd, explicitFile) : path.resolve(cwd, "config/lectern.toml");
-  if (explicitFile && !existsSync(file)) {
-    throw new ConfigError(`LECTERN_CONFIG: no such file: ${file}`);
-  }
+  if (explicitFile && !existsSync(file)) throw new ConfigError(`LECTERN_CONFIG: no such file: ${file}`);
+  let doc: Record<string, unknown> | undefined;
   if (existsSync(file)) {
-    let doc: Record<string, unknown>;
     try {
       doc = parseToml(readFileSync(file, "utf8")) as Record<string, unknown>;
     } catch (e) {
       throw new ConfigError(`${file}: not valid TOML: ${(e as Error).message}`);
     }
-    const known = new Set<string>(Object.values(KEYS).map((k) => k.file));
+    const known = new Set(Object.values(SETTINGS).map((k) => k.file));
     for (const dotted of flatten(doc)) {
       if (!known.has(dotted)) throw new ConfigError(`${file}: unknown key "${dotted}"`);
     }
-    for (const [name, key] of Object.entries(KEYS) as [keyof typeof KEYS, Key][]) {
-      const value = lookup(doc, key.file);
-      if (value === undefined) continue;
-      raw[name] = coerceFileValue(value, key.kind, `${file}: ${key.file}`);
-      where[name] = `${file}: ${key.file}`;
+  }
+  const where: Record<string, string> = {};
+  /** A setting from the environment, else the file, else undefined (the default applies). */
+  const read = <T>(name: keyof typeof SETTINGS, s: Setting<T>): T | undefined => {
+    const fromEnv = env[s.env];
+    const [value, at, isEnv] =
+      fromEnv !== undefined && fromEnv !== ""
+        ? [fromEnv, s.env, true]
+        : [doc === undefined ? undefined : lookup(doc, s.file), `${file}: ${s.file}`, false];
+    if (value === undefined) return undefined;
+    where[name] = at;
+    const parsed = s.parse(value, isEnv);
+    if (parsed instanceof Problem) {
+      const shown = JSON.stringify(value, (_, x) => (typeof x === "bigint" ? Number(x) : x));
+      throw new ConfigError(`${at}: ${parsed.text}, got ${shown}`);
     }
-  }
-  for (const [name, key] of Object.entries(KEYS) as [keyof typeof KEYS, Key][]) {
-    const value = env[key.env];
-    if (value === undefined || value === "") continue;
-    raw[name] = coerceEnvValue(value, key.kind, key.env);
-    where[name] = key.env;
-  }
-  for (const [name, key] of Object.entries(KEYS) as [keyof typeof KEYS, Key][]) {
-    if (raw[name] === undefined || key.check === undefined) continue;
-    const problem = (key.check as (v: unknown) => string | undefined)(raw[name]);
-    if (problem) throw new ConfigError(`${where[name]}: ${problem}, got ${JSON.stringify(raw[name])}`);
-  }
-
-  const v = { ...DEFAULTS, ...stripUndefined(raw) } as typeof DEFAULTS & Record<string, unknown>;
-  const port = v.port as number;
-  const origin = parseOrigin(
-    (raw.origin as string | undefined) ?? `http://localhost:${port}`,
-    where.origin ?? "LECTERN_ORIGIN (default)",
-  );
-  const dataDir = path.resolve(cwd, v.dataDir as string);
-  if ((v.retryMax as number) < (v.retryInitial as number)) {
+    return parsed;
+  };
+  const S = SETTINGS;
+  const port = read("port", S.port) ?? 8080;
+  const originText = read("origin", S.origin);
+  const origin = parseOrigin(originText ?? `http://localhost:${port}`, where.origin ?? "LECTERN_ORIGIN (default)");
+  const dataDir = path.resolve(cwd, read("dataDir", S.dataDir) ?? "data");
+  const retryInitial = read("retryInitial", S.retryInitial) ?? 30;
+  const retryMax = read("retryMax", S.retryMax) ?? 6 * 3600;
+  if (retryMax < retryInitial) {
     throw new ConfigError(
-      `${where.retryMax ?? "delivery.retry_max_seconds"}: must not be less than delivery.retry_initial_seconds (${v.retryInitial})`,
+      `${where.retryMax ?? "delivery.retry_max_seconds"}: must not be less than delivery.retry_initial_seconds (${retryInitial})`,
     );
   }
+  const seconds = (n: number) => Math.round(n * 1000);
+  const megabytes = (n: number) => Math.round(n * 1024 * 1024);
   return {
     origin,
-    handle: v.handle as string,
+    handle: read("handle", S.handle) ?? "desk",
     port,
-    host: v.host as string,
+    host: read("host", S.host) ?? "127.0.0.1",
     dataDir,
     databasePath: path.join(dataDir, "lectern.sqlite"),
-    databaseUrl: (v.databaseUrl as string | undefined) ?? null,
-    role: (v.role as Config["role"] | undefined) ?? "all",
-    allowPrivateAddress: v.allowPrivateAddress as boolean,
-    language: v.language as string,
-    timeZone: v.timeZone as string,
-    logLevel: v.logLevel as Config["logLevel"],
+    databaseUrl: read("databaseUrl", S.databaseUrl) ?? null,
+    role: read("role", S.role) ?? "all",
+    allowPrivateAddress: read("allowPrivateAddress", S.allowPrivateAddress) ?? false,
+    language: read("language", S.language) ?? "en",
+    timeZone: read("timeZone", S.timeZone) ?? "UTC",
+    logLevel: read("logLevel", S.logLevel) ?? "info",
     profile: {
-      name: v.name as string,
-      summary: v.summary as string,
-      type: v.actorType as "Person" | "Service",
+      name: read("name", S.name) ?? "Lectern",
+      summary: read("summary", S.summary) ?? "",
+      type: read("actorType", S.actorType) ?? "Person",
     },
-    quotes: v.quotes as "anyone" | "nobody",
-    authorizedFetch: v.authorizedFetch as boolean,
-    bridgyFedAccount: v.bridgyFedAccount as string,
+    bridgyFedAccount: read("bridgyFedAccount", S.bridgyFedAccount) ?? "@bsky.brid.gy@bsky.brid.gy",
+    quotes: read("quotes", S.quotes) ?? "anyone",
+    authorizedFetch: read("authorizedFetch", S.authorizedFetch) ?? false,
     media: {
-      maxImageBytes: Math.round((v.maxImageMb as number) * 1024 * 1024),
-      maxVideoBytes: Math.round((v.maxVideoMb as number) * 1024 * 1024),
+      maxImageBytes: megabytes(read("maxImageMb", S.maxImageMb) ?? 16),
+      maxVideoBytes: megabytes(read("maxVideoMb", S.maxVideoMb) ?? 200),
     },
     delivery: {
-      retryInitialMs: Math.round((v.retryInitial as number) * 1000),
-      retryMaxMs: Math.round((v.retryMax as number) * 1000),
-      maxAttempts: v.maxAttempts as number,
-      concurrency: v.concurrency as number,
-      perServer: v.perServer as number,
-      connectTimeoutMs: Math.round((v.connectTimeout as number) * 1000),
-      timeoutMs: Math.round((v.timeout as number) * 1000),
-      pauseAfterDays: v.pauseAfterDays as number,
-      pollMs: v.pollMs as number,
-      workers: (v.workers as number | undefined) ?? Math.max(1, Math.min(8, availableParallelism())),
+      retryInitialMs: seconds(retryInitial),
+      retryMaxMs: seconds(retryMax),
+      maxAttempts: read("maxAttempts", S.maxAttempts) ?? 16,
+      concurrency: read("concurrency", S.concurrency) ?? 128,
+      perServer: read("perServer", S.perServer) ?? 4,
+      connectTimeoutMs: seconds(read("connectTimeout", S.connectTimeout) ?? 5),
+      timeoutMs: seconds(read("timeout", S.timeout) ?? 15),
+      pauseAfterDays: read("pauseAfterDays", S.pauseAfterDays) ?? 3,
+      pollMs: read("pollMs", S.pollMs) ?? 250,
+      workers: read("workers", S.workers) ?? Math.max(1, Math.min(8, availableParallelism())),
     },
   };
 }
@@ -386,43 +342,6 @@ function parseOrigin(value: string, where: string): URL {
   return new URL(url.origin);
 }
 
-function coerceEnvValue(value: string, kind: Kind, where: string): unknown {
-  switch (kind) {
-    case "string":
-      return value;
-    case "bool":
-      if (/^(1|true|yes|on)$/i.test(value)) return true;
-      if (/^(0|false|no|off)$/i.test(value)) return false;
-      throw new ConfigError(`${where}: must be true or false, got ${JSON.stringify(value)}`);
-    case "int":
-      if (!/^-?\d+$/.test(value))
-        throw new ConfigError(`${where}: must be a whole number, got ${JSON.stringify(value)}`);
-      return Number(value);
-    case "number": {
-      const n = Number(value);
-      if (value.trim() === "" || !Number.isFinite(n)) {
-        throw new ConfigError(`${where}: must be a number, got ${JSON.stringify(value)}`);
-      }
-      return n;
-    }
-  }
-}
-
-function coerceFileValue(value: unknown, kind: Kind, where: string): unknown {
-  const ok =
-    (kind === "string" && typeof value === "string") ||
-    (kind === "bool" && typeof value === "boolean") ||
-    (kind === "int" && (typeof value === "bigint" || (typeof value === "number" && Number.isInteger(value)))) ||
-    (kind === "number" && (typeof value === "number" || typeof value === "bigint"));
-  if (!ok) {
-    const expected = { string: "a string", bool: "true or false", int: "a whole number", number: "a number" }[kind];
-    throw new ConfigError(
-      `${where}: must be ${expected}, got ${JSON.stringify(value, (_, x) => (typeof x === "bigint" ? Number(x) : x))}`,
-    );
-  }
-  return typeof value === "bigint" ? Number(value) : value;
-}
-
 function flatten(doc: Record<string, unknown>, prefix = ""): string[] {
   const out: string[] = [];
   for (const [k, v] of Object.entries(doc)) {
@@ -443,10 +362,6 @@ function lookup(doc: Record<string, unknown>, dotted: string): unknown {
     cur = (cur as Record<string, unknown>)[part];
   }
   return cur;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 export function isTimeZone(zone: string): boolean {
