@@ -5,7 +5,7 @@ import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { deliveryProgress } from "./delivery/progress.ts";
 import { deliveryStatus } from "./delivery/status.ts";
 import { InvalidInputError, LecternError } from "./errors.ts";
-import { openLectern } from "./lectern.ts";
+import { type Lectern, openLectern } from "./lectern.ts";
 import { configureLogging } from "./logging.ts";
 import { setPassword } from "./product/auth.ts";
 import { listBlocks } from "./product/blocks.ts";
@@ -81,8 +81,18 @@ function postIdFrom(arg: string | undefined, origin: URL): string {
   return id;
 }
 
+/** Opens Lectern for one command and closes it whatever happens. */
+async function withLectern<T>(config: Config, fn: (lectern: Lectern) => Promise<T>): Promise<T> {
+  const lectern = await openLectern(config);
+  try {
+    return await fn(lectern);
+  } finally {
+    await lectern.close();
+  }
+}
+
 /** Read once by main(); the error table below names the setting behind a start-up failure. */
-let config: Config | undefined;
+let loaded: Config | undefined;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -90,7 +100,8 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command === undefined ? 64 : 0;
   }
-  config = loadConfig();
+  const config = loadConfig();
+  loaded = config;
   await configureLogging(config.logLevel === "info" ? "warning" : config.logLevel);
   switch (command) {
     case "post": {
@@ -111,8 +122,7 @@ async function main(argv: string[]): Promise<number> {
       }
       if ((values.alt ?? []).length > files.length) throw new UsageError("post: more --alt than --media");
       const text = values.text === "-" ? readFileSync(0, "utf8") : (values.text ?? "");
-      const lectern = await openLectern(config);
-      try {
+      await withLectern(config, async (lectern) => {
         const ctx = lectern.context();
         const attachments = [];
         for (const [i, file] of files.entries()) {
@@ -128,9 +138,7 @@ async function main(argv: string[]): Promise<number> {
           attachments,
         });
         console.log(ctx.data.urls.post(post.id).href);
-      } finally {
-        await lectern.close();
-      }
+      });
       return 0;
     }
     case "edit": {
@@ -148,8 +156,7 @@ async function main(argv: string[]): Promise<number> {
       if (values.text === undefined)
         throw new UsageError("edit: --text is required (use --text - to read standard input)");
       const text = values.text === "-" ? readFileSync(0, "utf8") : values.text;
-      const lectern = await openLectern(config);
-      try {
+      await withLectern(config, async (lectern) => {
         const ctx = lectern.context();
         await publishEdit(ctx, id, {
           text,
@@ -158,28 +165,22 @@ async function main(argv: string[]): Promise<number> {
           language: values.language,
         });
         console.log(ctx.data.urls.post(id).href);
-      } finally {
-        await lectern.close();
-      }
+      });
       return 0;
     }
     case "delete": {
       const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
       const id = postIdFrom(positionals[0], config.origin);
-      const lectern = await openLectern(config);
-      try {
+      await withLectern(config, async (lectern) => {
         if (!(await publishDelete(lectern.context(), id))) throw new PostNotFoundError(id);
         console.log(`Deleted ${lectern.data.urls.post(id).href}`);
-      } finally {
-        await lectern.close();
-      }
+      });
       return 0;
     }
     case "deliveries": {
       const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
       const id = postIdFrom(positionals[0], config.origin);
-      const lectern = await openLectern(config);
-      try {
+      await withLectern(config, async (lectern) => {
         const p = await deliveryProgress(lectern.db, id);
         const pct = p.due === 0 ? 100 : Math.floor((p.delivered / p.due) * 100);
         console.log(`${p.delivered}/${p.due} servers reached (${pct}%)`);
@@ -187,20 +188,15 @@ async function main(argv: string[]): Promise<number> {
           `waiting ${p.waiting}, retrying ${p.failing}, given up ${p.givenUp}, refused ${p.refused}, gone ${p.gone}`,
         );
         for (const f of p.failures) console.log(`  ${f.host}  ${f.status}  tries ${f.attempts}  ${f.lastError ?? ""}`);
-      } finally {
-        await lectern.close();
-      }
+      });
       return 0;
     }
     case "set-password": {
       parseArgs({ args: rest, options: {} });
       const password = readFileSync(0, "utf8").replace(/\r?\n$/, "");
-      const lectern = await openLectern(config);
-      try {
+      await withLectern(config, async (lectern) => {
         await setPassword(lectern.db, password);
-      } finally {
-        await lectern.close();
-      }
+      });
       console.log("Password set; every signed-in session was signed out.");
       return 0;
     }
@@ -211,8 +207,7 @@ async function main(argv: string[]): Promise<number> {
       const target = positionals[0];
       if (target === undefined)
         throw new UsageError(`${command}: give an account URL${command === "approve" ? "" : " or a server name"}`);
-      const lectern = await openLectern(config);
-      try {
+      await withLectern(config, async (lectern) => {
         const ctx = lectern.context();
         const isAccount = /^https?:\/\//.test(target);
         if (command === "approve") {
@@ -229,19 +224,14 @@ async function main(argv: string[]): Promise<number> {
           const done = await unblock(ctx, isAccount ? "actor" : "domain", target);
           console.log(done ? `Unblocked ${target}` : `${target} was not blocked`);
         }
-      } finally {
-        await lectern.close();
-      }
+      });
       return 0;
     }
     case "blocks": {
-      const lectern = await openLectern(config);
-      try {
+      await withLectern(config, async (lectern) => {
         for (const b of await listBlocks(lectern.db))
           console.log(`${b.kind === "domain" ? "server " : "account"}  ${b.value}`);
-      } finally {
-        await lectern.close();
-      }
+      });
       return 0;
     }
     case "alias":
@@ -249,8 +239,7 @@ async function main(argv: string[]): Promise<number> {
     case "export-followers":
     case "bridgy": {
       const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
-      const lectern = await openLectern(config);
-      try {
+      await withLectern(config, async (lectern) => {
         const ctx = lectern.context();
         if (command === "alias") {
           if (positionals.length > 0) await setAliases(ctx, positionals);
@@ -271,14 +260,11 @@ async function main(argv: string[]): Promise<number> {
             console.log(id !== undefined && (await unfollowAccount(ctx, id)) ? "Stopped" : "Was not on");
           }
         }
-      } finally {
-        await lectern.close();
-      }
+      });
       return 0;
     }
     case "status": {
-      const lectern = await openLectern(config);
-      try {
+      await withLectern(config, async (lectern) => {
         const st = await deliveryStatus(lectern.db);
         console.log(`database: ${config.databaseUrl === null ? `SQLite (${config.databasePath})` : "PostgreSQL"}`);
         console.log(
@@ -289,17 +275,14 @@ async function main(argv: string[]): Promise<number> {
         console.log(`paused servers: ${st.pausedServers}`);
         console.log(`posts waiting for a worker: ${st.postsWaiting}`);
         console.log(`inbox queue: ${st.queue}`);
-      } finally {
-        await lectern.close();
-      }
+      });
       return 0;
     }
     case "followers": {
       const { values } = parseArgs({ args: rest, options: { limit: { type: "string", default: "20" } } });
       const limit = Number(values.limit);
       if (!Number.isInteger(limit) || limit < 0) throw new UsageError("followers: --limit must be a whole number");
-      const lectern = await openLectern(config);
-      try {
+      await withLectern(config, async (lectern) => {
         console.log(`${await countFollowers(lectern.db)} followers`);
         const pending = (await listFollowers(lectern.db, 1000, 0, "pending")).items;
         if (pending.length > 0)
@@ -307,9 +290,7 @@ async function main(argv: string[]): Promise<number> {
         for (const f of (await listFollowers(lectern.db, limit)).items) {
           console.log(`${new Date(f.createdAt).toISOString()}  ${f.handle ?? f.actorIri}`);
         }
-      } finally {
-        await lectern.close();
-      }
+      });
       return 0;
     }
     default:
@@ -323,8 +304,8 @@ try {
   if (e instanceof ConfigError) {
     console.error(`lectern: configuration error: ${e.message}`);
     process.exitCode = 78;
-  } else if (config !== undefined && startupProblem(e, config) !== undefined) {
-    console.error(`lectern: configuration error: ${startupProblem(e, config)}`);
+  } else if (loaded !== undefined && startupProblem(e, loaded) !== undefined) {
+    console.error(`lectern: configuration error: ${startupProblem(e, loaded)}`);
     process.exitCode = 78;
   } else if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
     console.error(`lectern: ${(e as Error).message}\n\n${USAGE}`);

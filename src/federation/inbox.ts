@@ -52,7 +52,7 @@ builder
   // Likes, reactions, flags, blocks and everything else: answered 202, not stored.
   .on(Activity, () => {})
   .onError((_ctx, error) => {
-    logger.warn("Inbox activity failed: {error}", { error });
+    logger.warning("Inbox activity failed: {error}", { error });
   });
 
 const limiters = new WeakMap<object, AnswerLimiter>();

@@ -163,7 +163,7 @@ export class DatabaseMessageQueue implements MessageQueue {
           await db.run(sql`DELETE FROM queue WHERE id = ${row.id}`).catch(() => {});
         } else {
           const delay = 1000 * 2 ** attempts;
-          logger.warn("Queue message {id} failed; retrying in {delay} ms: {error}", { id: row.id, delay, error });
+          logger.warning("Queue message {id} failed; retrying in {delay} ms: {error}", { id: row.id, delay, error });
           await db
             .run(
               sql`UPDATE queue SET locked_until = NULL, attempts = attempts + 1, run_at = ${this.#now() + delay}
