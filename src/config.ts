@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { BlockList, isIP } from "node:net";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
@@ -26,6 +27,8 @@ export interface Config {
     readonly summary: string;
     readonly type: "Person" | "Service";
   };
+  /** Reverse proxies whose X-Forwarded-For is believed (addresses and CIDR ranges); null: none. */
+  readonly trustedProxies: BlockList | null;
   /** The Bridgy Fed account to follow to be bridged to Bluesky. */
   readonly bridgyFedAccount: string;
   /** Who may quote posts (Mastodon 4.4+ and FEP-044f servers ask first). */
@@ -129,6 +132,25 @@ const flag: Parser<boolean> = (v, fromEnv) => {
   return problem("must be true or false");
 };
 
+/** Addresses and CIDR ranges, comma-separated (a list in the file). */
+const proxies: Parser<BlockList> = (v) => {
+  const items = typeof v === "string" ? v.split(",") : Array.isArray(v) ? v : null;
+  if (items === null) return problem("must be a list of addresses or CIDR ranges");
+  const list = new BlockList();
+  for (const raw of items) {
+    if (typeof raw !== "string") return problem("must be a list of addresses or CIDR ranges");
+    const [address, bits] = raw.trim().split("/");
+    const family = isIP(address);
+    if (family === 0) return problem(`not an address: ${JSON.stringify(raw.trim())}`);
+    const type = family === 4 ? "ipv4" : "ipv6";
+    if (bits === undefined) list.addAddress(address, type);
+    else if (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128))
+      list.addSubnet(address, Number(bits), type);
+    else return problem(`not a CIDR range: ${JSON.stringify(raw.trim())}`);
+  }
+  return list;
+};
+
 const setting = <T>(file: string, env: string, parse: Parser<T>): Setting<T> => ({ file, env, parse });
 
 const SETTINGS = {
@@ -182,6 +204,7 @@ const SETTINGS = {
   ),
   quotes: setting("quotes", "LECTERN_QUOTES", oneOf(["anyone", "nobody"] as const, 'must be "anyone" or "nobody"')),
   authorizedFetch: setting("authorized_fetch", "LECTERN_AUTHORIZED_FETCH", flag),
+  trustedProxies: setting("trusted_proxies", "LECTERN_TRUSTED_PROXIES", proxies),
   bridgyFedAccount: setting(
     "bridgy_fed_account",
     "LECTERN_BRIDGY_FED_ACCOUNT",
@@ -302,6 +325,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       summary: read("summary", S.summary) ?? "",
       type: read("actorType", S.actorType) ?? "Person",
     },
+    trustedProxies: read("trustedProxies", S.trustedProxies) ?? null,
     bridgyFedAccount: read("bridgyFedAccount", S.bridgyFedAccount) ?? "@bsky.brid.gy@bsky.brid.gy",
     quotes: read("quotes", S.quotes) ?? "anyone",
     authorizedFetch: read("authorizedFetch", S.authorizedFetch) ?? false,

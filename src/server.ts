@@ -1,4 +1,6 @@
+import { readdir, rm, stat } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
+import path from "node:path";
 import { type ServerType, serve } from "@hono/node-server";
 import { getLogger } from "@logtape/logtape";
 import type { Config } from "./config.ts";
@@ -46,6 +48,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const working = config.role !== "web";
   const initialPassword = serving ? await ensurePassword(lectern.db) : undefined;
 
+  // Uploads cut off by a crash leave their temporary files: older than an hour, they are nobody's.
+  if (serving) await removeStaleUploads(path.join(config.dataDir, "tmp"), 3600_000);
   let server: ServerType | undefined;
   let url = new URL("http://localhost/");
   if (serving) {
@@ -117,4 +121,22 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     return closing;
   };
   return { lectern, deliveries, url, initialPassword, close };
+}
+
+async function removeStaleUploads(dir: string, olderThanMs: number): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  const cutoff = Date.now() - olderThanMs;
+  for (const name of names) {
+    const file = path.join(dir, name);
+    try {
+      if ((await stat(file)).mtimeMs < cutoff) await rm(file, { recursive: true, force: true });
+    } catch {
+      // Gone meanwhile.
+    }
+  }
 }

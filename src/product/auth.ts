@@ -115,36 +115,50 @@ export function sameToken(a: string | undefined, b: string): boolean {
 }
 
 /**
- * Slows down password guessing: after a few failures from one client, each
- * further attempt must wait, twice as long each time, up to 15 minutes.
+ * Slows down password guessing. Each attempt counts *before* its password is
+ * checked, so guesses sent in parallel cannot slip through: after a few from
+ * one client, each further attempt must wait, twice as long each time, up to
+ * 15 minutes. A client is one address; a throttled address never locks out
+ * the right password from another one. Across all addresses, at most a few
+ * checks run at once (scrypt's cost then bounds the guesses per second).
  */
 export class LoginThrottle {
-  readonly #failures = new Map<string, { count: number; last: number }>();
+  readonly #attempts = new Map<string, { count: number; last: number }>();
   readonly freeAttempts: number;
   readonly maxWaitMs: number;
-  constructor(freeAttempts = 5, maxWaitMs = 15 * 60_000) {
+  readonly maxChecksInFlight: number;
+  #inFlight = 0;
+  constructor(freeAttempts = 5, maxWaitMs = 15 * 60_000, maxChecksInFlight = 4) {
     this.freeAttempts = freeAttempts;
     this.maxWaitMs = maxWaitMs;
+    this.maxChecksInFlight = maxChecksInFlight;
   }
 
-  /** Milliseconds this client must still wait before trying again (0: go ahead). */
-  waitMs(client: string, now: number = Date.now()): number {
-    const f = this.#failures.get(client);
-    if (f === undefined || f.count < this.freeAttempts) return 0;
-    const wait = Math.min(this.maxWaitMs, 1000 * 2 ** (f.count - this.freeAttempts));
-    return Math.max(0, f.last + wait - now);
-  }
-
-  failed(client: string, now: number = Date.now()): void {
-    const f = this.#failures.get(client);
-    this.#failures.set(client, { count: (f?.count ?? 0) + 1, last: now });
-    if (this.#failures.size > 10_000) {
-      // Forget the oldest clients rather than grow without bound.
-      for (const key of [...this.#failures.keys()].slice(0, 1000)) this.#failures.delete(key);
+  /**
+   * Takes a turn for `client`: 0 when the password may be checked now (the
+   * attempt is counted already; call `done` after), otherwise how many
+   * milliseconds to wait first.
+   */
+  begin(client: string, now: number = Date.now()): number {
+    const f = this.#attempts.get(client);
+    if (f !== undefined && f.count >= this.freeAttempts) {
+      const wait = Math.min(this.maxWaitMs, 1000 * 2 ** (f.count - this.freeAttempts));
+      const left = f.last + wait - now;
+      if (left > 0) return left;
     }
+    if (this.#inFlight >= this.maxChecksInFlight) return 1000;
+    this.#inFlight++;
+    this.#attempts.set(client, { count: (f?.count ?? 0) + 1, last: now });
+    if (this.#attempts.size > 10_000) {
+      // Forget the oldest clients rather than grow without bound.
+      for (const key of [...this.#attempts.keys()].slice(0, 1000)) this.#attempts.delete(key);
+    }
+    return 0;
   }
 
-  succeeded(client: string): void {
-    this.#failures.delete(client);
+  /** The check that `begin` allowed is over; a right password clears the client's count. */
+  done(client: string, succeeded: boolean): void {
+    this.#inFlight = Math.max(0, this.#inFlight - 1);
+    if (succeeded) this.#attempts.delete(client);
   }
 }

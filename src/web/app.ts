@@ -126,6 +126,10 @@ export function createApp(lectern: Lectern, options: AppOptions = {}): Hono {
   app.onError((error, c) => {
     // Refusals raised by middleware (CSRF 403, body limit 413) keep their status.
     if (error instanceof HTTPException) return error.getResponse();
+    if (isUnreadableBody(error)) {
+      // A form or upload that cannot be parsed (no boundary, cut short): the client's mistake.
+      return c.text("The request body could not be read as a form.", 400, { Connection: "close" });
+    }
     if (error instanceof LecternError && !(error instanceof UnavailableError)) {
       // A client's mistake, with a message meant for it: never a 5xx.
       return c.text(error.message, error.status as 400);
@@ -144,4 +148,13 @@ export function createApp(lectern: Lectern, options: AppOptions = {}): Hono {
     return c.text("Something went wrong on our side.", 500);
   });
   return app;
+}
+
+/** Errors Hono, undici and busboy raise for a body that is not the form it claims to be. */
+function isUnreadableBody(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : "";
+  return (
+    (error instanceof TypeError && /form ?data|parse body|boundary|multipart|unexpected end of form/i.test(message)) ||
+    /^(Multipart: )?Boundary not found|Unexpected end of form|Malformed part header/i.test(message)
+  );
 }

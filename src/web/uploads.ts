@@ -6,6 +6,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import busboy from "busboy";
+import { LecternError } from "../errors.ts";
 
 export interface UploadedFile {
   field: string;
@@ -24,12 +25,11 @@ export interface ParsedUpload {
 }
 
 /** An upload refused while it was read; the message says why. */
-export class UploadError extends Error {
+export class UploadError extends LecternError {
   override name = "UploadError";
-  readonly status: 400 | 413;
+  declare readonly status: 400 | 413;
   constructor(message: string, status: 400 | 413) {
-    super(message);
-    this.status = status;
+    super(message, status, 65);
   }
 }
 
@@ -57,6 +57,7 @@ export async function parseUpload(request: Request, tmpDir: string, limits: Uplo
     await Promise.allSettled(writes);
     await Promise.all(files.map((f) => rm(f.path, { force: true })));
   };
+  if (!/;\s*boundary=/i.test(type)) throw new UploadError("a multipart form needs a boundary", 400);
   const bb = busboy({
     headers: { "content-type": type },
     limits: {

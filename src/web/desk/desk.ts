@@ -1,3 +1,4 @@
+import { type BlockList, isIP } from "node:net";
 import path from "node:path";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, Hono, MiddlewareHandler } from "hono";
@@ -83,8 +84,8 @@ export function deskSession(app: Hono, deps: WebDeps): Desk {
   admin.get("/login", (c) => render(c, "Sign in", loginPage()));
 
   admin.post("/login", async (c) => {
-    const client = clientAddress(c);
-    const wait = throttle.waitMs(client, now());
+    const client = clientAddress(c, config.trustedProxies);
+    const wait = throttle.begin(client, now());
     if (wait > 0) {
       c.header("Retry-After", String(Math.ceil(wait / 1000)));
       return render(
@@ -95,13 +96,15 @@ export function deskSession(app: Hono, deps: WebDeps): Desk {
         429,
       );
     }
-    const form = await c.req.parseBody();
-    const password = typeof form.password === "string" ? form.password : "";
-    if (!(await checkPassword(db, password))) {
-      throttle.failed(client, now());
-      return render(c, "Sign in", loginPage("That password is not right."), undefined, 401);
+    let right = false;
+    try {
+      const form = await c.req.parseBody();
+      const password = typeof form.password === "string" ? form.password : "";
+      right = await checkPassword(db, password);
+    } finally {
+      throttle.done(client, right);
     }
-    throttle.succeeded(client);
+    if (!right) return render(c, "Sign in", loginPage("That password is not right."), undefined, 401);
     const { token } = await createSession(db, now());
     setCookie(c, COOKIE, token, { httpOnly: true, sameSite: "Lax", secure, path: "/", maxAge: 30 * 86_400 });
     return c.redirect("/admin?notice=signed-in", 303);
@@ -185,10 +188,33 @@ export function parseFocus(text: string): [number, number] | undefined {
   return m ? [Number(m[1]), Number(m[2])] : undefined;
 }
 
-function clientAddress(c: Context): string {
+/**
+ * Who is asking: the connection's address, or — when that is one of the
+ * trusted proxies (`trusted_proxies`) — the last address in X-Forwarded-For
+ * that is not itself a trusted proxy. Without trusted proxies the header is
+ * ignored (anyone can write it).
+ */
+export function clientAddress(c: Context, trusted: BlockList | null): string {
+  let peer: string;
   try {
-    return getConnInfo(c).remote.address ?? "unknown";
+    peer = getConnInfo(c).remote.address ?? "unknown";
   } catch {
     return "unknown";
   }
+  if (trusted === null || !isTrusted(trusted, peer)) return peer;
+  const forwarded = (c.req.header("x-forwarded-for") ?? "")
+    .split(",")
+    .map((a) => a.trim())
+    .filter(Boolean);
+  for (let i = forwarded.length - 1; i >= 0; i--) {
+    if (isIP(forwarded[i]) === 0) return peer;
+    if (!isTrusted(trusted, forwarded[i])) return forwarded[i];
+  }
+  return peer;
+}
+
+function isTrusted(list: BlockList, address: string): boolean {
+  const bare = address.replace(/^::ffff:(?=\d+\.)/, "");
+  const family = isIP(bare);
+  return family !== 0 && list.check(bare, family === 4 ? "ipv4" : "ipv6");
 }
