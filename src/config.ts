@@ -27,6 +27,8 @@ export interface Config {
     readonly summary: string;
     readonly type: "Person" | "Service";
   };
+  /** Inbox activities that need work (not noise) accepted per second from one server (15 times that at once). */
+  readonly inboxRatePerServer: number;
   /** Reverse proxies whose X-Forwarded-For is believed (addresses and CIDR ranges); null: none. */
   readonly trustedProxies: BlockList | null;
   /** The Bridgy Fed account to follow to be bridged to Bluesky. */
@@ -204,6 +206,7 @@ const SETTINGS = {
   ),
   quotes: setting("quotes", "LECTERN_QUOTES", oneOf(["anyone", "nobody"] as const, 'must be "anyone" or "nobody"')),
   authorizedFetch: setting("authorized_fetch", "LECTERN_AUTHORIZED_FETCH", flag),
+  inboxRatePerServer: setting("inbox_rate_per_server", "LECTERN_INBOX_RATE_PER_SERVER", positive(10_000)),
   trustedProxies: setting("trusted_proxies", "LECTERN_TRUSTED_PROXIES", proxies),
   bridgyFedAccount: setting(
     "bridgy_fed_account",
@@ -326,6 +329,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       type: read("actorType", S.actorType) ?? "Person",
     },
     trustedProxies: read("trustedProxies", S.trustedProxies) ?? null,
+    inboxRatePerServer: read("inboxRatePerServer", S.inboxRatePerServer) ?? 20,
     bridgyFedAccount: read("bridgyFedAccount", S.bridgyFedAccount) ?? "@bsky.brid.gy@bsky.brid.gy",
     quotes: read("quotes", S.quotes) ?? "anyone",
     authorizedFetch: read("authorizedFetch", S.authorizedFetch) ?? false,

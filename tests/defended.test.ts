@@ -2,7 +2,10 @@ import { mkdirSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isPublicAddress, refuseUrl } from "../src/http-client.ts";
 import { setPassword } from "../src/product/auth.ts";
-import { startTestLectern, type TestLectern, tempDir } from "./helpers/lectern.ts";
+import { publishPost } from "../src/product/publish.ts";
+import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
+import { startTestLectern, type TestLectern, tempDir, waitFor } from "./helpers/lectern.ts";
+import { scalar } from "./helpers/rows.ts";
 
 describe("requests only to the public Internet", () => {
   it.each([
@@ -159,4 +162,97 @@ describe("loose ends", () => {
       tmp.remove();
     }
   });
+});
+
+describe("counting and floods at the inbox", () => {
+  const AS = "https://www.w3.org/ns/activitystreams";
+  const PUBLIC = `${AS}#Public`;
+  let lectern: TestLectern;
+  let remote: FollowerServer;
+  let other: FollowerServer;
+  let postUrl: string;
+  let postId: string;
+  const tmp = tempDir();
+  beforeAll(async () => {
+    lectern = await startTestLectern(tmp.dir, { env: { LECTERN_INBOX_RATE_PER_SERVER: "2" } });
+    remote = await startFollowerServer({ users: ["mallory", "alice"] });
+    other = await startFollowerServer({ users: ["eve"] });
+    const post = await publishPost(lectern.server.lectern.context(), { text: "Boost me" });
+    postId = post.id;
+    postUrl = lectern.server.lectern.data.urls.post(post.id).href;
+  });
+  afterAll(async () => {
+    await remote?.close();
+    await other?.close();
+    await lectern?.stop();
+    tmp.remove();
+  });
+  const inbox = () => new URL("/inbox", lectern.origin);
+  const boosts = async () =>
+    Number(await scalar(lectern.server.lectern.db, "SELECT boosts FROM posts WHERE id = ?", postId));
+  let n = 0;
+  const announce = (server: FollowerServer, user: string, idHost?: string) => {
+    const actor = server.actorId(user).href;
+    const id = `${idHost ? `http://${idHost}/users/${user}` : actor}/announces/${++n}`;
+    return { "@context": AS, id, type: "Announce", actor, object: postUrl, to: [PUBLIC] };
+  };
+
+  it("counts one boost per account however many Announces it sends", async () => {
+    for (let i = 0; i < 20; i++)
+      expect((await remote.postSigned("mallory", inbox(), announce(remote, "mallory"))).status).toBe(202);
+    await waitFor(async () => (await boosts()) === 1, 10_000, "the boost");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await boosts()).toBe(1);
+  });
+
+  it("does not count an Announce whose id lives on another server", async () => {
+    const forged = announce(remote, "alice", other.origin.host);
+    expect((await remote.postSigned("alice", inbox(), forged)).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 800));
+    expect(await boosts()).toBe(1);
+  });
+
+  it("takes a boost back only on the booster's own Undo", async () => {
+    const boost = announce(remote, "alice");
+    await remote.postSigned("alice", inbox(), boost);
+    await waitFor(async () => (await boosts()) === 2, 10_000, "alice's boost");
+    const undo = (user: string, server: FollowerServer) => ({
+      "@context": AS,
+      id: `${server.actorId(user).href}/undos/${++n}`,
+      type: "Undo",
+      actor: server.actorId(user).href,
+      object: boost,
+    });
+    expect((await other.postSigned("eve", inbox(), undo("eve", other))).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 800));
+    expect(await boosts()).toBe(2);
+    await remote.postSigned("alice", inbox(), undo("alice", remote));
+    await waitFor(async () => (await boosts()) === 1, 10_000, "the undo");
+  });
+
+  it("answers a burst of Follows from one account with one Accept", async () => {
+    for (let i = 0; i < 15; i++) await remote.follow("alice", lectern.actorId);
+    await remote.waitForActivity((a) => a.type === "Accept");
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(remote.activities("Accept")).toHaveLength(1);
+  });
+
+  it("refuses a flood of work from one server with 429 and Retry-After, and keeps serving others", async () => {
+    const follow = (i: number) => ({
+      "@context": AS,
+      id: `${other.actorId("eve").href}/follows/flood-${i}`,
+      type: "Follow",
+      actor: other.actorId("eve").href,
+      object: lectern.actorId.href,
+    });
+    const answers = await Promise.all(
+      Array.from({ length: 400 }, (_, i) => other.postSigned("eve", inbox(), follow(i))),
+    );
+    const limited = answers.filter((r) => r.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    expect(limited[0].headers.get("retry-after")).toMatch(/^\d+$/);
+    expect(answers.every((r) => r.status < 500)).toBe(true);
+    // Another server is not held back by the flood.
+    expect((await remote.postSigned("mallory", inbox(), announce(remote, "mallory"))).status).toBe(202);
+  }, 60_000);
 });

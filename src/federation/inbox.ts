@@ -108,9 +108,8 @@ export async function onFollowed(ctx: InboxContext<AppData>, follow: Follow): Pr
     );
     return;
   }
-  const pending =
-    (await getProfile(ctx.data)).approveFollowers &&
-    (await getFollower(ctx.data.db, follower.id.href))?.status !== "accepted";
+  const known = await getFollower(ctx.data.db, follower.id.href);
+  const pending = (await getProfile(ctx.data)).approveFollowers && known?.status !== "accepted";
   // For display only: no WebFinger round trip per Follow (a follow storm would make thousands).
   const handle = follower.preferredUsername ? `@${follower.preferredUsername}@${follower.id.host}` : null;
   await addFollower(ctx.data.db, {
@@ -125,6 +124,11 @@ export async function onFollowed(ctx: InboxContext<AppData>, follow: Follow): Pr
     logger.info("Follow request from {follower} waits for approval", { follower: handle ?? follower.id.href });
     return;
   }
+  // The same account following again and again (a loop, a flood) is answered once in ten minutes;
+  // after that, a server that lost our Accept gets it again.
+  const answered = ["lectern", "accepted", follower.id.href] as const;
+  if (known?.status === "accepted" && (await ctx.data.kv.get(answered)) !== undefined) return;
+  await ctx.data.kv.set(answered, 1, { ttl: Temporal.Duration.from({ minutes: 10 }) });
   await bumpSiteVersion(ctx.data.db);
   logger.info("New follower {follower}", { follower: handle ?? follower.id.href });
   // The Follow as received, by ids: `follow` now caches the follower's whole actor document.
@@ -263,6 +267,10 @@ export async function onQuoteRequested(ctx: InboxContext<AppData>, request: Quot
   if (asker == null || request.id == null || request.instrumentId == null) return;
   const postId = await ourPostId(ctx, request.objectId);
   if (postId === null) return;
+  // One answer per account and post an hour: a flood of requests does not make a flood of stamps.
+  const answered = ["lectern", "quote-answered", asker.href, postId] as const;
+  if ((await ctx.data.kv.get(answered)) !== undefined) return;
+  await ctx.data.kv.set(answered, 1, { ttl: Temporal.Duration.from({ hours: 1 }) });
   const sender = await ctx.lookupObject(asker, { documentLoader: await signedLoader(ctx) }).catch(() => null);
   if (!isActor(sender) || sender.id?.href !== asker.href || sender.inboxId == null) return;
   const answerTo = new QuoteRequest({

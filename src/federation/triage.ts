@@ -9,8 +9,8 @@ export type Triage =
   | { action: "drop" }
   /** Answer with this 4xx and a short reason. */
   | { action: "refuse"; status: 400 | 403; reason: string }
-  /** Hand to Fedify (signature verification, then our listeners). */
-  | { action: "pass" };
+  /** Hand to Fedify (signature verification, then our listeners); `server` is the sender's host. */
+  | { action: "pass"; server: string };
 
 const MAX_DEPTH = 32;
 const MAX_CONTEXTS = 8;
@@ -62,31 +62,35 @@ export async function triageInbox(data: AppData, body: string): Promise<Triage> 
     case "Follow":
     case "QuoteRequest":
     case "ReplyRequest":
-      return { action: "pass" };
+      return { action: "pass", server: actorUrl.host };
     case "Create": {
       const inReplyTo =
         object !== null && typeof object === "object" ? (object as Record<string, unknown>).inReplyTo : undefined;
-      return ours(inReplyTo) ? { action: "pass" } : { action: "drop" };
+      return ours(inReplyTo) ? { action: "pass", server: actorUrl.host } : { action: "drop" };
     }
     case "Announce":
-      return ours(object) ? { action: "pass" } : { action: "drop" };
+      return ours(object) ? { action: "pass", server: actorUrl.host } : { action: "drop" };
     case "Undo":
       return (await isFollower()) ||
         (object !== null &&
           typeof object === "object" &&
           firstType((object as Record<string, unknown>).type) === "Announce")
-        ? { action: "pass" }
+        ? { action: "pass", server: actorUrl.host }
         : { action: "drop" };
     case "Delete":
     case "Update":
-      return (await isFollower()) ? { action: "pass" } : { action: "drop" };
+      return (await isFollower()) ? { action: "pass", server: actorUrl.host } : { action: "drop" };
     case "Accept":
     case "Reject":
       // Answers to our own Follow (a bridge we follow); anyone else's are noise.
-      return (await getFollowing(data.db, actor)) !== undefined ? { action: "pass" } : { action: "drop" };
+      return (await getFollowing(data.db, actor)) !== undefined
+        ? { action: "pass", server: actorUrl.host }
+        : { action: "drop" };
     case "Move":
       // One of the author's other accounts moving here.
-      return (await getProfile(data)).aliases.includes(actor) ? { action: "pass" } : { action: "drop" };
+      return (await getProfile(data)).aliases.includes(actor)
+        ? { action: "pass", server: actorUrl.host }
+        : { action: "drop" };
     default:
       return { action: "drop" };
   }

@@ -8,6 +8,7 @@ import { finishResponse } from "../federation/json.ts";
 import { triageInbox } from "../federation/triage.ts";
 import type { Lectern } from "../lectern.ts";
 import { LoginThrottle } from "../product/auth.ts";
+import { RateLimiter } from "../rate-limit.ts";
 import { isUnavailable } from "../storage/database.ts";
 import { adminRoutes, UPLOAD_ROUTES } from "./admin.ts";
 import type { WebDeps } from "./deps.ts";
@@ -28,6 +29,9 @@ export interface AppOptions {
 
 export function createApp(lectern: Lectern, options: AppOptions = {}): Hono {
   const { federation, data, config } = lectern;
+  // By default 20 activities a second per server that need work, 300 at once: a large server's real
+  // traffic to one account fits; a flood from one server waits its turn and cannot crowd out the others.
+  const inboxLimit = new RateLimiter(config.inboxRatePerServer, config.inboxRatePerServer * 15);
   const deps: WebDeps = { lectern, now: options.now ?? Date.now, throttle: new LoginThrottle() };
   const app = new Hono();
 
@@ -75,6 +79,12 @@ export function createApp(lectern: Lectern, options: AppOptions = {}): Hono {
     const verdict = await triageInbox(data, new TextDecoder().decode(bytes));
     if (verdict.action === "drop") return c.body(null, 202);
     if (verdict.action === "refuse") return c.text(verdict.reason, verdict.status);
+    // What needs work (a signature check, a fetch, an answer) is limited per server; senders retry a 429.
+    const wait = inboxLimit.take(verdict.server);
+    if (wait > 0)
+      return c.text("Too many activities from your server; slow down", 429, {
+        "Retry-After": String(Math.ceil(wait / 1000)),
+      });
     // Fedify verifies the signature over the same bytes (the Digest must match).
     c.req.raw = new Request(c.req.raw.url, { method: "POST", headers: c.req.raw.headers, body: bytes });
     await next();

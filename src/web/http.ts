@@ -1,3 +1,5 @@
+import { type BlockList, isIP } from "node:net";
+import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
 import { normalizeDomain } from "../product/blocks.ts";
 import type { Html } from "./views/layout.ts";
@@ -40,4 +42,35 @@ export function parseServer(input: string | undefined): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Who is asking: the connection's address, or — when that is one of the
+ * trusted proxies (`trusted_proxies`) — the last address in X-Forwarded-For
+ * that is not itself a trusted proxy. Without trusted proxies the header is
+ * ignored (anyone can write it).
+ */
+export function clientAddress(c: Context, trusted: BlockList | null): string {
+  let peer: string;
+  try {
+    peer = getConnInfo(c).remote.address ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+  if (trusted === null || !isTrusted(trusted, peer)) return peer;
+  const forwarded = (c.req.header("x-forwarded-for") ?? "")
+    .split(",")
+    .map((a) => a.trim())
+    .filter(Boolean);
+  for (let i = forwarded.length - 1; i >= 0; i--) {
+    if (isIP(forwarded[i]) === 0) return peer;
+    if (!isTrusted(trusted, forwarded[i])) return forwarded[i];
+  }
+  return peer;
+}
+
+function isTrusted(list: BlockList, address: string): boolean {
+  const bare = address.replace(/^::ffff:(?=\d+\.)/, "");
+  const family = isIP(bare);
+  return family !== 0 && list.check(bare, family === 4 ? "ipv4" : "ipv6");
 }

@@ -13,11 +13,12 @@ import {
   type Post,
 } from "../product/posts.ts";
 import { getProfile } from "../product/profile.ts";
+import { RateLimiter } from "../rate-limit.ts";
 import { ASSETS } from "./assets.ts";
 import { showAttachments } from "./attachments.ts";
 import type { WebDeps } from "./deps.ts";
 import { atomFeed, FEED_SIZE, rssFeed } from "./feeds.ts";
-import { cachedResponse, parseServer } from "./http.ts";
+import { cachedResponse, clientAddress, parseServer } from "./http.ts";
 import { type Chrome, html, page, plainText } from "./views/layout.ts";
 import { excerpt, followBox, gone, pager, postArticle, profileHeader, shareBox } from "./views/public.ts";
 
@@ -195,8 +196,19 @@ ${pager(list.next ? `?after=${encodePostCursor(list.next)}` : null)}`,
     });
   });
 
+  // Redirects anyone can ask for, as fast as they like: limited per address.
+  const redirects = new RateLimiter(1, 30);
+  const limited = (c: Context) => {
+    const wait = redirects.take(clientAddress(c, config.trustedProxies));
+    return wait > 0
+      ? c.text("Too many requests; try again shortly", 429, { "Retry-After": String(Math.ceil(wait / 1000)) })
+      : null;
+  };
+
   // "Follow" from the desk: the reader's own server shows its follow dialog for this account.
   app.get("/follow", (c) => {
+    const slow = limited(c);
+    if (slow) return slow;
     const server = parseServer(c.req.query("server"));
     if (server === null) return c.text("Enter your server's name, like mastodon.social", 400);
     return c.redirect(
@@ -207,6 +219,8 @@ ${pager(list.next ? `?after=${encodePostCursor(list.next)}` : null)}`,
 
   // "Share on your server": Mastodon's share page, prefilled with one of our post URLs.
   app.get("/share", (c) => {
+    const slow = limited(c);
+    if (slow) return slow;
     const server = parseServer(c.req.query("server"));
     const url = c.req.query("url") ?? "";
     if (server === null) return c.text("Enter your server's name, like mastodon.social", 400);

@@ -1,6 +1,4 @@
-import { type BlockList, isIP } from "node:net";
 import path from "node:path";
-import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
@@ -9,6 +7,7 @@ import { checkPassword, createSession, endSession, getSession, type Session, sam
 import { MAX_PINNED } from "../../product/posts.ts";
 import { getProfile } from "../../product/profile.ts";
 import type { WebDeps } from "../deps.ts";
+import { clientAddress } from "../http.ts";
 import { type ParsedUpload, parseUpload, UploadError } from "../uploads.ts";
 import { loginPage } from "../views/admin.ts";
 import { type Html, page } from "../views/layout.ts";
@@ -186,35 +185,4 @@ export function isMultipart(c: Context): boolean {
 export function parseFocus(text: string): [number, number] | undefined {
   const m = /^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$/.exec(text);
   return m ? [Number(m[1]), Number(m[2])] : undefined;
-}
-
-/**
- * Who is asking: the connection's address, or — when that is one of the
- * trusted proxies (`trusted_proxies`) — the last address in X-Forwarded-For
- * that is not itself a trusted proxy. Without trusted proxies the header is
- * ignored (anyone can write it).
- */
-export function clientAddress(c: Context, trusted: BlockList | null): string {
-  let peer: string;
-  try {
-    peer = getConnInfo(c).remote.address ?? "unknown";
-  } catch {
-    return "unknown";
-  }
-  if (trusted === null || !isTrusted(trusted, peer)) return peer;
-  const forwarded = (c.req.header("x-forwarded-for") ?? "")
-    .split(",")
-    .map((a) => a.trim())
-    .filter(Boolean);
-  for (let i = forwarded.length - 1; i >= 0; i--) {
-    if (isIP(forwarded[i]) === 0) return peer;
-    if (!isTrusted(trusted, forwarded[i])) return forwarded[i];
-  }
-  return peer;
-}
-
-function isTrusted(list: BlockList, address: string): boolean {
-  const bare = address.replace(/^::ffff:(?=\d+\.)/, "");
-  const family = isIP(bare);
-  return family !== 0 && list.check(bare, family === 4 ? "ipv4" : "ipv6");
 }
