@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
-import { BlockList, isIP } from "node:net";
+import type { BlockList } from "node:net";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
+import { flag, oneOf, type Parser, Problem, positive, proxies, text, whole } from "./config-parsers.ts";
 
 /** Everything Lectern reads from its configuration, validated, read once at start. */
 export interface Config {
@@ -68,90 +69,12 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-/** Turns a value from the file (TOML-typed) or the environment (a string) into a setting, or says why not. */
-type Parser<T> = (value: unknown, fromEnv: boolean) => T | Problem;
-
-/** What is wrong with a value, in words for the person who wrote it. */
-class Problem {
-  readonly text: string;
-  constructor(text: string) {
-    this.text = text;
-  }
-}
-
 interface Setting<T> {
   /** Dotted path in the TOML file. */
   file: string;
   env: string;
   parse: Parser<T>;
 }
-
-const problem = (text: string) => new Problem(text);
-
-function text(check?: (v: string) => string | undefined): Parser<string> {
-  return (v) => {
-    if (typeof v !== "string") return problem("must be a string");
-    const bad = check?.(v);
-    return bad === undefined ? v : problem(bad);
-  };
-}
-
-function oneOf<T extends string>(values: readonly T[], message: string): Parser<T> {
-  return (v) => (typeof v === "string" && (values as readonly string[]).includes(v) ? (v as T) : problem(message));
-}
-
-function whole(min: number, max: number, message: string): Parser<number> {
-  return (v, fromEnv) => {
-    let n: number;
-    if (fromEnv && typeof v === "string") {
-      if (!/^-?\d+$/.test(v)) return problem("must be a whole number");
-      n = Number(v);
-    } else if (typeof v === "bigint" || (typeof v === "number" && Number.isInteger(v))) n = Number(v);
-    else return problem("must be a whole number");
-    return n >= min && n <= max ? n : problem(message);
-  };
-}
-
-/** A number above 0 and at most `max`. */
-function positive(max: number): Parser<number> {
-  return (v, fromEnv) => {
-    let n: number;
-    if (fromEnv && typeof v === "string") {
-      n = Number(v);
-      if (v.trim() === "" || !Number.isFinite(n)) return problem("must be a number");
-    } else if (typeof v === "number" || typeof v === "bigint") n = Number(v);
-    else return problem("must be a number");
-    return n > 0 && n <= max ? n : problem(`must be more than 0 and at most ${max}`);
-  };
-}
-
-const flag: Parser<boolean> = (v, fromEnv) => {
-  if (typeof v === "boolean") return v;
-  if (fromEnv && typeof v === "string") {
-    if (/^(1|true|yes|on)$/i.test(v)) return true;
-    if (/^(0|false|no|off)$/i.test(v)) return false;
-  }
-  return problem("must be true or false");
-};
-
-/** Addresses and CIDR ranges, comma-separated (a list in the file). */
-const proxies: Parser<BlockList> = (v) => {
-  const items = typeof v === "string" ? v.split(",") : Array.isArray(v) ? v : null;
-  if (items === null) return problem("must be a list of addresses or CIDR ranges");
-  const list = new BlockList();
-  for (const raw of items) {
-    if (typeof raw !== "string") return problem("must be a list of addresses or CIDR ranges");
-    const [address, bits] = raw.trim().split("/");
-    const family = isIP(address);
-    if (family === 0) return problem(`not an address: ${JSON.stringify(raw.trim())}`);
-    const type = family === 4 ? "ipv4" : "ipv6";
-    if (bits === undefined) list.addAddress(address, type);
-    else if (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128))
-      list.addSubnet(address, Number(bits), type);
-    else return problem(`not a CIDR range: ${JSON.stringify(raw.trim())}`);
-  }
-  return list;
-};
 
 const setting = <T>(file: string, env: string, parse: Parser<T>): Setting<T> => ({ file, env, parse });
 

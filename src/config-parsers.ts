@@ -1,0 +1,86 @@
+import { BlockList, isIP } from "node:net";
+
+/*
+ * Parsers for configuration values: each turns what the file (TOML-typed) or
+ * the environment (text) holds into a typed setting, or a Problem in words.
+ */
+
+/** Turns a value from the file (TOML-typed) or the environment (a string) into a setting, or says why not. */
+export type Parser<T> = (value: unknown, fromEnv: boolean) => T | Problem;
+
+/** What is wrong with a value, in words for the person who wrote it. */
+export class Problem {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
+export const problem = (text: string) => new Problem(text);
+
+export function text(check?: (v: string) => string | undefined): Parser<string> {
+  return (v) => {
+    if (typeof v !== "string") return problem("must be a string");
+    const bad = check?.(v);
+    return bad === undefined ? v : problem(bad);
+  };
+}
+
+export function oneOf<T extends string>(values: readonly T[], message: string): Parser<T> {
+  return (v) => (typeof v === "string" && (values as readonly string[]).includes(v) ? (v as T) : problem(message));
+}
+
+/** A number from the environment's text or the file's TOML number; null when it is not one (or not whole). */
+export function asNumber(v: unknown, fromEnv: boolean, whole: boolean): number | null {
+  if (fromEnv && typeof v === "string") {
+    if (whole ? !/^-?\d+$/.test(v) : v.trim() === "" || !Number.isFinite(Number(v))) return null;
+    return Number(v);
+  }
+  if (typeof v === "bigint") return Number(v);
+  return typeof v === "number" && (!whole || Number.isInteger(v)) ? v : null;
+}
+
+export function whole(min: number, max: number, message: string): Parser<number> {
+  return (v, fromEnv) => {
+    const n = asNumber(v, fromEnv, true);
+    if (n === null) return problem("must be a whole number");
+    return n >= min && n <= max ? n : problem(message);
+  };
+}
+
+/** A number above 0 and at most `max`. */
+export function positive(max: number): Parser<number> {
+  return (v, fromEnv) => {
+    const n = asNumber(v, fromEnv, false);
+    if (n === null) return problem("must be a number");
+    return n > 0 && n <= max ? n : problem(`must be more than 0 and at most ${max}`);
+  };
+}
+
+export const flag: Parser<boolean> = (v, fromEnv) => {
+  if (typeof v === "boolean") return v;
+  if (fromEnv && typeof v === "string") {
+    if (/^(1|true|yes|on)$/i.test(v)) return true;
+    if (/^(0|false|no|off)$/i.test(v)) return false;
+  }
+  return problem("must be true or false");
+};
+
+/** Addresses and CIDR ranges, comma-separated (a list in the file). */
+export const proxies: Parser<BlockList> = (v) => {
+  const items = typeof v === "string" ? v.split(",") : Array.isArray(v) ? v : null;
+  if (items === null) return problem("must be a list of addresses or CIDR ranges");
+  const list = new BlockList();
+  for (const raw of items) {
+    if (typeof raw !== "string") return problem("must be a list of addresses or CIDR ranges");
+    const [address, bits] = raw.trim().split("/");
+    const family = isIP(address);
+    if (family === 0) return problem(`not an address: ${JSON.stringify(raw.trim())}`);
+    const type = family === 4 ? "ipv4" : "ipv6";
+    if (bits === undefined) list.addAddress(address, type);
+    else if (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128))
+      list.addSubnet(address, Number(bits), type);
+    else return problem(`not a CIDR range: ${JSON.stringify(raw.trim())}`);
+  }
+  return list;
+};
