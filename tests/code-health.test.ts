@@ -62,6 +62,13 @@ describe("the source tree", () => {
     expect(cycles).toEqual([]);
   });
 
+  it("keeps every file under 400 lines (one sitting's reading)", () => {
+    const long = sources
+      .map((f) => [path.relative(SRC, f), readFileSync(f, "utf8").split("\n").length] as const)
+      .filter(([, lines]) => lines > 400);
+    expect(long).toEqual([]);
+  });
+
   it("runs without drizzle-orm (a root import alone costs 130 MB): only the schemas, for drizzle-kit, use it", () => {
     const users = sources
       .filter((f) => /from "drizzle-orm/.test(readFileSync(f, "utf8")))
