@@ -154,20 +154,26 @@ export function deliveryAgent(options: AgentOptions): Agent {
   });
 }
 
+export interface FetchOptions {
+  allowPrivateAddress: boolean;
+  userAgent: string;
+  timeoutMs?: number;
+  maxBytes?: number;
+  accept?: string;
+}
+
 /**
  * A GET of a JSON document from another server through the guarded client:
  * the address checked after resolution (unless private addresses are
- * allowed), Lectern's User-Agent, a timeout, a size limit, no redirects
- * followed blindly (each hop is checked again). Undefined when it fails.
+ * allowed), Lectern's User-Agent, a timeout, a size limit, redirects followed
+ * only after checking each hop again. The status (0 when nothing answered or
+ * the URL was refused) and the parsed body of a 200.
  */
-export async function fetchJson(
-  url: URL,
-  options: { allowPrivateAddress: boolean; userAgent: string; timeoutMs?: number; maxBytes?: number; accept?: string },
-): Promise<unknown> {
+export async function fetchDocument(url: URL, options: FetchOptions): Promise<{ status: number; body?: unknown }> {
   const agent = sharedAgent(options.allowPrivateAddress);
   let target = url;
   for (let hop = 0; hop < 3; hop++) {
-    if (refuseUrl(target, options.allowPrivateAddress) !== null) return undefined;
+    if (refuseUrl(target, options.allowPrivateAddress) !== null) return { status: 0 };
     try {
       const res = await request(target, {
         method: "GET",
@@ -182,7 +188,7 @@ export async function fetchJson(
       }
       if (res.statusCode !== 200) {
         await res.body.dump();
-        return undefined;
+        return { status: res.statusCode };
       }
       const limit = options.maxBytes ?? 256 * 1024;
       const chunks: Buffer[] = [];
@@ -191,16 +197,21 @@ export async function fetchJson(
         size += (chunk as Buffer).length;
         if (size > limit) {
           res.body.destroy();
-          return undefined;
+          return { status: 0 };
         }
         chunks.push(chunk as Buffer);
       }
-      return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      return { status: 200, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) };
     } catch {
-      return undefined;
+      return { status: 0 };
     }
   }
-  return undefined;
+  return { status: 0 };
+}
+
+/** The JSON document at `url`, or undefined when it could not be read (see {@link fetchDocument}). */
+export async function fetchJson(url: URL, options: FetchOptions): Promise<unknown> {
+  return (await fetchDocument(url, options)).body;
 }
 
 const agents = new Map<boolean, Agent>();

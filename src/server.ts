@@ -9,6 +9,7 @@ import { pruneDeliveries } from "./delivery/progress.ts";
 import { DeliveryWorker } from "./delivery/worker.ts";
 import { type Lectern, openLectern } from "./lectern.ts";
 import { ensurePassword } from "./product/auth.ts";
+import { removeGoneFollowers } from "./product/gone.ts";
 import { sweepUnusedMedia } from "./product/media.ts";
 import { startScheduler } from "./product/schedule.ts";
 import { acquireLease } from "./storage/leases.ts";
@@ -34,6 +35,8 @@ export interface ServerOptions {
   now?: () => number;
   /** How often scheduled posts are looked for, in milliseconds. */
   schedulerIntervalMs?: number;
+  /** How often followers behind inboxes answering 404/410 are checked for being gone, in milliseconds. */
+  goneCheckIntervalMs?: number;
 }
 
 /**
@@ -95,8 +98,19 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     runSweep();
     const sweeper = setInterval(runSweep, SWEEP_EVERY_MS);
     sweeper.unref();
+    const goneEvery = options.goneCheckIntervalMs ?? 5 * 60_000;
+    const checkGone = async () => {
+      if (!(await acquireLease(lectern.db, "gone-check", worker.workerId, goneEvery))) return;
+      await removeGoneFollowers(lectern.data);
+    };
+    const goneChecker = setInterval(
+      () => void checkGone().catch((error) => logger.warning("Checking gone followers failed: {error}", { error })),
+      goneEvery,
+    );
+    goneChecker.unref();
     stopWork = async () => {
       clearInterval(sweeper);
+      clearInterval(goneChecker);
       await scheduler.stop();
       stopQueue.abort();
       await Promise.all([queueDone, worker.stop()]);

@@ -7,8 +7,9 @@ import { publishPost } from "../src/product/publish.ts";
 import { openDatabase } from "../src/storage/open.ts";
 import { runCli } from "./helpers/cli.ts";
 import { DIALECTS, databaseEnv, type TestDialect } from "./helpers/databases.ts";
+import { startFollowerServer } from "./helpers/follower.ts";
 import { freePort, startTestLectern, type TestLectern, tempDir, testEnv, waitFor } from "./helpers/lectern.ts";
-import { scalar } from "./helpers/rows.ts";
+import { column, scalar } from "./helpers/rows.ts";
 import { type Sink, startSink } from "./helpers/sink.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -80,6 +81,34 @@ describe.each(DIALECTS)("on %s", (dialect) => {
       expect(await scalar(lectern.server.lectern.db, "SELECT count(*) FROM deliveries")).toBe(0);
       expect(await deliveryProgress(lectern.server.lectern.db, post.id)).toMatchObject({ due: 2, delivered: 2 });
     });
+
+    it("keeps every follower behind a shared inbox answering 410, and removes exactly the follower whose actor is gone", async () => {
+      const lectern = await lecternWith(dialect);
+      // A real server whose users follow: its shared inbox answers 410 (a misconfigured proxy), its actors 200.
+      const server = await startFollowerServer({ users: ["ann", "ben"] });
+      cleanup.push(() => server.close());
+      for (const user of ["ann", "ben"]) {
+        await server.follow(user, lectern.actorId);
+        await server.waitForActivity(
+          (a) => a.type === "Accept" && (a.object as { actor?: string }).actor?.endsWith(user) === true,
+        );
+      }
+      server.setInboxStatus(410);
+      // An account that is really gone: its inbox and its actor answer 410.
+      const gone = await sink({ behaviour: 410 });
+      await follow(lectern, gone, "ghost", false);
+      await publishPost(lectern.server.lectern.context(), { text: "Who is still there?" });
+      await waitFor(
+        async () => (await countFollowers(lectern.server.lectern.db)) === 2,
+        15_000,
+        "the gone follower to go",
+      );
+      await new Promise((r) => setTimeout(r, 1_000));
+      const left = await column(lectern.server.lectern.db, "SELECT actor_iri FROM followers ORDER BY actor_iri");
+      expect(left).toEqual([server.actorId("ann").href, server.actorId("ben").href]);
+      // The gone account's actor was asked, once.
+      expect(gone.requests.filter((r) => r.path === "/users/ghost").length).toBe(1);
+    }, 60_000);
 
     it("retries a server answering 500 three times, then delivers once when it answers 202", async () => {
       const lectern = await lecternWith(dialect);

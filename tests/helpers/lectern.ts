@@ -61,7 +61,7 @@ export async function startTestLectern(
       : {};
   const extra = { ...database, ...options.env };
   const config = testConfig(dataDir, port, extra);
-  const server = await startServer(config, { now: options.now, schedulerIntervalMs: 50 });
+  const server = await startServer(config, { now: options.now, schedulerIntervalMs: 50, goneCheckIntervalMs: 300 });
   return {
     config,
     env: testEnv(dataDir, port, extra),
