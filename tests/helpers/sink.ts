@@ -24,7 +24,13 @@ export interface Sink {
 
 /** A cheap inbox on loopback that records what it gets and answers as told (202 by default). */
 export async function startSink(
-  options: { behaviour?: Sink["behaviour"]; delayMs?: number; host?: string } = {},
+  options: {
+    behaviour?: Sink["behaviour"];
+    delayMs?: number;
+    host?: string;
+    /** What a GET (an actor fetched) is answered with; by default the same as a POST. 200 serves a Person. */
+    getStatus?: number;
+  } = {},
 ): Promise<Sink> {
   const held: ServerResponse[] = [];
   const sink: Sink = {
@@ -44,6 +50,13 @@ export async function startSink(
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
+      if (req.method === "GET" && options.getStatus !== undefined) {
+        res.writeHead(options.getStatus, { "Content-Type": "application/activity+json" });
+        res.end(
+          options.getStatus === 200 ? JSON.stringify({ type: "Person", id: `${sink.origin.origin}${req.url}` }) : "",
+        );
+        return;
+      }
       const n = sink.requests.length;
       const b = typeof sink.behaviour === "function" ? sink.behaviour(n) : sink.behaviour;
       const record: SinkRequest = {
