@@ -15,7 +15,7 @@ import { UUID_PATTERN } from "./product/ids.ts";
 import { getSetting, setSetting } from "./product/instance.ts";
 import { ingestMedia } from "./product/media.ts";
 import { moveAccount, setAliases } from "./product/moves.ts";
-import { PostNotFoundError } from "./product/posts.ts";
+import { getLivePost, PostNotFoundError } from "./product/posts.ts";
 import { getProfile } from "./product/profile.ts";
 import {
   approveFollowRequest,
@@ -36,8 +36,9 @@ Commands:
         Publish a post (Markdown). --text - reads the text from standard input.
         Up to 4 --media files (pictures or videos), each followed by its --alt description.
         Prints the post's URL; the running server delivers it to all followers.
-  edit <post URL> --text TEXT [--summary CW] [--sensitive] [--language TAG]
-        Replace a post's text; followers' servers receive the edit.
+  edit <post URL> [--text TEXT] [--summary CW] [--sensitive | --no-sensitive] [--language TAG]
+        Change what is given and keep the rest (--summary "" removes the content warning);
+        followers' servers receive the edit.
   delete <post URL>
         Delete a post everywhere; its URL answers 410 Gone from then on.
   deliveries <post URL>
@@ -145,6 +146,7 @@ async function main(argv: string[]): Promise<number> {
       const { values, positionals } = parseArgs({
         args: rest,
         allowPositionals: true,
+        allowNegative: true,
         options: {
           text: { type: "string" },
           summary: { type: "string" },
@@ -153,18 +155,23 @@ async function main(argv: string[]): Promise<number> {
         },
       });
       const id = postIdFrom(positionals[0], config.origin);
-      if (values.text === undefined)
-        throw new UsageError("edit: --text is required (use --text - to read standard input)");
+      const given = (["text", "summary", "sensitive", "language"] as const).filter((k) => values[k] !== undefined);
+      if (given.length === 0)
+        throw new UsageError("edit: nothing to change (give --text, --summary, --[no-]sensitive or --language)");
       const text = values.text === "-" ? readFileSync(0, "utf8") : values.text;
       await withLectern(config, async (lectern) => {
         const ctx = lectern.context();
+        // Only what is given changes: an edit of the text keeps the content warning, the flag, the language.
+        const post = await getLivePost(lectern.db, id);
+        if (post === undefined) throw new PostNotFoundError(id);
         await publishEdit(ctx, id, {
-          text,
-          summary: values.summary,
-          sensitive: values.sensitive,
-          language: values.language,
+          text: text ?? post.source,
+          summary: values.summary === undefined ? post.summary : values.summary,
+          sensitive: values.sensitive ?? post.sensitive,
+          language: values.language ?? post.language,
         });
-        console.log(ctx.data.urls.post(id).href);
+        const names = { text: "text", summary: "content warning", sensitive: "sensitive flag", language: "language" };
+        console.log(`Changed the ${given.map((k) => names[k]).join(", ")} of ${ctx.data.urls.post(id).href}`);
       });
       return 0;
     }

@@ -296,12 +296,27 @@ describe("the CLI", () => {
     const lectern = await startTestLectern(tmp.dir);
     const env = testEnv(tmp.dir, lectern.config.port);
     try {
-      const url = (await runCli(["post", "--text", "Typo hree"], env)).stdout.trim();
+      const url = (
+        await runCli(["post", "--text", "Typo hree", "--summary", "Finale", "--language", "de"], env)
+      ).stdout.trim();
       const edited = await runCli(["edit", url, "--text", "Typo here"], env);
-      expect(edited.code).toBe(0);
+      expect(edited.code, edited.stderr).toBe(0);
+      expect(edited.stdout).toContain("Changed the text of");
       const note = await (await fetch(url, { headers: { Accept: AP } })).json();
       expect(note.content).toBe("<p>Typo here</p>");
       expect(note.updated).toBeDefined();
+      // What was not given stays: the content warning, the sensitive flag, the language.
+      expect(note.summary).toBe("Finale");
+      expect(note.sensitive).toBe(true);
+      expect(note.contentMap).toHaveProperty("de");
+      // --summary "" removes the warning; --no-sensitive lowers the flag.
+      const cleared = await runCli(["edit", url, "--summary", "", "--no-sensitive"], env);
+      expect(cleared.stdout).toContain("Changed the content warning, sensitive flag of");
+      const plain = await (await fetch(url, { headers: { Accept: AP } })).json();
+      expect(plain.summary).toBeUndefined();
+      expect(plain.sensitive).toBe(false);
+      expect(plain.content).toBe("<p>Typo here</p>");
+      expect((await runCli(["edit", url], env)).code).toBe(64);
 
       expect((await runCli(["delete", url], env)).code).toBe(0);
       expect((await fetch(url, { headers: { Accept: AP } })).status).toBe(410);
