@@ -1,6 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { isIP, isIPv6 } from "node:net";
 import { Agent, request } from "undici";
+import { userAgent } from "./version.ts";
 
 /** IPv4 ranges that are not the public Internet (RFC 6890 and friends). */
 const V4_NOT_PUBLIC: [number, number][] = [
@@ -207,6 +208,11 @@ export async function fetchDocument(url: URL, options: FetchOptions): Promise<{ 
     }
   }
   return { status: 0 };
+}
+
+/** How Lectern fetches from other servers under `config`: its User-Agent, private addresses only where allowed. */
+export function fetchOptions(config: { allowPrivateAddress: boolean; origin: URL }, accept?: string): FetchOptions {
+  return { allowPrivateAddress: config.allowPrivateAddress, userAgent: userAgent(config.origin), accept };
 }
 
 /** The JSON document at `url`, or undefined when it could not be read (see {@link fetchDocument}). */

@@ -19,8 +19,13 @@ import type { Follower } from "../product/followers.ts";
 import type { Outbox } from "../product/outbox.ts";
 import { claimQueued, type Post, postsAwaitingQueue } from "../product/posts.ts";
 import type { QuoteStamp } from "../product/quotes.ts";
-import type { Queryable } from "../storage/database.ts";
 import { deliverTo, fanOut, wakeDeliveries } from "./fanout.ts";
+
+/** An activity as the JSON every server receives: compacted once, then finished (see federation/json.ts). */
+async function activityJson(ctx: Context<AppData>, activity: Activity, extras?: AttachmentExtras): Promise<string> {
+  const compact = await activity.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader });
+  return JSON.stringify(finishJson(compact, extras));
+}
 
 /**
  * The delivery engine as the product's outbox: each activity becomes JSON
@@ -33,10 +38,8 @@ export class DeliveryOutbox implements Outbox {
     this.#context = context;
   }
 
-  async #json(activity: Activity, extras?: AttachmentExtras): Promise<string> {
-    const ctx = this.#context();
-    const compact = await activity.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader });
-    return JSON.stringify(finishJson(compact, extras));
+  #json(activity: Activity, extras?: AttachmentExtras): Promise<string> {
+    return activityJson(this.#context(), activity, extras);
   }
 
   async #toFollowers(
@@ -44,17 +47,16 @@ export class DeliveryOutbox implements Outbox {
     kind: string,
     postId: string | null,
     extras?: AttachmentExtras,
-    tx?: Queryable,
   ): Promise<number> {
     const ctx = this.#context();
     const body = await this.#json(activity, extras);
-    const { deliveries } = await fanOut(tx ?? ctx.data.db, {
+    const { deliveries } = await fanOut(ctx.data.db, {
       activityIri: activity.id?.href ?? "",
       kind,
       postId,
       body,
     });
-    if (tx === undefined) await wakeDeliveries(ctx.data.db);
+    await wakeDeliveries(ctx.data.db);
     return deliveries;
   }
 
@@ -126,8 +128,7 @@ export async function queueNewPosts(ctx: Context<AppData>): Promise<number> {
   let queued = 0;
   for (const post of waiting) {
     const create = await toCreate(ctx, post);
-    const compact = await create.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader });
-    const body = JSON.stringify(finishJson(compact, await attachmentExtras(ctx.data, [post])));
+    const body = await activityJson(ctx, create, await attachmentExtras(ctx.data, [post]));
     const done = await db.transaction(async (tx) => {
       if (!(await claimQueued(tx, post.id))) return false;
       await fanOut(tx, { activityIri: create.id?.href ?? "", kind: "Create", postId: post.id, body });

@@ -1,6 +1,7 @@
 import { getLogger } from "@logtape/logtape";
 import type { Database } from "../storage/database.ts";
 import { acquireLease, liveLeases, releaseLease } from "../storage/leases.ts";
+import { partitionOf } from "../storage/partition.ts";
 
 const logger = getLogger(["lectern", "delivery"]);
 
@@ -94,7 +95,7 @@ export class PartitionLeases {
       }
       // Take free partitions up to our share, starting at a different place in each worker.
       let gained = false;
-      const start = Math.abs(hashString(this.#worker)) % PARTITIONS;
+      const start = partitionOf(this.#worker, PARTITIONS);
       for (let i = 0; i < PARTITIONS && mine.size < share; i++) {
         const p = (start + i) % PARTITIONS;
         if (mine.has(p) || taken.has(p)) continue;
@@ -118,10 +119,4 @@ export class PartitionLeases {
     if (this.#now() - this.#renewedAt > LEASE_MS - RENEW_MS) return [];
     return [...this.owned];
   }
-}
-
-function hashString(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
-  return h;
 }

@@ -124,6 +124,8 @@ export async function finishResponse(response: Response, data: AppData): Promise
   const type = response.headers.get("content-type") ?? "";
   if (response.status !== 200 || !/^application\/(activity|ld)\+json/.test(type)) return response;
   const text = await response.text();
+  // Nothing to touch (no audience, rule or attachment): the bytes go out as they are.
+  if (!text.includes("Public") && !text.includes('"attachment"')) return new Response(text, response);
   const doc = JSON.parse(text);
   const extras = text.includes('"attachment"') ? await attachmentExtras(data, await postsIn(data, doc)) : new Map();
   const body = JSON.stringify(finishJson(doc, extras));

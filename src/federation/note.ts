@@ -42,11 +42,6 @@ builder
   })
   .authorize((ctx) => mayFetch(ctx));
 
-/** A post's URL: its ActivityPub id and its HTML permalink are the same (made in urls.ts). */
-export function postUrl(ctx: Context<AppData>, postId: string): URL {
-  return ctx.data.urls.post(postId);
-}
-
 export async function noteFromPost(ctx: Context<AppData>, post: Post): Promise<Note> {
   const { config, urls } = ctx.data;
   const id = urls.post(post.id);
@@ -99,7 +94,7 @@ export async function updateFromPost(ctx: Context<AppData>, post: Post): Promise
 }
 
 export function deleteFromPost(ctx: Context<AppData>, post: Post, deletedAt: number): Delete {
-  const id = postUrl(ctx, post.id);
+  const id = ctx.data.urls.post(post.id);
   const handle = ctx.data.config.handle;
   return new Delete({
     id: ctx.data.urls.postDelete(post.id),

@@ -1,7 +1,6 @@
 import type { AppData } from "../context.ts";
-import { fetchJson } from "../http-client.ts";
+import { fetchJson, fetchOptions } from "../http-client.ts";
 import { Temporal } from "../temporal.ts";
-import { userAgent } from "../version.ts";
 
 /** How long a server's software name is remembered. */
 const REMEMBER = Temporal.Duration.from({ hours: 24 });
@@ -15,7 +14,7 @@ export async function softwareOf(data: AppData, origin: string): Promise<string 
   const key = ["lectern", "software", origin] as const;
   const known = await data.kv.get<{ name: string | null }>(key);
   if (known !== undefined) return known.name;
-  const options = { allowPrivateAddress: data.config.allowPrivateAddress, userAgent: userAgent(data.config.origin) };
+  const options = fetchOptions(data.config);
   let name: string | null = null;
   const index = (await fetchJson(new URL("/.well-known/nodeinfo", origin), options)) as {
     links?: { rel?: string; href?: string }[];

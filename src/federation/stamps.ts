@@ -6,7 +6,6 @@ import { getStamp } from "../product/quotes.ts";
 import { PATHS } from "../urls.ts";
 import { mayFetch } from "./authorize.ts";
 import { builder } from "./builder.ts";
-import { postUrl } from "./note.ts";
 
 // A quote authorization (FEP-044f): servers fetch it to check a quote was allowed.
 builder
@@ -18,7 +17,7 @@ builder
       id: stampUrl(ctx, stamp.id),
       attribution: ctx.getActorUri(ctx.data.config.handle),
       interactingObject: new URL(stamp.quoteIri),
-      interactionTarget: postUrl(ctx, stamp.postId),
+      interactionTarget: ctx.data.urls.post(stamp.postId),
     });
   })
   .authorize((ctx) => mayFetch(ctx));

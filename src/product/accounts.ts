@@ -2,8 +2,7 @@ import type { Context } from "@fedify/fedify";
 import { isActor } from "@fedify/vocab";
 import type { AppData } from "../context.ts";
 import { NotFoundError } from "../errors.ts";
-import { fetchJson } from "../http-client.ts";
-import { userAgent } from "../version.ts";
+import { fetchJson, fetchOptions } from "../http-client.ts";
 
 /** Someone named by the author that cannot be found; the message says who. */
 export class AccountNotFoundError extends NotFoundError {
@@ -33,11 +32,7 @@ export async function resolveAccount(ctx: Context<AppData>, input: string): Prom
   const handle = HANDLE.exec(text);
   if (handle !== null) {
     const [, user, host] = handle;
-    const options = {
-      allowPrivateAddress: config.allowPrivateAddress,
-      userAgent: userAgent(config.origin),
-      accept: "application/jrd+json",
-    };
+    const options = fetchOptions(config, "application/jrd+json");
     for (const scheme of config.allowPrivateAddress ? ["https", "http"] : ["https"]) {
       let url: URL;
       try {

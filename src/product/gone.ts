@@ -1,9 +1,8 @@
 import { getLogger } from "@logtape/logtape";
 import type { AppData } from "../context.ts";
-import { fetchDocument } from "../http-client.ts";
+import { fetchDocument, fetchOptions } from "../http-client.ts";
 import { sql } from "../storage/sql.ts";
 import { Temporal } from "../temporal.ts";
-import { userAgent } from "../version.ts";
 import { removeFollower } from "./publish.ts";
 
 const logger = getLogger(["lectern", "followers"]);
@@ -22,11 +21,7 @@ export async function removeGoneFollowers(data: AppData, limit = 30, now: number
         WHERE d.last_status IN (404, 410) AND d.updated_at > ${now - 7 * 86_400_000}
         LIMIT 500`,
   );
-  const options = {
-    allowPrivateAddress: data.config.allowPrivateAddress,
-    userAgent: userAgent(data.config.origin),
-    accept: "application/activity+json",
-  };
+  const options = fetchOptions(data.config, "application/activity+json");
   let checked = 0;
   let removed = 0;
   for (const { actor } of candidates) {

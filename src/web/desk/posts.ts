@@ -37,7 +37,6 @@ export function postRoutes(desk: Desk): void {
   const { admin, render, notice, readUpload } = desk;
   const { lectern, now } = desk.deps;
   const { config, db, data } = lectern;
-  const postUrl = (_: unknown, id: string) => data.urls.post(id);
   const emptyCompose = (): ComposeValues => ({
     attachments: [],
     text: "",
@@ -64,7 +63,7 @@ ${composeForm({ csrf: session.csrfToken, values, action: "/admin/posts", schedul
 ${scheduledTable(session.csrfToken, await listScheduled(data))}
 <h2>Latest</h2>${postsTable(
         session.csrfToken,
-        recent.map((post) => ({ post, url: postUrl(lectern.context(), post.id) })),
+        recent.map((post) => ({ post, url: data.urls.post(post.id) })),
         null,
       )}
 <p><a href="/admin/posts">All posts →</a></p>`,
@@ -205,7 +204,7 @@ ${scheduledTable(session.csrfToken, await listScheduled(data))}
       "Posts",
       html`<h1>Posts</h1>${messages(notice(c), desk.error(c))}${postsTable(
         session.csrfToken,
-        list.items.map((post) => ({ post, url: postUrl(lectern.context(), post.id) })),
+        list.items.map((post) => ({ post, url: data.urls.post(post.id) })),
         list.next ? `/admin/posts?after=${encodePostCursor(list.next)}` : null,
       )}`,
       session,
@@ -222,7 +221,7 @@ ${scheduledTable(session.csrfToken, await listScheduled(data))}
     const post = await livePost(c);
     if (post === undefined) return c.notFound();
     const session = c.get("session");
-    const url = postUrl(lectern.context(), post.id);
+    const url = data.urls.post(post.id);
     return render(
       c,
       "Post",
