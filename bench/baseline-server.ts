@@ -6,7 +6,8 @@ import { Hono } from "hono";
 const captured = JSON.parse(readFileSync(process.argv[2], "utf8")) as Record<string, { type: string; body: string }>;
 const app = new Hono();
 app.get("*", (c) => {
-  const hit = captured[c.req.path + (new URL(c.req.url).search ?? "")] ?? captured[c.req.path];
+  // Keyed as bench/read captured them: the Accept header and the path with its query.
+  const hit = captured[`${c.req.header("accept")}\n${c.req.path}${new URL(c.req.url).search}`];
   if (hit === undefined) return c.notFound();
   return c.body(hit.body, 200, { "Content-Type": hit.type });
 });

@@ -1,10 +1,11 @@
 // Read benchmark: requests per second and p99 latency of the actor, a Note, an
-// outbox page, WebFinger and the desk page, each against a bare Hono handler
-// returning the same bytes from memory, in the same run (each server in its own
-// process, the load from this one).   npm run bench:read [-- --seconds 5]
+// outbox page, WebFinger, NodeInfo, the desk page and a post page, each against
+// a bare Hono handler returning the same bytes from memory, in the same run:
+// Lectern in one process, then the default start (one serving process per
+// core); the load from this process.   npm run bench:read [-- --seconds 5]
 import { fork, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
@@ -46,14 +47,37 @@ for (let i = 0; i < 1000; i++)
   });
 lectern.close();
 
-const server = spawn(process.execPath, ["src/main.ts"], {
-  cwd: ROOT,
-  env: { PATH: process.env.PATH ?? "", ...env },
-  stdio: ["ignore", "pipe", "inherit"],
-});
-await new Promise<void>((resolve) =>
-  server.stdout?.on("data", (d: Buffer) => d.toString().includes("listening") && resolve()),
-);
+/** Lectern's processes: the one started and those it supervises. */
+function processTree(pid: number): number[] {
+  const out = [pid];
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`))
+      for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").split(" ").filter(Boolean))
+        out.push(...processTree(Number(child)));
+  } catch {
+    // gone
+  }
+  return out;
+}
+function memory(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rss: Math.round(kb("VmRSS") / 1024), hwm: Math.round(kb("VmHWM") / 1024) };
+}
+
+async function startLectern(extra: Record<string, string>) {
+  const child = spawn(process.execPath, ["src/main.ts"], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", ...env, ...extra },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new Promise<void>((resolve) =>
+    child.stdout?.on("data", (d: Buffer) => d.toString().includes("listening") && resolve()),
+  );
+  // Supervised processes start after the first one listens; let them come up and settle.
+  await new Promise((r) => setTimeout(r, 4000));
+  return child;
+}
 
 const AP = "application/activity+json";
 const endpoints: { name: string; path: string; accept: string }[] = [
@@ -65,13 +89,19 @@ const endpoints: { name: string; path: string; accept: string }[] = [
     path: `/.well-known/webfinger?resource=${encodeURIComponent(`acct:desk@127.0.0.1:${port}`)}`,
     accept: "application/jrd+json",
   },
+  { name: "NodeInfo", path: "/nodeinfo/2.1", accept: "application/json" },
   { name: "desk page", path: "/", accept: "text/html" },
+  { name: "post page", path: `/posts/${lastPost}`, accept: "text/html" },
 ];
+let server = await startLectern({ LECTERN_WEB_PROCESSES: "1", LECTERN_DELIVERY_WORKERS: "1" });
 const captured: Record<string, { type: string; body: string }> = {};
 for (const e of endpoints) {
   const res = await fetch(origin + e.path, { headers: { Accept: e.accept } });
   if (res.status !== 200) throw new Error(`${e.name}: ${res.status}`);
-  captured[e.path] = { type: res.headers.get("content-type") ?? "application/octet-stream", body: await res.text() };
+  captured[`${e.accept}\n${e.path}`] = {
+    type: res.headers.get("content-type") ?? "application/octet-stream",
+    body: await res.text(),
+  };
 }
 const capturedFile = path.join(dir, "captured.json");
 writeFileSync(capturedFile, JSON.stringify(captured));
@@ -87,19 +117,33 @@ async function load(url: string, accept: string) {
   return { rps: r.requests.average, p99: r.latency.p99, non2xx: r.non2xx + r.errors };
 }
 
+const cores = availableParallelism();
 console.log(
-  `read: ${seconds} s per endpoint, ${connections} connections; Lectern and the baseline each in one process`,
+  `read: ${seconds} s per endpoint, ${connections} connections, ${cores} cores; the baseline (bare Hono, same bytes) in one process`,
 );
-console.log("endpoint       Lectern req/s  p99 ms | baseline req/s  p99 ms | ratio");
-for (const e of endpoints) {
-  const l = await load(origin + e.path, e.accept);
-  const b = await load(`http://127.0.0.1:${basePort}${e.path}`, e.accept);
-  const ratio = l.rps / b.rps;
+type Result = Awaited<ReturnType<typeof load>>;
+const results: Record<string, { base: Result; single?: Result; multi?: Result }> = {};
+for (const e of endpoints) results[e.name] = { base: await load(`http://127.0.0.1:${basePort}${e.path}`, e.accept) };
+for (const mode of ["single", "multi"] as const) {
+  if (mode === "multi") server = await startLectern({});
+  const pids = processTree(server.pid as number);
+  const idle = pids.map((p) => memory(p).rss);
+  for (const e of endpoints) results[e.name][mode] = await load(origin + e.path, e.accept);
+  const peak = pids.map((p) => memory(p).hwm);
   console.log(
-    `${e.name.padEnd(14)} ${String(Math.round(l.rps)).padStart(13)} ${String(l.p99).padStart(7)} | ${String(Math.round(b.rps)).padStart(14)} ${String(b.p99).padStart(7)} | ${ratio.toFixed(2)}${l.non2xx ? `  (${l.non2xx} errors)` : ""}`,
+    `${mode === "single" ? "one process (LECTERN_WEB_PROCESSES=1)" : `default start (${pids.length} processes)`}: idle RSS ${idle.join(" + ")} MB, peak ${peak.join(" + ")} MB`,
+  );
+  server.kill("SIGTERM");
+  await new Promise((r) => server.once("exit", r));
+}
+console.log("endpoint     | baseline req/s p99 | one process req/s p99 ratio | default start req/s p99 ratio ×one");
+for (const e of endpoints) {
+  const { base, single, multi } = results[e.name] as Required<(typeof results)[string]>;
+  const cell = (r: Result) => `${String(Math.round(r.rps)).padStart(6)} ${String(r.p99).padStart(4)}`;
+  console.log(
+    `${e.name.padEnd(12)} | ${cell(base)}     | ${cell(single)} ${(single.rps / base.rps).toFixed(2)}       | ${cell(multi)} ${(multi.rps / base.rps).toFixed(2)} ${(multi.rps / single.rps).toFixed(2)}${single.non2xx + multi.non2xx ? `  (${single.non2xx + multi.non2xx} errors)` : ""}`,
   );
 }
-server.kill("SIGTERM");
 baseline.kill("SIGTERM");
 rmSync(dir, { recursive: true, force: true });
 process.exit(0);

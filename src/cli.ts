@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { type Config, ConfigError, loadConfig, type S3Settings } from "./config.ts";
 import { deliveryProgress } from "./delivery/progress.ts";
+import { purgeStatus } from "./delivery/purges.ts";
 import { deliveryStatus } from "./delivery/status.ts";
 import { InvalidInputError, LecternError } from "./errors.ts";
 import { type Lectern, openLectern } from "./lectern.ts";
@@ -14,6 +15,7 @@ import { followAccount, unfollowAccount } from "./product/following.ts";
 import { UUID_PATTERN } from "./product/ids.ts";
 import { getSetting, setSetting } from "./product/instance.ts";
 import { ingestMedia } from "./product/media.ts";
+import { migrateMedia } from "./product/media-migrate.ts";
 import { moveAccount, setAliases } from "./product/moves.ts";
 import { getLivePost, PostNotFoundError } from "./product/posts.ts";
 import { getProfile } from "./product/profile.ts";
@@ -27,6 +29,8 @@ import {
   unblock,
 } from "./product/publish.ts";
 import { startupProblem } from "./startup.ts";
+import { FileMediaStore } from "./storage/media-store.ts";
+import { S3MediaStore } from "./storage/s3-media-store.ts";
 import { Urls } from "./urls.ts";
 
 const USAGE = `Usage: npm run -s lectern -- <command> [options]
@@ -56,6 +60,9 @@ Commands:
         Every follower as CSV (account, server, since) on standard output.
   bridgy on|off
         Also publish to Bluesky through Bridgy Fed (follows or unfollows its account).
+  media migrate
+        Move every media file into the store media.store names (disk → S3, or S3 → disk):
+        copied, checked, then deleted from the other store. Safe to run again.
   status
         Workers alive and the partitions each holds, deliveries due, retrying and in flight,
         deliveries per second over the last minute, paused servers, posts waiting, queue depth.
@@ -270,6 +277,31 @@ async function main(argv: string[]): Promise<number> {
       });
       return 0;
     }
+    case "media": {
+      if (rest[0] !== "migrate") throw new UsageError("usage: lectern media migrate");
+      const media = config.media;
+      if (media.store === "disk" && media.s3 === null)
+        throw new UsageError("media.store is disk: set media.s3.* to name the bucket to move the files from");
+      const disk = new FileMediaStore(path.join(config.dataDir, "media"));
+      const bucket = await S3MediaStore.open(media.s3 as S3Settings);
+      const [from, to] = media.store === "s3" ? [disk, bucket] : [bucket, disk];
+      try {
+        console.log(`Moving media files from ${from.kind} to ${to.kind} (media.store)…`);
+        const report = await migrateMedia(from, to, (_, n) => {
+          if (n % 100 === 0) console.log(`  ${n} files moved`);
+        });
+        console.log(
+          `Moved ${report.copied} files (${report.alreadyThere} were already there); the ${from.kind} store is empty.`,
+        );
+        if (report.damaged.length > 0) {
+          console.error(`Left behind, damaged (bytes do not match their name): ${report.damaged.join(", ")}`);
+          return 1;
+        }
+      } finally {
+        bucket.close();
+      }
+      return 0;
+    }
     case "status": {
       await withLectern(config, async (lectern) => {
         const st = await deliveryStatus(lectern.db);
@@ -282,6 +314,12 @@ async function main(argv: string[]): Promise<number> {
         console.log(`paused servers: ${st.pausedServers}`);
         console.log(`posts waiting for a worker: ${st.postsWaiting}`);
         console.log(`inbox queue: ${st.queue}`);
+        if (config.cache.purgeUrl !== null) {
+          const p = await purgeStatus(lectern.db);
+          console.log(
+            `cache purges waiting: ${p.waiting} (${p.failing} failing${p.lastError ? `, last error: ${p.lastError}` : ""})`,
+          );
+        }
       });
       return 0;
     }

@@ -84,3 +84,28 @@ export const proxies: Parser<BlockList> = (v) => {
   }
   return list;
 };
+
+/** An http(s) URL (no credentials), e.g. a purge endpoint or a media CDN base. */
+export function httpUrl(): Parser<URL> {
+  return (v) => {
+    if (typeof v !== "string") return problem("must be a string");
+    let url: URL;
+    try {
+      url = new URL(v);
+    } catch {
+      return problem("must be an http(s) URL");
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") return problem("must be an http(s) URL");
+    if (url.username || url.password) return problem("must not carry credentials (use the token setting)");
+    return url;
+  };
+}
+
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -3,7 +3,8 @@ import type { BlockList } from "node:net";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
-import { flag, oneOf, type Parser, Problem, positive, proxies, text, whole } from "./config-parsers.ts";
+import { Problem } from "./config-parsers.ts";
+import { SETTINGS, type Setting } from "./config-settings.ts";
 
 /** Everything Lectern reads from its configuration, validated, read once at start. */
 export interface Config {
@@ -41,7 +42,29 @@ export interface Config {
   readonly media: {
     readonly maxImageBytes: number;
     readonly maxVideoBytes: number;
+    /** Where media bytes live: the data directory (`disk`) or an S3-compatible bucket. */
+    readonly store: "disk" | "s3";
+    /** Base URL media links point at (a CDN in front of the bucket); null: this server's /media/. */
+    readonly publicUrl: URL | null;
+    readonly s3: S3Settings | null;
   };
+  /** How shared caches (a CDN, Varnish, nginx) and browsers may keep public responses. */
+  readonly cache: {
+    /** Seconds a browser keeps a public page or document without asking again (0: it revalidates each view, a 304). */
+    readonly maxAge: number;
+    /** Seconds a shared cache keeps it (purged sooner when the author changes it). */
+    readonly sharedMaxAge: number;
+    readonly staleWhileRevalidate: number;
+    readonly staleIfError: number;
+    /** Where changed URLs are announced; null: no purging (caches expire by time). */
+    readonly purgeUrl: URL | null;
+    /** `purge`: one HTTP PURGE per URL (Varnish, nginx); `json`: one POST of {"urls": [...]} per change. */
+    readonly purgeStyle: "purge" | "json";
+    /** Sent as `Authorization: Bearer …` with each purge. */
+    readonly purgeToken: string | null;
+  };
+  /** Processes serving HTTP in the one-command start (the `all` role), sharing its port. */
+  readonly webProcesses: number;
   readonly delivery: {
     /** Delay before the first retry of a failed delivery, in milliseconds. */
     readonly retryInitialMs: number;
@@ -65,112 +88,20 @@ export interface Config {
   };
 }
 
+export interface S3Settings {
+  /** S3-compatible endpoint (MinIO, R2, Spaces…); null: AWS's for the region. */
+  readonly endpoint: string | null;
+  readonly bucket: string;
+  readonly region: string;
+  readonly accessKeyId: string | null;
+  readonly secretAccessKey: string | null;
+  /** Path-style addressing (`endpoint/bucket/key`), which most non-AWS stores want. */
+  readonly pathStyle: boolean;
+}
+
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
-
-interface Setting<T> {
-  /** Dotted path in the TOML file. */
-  file: string;
-  env: string;
-  parse: Parser<T>;
-}
-
-const setting = <T>(file: string, env: string, parse: Parser<T>): Setting<T> => ({ file, env, parse });
-
-const SETTINGS = {
-  origin: setting("origin", "LECTERN_ORIGIN", text()),
-  handle: setting(
-    "handle",
-    "LECTERN_HANDLE",
-    text((v) => (/^[A-Za-z0-9_]{1,30}$/.test(v) ? undefined : "must be 1 to 30 letters, digits or underscores")),
-  ),
-  port: setting("port", "PORT", whole(0, 65535, "must be a port number from 0 to 65535")),
-  host: setting("host", "HOST", text()),
-  dataDir: setting("data_dir", "LECTERN_DATA_DIR", text()),
-  databaseUrl: setting(
-    "database_url",
-    "LECTERN_DATABASE_URL",
-    text((v) => (/^postgres(ql)?:\/\/./.test(v) ? undefined : "must be a postgres:// URL")),
-  ),
-  role: setting("role", "LECTERN_ROLE", oneOf(["all", "web", "worker"] as const, "must be one of all, web, worker")),
-  allowPrivateAddress: setting("allow_private_address", "LECTERN_ALLOW_PRIVATE_ADDRESS", flag),
-  language: setting(
-    "language",
-    "LECTERN_LANGUAGE",
-    text((v) =>
-      /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(v) ? undefined : 'must be a BCP 47 language tag such as "en" or "pt-BR"',
-    ),
-  ),
-  timeZone: setting(
-    "time_zone",
-    "LECTERN_TIME_ZONE",
-    text((v) => (isTimeZone(v) ? undefined : 'must be an IANA time zone such as "Europe/Paris" or "UTC"')),
-  ),
-  logLevel: setting(
-    "log_level",
-    "LECTERN_LOG_LEVEL",
-    oneOf(["debug", "info", "warning", "error"] as const, "must be one of debug, info, warning, error"),
-  ),
-  name: setting(
-    "profile.name",
-    "LECTERN_NAME",
-    text((v) => (v.length >= 1 && v.length <= 100 ? undefined : "must be 1 to 100 characters")),
-  ),
-  summary: setting(
-    "profile.summary",
-    "LECTERN_SUMMARY",
-    text((v) => (v.length <= 2000 ? undefined : "must be at most 2000 characters")),
-  ),
-  actorType: setting(
-    "profile.type",
-    "LECTERN_ACTOR_TYPE",
-    oneOf(["Person", "Service"] as const, 'must be "Person" or "Service"'),
-  ),
-  quotes: setting("quotes", "LECTERN_QUOTES", oneOf(["anyone", "nobody"] as const, 'must be "anyone" or "nobody"')),
-  authorizedFetch: setting("authorized_fetch", "LECTERN_AUTHORIZED_FETCH", flag),
-  inboxRatePerServer: setting("inbox_rate_per_server", "LECTERN_INBOX_RATE_PER_SERVER", positive(10_000)),
-  trustedProxies: setting("trusted_proxies", "LECTERN_TRUSTED_PROXIES", proxies),
-  bridgyFedAccount: setting(
-    "bridgy_fed_account",
-    "LECTERN_BRIDGY_FED_ACCOUNT",
-    text((v) =>
-      /^@?[^@\s]+@[^@\s]+$/.test(v) || /^https:\/\//.test(v) ? undefined : "must be @user@server or an https URL",
-    ),
-  ),
-  maxImageMb: setting("media.max_image_megabytes", "LECTERN_MEDIA_MAX_IMAGE_MEGABYTES", positive(100)),
-  maxVideoMb: setting("media.max_video_megabytes", "LECTERN_MEDIA_MAX_VIDEO_MEGABYTES", positive(2000)),
-  retryInitial: setting("delivery.retry_initial_seconds", "LECTERN_DELIVERY_RETRY_INITIAL_SECONDS", positive(86400)),
-  retryMax: setting("delivery.retry_max_seconds", "LECTERN_DELIVERY_RETRY_MAX_SECONDS", positive(7 * 86400)),
-  maxAttempts: setting(
-    "delivery.max_attempts",
-    "LECTERN_DELIVERY_MAX_ATTEMPTS",
-    whole(1, 100, "must be from 1 to 100"),
-  ),
-  concurrency: setting(
-    "delivery.concurrency",
-    "LECTERN_DELIVERY_CONCURRENCY",
-    whole(1, 1000, "must be from 1 to 1000"),
-  ),
-  perServer: setting("delivery.per_server", "LECTERN_DELIVERY_PER_SERVER", whole(1, 64, "must be from 1 to 64")),
-  connectTimeout: setting(
-    "delivery.connect_timeout_seconds",
-    "LECTERN_DELIVERY_CONNECT_TIMEOUT_SECONDS",
-    positive(120),
-  ),
-  timeout: setting("delivery.timeout_seconds", "LECTERN_DELIVERY_TIMEOUT_SECONDS", positive(600)),
-  pauseAfterDays: setting(
-    "delivery.pause_after_days",
-    "LECTERN_DELIVERY_PAUSE_AFTER_DAYS",
-    whole(1, 60, "must be from 1 to 60"),
-  ),
-  workers: setting("delivery.workers", "LECTERN_DELIVERY_WORKERS", whole(1, 64, "must be from 1 to 64")),
-  pollMs: setting(
-    "delivery.poll_milliseconds",
-    "LECTERN_DELIVERY_POLL_MILLISECONDS",
-    whole(10, 60000, "must be from 10 to 60000"),
-  ),
-};
 
 export interface LoadConfigOptions {
   /** Environment to read; `process.env` by default. */
@@ -231,6 +162,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       `${where.retryMax ?? "delivery.retry_max_seconds"}: must not be less than delivery.retry_initial_seconds (${retryInitial})`,
     );
   }
+  const store = read("mediaStore", S.mediaStore) ?? "disk";
+  const bucket = read("s3Bucket", S.s3Bucket);
+  if (store === "s3" && bucket === undefined)
+    throw new ConfigError(`${where.mediaStore}: "s3" needs media.s3.bucket (LECTERN_S3_BUCKET)`);
+  const cores = Math.max(1, Math.min(8, availableParallelism()));
   const seconds = (n: number) => Math.round(n * 1000);
   const megabytes = (n: number) => Math.round(n * 1024 * 1024);
   return {
@@ -259,7 +195,30 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     media: {
       maxImageBytes: megabytes(read("maxImageMb", S.maxImageMb) ?? 16),
       maxVideoBytes: megabytes(read("maxVideoMb", S.maxVideoMb) ?? 200),
+      store,
+      publicUrl: read("mediaPublicUrl", S.mediaPublicUrl) ?? null,
+      s3:
+        bucket === undefined
+          ? null
+          : {
+              endpoint: read("s3Endpoint", S.s3Endpoint)?.href.replace(/\/$/, "") ?? null,
+              bucket,
+              region: read("s3Region", S.s3Region) ?? "us-east-1",
+              accessKeyId: read("s3AccessKeyId", S.s3AccessKeyId) ?? null,
+              secretAccessKey: read("s3SecretAccessKey", S.s3SecretAccessKey) ?? null,
+              pathStyle: read("s3PathStyle", S.s3PathStyle) ?? true,
+            },
     },
+    cache: {
+      maxAge: read("cacheMaxAge", S.cacheMaxAge) ?? 0,
+      sharedMaxAge: read("cacheSharedMaxAge", S.cacheSharedMaxAge) ?? 300,
+      staleWhileRevalidate: read("cacheStaleWhileRevalidate", S.cacheStaleWhileRevalidate) ?? 60,
+      staleIfError: read("cacheStaleIfError", S.cacheStaleIfError) ?? 86400,
+      purgeUrl: read("purgeUrl", S.purgeUrl) ?? null,
+      purgeStyle: read("purgeStyle", S.purgeStyle) ?? "purge",
+      purgeToken: read("purgeToken", S.purgeToken) ?? null,
+    },
+    webProcesses: read("webProcesses", S.webProcesses) ?? cores,
     delivery: {
       retryInitialMs: seconds(retryInitial),
       retryMaxMs: seconds(retryMax),
@@ -270,7 +229,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       timeoutMs: seconds(read("timeout", S.timeout) ?? 15),
       pauseAfterDays: read("pauseAfterDays", S.pauseAfterDays) ?? 3,
       pollMs: read("pollMs", S.pollMs) ?? 250,
-      workers: read("workers", S.workers) ?? Math.max(1, Math.min(8, availableParallelism())),
+      workers: read("workers", S.workers) ?? cores,
     },
   };
 }
@@ -313,13 +272,4 @@ function lookup(doc: Record<string, unknown>, dotted: string): unknown {
     cur = (cur as Record<string, unknown>)[part];
   }
   return cur;
-}
-
-export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }

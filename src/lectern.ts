@@ -8,9 +8,10 @@ import { actorCreatedAt } from "./product/instance.ts";
 import { getActorKeyPairs } from "./product/keys.ts";
 import type { Database } from "./storage/database.ts";
 import { DatabaseKvStore } from "./storage/kv.ts";
-import { FileMediaStore, type MediaStore } from "./storage/media-store.ts";
+import type { MediaStore } from "./storage/media-store.ts";
 import { openDatabase } from "./storage/open.ts";
 import { DatabaseMessageQueue } from "./storage/queue.ts";
+import { openMediaStore } from "./storage/s3-media-store.ts";
 import { Urls } from "./urls.ts";
 
 /** One Lectern: configuration, database, queue and federation, as the server, the CLI and tests use it. */
@@ -35,8 +36,8 @@ export async function openLectern(config: Config): Promise<Lectern> {
     pollMs: config.delivery.pollMs,
   });
   const federation = await createLecternFederation(config, kv, queue);
-  const media = new FileMediaStore(path.join(config.dataDir, "media"));
-  const urls = new Urls(config.origin, config.handle);
+  const media = await openMediaStore(config, path.join(config.dataDir, "media"));
+  const urls = new Urls(config.origin, config.handle, config.media.publicUrl);
   const outbox = new DeliveryOutbox(() => federation.createContext(config.origin, data));
   const data: AppData = { config, db, media, kv, urls, outbox };
   // Create the actor's keys and birth date now, not during a remote server's first request.
@@ -51,6 +52,9 @@ export async function openLectern(config: Config): Promise<Lectern> {
     data,
     media,
     context: () => federation.createContext(config.origin, data),
-    close: () => db.close(),
+    close: async () => {
+      media.close?.();
+      await db.close();
+    },
   };
 }

@@ -2,7 +2,7 @@ import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { configureLogging } from "./logging.ts";
 import { type RunningServer, startServer } from "./server.ts";
 import { startupProblem } from "./startup.ts";
-import { superviseWorkers } from "./supervisor.ts";
+import { SUPERVISED, superviseChildren } from "./supervisor.ts";
 
 function fail(message: string): never {
   console.error(`Lectern cannot start: configuration error: ${message}`);
@@ -25,8 +25,14 @@ try {
   if (problem === undefined) throw e;
   fail(problem);
 }
-const workers = config.role === "all" ? superviseWorkers(config) : undefined;
-if (config.role !== "worker") {
+const supervised = process.env[SUPERVISED] === "1";
+const workers =
+  config.role === "all" && !supervised
+    ? superviseChildren(config, server.url.port === "" ? config.port : Number(server.url.port))
+    : undefined;
+if (supervised) {
+  console.log(`Lectern process ${process.pid} is running (role ${config.role})`);
+} else if (config.role !== "worker") {
   console.log(
     `Lectern is listening on ${server.url.href} as @${config.handle}@${config.origin.host} (public origin ${config.origin.origin}, ${config.databaseUrl === null ? `data in ${config.dataDir}` : "PostgreSQL"}, role ${config.role})`,
   );

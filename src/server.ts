@@ -1,11 +1,12 @@
 import { readdir, rm, stat } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { type ServerType, serve } from "@hono/node-server";
 import { getLogger } from "@logtape/logtape";
 import type { Config } from "./config.ts";
 import { queueNewPosts, warmUp } from "./delivery/outbox.ts";
 import { pruneDeliveries } from "./delivery/progress.ts";
+import { PurgeSender } from "./delivery/purges.ts";
 import { DeliveryWorker } from "./delivery/worker.ts";
 import { type Lectern, openLectern } from "./lectern.ts";
 import { ensurePassword } from "./product/auth.ts";
@@ -13,7 +14,7 @@ import { removeGoneFollowers } from "./product/gone.ts";
 import { sweepUnusedMedia } from "./product/media.ts";
 import { startScheduler } from "./product/schedule.ts";
 import { acquireLease } from "./storage/leases.ts";
-import { createApp } from "./web/app.ts";
+import { createWeb, type Web } from "./web/app.ts";
 
 const logger = getLogger(["lectern", "server"]);
 const SWEEP_EVERY_MS = 6 * 3600_000;
@@ -53,14 +54,19 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
 
   // Uploads cut off by a crash leave their temporary files: older than an hour, they are nobody's.
   if (serving) await removeStaleUploads(path.join(config.dataDir, "tmp"), 3600_000);
-  let server: ServerType | undefined;
+  let server: Server | undefined;
+  let web: Web | undefined;
   let url = new URL("http://localhost/");
   if (serving) {
-    const app = createApp(lectern, { now: options.now });
-    server = await new Promise<ServerType>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+    const w = createWeb(lectern, { now: options.now });
+    web = w;
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = createServer(w.listener);
       s.once("error", reject);
+      // Several processes serving one port (web.processes): the kernel spreads connections among them.
+      s.listen({ port: config.port, host: config.host, reusePort: config.webProcesses > 1 }, () => resolve(s));
     }).catch(async (error) => {
+      w.close();
       await lectern.close();
       throw error;
     });
@@ -79,6 +85,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     deliveries = worker;
     await warmUp(lectern.context()).catch((error) => logger.warning("Warm-up failed: {error}", { error }));
     await worker.start();
+    const purges = new PurgeSender(lectern.db, config, worker.workerId, { now: options.now });
+    await purges.start();
     const stopQueue = new AbortController();
     const queueDone = lectern.federation.startQueue(lectern.data, { signal: stopQueue.signal });
     const scheduler = startScheduler(() => lectern.context(), {
@@ -113,7 +121,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       clearInterval(goneChecker);
       await scheduler.stop();
       stopQueue.abort();
-      await Promise.all([queueDone, worker.stop()]);
+      await Promise.all([queueDone, worker.stop(), purges.stop()]);
     };
   }
 
@@ -125,9 +133,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         await new Promise<void>((resolve) => {
           s.close(() => resolve());
           // Keep-alive connections would hold close() open.
-          if ("closeAllConnections" in s) s.closeAllConnections();
+          s.closeAllConnections();
         });
       }
+      web?.close();
       await stopWork();
       await lectern.close();
       logger.info("Stopped");

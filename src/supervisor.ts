@@ -5,18 +5,28 @@ import type { Config } from "./config.ts";
 
 const logger = getLogger(["lectern", "supervisor"]);
 
-/** V8 settings for delivery workers (also set by scripts/node.sh when LECTERN_ROLE=worker). */
+/** V8 settings for the processes it starts (also set by scripts/node.sh when LECTERN_ROLE=worker). */
 export const WORKER_V8_FLAGS = ["--max-semi-space-size=8", "--max-old-space-size=192"];
 
+/** Set in the environment of the processes a supervisor starts (they start none themselves). */
+export const SUPERVISED = "LECTERN_SUPERVISED";
+
 /**
- * Delivery on every core from the one-command start: the `all` process
- * starts `delivery.workers − 1` worker processes (`LECTERN_ROLE=worker`) on
- * the same database and restarts any that dies (waiting longer each time it
- * dies quickly). They share the work through partition leases; the parent
- * stops them when it stops.
+ * Every core from the one-command start: the `all` process starts as many
+ * more processes as `web.processes` and `delivery.workers` ask for beyond
+ * itself, on the same database, and restarts any that dies (waiting longer
+ * each time it dies quickly). Child n serves HTTP on the same port (the
+ * kernel spreads connections, SO_REUSEPORT) while n < web.processes, and
+ * delivers while n < delivery.workers; deliveries are shared through
+ * partition leases. The parent stops them when it stops.
  */
-export function superviseWorkers(config: Config): { stop(): Promise<void> } {
-  const count = config.delivery.workers - 1;
+export function superviseChildren(config: Config, port: number): { stop(): Promise<void> } {
+  const count = Math.max(config.webProcesses, config.delivery.workers) - 1;
+  const roleOf = (slot: number) => {
+    const web = slot < config.webProcesses;
+    const delivers = slot < config.delivery.workers;
+    return web && delivers ? "all" : web ? "web" : "worker";
+  };
   const children = new Set<ChildProcess>();
   let stopping = false;
   const main = fileURLToPath(new URL("./main.ts", import.meta.url));
@@ -24,7 +34,7 @@ export function superviseWorkers(config: Config): { stop(): Promise<void> } {
     if (stopping) return;
     const startedAt = Date.now();
     const child = fork(main, [], {
-      env: { ...process.env, LECTERN_ROLE: "worker", LECTERN_DELIVERY_WORKERS: "1" },
+      env: { ...process.env, LECTERN_ROLE: roleOf(slot), PORT: String(port), [SUPERVISED]: "1" },
       // A worker's heap churns (a request's objects live milliseconds): a small young generation and a
       // bounded old one keep its RSS under 256 MB at 10,000 servers, at no measurable cost in throughput.
       execArgv: [...process.execArgv, ...WORKER_V8_FLAGS],
@@ -36,7 +46,7 @@ export function superviseWorkers(config: Config): { stop(): Promise<void> } {
       if (stopping) return;
       const quick = Date.now() - startedAt < 10_000;
       const next = quick ? Math.min(60_000, Math.max(1000, delayMs * 2)) : 1000;
-      logger.warning("Delivery worker {slot} exited ({status}); restarting in {next} ms", {
+      logger.warning("Process {slot} exited ({status}); restarting in {next} ms", {
         slot,
         status: signal ?? code,
         next,

@@ -36,9 +36,13 @@ function fill(template: string, values: Record<string, string>): string {
 export class Urls {
   readonly origin: URL;
   readonly handle: string;
-  constructor(origin: URL, handle: string) {
+  /** Where media links point: `media.public_url` (a CDN), or this server's /media/. */
+  readonly mediaBase: URL;
+  constructor(origin: URL, handle: string, mediaBase: URL | null = null) {
     this.origin = new URL(origin.origin);
     this.handle = handle;
+    this.mediaBase =
+      mediaBase === null ? new URL(PATHS.media, this.origin) : new URL(mediaBase.href.replace(/\/*$/, "/"));
   }
 
   #at(path: string): URL {
@@ -63,6 +67,19 @@ export class Urls {
   }
   followers(): URL {
     return this.#at(fill(PATHS.followers, { identifier: this.handle }));
+  }
+  outbox(): URL {
+    return this.#at(fill(PATHS.outbox, { identifier: this.handle }));
+  }
+  /** The outbox's first page (Fedify's first cursor), which every new post changes. */
+  outboxFirstPage(): URL {
+    return new URL(`${this.outbox().href}?cursor=newest`);
+  }
+  following(): URL {
+    return this.#at(fill(PATHS.following, { identifier: this.handle }));
+  }
+  featured(): URL {
+    return this.#at(fill(PATHS.featured, { identifier: this.handle }));
   }
   /** The author's public page for browsers. */
   desk(): URL {
@@ -118,7 +135,7 @@ export class Urls {
     return this.#at(`${PATHS.tag}${encodeURIComponent(name.toLowerCase())}`);
   }
   media(file: string): URL {
-    return this.#at(`${PATHS.media}${file}`);
+    return new URL(file, this.mediaBase);
   }
   feed(kind: "rss" | "atom"): URL {
     return this.#at(kind === "rss" ? PATHS.feedRss : PATHS.feedAtom);

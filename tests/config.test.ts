@@ -57,6 +57,8 @@ describe("configuration", () => {
     const c = loadConfig({ env: { LECTERN_CONFIG: path.join(ROOT, "config/lectern.example.toml") }, cwd: dir() });
     expect(c.origin.origin).toBe("https://example.org");
     expect(c.delivery.retryMaxMs).toBe(21600 * 1000);
+    expect(c.cache).toMatchObject({ maxAge: 0, sharedMaxAge: 300, purgeUrl: null, purgeStyle: "purge" });
+    expect(c.media.store).toBe("disk");
   });
 
   it.each([
@@ -68,6 +70,18 @@ describe("configuration", () => {
     [{ LECTERN_ALLOW_PRIVATE_ADDRESS: "maybe" }, /LECTERN_ALLOW_PRIVATE_ADDRESS: must be true or false/],
     [{ LECTERN_ACTOR_TYPE: "Group" }, /LECTERN_ACTOR_TYPE: must be "Person" or "Service"/],
     [{ LECTERN_CONFIG: "missing.toml" }, /LECTERN_CONFIG: no such file/],
+    [{ LECTERN_MEDIA_STORE: "ftp" }, /LECTERN_MEDIA_STORE: must be "disk" or "s3"/],
+    [{ LECTERN_MEDIA_STORE: "s3" }, /LECTERN_MEDIA_STORE: "s3" needs media\.s3\.bucket \(LECTERN_S3_BUCKET\)/],
+    [{ LECTERN_S3_BUCKET: "Not_A_Bucket" }, /LECTERN_S3_BUCKET: must be an S3 bucket name/],
+    [{ LECTERN_MEDIA_PUBLIC_URL: "media.example.org" }, /LECTERN_MEDIA_PUBLIC_URL: must be an http\(s\) URL/],
+    [{ LECTERN_CACHE_PURGE_URL: "ftp://cache.local" }, /LECTERN_CACHE_PURGE_URL: must be an http\(s\) URL/],
+    [
+      { LECTERN_CACHE_PURGE_URL: "https://user:pw@api.cdn.example" },
+      /LECTERN_CACHE_PURGE_URL: must not carry credentials/,
+    ],
+    [{ LECTERN_CACHE_PURGE_STYLE: "ban" }, /LECTERN_CACHE_PURGE_STYLE: must be "purge" or "json"/],
+    [{ LECTERN_CACHE_SHARED_MAX_AGE: "-5" }, /LECTERN_CACHE_SHARED_MAX_AGE: must be from 0 to 31536000/],
+    [{ LECTERN_WEB_PROCESSES: "0" }, /LECTERN_WEB_PROCESSES: must be from 1 to 64/],
   ])("refuses %o naming the key", (env, message) => {
     expect(() => loadConfig({ env, cwd: dir() })).toThrow(ConfigError);
     expect(() => loadConfig({ env, cwd: dir() })).toThrow(message);

@@ -8,7 +8,6 @@ import { fieldValueHtml, getProfile } from "../product/profile.ts";
 import { Temporal } from "../temporal.ts";
 import { PATHS } from "../urls.ts";
 import { builder } from "./builder.ts";
-import { mediaUrl } from "./note.ts";
 
 builder
   .setActorDispatcher(PATHS.actor, async (ctx, identifier) => {
@@ -37,7 +36,7 @@ export async function actorFromProfile(ctx: Context<AppData>): Promise<Person | 
     const m = id === null ? undefined : pictures.get(id);
     return m === undefined
       ? null
-      : new Image({ url: mediaUrl(config.origin, m.file), mediaType: m.mediaType, width: m.width, height: m.height });
+      : new Image({ url: ctx.data.urls.media(m.file), mediaType: m.mediaType, width: m.width, height: m.height });
   };
   const values = {
     icon: picture(profile.avatarMediaId),

@@ -21,7 +21,6 @@ import type { AppData } from "../context.ts";
 import { isBlocked } from "../product/blocks.ts";
 import { addFollower, getFollower } from "../product/followers.ts";
 import { followAccepted, followRejected, getFollowing } from "../product/following.ts";
-import { bumpSiteVersion } from "../product/instance.ts";
 import { recordMoveIn } from "../product/moves.ts";
 import { getLivePost } from "../product/posts.ts";
 import { getProfile } from "../product/profile.ts";
@@ -129,7 +128,6 @@ export async function onFollowed(ctx: InboxContext<AppData>, follow: Follow): Pr
   const answered = ["lectern", "accepted", follower.id.href] as const;
   if (known?.status === "accepted" && (await ctx.data.kv.get(answered)) !== undefined) return;
   await ctx.data.kv.set(answered, 1, { ttl: Temporal.Duration.from({ minutes: 10 }) });
-  await bumpSiteVersion(ctx.data.db);
   logger.info("New follower {follower}", { follower: handle ?? follower.id.href });
   // The Follow as received, by ids: `follow` now caches the follower's whole actor document.
   await ctx.data.outbox.send(
@@ -337,7 +335,7 @@ export async function onAccepted(ctx: InboxContext<AppData>, accept: Accept): Pr
   if (following === undefined) return;
   const objectId = accept.objectId?.href ?? null;
   if (objectId !== null && objectId !== following.followIri) return;
-  if (await followAccepted(ctx.data.db, accept.actorId.href, objectId)) {
+  if (await followAccepted(ctx.data, accept.actorId.href, objectId)) {
     logger.info("{actor} accepted our follow", { actor: accept.actorId.href });
   }
 }
@@ -345,7 +343,7 @@ export async function onAccepted(ctx: InboxContext<AppData>, accept: Accept): Pr
 /** An account we follow refused or ended the follow. */
 export async function onRejected(ctx: InboxContext<AppData>, reject: Reject): Promise<void> {
   if (reject.actorId == null) return;
-  if (await followRejected(ctx.data.db, reject.actorId.href)) {
+  if (await followRejected(ctx.data, reject.actorId.href)) {
     logger.info("{actor} refused our follow", { actor: reject.actorId.href });
   }
 }

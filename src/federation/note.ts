@@ -105,11 +105,6 @@ export function deleteFromPost(ctx: Context<AppData>, post: Post, deletedAt: num
   });
 }
 
-/** A media file's public URL (see urls.ts). */
-export function mediaUrl(origin: URL, file: string): URL {
-  return new URL(`${PATHS.media}${file}`, origin);
-}
-
 /**
  * The post's pictures and videos as ActivityStreams objects, with alt text
  * (`name`) and size. Fedify 2.3's vocabulary has no `blurhash` or
@@ -127,7 +122,7 @@ export async function attachmentObjects(
     const m: Media | undefined = found.get(a.mediaId);
     if (m === undefined) return [];
     const values = {
-      url: mediaUrl(data.config.origin, m.file),
+      url: data.urls.media(m.file),
       mediaType: m.mediaType,
       name: a.alt || null,
       width: m.width,
@@ -142,7 +137,7 @@ export async function attachmentObjects(
           m.previewFile === null
             ? null
             : new Image({
-                url: mediaUrl(data.config.origin, m.previewFile),
+                url: data.urls.media(m.previewFile),
                 mediaType: "image/webp",
                 width: m.previewWidth,
                 height: m.previewHeight,

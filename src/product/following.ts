@@ -3,8 +3,8 @@ import type { AppData } from "../context.ts";
 import type { Queryable } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
 import { AccountNotFoundError, resolveAccount } from "./accounts.ts";
+import { siteChanged } from "./changes.ts";
 import { uuidv7 } from "./ids.ts";
-import { bumpSiteVersion } from "./instance.ts";
 import { InvalidProfileError } from "./profile.ts";
 
 /** An account the actor follows (a bridge such as Bridgy Fed; Lectern follows no people). */
@@ -60,23 +60,25 @@ export async function unfollowAccount(ctx: Context<AppData>, actorIri: string): 
   const f = await getFollowing(ctx.data.db, actorIri);
   if (f === undefined) return false;
   await ctx.data.db.run(sql`DELETE FROM following WHERE actor_iri = ${actorIri}`);
-  await bumpSiteVersion(ctx.data.db);
+  await siteChanged(ctx.data, [{ kind: "following" }]);
   await ctx.data.outbox.unfollowed({ id: new URL(f.actorIri), inbox: new URL(f.inbox) }, new URL(f.followIri));
   return true;
 }
 
 /** The account accepted our Follow (matched by the Follow's id and the account). */
-export async function followAccepted(db: Queryable, actorIri: string, followIri: string | null): Promise<boolean> {
+export async function followAccepted(data: AppData, actorIri: string, followIri: string | null): Promise<boolean> {
+  const { db } = data;
   const match = followIri === null ? sql.empty : sql` AND follow_iri = ${followIri}`;
   const changed =
     (await db.run(sql`UPDATE following SET status = 'accepted' WHERE actor_iri = ${actorIri}${match}`)) > 0;
-  if (changed) await bumpSiteVersion(db); // the `following` collection changed
+  if (changed) await siteChanged(data, [{ kind: "following" }]);
   return changed;
 }
 
 /** The account refused (or ended) our follow. */
-export async function followRejected(db: Queryable, actorIri: string): Promise<boolean> {
+export async function followRejected(data: AppData, actorIri: string): Promise<boolean> {
+  const { db } = data;
   const changed = (await db.run(sql`DELETE FROM following WHERE actor_iri = ${actorIri}`)) > 0;
-  if (changed) await bumpSiteVersion(db);
+  if (changed) await siteChanged(data, [{ kind: "following" }]);
   return changed;
 }

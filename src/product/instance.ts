@@ -22,11 +22,22 @@ export async function siteVersion(db: Queryable): Promise<number> {
   return Number((await getSetting(db, SITE_VERSION)) ?? 0);
 }
 
+const bumpListeners = new Set<() => void>();
+
+/** Calls `fn` whenever this process changes a site version (other processes read it again within 100 ms). */
+export function onSiteVersionBumped(fn: () => void): () => void {
+  bumpListeners.add(fn);
+  return () => bumpListeners.delete(fn);
+}
+
 export async function bumpSiteVersion(db: Queryable): Promise<void> {
+  // Told before and after: a read racing with the change is not kept as current.
+  for (const fn of bumpListeners) fn();
   await db.run(
     sql`INSERT INTO instance (key, value) VALUES (${SITE_VERSION}, '1')
         ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(instance.value AS integer) + 1 AS text)`,
   );
+  for (const fn of bumpListeners) fn();
 }
 
 export async function getSetting(db: Queryable, key: string): Promise<string | undefined> {

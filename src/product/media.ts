@@ -9,7 +9,7 @@ import { encode as encodeBlurhash } from "blurhash";
 import { fileTypeFromFile } from "file-type";
 import sharp, { type Metadata, type OutputInfo } from "sharp";
 import type { AppData } from "../context.ts";
-import { InvalidInputError } from "../errors.ts";
+import { InvalidInputError, UnavailableError } from "../errors.ts";
 import type { MediaStore } from "../storage/media-store.ts";
 import { sql } from "../storage/sql.ts";
 import type { Attachment } from "./posts.ts";
@@ -295,7 +295,7 @@ async function processVideo(store: MediaStore, file: string, mime: string, label
       ...(await previewAndBlurhash(store, await readFile(poster))),
     };
   } catch (e) {
-    if (e instanceof InvalidMediaError) throw e;
+    if (e instanceof InvalidMediaError || e instanceof UnavailableError) throw e;
     throw new InvalidMediaError(`${label}: the video cannot be processed (damaged or truncated)`);
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -2,7 +2,8 @@ import type { Context } from "@fedify/fedify";
 import type { AppData } from "../context.ts";
 import { sql } from "../storage/sql.ts";
 import { AccountNotFoundError, resolveAccount } from "./accounts.ts";
-import { bumpSiteVersion, getSetting, setSetting } from "./instance.ts";
+import { siteChanged } from "./changes.ts";
+import { getSetting, setSetting } from "./instance.ts";
 import { getProfile, InvalidProfileError, setMovedTo, updateProfile } from "./profile.ts";
 
 /** The author's other accounts (`alsoKnownAs`), from handles or URLs; followers may move here from them. */
@@ -17,7 +18,7 @@ export async function setAliases(ctx: Context<AppData>, inputs: string[], now: n
     }
   }
   await updateProfile(ctx.data, { aliases: [...new Set(ids)] }, now);
-  await bumpSiteVersion(ctx.data.db);
+  await siteChanged(ctx.data, [{ kind: "profile" }]);
   await ctx.data.outbox.profileChanged(now);
   return ids;
 }
@@ -45,7 +46,7 @@ export async function moveAccount(ctx: Context<AppData>, input: string, now: num
     );
   }
   await setMovedTo(ctx.data, target.id.href, now);
-  await bumpSiteVersion(ctx.data.db);
+  await siteChanged(ctx.data, [{ kind: "profile" }]);
   await ctx.data.outbox.accountMoved(target.id, now);
   return target.id;
 }

@@ -3,10 +3,19 @@ import type { AppData } from "../context.ts";
 import { CHANNELS } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
 import { addBlock, normalizeActor, normalizeDomain, removeBlock } from "./blocks.ts";
+import { postChange, siteChanged } from "./changes.ts";
 import { deleteFollower, followersOnHost, getFollower, markAccepted } from "./followers.ts";
-import { bumpSiteVersion } from "./instance.ts";
 import { sweepUnusedMedia } from "./media.ts";
-import { createPost, deletePost, editPost, InvalidPostError, type Post, type PostInput, setPinned } from "./posts.ts";
+import {
+  createPost,
+  deletePost,
+  editPost,
+  getPost,
+  InvalidPostError,
+  type Post,
+  type PostInput,
+  setPinned,
+} from "./posts.ts";
 import { getProfile, type Profile, type ProfileInput, updateProfile } from "./profile.ts";
 import { takeStamps } from "./quotes.ts";
 
@@ -26,7 +35,7 @@ import { takeStamps } from "./quotes.ts";
 export async function publishPost(ctx: Context<AppData>, input: PostInput, now: number = Date.now()): Promise<Post> {
   await refuseIfMoved(ctx.data);
   const post = await createPost(ctx.data, input, now);
-  await bumpSiteVersion(ctx.data.db);
+  await siteChanged(ctx.data, [postChange(post)]);
   await ctx.data.db.notify(CHANNELS.posts);
   return post;
 }
@@ -37,8 +46,10 @@ export async function publishEdit(
   input: PostInput,
   now: number = Date.now(),
 ): Promise<Post> {
+  const before = await getPost(ctx.data.db, id);
   const post = await editPost(ctx.data, id, input, now);
-  await bumpSiteVersion(ctx.data.db);
+  // The tags it had and the tags it has: both tag pages change.
+  await siteChanged(ctx.data, [postChange(post), ...(before ? [postChange(before)] : [])]);
   await ctx.data.outbox.postUpdated(post);
   return post;
 }
@@ -47,7 +58,7 @@ export async function publishEdit(
 export async function publishDelete(ctx: Context<AppData>, id: string, now: number = Date.now()): Promise<boolean> {
   const post = await deletePost(ctx.data.db, id, now);
   if (post === undefined) return false;
-  await bumpSiteVersion(ctx.data.db);
+  await siteChanged(ctx.data, [postChange(post)]);
   await ctx.data.outbox.postDeleted(post, now);
   // Quotes we allowed are revoked: each quoting server is told the stamp is gone.
   for (const stamp of await takeStamps(ctx.data.db, post.id)) await ctx.data.outbox.stampRevoked(stamp);
@@ -64,7 +75,7 @@ export async function publishPin(
   now: number = Date.now(),
 ): Promise<Post> {
   const post = await setPinned(ctx.data.db, id, pinned, now);
-  await bumpSiteVersion(ctx.data.db);
+  await siteChanged(ctx.data, [{ kind: "pins", id: post.id }]);
   await ctx.data.outbox.pinChanged(post, pinned, now);
   return post;
 }
@@ -76,7 +87,7 @@ export async function publishProfile(
   now: number = Date.now(),
 ): Promise<Profile> {
   const profile = await updateProfile(ctx.data, input, now);
-  await bumpSiteVersion(ctx.data.db);
+  await siteChanged(ctx.data, [{ kind: "profile" }]);
   await ctx.data.outbox.profileChanged(now);
   return profile;
 }
@@ -84,7 +95,7 @@ export async function publishProfile(
 /** Removes a follower (no message to anyone); true when there was one. */
 export async function removeFollower(data: AppData, actorIri: string): Promise<boolean> {
   if (!(await deleteFollower(data.db, actorIri))) return false;
-  await bumpSiteVersion(data.db);
+  await siteChanged(data, [{ kind: "followers" }]);
   return true;
 }
 
@@ -103,7 +114,7 @@ export async function rejectFollower(ctx: Context<AppData>, actorIri: string): P
 export async function approveFollowRequest(ctx: Context<AppData>, actorIri: string): Promise<boolean> {
   const follower = await getFollower(ctx.data.db, actorIri);
   if (follower === undefined || !(await markAccepted(ctx.data.db, actorIri))) return false;
-  await bumpSiteVersion(ctx.data.db);
+  await siteChanged(ctx.data, [{ kind: "followers" }]);
   await ctx.data.outbox.followAnswered(follower, true);
   return true;
 }
@@ -126,7 +137,7 @@ export async function blockServer(ctx: Context<AppData>, domain: string): Promis
   let removed = 0;
   for (const f of await followersOnHost(ctx.data.db, host))
     if (await deleteFollower(ctx.data.db, f.actorIri)) removed++;
-  await bumpSiteVersion(ctx.data.db);
+  await siteChanged(ctx.data, [{ kind: "followers" }]);
   return { domain: host, removed };
 }
 

@@ -1,12 +1,12 @@
 import type { Context } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
-import { isTimeZone } from "../config.ts";
+import { isTimeZone } from "../config-parsers.ts";
 import type { AppData } from "../context.ts";
 import { bool, CHANNELS, json } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
 import { Temporal } from "../temporal.ts";
+import { postChange, siteChanged } from "./changes.ts";
 import { uuidv7 } from "./ids.ts";
-import { bumpSiteVersion } from "./instance.ts";
 import { type Attachment, checkPost, InvalidPostError, insertPost, type Post, type PostInput } from "./posts.ts";
 import { getProfile } from "./profile.ts";
 
@@ -152,13 +152,14 @@ export async function publishDuePosts(ctx: Context<AppData>, now: number = Date.
       async (tx) => {
         if ((await tx.run(sql`DELETE FROM scheduled_posts WHERE id = ${s.id}`)) === 0) return undefined;
         const post = await insertPost(tx, checked, now);
-        await bumpSiteVersion(tx);
+        await siteChanged(ctx.data, [postChange(post)], { tx, now });
         return post;
       },
       { durable: true },
     );
     if (post === undefined) continue;
     await db.notify(CHANNELS.posts);
+    await db.notify(CHANNELS.purges);
     logger.info("Published scheduled post {id}", { id: post.id });
     published.push(post);
   }

@@ -62,7 +62,11 @@ export function num(value: unknown): number | null {
 }
 
 /** Wake-up channels: a post was stored (turn it into deliveries); deliveries were queued (send them). */
-export const CHANNELS = { posts: "lectern_posts", deliveries: "lectern_deliveries" } as const;
+export const CHANNELS = {
+  posts: "lectern_posts",
+  deliveries: "lectern_deliveries",
+  purges: "lectern_purges",
+} as const;
 
 /** Errors that mean "the server is away", not "this query is wrong". */
 const UNAVAILABLE_CODES = new Set([

@@ -1,6 +1,9 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { getRequestListener } from "@hono/node-server";
 import { getLogger } from "@logtape/logtape";
 import { type Context, Hono, type Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { compress } from "hono/compress";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { LecternError, UnavailableError } from "../errors.ts";
@@ -14,7 +17,8 @@ import { adminRoutes, UPLOAD_ROUTES } from "./admin.ts";
 import type { WebDeps } from "./deps.ts";
 import { mediaRoutes } from "./media.ts";
 import { publicRoutes } from "./public.ts";
-import { responseCache } from "./response-cache.ts";
+import { ResponseCache } from "./response-cache.ts";
+import { SiteVersion } from "./site-version.ts";
 
 const logger = getLogger(["lectern", "web"]);
 
@@ -27,7 +31,19 @@ export interface AppOptions {
   now?: () => number;
 }
 
+export interface Web {
+  readonly app: Hono;
+  /** node:http's listener: cache hits answered on the socket, the rest by the app. */
+  readonly listener: (req: IncomingMessage, res: ServerResponse) => void;
+  close(): void;
+}
+
 export function createApp(lectern: Lectern, options: AppOptions = {}): Hono {
+  return createWeb(lectern, options).app;
+}
+
+/** The HTTP face of a Lectern: the Hono app, and the Node listener that serves it with its response cache. */
+export function createWeb(lectern: Lectern, options: AppOptions = {}): Web {
   const { federation, data, config } = lectern;
   // By default 20 activities a second per server that need work, 300 at once: a large server's real
   // traffic to one account fits; a flood from one server waits its turn and cannot crowd out the others.
@@ -36,7 +52,16 @@ export function createApp(lectern: Lectern, options: AppOptions = {}): Hono {
   const app = new Hono();
 
   // First: a hit is answered with the stored response, security headers included.
-  app.use(responseCache(lectern.db, { authorizedFetch: config.authorizedFetch }));
+  const version = new SiteVersion(lectern.db);
+  const actorPath = data.urls.actor().pathname;
+  const cache = new ResponseCache(version, {
+    policy: config.cache,
+    authorizedFetch: config.authorizedFetch,
+    negotiated: (path) => path === actorPath || data.urls.parsePost(new URL(path, data.urls.origin)) !== null,
+  });
+  app.use(cache.middleware());
+  // The desk is private and uncached: compressed as it goes.
+  app.use("/admin/*", compress());
 
   app.use(
     secureHeaders({
@@ -145,8 +170,9 @@ export function createApp(lectern: Lectern, options: AppOptions = {}): Hono {
       return c.text(error.message, error.status as 400);
     }
     if (error instanceof UnavailableError || isUnavailable(error)) {
-      // PostgreSQL is restarting: the database logs the outage once; clients come back shortly.
-      return c.text("Temporarily unavailable; try again shortly.", 503, { "Retry-After": "5" });
+      // PostgreSQL is restarting, the media store is away: logged once where it happens; clients come back shortly.
+      const said = error instanceof UnavailableError && !isUnavailable(error) ? error.message : "";
+      return c.text(said || "Temporarily unavailable; try again shortly.", 503, { "Retry-After": "5" });
     }
     if (c.req.method === "POST" && inboxPaths.has(c.req.path)) {
       // What Fedify cannot process in an inbox is the sender's JSON-LD (an unreachable @context, a
@@ -157,7 +183,14 @@ export function createApp(lectern: Lectern, options: AppOptions = {}): Hono {
     logger.error("{method} {path} failed: {error}", { method: c.req.method, path: c.req.path, error });
     return c.text("Something went wrong on our side.", 500);
   });
-  return app;
+  const fallback = getRequestListener(app.fetch);
+  return {
+    app,
+    listener: (req, res) => {
+      if (!cache.serveNode(req, res)) void fallback(req, res);
+    },
+    close: () => version.close(),
+  };
 }
 
 /** Errors Hono, undici and busboy raise for a body that is not the form it claims to be. */

@@ -1,32 +1,27 @@
 import { Readable } from "node:stream";
 import type { Hono } from "hono";
-import { MEDIA_NAME } from "../storage/media-store.ts";
+import { MEDIA_CACHE_CONTROL, MEDIA_NAME, MEDIA_TYPES } from "../storage/media-store.ts";
 import type { WebDeps } from "./deps.ts";
-
-const TYPES: Record<string, string> = {
-  jpg: "image/jpeg",
-  png: "image/png",
-  webp: "image/webp",
-  gif: "image/gif",
-  mp4: "video/mp4",
-  webm: "video/webm",
-};
 
 /**
  * Media files: content-addressed, so cached forever; `Range` for seeking in
  * videos; the name must be a hash and a known extension, so nothing outside
- * the store can be named.
+ * the store can be named. With `media.public_url` set (a CDN in front of the
+ * bucket), links made before it still work: they are sent there.
  */
 export function mediaRoutes(app: Hono, deps: WebDeps): void {
   const store = deps.lectern.media;
+  const { urls } = deps.lectern.data;
+  const elsewhere = urls.mediaBase.origin !== urls.origin.origin;
   app.on(["GET", "HEAD"], "/media/:name", async (c) => {
     const name = c.req.param("name");
     if (!MEDIA_NAME.test(name)) return c.notFound();
+    if (elsewhere) return c.redirect(urls.media(name).href, 301);
     const size = await store.size(name);
     if (size === null) return c.notFound();
     const headers: Record<string, string> = {
-      "Content-Type": TYPES[name.split(".")[1]],
-      "Cache-Control": "public, max-age=31536000, immutable",
+      "Content-Type": MEDIA_TYPES[name.split(".")[1]],
+      "Cache-Control": MEDIA_CACHE_CONTROL,
       ETag: `"${name.slice(0, 64)}"`,
       "Accept-Ranges": "bytes",
       "X-Content-Type-Options": "nosniff",
@@ -52,7 +47,7 @@ export function mediaRoutes(app: Hono, deps: WebDeps): void {
     }
     headers["Content-Length"] = String(end - start + 1);
     if (c.req.method === "HEAD") return c.body(null, status, headers);
-    const stream = Readable.toWeb(store.read(name, { start, end })) as ReadableStream<Uint8Array>;
+    const stream = Readable.toWeb(await store.read(name, { start, end })) as ReadableStream<Uint8Array>;
     return c.body(stream, status, headers);
   });
 }

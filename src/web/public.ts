@@ -165,7 +165,7 @@ ${shareBox({ url: url.href, text: `${profile.name}: ${plainText(post.summary ?? 
         first: { id: `${self.href}?page=true`, type: "CollectionPage", partOf: self.href, items: [] },
       }),
       200,
-      { "Content-Type": "application/activity+json", "Cache-Control": "public, max-age=3600" },
+      { "Content-Type": "application/activity+json" },
     );
   });
 
@@ -235,7 +235,7 @@ ${pager(list.next ? `?after=${encodePostCursor(list.next)}` : null)}`,
       c,
       `rss-${await siteVersion(db)}`,
       async () => rssFeed(lectern.context(), await getProfile(data), await feedPosts()),
-      { type: "application/rss+xml; charset=utf-8", maxAge: 300 },
+      { type: "application/rss+xml; charset=utf-8" },
     ),
   );
   app.get("/feed.atom", async (c) =>
@@ -243,7 +243,7 @@ ${pager(list.next ? `?after=${encodePostCursor(list.next)}` : null)}`,
       c,
       `atom-${await siteVersion(db)}`,
       async () => atomFeed(lectern.context(), await getProfile(data), await feedPosts()),
-      { type: "application/atom+xml; charset=utf-8", maxAge: 300 },
+      { type: "application/atom+xml; charset=utf-8" },
     ),
   );
 

@@ -299,6 +299,19 @@ export const leases = pgTable("leases", {
   expiresAt: bigint("expires_at", { mode: "number" }).notNull(),
 });
 
+/**
+ * Cache purges waiting to be sent (`cache.purge_url`): one row per changed
+ * URL, retried with growing delays until the cache answers; a second change
+ * of the same URL before then is the same row.
+ */
+export const purges = pgTable("purges", {
+  url: text("url").primaryKey(),
+  attempts: integer("attempts").notNull().default(0),
+  nextAttemptAt: bigint("next_attempt_at", { mode: "number" }).notNull(),
+  lastError: text("last_error"),
+  createdAt: bigint("created_at", { mode: "number" }).notNull(),
+});
+
 /** Accounts the actor follows: only a bridge (Bridgy Fed), never people. */
 export const following = pgTable(
   "following",

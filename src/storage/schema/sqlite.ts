@@ -294,6 +294,19 @@ export const leases = sqliteTable("leases", {
   expiresAt: integer("expires_at").notNull(),
 });
 
+/**
+ * Cache purges waiting to be sent (`cache.purge_url`): one row per changed
+ * URL, retried with growing delays until the cache answers; a second change
+ * of the same URL before then is the same row.
+ */
+export const purges = sqliteTable("purges", {
+  url: text("url").primaryKey(),
+  attempts: integer("attempts").notNull().default(0),
+  nextAttemptAt: integer("next_attempt_at").notNull(),
+  lastError: text("last_error"),
+  createdAt: integer("created_at").notNull(),
+});
+
 /** Accounts the actor follows: only a bridge (Bridgy Fed), never people. */
 export const following = sqliteTable(
   "following",

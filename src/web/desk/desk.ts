@@ -62,7 +62,7 @@ export function deskSession(app: Hono, deps: WebDeps): Desk {
 
   admin.use("*", async (c, next) => {
     await next();
-    c.header("Cache-Control", "no-store");
+    c.header("Cache-Control", "private, no-store");
     c.header("X-Robots-Tag", "noindex");
   });
   // Forms must come from our own pages (Origin checked by Hono), and carry the session's token (below).

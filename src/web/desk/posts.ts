@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { deliveryProgress } from "../../delivery/progress.ts";
+import { UnavailableError } from "../../errors.ts";
 import { UUID_PATTERN } from "../../product/ids.ts";
 import { InvalidMediaError, ingestMedia, MAX_ATTACHMENTS } from "../../product/media.ts";
 import {
@@ -116,7 +117,8 @@ ${scheduledTable(session.csrfToken, await listScheduled(data))}
             const m = await ingestMedia(data, lectern.media, { path: file.path, filename: file.filename }, now());
             kept.push({ mediaId: m.id, alt: get(`newalt${slot}`), focus: parseFocus(get(`newfocus${slot}`)) });
           } catch (e) {
-            if (!(e instanceof InvalidMediaError)) throw e;
+            // A damaged file, or the media store away: the form comes back with the text kept and the reason.
+            if (!(e instanceof InvalidMediaError || e instanceof UnavailableError)) throw e;
             mediaError = e.message;
           }
         }

@@ -1,3 +1,4 @@
+import { UnavailableError } from "../../errors.ts";
 import { InvalidMediaError, ingestMedia } from "../../product/media.ts";
 import { getProfile, InvalidProfileError } from "../../product/profile.ts";
 import { publishProfile } from "../../product/publish.ts";
@@ -36,7 +37,7 @@ export function profileRoutes(desk: Desk): void {
             if (m.kind !== "image") throw new InvalidMediaError(`${file.field}: must be a picture`);
             pictures[file.field === "avatar" ? "avatarMediaId" : "headerMediaId"] = m.id;
           } catch (e) {
-            if (!(e instanceof InvalidMediaError)) throw e;
+            if (!(e instanceof InvalidMediaError || e instanceof UnavailableError)) throw e;
             pictureError = e.message;
           }
         }

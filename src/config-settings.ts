@@ -1,0 +1,145 @@
+import { flag, httpUrl, isTimeZone, oneOf, type Parser, positive, proxies, text, whole } from "./config-parsers.ts";
+
+/*
+ * Every setting Lectern reads: its key in the TOML file, its environment
+ * variable, and how its value is checked. config.ts turns them into a Config.
+ */
+
+export interface Setting<T> {
+  /** Dotted path in the TOML file. */
+  file: string;
+  env: string;
+  parse: Parser<T>;
+}
+
+const setting = <T>(file: string, env: string, parse: Parser<T>): Setting<T> => ({ file, env, parse });
+
+export const SETTINGS = {
+  origin: setting("origin", "LECTERN_ORIGIN", text()),
+  handle: setting(
+    "handle",
+    "LECTERN_HANDLE",
+    text((v) => (/^[A-Za-z0-9_]{1,30}$/.test(v) ? undefined : "must be 1 to 30 letters, digits or underscores")),
+  ),
+  port: setting("port", "PORT", whole(0, 65535, "must be a port number from 0 to 65535")),
+  host: setting("host", "HOST", text()),
+  dataDir: setting("data_dir", "LECTERN_DATA_DIR", text()),
+  databaseUrl: setting(
+    "database_url",
+    "LECTERN_DATABASE_URL",
+    text((v) => (/^postgres(ql)?:\/\/./.test(v) ? undefined : "must be a postgres:// URL")),
+  ),
+  role: setting("role", "LECTERN_ROLE", oneOf(["all", "web", "worker"] as const, "must be one of all, web, worker")),
+  allowPrivateAddress: setting("allow_private_address", "LECTERN_ALLOW_PRIVATE_ADDRESS", flag),
+  language: setting(
+    "language",
+    "LECTERN_LANGUAGE",
+    text((v) =>
+      /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(v) ? undefined : 'must be a BCP 47 language tag such as "en" or "pt-BR"',
+    ),
+  ),
+  timeZone: setting(
+    "time_zone",
+    "LECTERN_TIME_ZONE",
+    text((v) => (isTimeZone(v) ? undefined : 'must be an IANA time zone such as "Europe/Paris" or "UTC"')),
+  ),
+  logLevel: setting(
+    "log_level",
+    "LECTERN_LOG_LEVEL",
+    oneOf(["debug", "info", "warning", "error"] as const, "must be one of debug, info, warning, error"),
+  ),
+  name: setting(
+    "profile.name",
+    "LECTERN_NAME",
+    text((v) => (v.length >= 1 && v.length <= 100 ? undefined : "must be 1 to 100 characters")),
+  ),
+  summary: setting(
+    "profile.summary",
+    "LECTERN_SUMMARY",
+    text((v) => (v.length <= 2000 ? undefined : "must be at most 2000 characters")),
+  ),
+  actorType: setting(
+    "profile.type",
+    "LECTERN_ACTOR_TYPE",
+    oneOf(["Person", "Service"] as const, 'must be "Person" or "Service"'),
+  ),
+  quotes: setting("quotes", "LECTERN_QUOTES", oneOf(["anyone", "nobody"] as const, 'must be "anyone" or "nobody"')),
+  authorizedFetch: setting("authorized_fetch", "LECTERN_AUTHORIZED_FETCH", flag),
+  inboxRatePerServer: setting("inbox_rate_per_server", "LECTERN_INBOX_RATE_PER_SERVER", positive(10_000)),
+  trustedProxies: setting("trusted_proxies", "LECTERN_TRUSTED_PROXIES", proxies),
+  bridgyFedAccount: setting(
+    "bridgy_fed_account",
+    "LECTERN_BRIDGY_FED_ACCOUNT",
+    text((v) =>
+      /^@?[^@\s]+@[^@\s]+$/.test(v) || /^https:\/\//.test(v) ? undefined : "must be @user@server or an https URL",
+    ),
+  ),
+  maxImageMb: setting("media.max_image_megabytes", "LECTERN_MEDIA_MAX_IMAGE_MEGABYTES", positive(100)),
+  maxVideoMb: setting("media.max_video_megabytes", "LECTERN_MEDIA_MAX_VIDEO_MEGABYTES", positive(2000)),
+  mediaStore: setting("media.store", "LECTERN_MEDIA_STORE", oneOf(["disk", "s3"] as const, 'must be "disk" or "s3"')),
+  mediaPublicUrl: setting("media.public_url", "LECTERN_MEDIA_PUBLIC_URL", httpUrl()),
+  s3Endpoint: setting("media.s3.endpoint", "LECTERN_S3_ENDPOINT", httpUrl()),
+  s3Bucket: setting(
+    "media.s3.bucket",
+    "LECTERN_S3_BUCKET",
+    text((v) => (/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v) ? undefined : "must be an S3 bucket name")),
+  ),
+  s3Region: setting("media.s3.region", "LECTERN_S3_REGION", text()),
+  s3AccessKeyId: setting("media.s3.access_key_id", "LECTERN_S3_ACCESS_KEY_ID", text()),
+  s3SecretAccessKey: setting("media.s3.secret_access_key", "LECTERN_S3_SECRET_ACCESS_KEY", text()),
+  s3PathStyle: setting("media.s3.path_style", "LECTERN_S3_PATH_STYLE", flag),
+  cacheMaxAge: setting("cache.max_age", "LECTERN_CACHE_MAX_AGE", whole(0, 31536000, "must be from 0 to 31536000")),
+  cacheSharedMaxAge: setting(
+    "cache.shared_max_age",
+    "LECTERN_CACHE_SHARED_MAX_AGE",
+    whole(0, 31536000, "must be from 0 to 31536000"),
+  ),
+  cacheStaleWhileRevalidate: setting(
+    "cache.stale_while_revalidate",
+    "LECTERN_CACHE_STALE_WHILE_REVALIDATE",
+    whole(0, 31536000, "must be from 0 to 31536000"),
+  ),
+  cacheStaleIfError: setting(
+    "cache.stale_if_error",
+    "LECTERN_CACHE_STALE_IF_ERROR",
+    whole(0, 31536000, "must be from 0 to 31536000"),
+  ),
+  purgeUrl: setting("cache.purge_url", "LECTERN_CACHE_PURGE_URL", httpUrl()),
+  purgeStyle: setting(
+    "cache.purge_style",
+    "LECTERN_CACHE_PURGE_STYLE",
+    oneOf(["purge", "json"] as const, 'must be "purge" or "json"'),
+  ),
+  purgeToken: setting("cache.purge_token", "LECTERN_CACHE_PURGE_TOKEN", text()),
+  webProcesses: setting("web.processes", "LECTERN_WEB_PROCESSES", whole(1, 64, "must be from 1 to 64")),
+  retryInitial: setting("delivery.retry_initial_seconds", "LECTERN_DELIVERY_RETRY_INITIAL_SECONDS", positive(86400)),
+  retryMax: setting("delivery.retry_max_seconds", "LECTERN_DELIVERY_RETRY_MAX_SECONDS", positive(7 * 86400)),
+  maxAttempts: setting(
+    "delivery.max_attempts",
+    "LECTERN_DELIVERY_MAX_ATTEMPTS",
+    whole(1, 100, "must be from 1 to 100"),
+  ),
+  concurrency: setting(
+    "delivery.concurrency",
+    "LECTERN_DELIVERY_CONCURRENCY",
+    whole(1, 1000, "must be from 1 to 1000"),
+  ),
+  perServer: setting("delivery.per_server", "LECTERN_DELIVERY_PER_SERVER", whole(1, 64, "must be from 1 to 64")),
+  connectTimeout: setting(
+    "delivery.connect_timeout_seconds",
+    "LECTERN_DELIVERY_CONNECT_TIMEOUT_SECONDS",
+    positive(120),
+  ),
+  timeout: setting("delivery.timeout_seconds", "LECTERN_DELIVERY_TIMEOUT_SECONDS", positive(600)),
+  pauseAfterDays: setting(
+    "delivery.pause_after_days",
+    "LECTERN_DELIVERY_PAUSE_AFTER_DAYS",
+    whole(1, 60, "must be from 1 to 60"),
+  ),
+  workers: setting("delivery.workers", "LECTERN_DELIVERY_WORKERS", whole(1, 64, "must be from 1 to 64")),
+  pollMs: setting(
+    "delivery.poll_milliseconds",
+    "LECTERN_DELIVERY_POLL_MILLISECONDS",
+    whole(10, 60000, "must be from 10 to 60000"),
+  ),
+};
