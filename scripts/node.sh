@@ -29,10 +29,17 @@ fi
 # Signing (node:crypto) and DNS lookups share libuv's thread pool (4 threads by default).
 UV_THREADPOOL_SIZE=${UV_THREADPOOL_SIZE:-8}
 export UV_THREADPOOL_SIZE
-# A delivery worker's heap churns fast: a small young generation keeps its RSS low (see src/supervisor.ts).
-if [ "${LECTERN_ROLE:-}" = "worker" ]; then
-  set -- --max-semi-space-size=8 --max-old-space-size=192 "$@"
-fi
+# The server's V8 settings by role, as src/supervisor.ts gives its children (v8FlagsFor): a small young
+# generation keeps RSS low; a web-only process allocates little per request (cache hits) and takes the smallest.
+case "${1:-}" in
+  src/main.ts|*/src/main.ts)
+    case "${LECTERN_ROLE:-all}" in
+      web) set -- --max-semi-space-size=2 --max-old-space-size=256 "$@" ;;
+      worker) set -- --max-semi-space-size=8 --max-old-space-size=192 "$@" ;;
+      *) set -- --max-semi-space-size=8 --max-old-space-size=256 "$@" ;;
+    esac
+    ;;
+esac
 # Child processes (vitest workers, the CLI spawned by tests) find the same node first.
 PATH="$(dirname "$node_bin"):$PATH"
 export PATH

@@ -1,14 +1,15 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { UsageError, withLectern } from "./cli-common.ts";
+import { staffCommand } from "./cli-staff.ts";
 import { type Config, ConfigError, loadConfig, type S3Settings } from "./config.ts";
 import { deliveryProgress } from "./delivery/progress.ts";
 import { purgeStatus } from "./delivery/purges.ts";
 import { deliveryStatus } from "./delivery/status.ts";
 import { InvalidInputError, LecternError } from "./errors.ts";
-import { type Lectern, openLectern } from "./lectern.ts";
 import { configureLogging } from "./logging.ts";
-import { setPassword } from "./product/auth.ts";
+import { audit, COMMAND_LINE } from "./product/audit.ts";
 import { listBlocks } from "./product/blocks.ts";
 import { countFollowers, followersCsv, listFollowers } from "./product/followers.ts";
 import { followAccount, unfollowAccount } from "./product/following.ts";
@@ -28,6 +29,7 @@ import {
   publishPost,
   unblock,
 } from "./product/publish.ts";
+import { FIRST_OWNER, setPassword } from "./product/staff.ts";
 import { startupProblem } from "./startup.ts";
 import { FileMediaStore } from "./storage/media-store.ts";
 import { S3MediaStore } from "./storage/s3-media-store.ts";
@@ -47,6 +49,10 @@ Commands:
         Delete a post everywhere; its URL answers 410 Gone from then on.
   deliveries <post URL>
         How far a post has got: servers reached out of those due, and the failures.
+  staff list | add <username> [--role editor|owner] | remove <username> | role <username> <role> |
+        reset-factors <username>
+        Staff accounts: list them; add one (its password is printed once); remove one; change a role;
+        remove someone's authenticator app, passkeys and recovery codes (when they lost them).
   set-password
         Set the desk's sign-in password, read from standard input
         (e.g. printf '%s' 'a long passphrase' | npm run -s lectern -- set-password).
@@ -77,8 +83,6 @@ Commands:
 
 Configuration comes from config/lectern.toml and LECTERN_* environment variables (see README).`;
 
-class UsageError extends Error {}
-
 /** A post's URL (or bare id) → its id; it must be one of ours. */
 function postIdFrom(arg: string | undefined, origin: URL): string {
   if (arg === undefined) throw new UsageError("give the post's URL");
@@ -87,16 +91,6 @@ function postIdFrom(arg: string | undefined, origin: URL): string {
   const id = urls.parsePost(arg);
   if (id === null) throw new UsageError(`not a post of this server (${origin.origin}/posts/…): ${arg}`);
   return id;
-}
-
-/** Opens Lectern for one command and closes it whatever happens. */
-async function withLectern<T>(config: Config, fn: (lectern: Lectern) => Promise<T>): Promise<T> {
-  const lectern = await openLectern(config);
-  try {
-    return await fn(lectern);
-  } finally {
-    await lectern.close();
-  }
 }
 
 /** Read once by main(); the error table below names the setting behind a start-up failure. */
@@ -206,14 +200,18 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "set-password": {
-      parseArgs({ args: rest, options: {} });
+      const { positionals } = parseArgs({ args: rest, options: {}, allowPositionals: true });
+      const username = positionals[0] ?? FIRST_OWNER;
       const password = readFileSync(0, "utf8").replace(/\r?\n$/, "");
       await withLectern(config, async (lectern) => {
-        await setPassword(lectern.db, password);
+        await setPassword(lectern.db, password, username);
+        await audit(lectern.db, COMMAND_LINE, "password", username);
       });
-      console.log("Password set; every signed-in session was signed out.");
+      console.log(`Password of ${username} set; their signed-in sessions were signed out.`);
       return 0;
     }
+    case "staff":
+      return await staffCommand(config, rest);
     case "approve":
     case "block":
     case "unblock": {

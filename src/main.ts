@@ -41,7 +41,7 @@ if (supervised) {
 }
 if (server.initialPassword) {
   console.log(
-    `\nThe author's desk is at ${new URL("/admin", config.origin).href}\nFirst start: the password is  ${server.initialPassword}\n(shown only now; change it with: npm run -s lectern -- set-password)\n`,
+    `\nThe author's desk is at ${new URL("/admin", config.origin).href}\nFirst start: sign in as  owner  with the password  ${server.initialPassword}\n(shown only now; change it in the desk under Security, or with: npm run -s lectern -- set-password owner)\n`,
   );
 }
 let stopping = false;

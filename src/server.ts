@@ -9,10 +9,10 @@ import { pruneDeliveries } from "./delivery/progress.ts";
 import { PurgeSender } from "./delivery/purges.ts";
 import { DeliveryWorker } from "./delivery/worker.ts";
 import { type Lectern, openLectern } from "./lectern.ts";
-import { ensurePassword } from "./product/auth.ts";
 import { removeGoneFollowers } from "./product/gone.ts";
 import { sweepUnusedMedia } from "./product/media.ts";
 import { startScheduler } from "./product/schedule.ts";
+import { ensureOwner } from "./product/staff.ts";
 import { acquireLease } from "./storage/leases.ts";
 import { createWeb, type Web } from "./web/app.ts";
 
@@ -50,7 +50,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const lectern = await openLectern(config);
   const serving = config.role !== "worker";
   const working = config.role !== "web";
-  const initialPassword = serving ? await ensurePassword(lectern.db) : undefined;
+  const initialPassword = serving ? await ensureOwner(lectern.db) : undefined;
 
   // Uploads cut off by a crash leave their temporary files: older than an hour, they are nobody's.
   if (serving) await removeStaleUploads(path.join(config.dataDir, "tmp"), 3600_000);

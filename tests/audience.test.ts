@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { setPassword } from "../src/product/auth.ts";
 import { addFollower } from "../src/product/followers.ts";
 import { moveAccount, movesIn, setAliases } from "../src/product/moves.ts";
 import { InvalidPostError } from "../src/product/posts.ts";
 import { InvalidProfileError } from "../src/product/profile.ts";
 import { publishPost } from "../src/product/publish.ts";
+import { setPassword } from "../src/product/staff.ts";
 import { runCli } from "./helpers/cli.ts";
 import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
 import { startTestLectern, type TestLectern, tempDir, waitFor } from "./helpers/lectern.ts";
@@ -170,7 +170,7 @@ describe("the desk's Audience page", () => {
       method: "POST",
       redirect: "manual",
       headers: { Origin: origin, "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ password: "a long enough password" }),
+      body: new URLSearchParams({ username: "owner", password: "a long enough password" }),
     });
     const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0];
     expect(cookie).toMatch(/^lectern_session=/);

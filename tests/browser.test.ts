@@ -34,6 +34,7 @@ describe("the desk in a browser", () => {
   it("refuses a wrong password", async () => {
     await page.goto(at("/admin"));
     expect(page.url()).toBe(at("/admin/login"));
+    await page.fill("#username", "owner");
     await page.fill("#password", "not the password");
     const response = await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]).then(([r]) => r);
     expect(response?.status()).toBe(401);
@@ -41,6 +42,7 @@ describe("the desk in a browser", () => {
   });
 
   it("signs in, publishes a post with a content warning, and shows it on the desk and at its URL", async () => {
+    await page.fill("#username", "owner");
     await page.fill("#password", lectern.server.initialPassword as string);
     await Promise.all([page.waitForURL(at("/admin?notice=signed-in")), page.click("button[type=submit]")]);
     const cookie = (await page.context().cookies()).find((c) => c.name === "lectern_session");

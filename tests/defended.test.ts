@@ -1,8 +1,8 @@
 import { mkdirSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isPublicAddress, refuseUrl } from "../src/http-client.ts";
-import { setPassword } from "../src/product/auth.ts";
 import { publishPost } from "../src/product/publish.ts";
+import { setPassword } from "../src/product/staff.ts";
 import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
 import { startTestLectern, type TestLectern, tempDir, waitFor } from "./helpers/lectern.ts";
 import { scalar } from "./helpers/rows.ts";
@@ -88,7 +88,7 @@ describe("signing in, as an attacker would try it", () => {
         "Content-Type": "application/x-www-form-urlencoded",
         ...(from ? { "X-Forwarded-For": from } : {}),
       },
-      body: new URLSearchParams({ password }),
+      body: new URLSearchParams({ username: "owner", password }),
     });
 
   it("checks at most the free attempts of 40 wrong passwords sent at once from one address", async () => {
@@ -119,7 +119,7 @@ describe("signing in, as an attacker would try it", () => {
             "Content-Type": "application/x-www-form-urlencoded",
             "X-Forwarded-For": from,
           },
-          body: new URLSearchParams({ password: "nope" }),
+          body: new URLSearchParams({ username: "owner", password: "nope" }),
         });
       // Rotating the header does not buy fresh attempts: the peer's address is what counts.
       const statuses = [];

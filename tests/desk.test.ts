@@ -333,7 +333,7 @@ describe("the CLI", () => {
       expect(set.code).toBe(0);
       const login = await fetch(new URL("/admin/login", lectern.origin), {
         method: "POST",
-        body: new URLSearchParams({ password: "correct horse battery staple" }),
+        body: new URLSearchParams({ username: "owner", password: "correct horse battery staple" }),
         headers: { Origin: lectern.origin.origin },
         redirect: "manual",
       });
@@ -365,7 +365,7 @@ describe("signing in", () => {
       // A login form posted from another site is refused outright.
       const foreign = await fetch(new URL("/admin/login", lectern.origin), {
         method: "POST",
-        body: new URLSearchParams({ password: "x" }),
+        body: new URLSearchParams({ username: "owner", password: "x" }),
         headers: { Origin: "https://evil.example" },
       });
       expect(foreign.status).toBe(403);
@@ -383,13 +383,14 @@ describe("signing in", () => {
     });
     const lectern = await openLectern(config);
     try {
-      const { setPassword } = await import("../src/product/auth.ts");
+      const { ensureOwner, setPassword } = await import("../src/product/staff.ts");
+      await ensureOwner(lectern.db);
       await setPassword(lectern.db, "a long enough password");
       const app = createApp(lectern);
       const res = await app.fetch(
         new Request("https://desk.example/admin/login", {
           method: "POST",
-          body: new URLSearchParams({ password: "a long enough password" }),
+          body: new URLSearchParams({ username: "owner", password: "a long enough password" }),
           headers: { Origin: "https://desk.example", "Content-Type": "application/x-www-form-urlencoded" },
         }),
       );
@@ -404,7 +405,7 @@ describe("signing in", () => {
       const stored = (await column(lectern.db, "SELECT token_hash FROM sessions")) as string[];
       expect(stored).toHaveLength(1);
       expect(stored[0]).not.toBe(token);
-      const hash = (await scalar(lectern.db, "SELECT value FROM instance WHERE key = 'password_hash'")) as string;
+      const hash = (await scalar(lectern.db, "SELECT password_hash FROM staff WHERE username = 'owner'")) as string;
       expect(hash).toMatch(/^scrypt\$/);
       expect(hash).not.toContain("a long enough password");
     } finally {

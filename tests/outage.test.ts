@@ -42,7 +42,7 @@ describe("PostgreSQL restarting while Lectern runs", () => {
     expect(during.headers.get("retry-after")).toMatch(/^\d+$/);
     const signin = await fetch(new URL("/admin/login", lectern.origin), {
       method: "POST",
-      body: new URLSearchParams({ password: "whatever" }),
+      body: new URLSearchParams({ username: "owner", password: "whatever" }),
       headers: { Origin: lectern.origin.origin },
     });
     expect(signin.status).toBe(503);

@@ -2,9 +2,7 @@ import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import { InvalidInputError } from "../errors.ts";
 import type { Database } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
-import { getSetting, setSetting } from "./instance.ts";
 
-const PASSWORD_KEY = "password_hash";
 export const MIN_PASSWORD_LENGTH = 10;
 export const MAX_PASSWORD_LENGTH = 1024;
 const SESSION_DAYS = 30;
@@ -40,71 +38,116 @@ export async function verifyPasswordHash(password: string, stored: string): Prom
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 
-export async function hasPassword(db: Database): Promise<boolean> {
-  return (await getSetting(db, PASSWORD_KEY)) !== undefined;
-}
-
-/** Sets the author's password (only its hash is kept) and signs every session out. */
-export async function setPassword(db: Database, password: string): Promise<void> {
-  if ([...password].length < MIN_PASSWORD_LENGTH) {
-    throw new InvalidPasswordError(`the password needs at least ${MIN_PASSWORD_LENGTH} characters`);
-  }
-  if (password.length > MAX_PASSWORD_LENGTH) throw new InvalidPasswordError(`the password is too long`);
-  const hash = await hashPassword(password);
-  await db.transaction(async (tx) => {
-    await setSetting(tx, PASSWORD_KEY, hash);
-    await tx.run(sql`DELETE FROM sessions`);
-  });
-}
-
-/** At first start: makes up a password, stores its hash and returns it (to print once). Undefined when one exists. */
-export async function ensurePassword(db: Database): Promise<string | undefined> {
-  if (await hasPassword(db)) return undefined;
-  const password = randomBytes(15).toString("base64url");
-  await setPassword(db, password);
-  return password;
-}
-
-export async function checkPassword(db: Database, password: string): Promise<boolean> {
-  const stored = await getSetting(db, PASSWORD_KEY);
-  if (stored === undefined || password.length > MAX_PASSWORD_LENGTH) return false;
-  return await verifyPasswordHash(password, stored);
-}
+/** The owner does everything (staff, keys, settings); editors write, edit, delete, schedule and pin. */
+export type Role = "owner" | "editor";
 
 export interface Session {
   csrfToken: string;
   expiresAt: number;
+  staffId: number;
+  username: string;
+  role: Role;
+  /** `full`, or a sign-in half done: `second-factor` (a factor is asked) or `enrol` (one must be set up). */
+  stage: SessionStage;
+  createdAt: number;
+  /** The WebAuthn challenge of a passkey ceremony in progress. */
+  challenge: string | null;
 }
 
-function tokenHash(token: string): string {
+export type SessionStage = "full" | "second-factor" | "enrol";
+
+/** A sign-in half done (a second factor asked) lasts ten minutes; a full one thirty days. */
+const STAGE_MS: Record<SessionStage, number> = {
+  full: SESSION_DAYS * 86_400_000,
+  "second-factor": 10 * 60_000,
+  enrol: 60 * 60_000,
+};
+
+export function tokenHash(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 
-/** Starts a session; the token goes in the cookie, only its hash in the database. */
+/** Starts a session for a staff account; the token goes in the cookie, only its hash in the database. */
 export async function createSession(
   db: Database,
+  staffId: number,
+  stage: SessionStage,
+  seen: { address: string; userAgent: string },
   now: number = Date.now(),
-): Promise<{ token: string; session: Session }> {
+): Promise<{ token: string }> {
   const token = randomBytes(32).toString("base64url");
-  const session = { csrfToken: randomBytes(24).toString("base64url"), expiresAt: now + SESSION_DAYS * 86_400_000 };
   await db.run(sql`DELETE FROM sessions WHERE expires_at < ${now}`);
   await db.run(
-    sql`INSERT INTO sessions (token_hash, csrf_token, created_at, expires_at)
-        VALUES (${tokenHash(token)}, ${session.csrfToken}, ${now}, ${session.expiresAt})`,
+    sql`INSERT INTO sessions (token_hash, csrf_token, created_at, expires_at, staff_id, stage, address, user_agent, last_seen_at)
+        VALUES (${tokenHash(token)}, ${randomBytes(24).toString("base64url")}, ${now}, ${now + STAGE_MS[stage]}, ${staffId},
+          ${stage}, ${seen.address.slice(0, 100)}, ${seen.userAgent.slice(0, 300)}, ${now})`,
   );
-  return { token, session };
+  return { token };
 }
 
 export async function getSession(db: Database, token: string | undefined, now: number = Date.now()) {
   if (!token || token.length > 100) return undefined;
-  return await db.get<Session>(
-    sql`SELECT csrf_token AS "csrfToken", expires_at AS "expiresAt" FROM sessions
-        WHERE token_hash = ${tokenHash(token)} AND expires_at > ${now}`,
+  const row = await db.get<Session>(
+    sql`SELECT s.csrf_token AS "csrfToken", s.expires_at AS "expiresAt", s.staff_id AS "staffId", st.username,
+          st.role, s.stage, s.created_at AS "createdAt", s.challenge
+        FROM sessions s JOIN staff st ON st.id = s.staff_id
+        WHERE s.token_hash = ${tokenHash(token)} AND s.expires_at > ${now}`,
   );
+  if (row === undefined) return undefined;
+  return { ...row, staffId: Number(row.staffId), expiresAt: Number(row.expiresAt), createdAt: Number(row.createdAt) };
+}
+
+/** Notes that a session was used (at most once a minute), for the sessions list. */
+export async function touchSession(db: Database, token: string, now: number = Date.now()): Promise<void> {
+  await db.run(
+    sql`UPDATE sessions SET last_seen_at = ${now} WHERE token_hash = ${tokenHash(token)} AND last_seen_at < ${now - 60_000}`,
+  );
+}
+
+export async function setChallenge(db: Database, token: string, challenge: string | null): Promise<void> {
+  await db.run(sql`UPDATE sessions SET challenge = ${challenge} WHERE token_hash = ${tokenHash(token)}`);
 }
 
 export async function endSession(db: Database, token: string | undefined): Promise<void> {
   if (token) await db.run(sql`DELETE FROM sessions WHERE token_hash = ${tokenHash(token)}`);
+}
+
+export interface SessionInfo {
+  /** An opaque handle (a prefix of the token's hash), enough to revoke it. */
+  handle: string;
+  createdAt: number;
+  lastSeenAt: number | null;
+  address: string | null;
+  userAgent: string | null;
+  current: boolean;
+}
+
+/** An account's signed-in sessions, newest first. */
+export async function listSessions(
+  db: Database,
+  staffId: number,
+  currentToken: string,
+  now: number = Date.now(),
+): Promise<SessionInfo[]> {
+  const rows = await db.all<{ h: string; c: number; l: number | null; a: string | null; u: string | null }>(
+    sql`SELECT token_hash AS h, created_at AS c, last_seen_at AS l, address AS a, user_agent AS u FROM sessions
+        WHERE staff_id = ${staffId} AND stage = 'full' AND expires_at > ${now} ORDER BY created_at DESC`,
+  );
+  const mine = tokenHash(currentToken);
+  return rows.map((r) => ({
+    handle: r.h.slice(0, 16),
+    createdAt: Number(r.c),
+    lastSeenAt: r.l === null ? null : Number(r.l),
+    address: r.a,
+    userAgent: r.u,
+    current: r.h === mine,
+  }));
+}
+
+/** Ends one of an account's sessions by its handle; false when there was none. */
+export async function revokeSession(db: Database, staffId: number, handle: string): Promise<boolean> {
+  if (!/^[0-9a-f]{16}$/.test(handle)) return false;
+  return (await db.run(sql`DELETE FROM sessions WHERE staff_id = ${staffId} AND token_hash LIKE ${`${handle}%`}`)) > 0;
 }
 
 export function sameToken(a: string | undefined, b: string): boolean {
@@ -160,5 +203,32 @@ export class LoginThrottle {
   done(client: string, succeeded: boolean): void {
     this.#inFlight = Math.max(0, this.#inFlight - 1);
     if (succeeded) this.#attempts.delete(client);
+  }
+
+  readonly #accounts = new Map<string, { failures: number; last: number }>();
+
+  /**
+   * Across addresses, an account that many wrong passwords were tried on is
+   * slowed down, not locked: after 10 in an hour each check of it waits a
+   * little longer (up to 5 s), so a spread-out guesser gets a few guesses a
+   * minute while the right password still gets in.
+   */
+  accountDelayMs(username: string, now: number = Date.now()): number {
+    const a = this.#accounts.get(username);
+    if (a === undefined || now - a.last > 3600_000 || a.failures <= 10) return 0;
+    return Math.min(5000, 250 * (a.failures - 10));
+  }
+
+  accountResult(username: string, succeeded: boolean, now: number = Date.now()): void {
+    if (succeeded) {
+      this.#accounts.delete(username);
+      return;
+    }
+    const a = this.#accounts.get(username);
+    const fresh = a === undefined || now - a.last > 3600_000;
+    this.#accounts.set(username, { failures: fresh ? 1 : a.failures + 1, last: now });
+    if (this.#accounts.size > 10_000) {
+      for (const key of [...this.#accounts.keys()].slice(0, 1000)) this.#accounts.delete(key);
+    }
   }
 }

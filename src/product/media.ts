@@ -7,7 +7,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { encode as encodeBlurhash } from "blurhash";
 import { fileTypeFromFile } from "file-type";
-import sharp, { type Metadata, type OutputInfo } from "sharp";
+import type { Metadata, OutputInfo, default as Sharp } from "sharp";
 import type { AppData } from "../context.ts";
 import { InvalidInputError, UnavailableError } from "../errors.ts";
 import type { MediaStore } from "../storage/media-store.ts";
@@ -134,6 +134,13 @@ export async function ingestMedia(
   return values;
 }
 
+/** sharp (and libvips behind it) is loaded on the first upload: a serving process that never takes one stays smaller. */
+let sharpModule: Promise<typeof Sharp> | undefined;
+async function loadSharp(): Promise<typeof Sharp> {
+  sharpModule ??= import("sharp").then((m) => m.default);
+  return await sharpModule;
+}
+
 function mb(bytes: number): string {
   return `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
 }
@@ -141,6 +148,7 @@ function mb(bytes: number): string {
 type Processed = Omit<Media, "id" | "createdAt">;
 
 async function processImage(store: MediaStore, input: Buffer, format: string, label: string): Promise<Processed> {
+  const sharp = await loadSharp();
   const animated = format === "gif" || format === "webp";
   const open = () => sharp(input, { limitInputPixels: MAX_PIXELS, animated, failOn: "error" });
   let meta: Metadata;
@@ -188,6 +196,7 @@ async function processImage(store: MediaStore, input: Buffer, format: string, la
 
 /** The first frame of an (animated) picture, as a still. */
 async function stillOf(image: Buffer): Promise<Buffer> {
+  const sharp = await loadSharp();
   return await sharp(image, { pages: 1 }).png().toBuffer();
 }
 
@@ -195,6 +204,7 @@ async function previewAndBlurhash(
   store: MediaStore,
   still: Buffer,
 ): Promise<Pick<Media, "previewFile" | "previewWidth" | "previewHeight" | "blurhash">> {
+  const sharp = await loadSharp();
   const preview = await sharp(still)
     .resize({ width: PREVIEW_SIDE, height: PREVIEW_SIDE, fit: "inside", withoutEnlargement: true })
     .webp({ quality: 75 })

@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
 
 /** A static file served with a content-hashed URL and cached forever. */
 export interface Asset {
@@ -9,12 +11,23 @@ export interface Asset {
   etag: string;
 }
 
-function load(name: string, type: string): Asset {
-  const body = readFileSync(new URL(`./assets/${name}`, import.meta.url), "utf8");
+function load(name: string, type: string, file: URL = new URL(`./assets/${name}`, import.meta.url)): Asset {
+  const body = readFileSync(file, "utf8");
   const hash = createHash("sha256").update(body).digest("hex").slice(0, 12);
   return { path: `/assets/${hash}/${name}`, body, type, etag: `"${hash}"` };
 }
 
 export const STYLE = load("style.css", "text/css; charset=utf-8");
 export const SCRIPT = load("desk.js", "text/javascript; charset=utf-8");
-export const ASSETS = [STYLE, SCRIPT];
+/** SimpleWebAuthn's browser library (its self-contained bundle, which sets `window.SimpleWebAuthnBrowser`). */
+export const WEBAUTHN = load(
+  "webauthn.js",
+  "text/javascript; charset=utf-8",
+  // The package's exports name only its modules; the bundle sits beside them (…/script/index.js → …/dist/bundle/).
+  new URL(
+    "../dist/bundle/index.umd.min.js",
+    pathToFileURL(createRequire(import.meta.url).resolve("@simplewebauthn/browser")),
+  ),
+);
+export const PASSKEYS = load("passkeys.js", "text/javascript; charset=utf-8");
+export const ASSETS = [STYLE, SCRIPT, WEBAUTHN, PASSKEYS];

@@ -175,8 +175,18 @@ export const sessions = pgTable(
     csrfToken: text("csrf_token").notNull(),
     createdAt: bigint("created_at", { mode: "number" }).notNull(),
     expiresAt: bigint("expires_at", { mode: "number" }).notNull(),
+    /** Who signed in (a staff account). */
+    staffId: bigint("staff_id", { mode: "number" }).notNull(),
+    /** `full`; `second-factor` (the password was right, a factor is still asked); `enrol` (a factor must be set up first). */
+    stage: text("stage").notNull().default("full"),
+    /** Where and with what it was started, for the sessions list. */
+    address: text("address"),
+    userAgent: text("user_agent"),
+    lastSeenAt: bigint("last_seen_at", { mode: "number" }),
+    /** The WebAuthn challenge of a passkey ceremony in progress. */
+    challenge: text("challenge"),
   },
-  (t) => [index("sessions_expires").on(t.expiresAt)],
+  (t) => [index("sessions_expires").on(t.expiresAt), index("sessions_staff").on(t.staffId)],
 );
 
 /** The author's profile as edited in the desk; null columns fall back to the configuration. */
@@ -327,3 +337,5 @@ export const following = pgTable(
   },
   (t) => [uniqueIndex("following_actor_iri").on(t.actorIri)],
 );
+
+export * from "./postgres-staff.ts";

@@ -170,8 +170,18 @@ export const sessions = sqliteTable(
     csrfToken: text("csrf_token").notNull(),
     createdAt: integer("created_at").notNull(),
     expiresAt: integer("expires_at").notNull(),
+    /** Who signed in (a staff account). */
+    staffId: integer("staff_id").notNull(),
+    /** `full`; `second-factor` (the password was right, a factor is still asked); `enrol` (a factor must be set up first). */
+    stage: text("stage").notNull().default("full"),
+    /** Where and with what it was started, for the sessions list. */
+    address: text("address"),
+    userAgent: text("user_agent"),
+    lastSeenAt: integer("last_seen_at"),
+    /** The WebAuthn challenge of a passkey ceremony in progress. */
+    challenge: text("challenge"),
   },
-  (t) => [index("sessions_expires").on(t.expiresAt)],
+  (t) => [index("sessions_expires").on(t.expiresAt), index("sessions_staff").on(t.staffId)],
 );
 
 /** The author's profile as edited in the desk; null columns fall back to the configuration. */
@@ -322,3 +332,5 @@ export const following = sqliteTable(
   },
   (t) => [uniqueIndex("following_actor_iri").on(t.actorIri)],
 );
+
+export * from "./sqlite-staff.ts";

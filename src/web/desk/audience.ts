@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { audit } from "../../product/audit.ts";
 import { followersCsv } from "../../product/followers.ts";
 import { followAccount, getFollowing, unfollowAccount } from "../../product/following.ts";
 import { getSetting, setSetting } from "../../product/instance.ts";
@@ -65,7 +66,8 @@ export function audienceRoutes(desk: Desk): void {
   admin.post("/audience/aliases", async (c) => {
     const get = await form(c);
     try {
-      await setAliases(lectern.context(), get("aliases").split(/\r?\n/));
+      const ids = await setAliases(lectern.context(), get("aliases").split(/\r?\n/));
+      await audit(data.db, desk.actor(c), "aliases", ids.join(" ") || "none");
     } catch (e) {
       return refused(c, e);
     }
@@ -79,10 +81,12 @@ export function audienceRoutes(desk: Desk): void {
       if (get("on") === "1") {
         const f = await followAccount(ctx, config.bridgyFedAccount);
         await setSetting(data.db, "bridgy_fed_actor", f.actorIri);
+        await audit(data.db, desk.actor(c), "bridge", "on");
         return c.redirect("/admin/audience?notice=bridgy-on", 303);
       }
       const id = await bridgyId();
       if (id !== undefined) await unfollowAccount(ctx, id);
+      await audit(data.db, desk.actor(c), "bridge", "off");
     } catch (e) {
       return refused(c, e);
     }
@@ -93,7 +97,8 @@ export function audienceRoutes(desk: Desk): void {
     const get = await form(c);
     if (get("confirm") !== "1") return page(c, { error: "Tick the box to confirm the move.", status: 422 });
     try {
-      await moveAccount(lectern.context(), get("target"));
+      const to = await moveAccount(lectern.context(), get("target"));
+      await audit(data.db, desk.actor(c), "move", to.href);
     } catch (e) {
       return refused(c, e);
     }

@@ -1,18 +1,30 @@
 import path from "node:path";
 import type { Context, Hono, MiddlewareHandler } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { getCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
-import { checkPassword, createSession, endSession, getSession, type Session, sameToken } from "../../product/auth.ts";
+import type { Actor } from "../../product/audit.ts";
+import { getSession, type Session, sameToken, touchSession } from "../../product/auth.ts";
+import type { RelyingParty } from "../../product/factors.ts";
 import { MAX_PINNED } from "../../product/posts.ts";
 import { getProfile } from "../../product/profile.ts";
 import type { WebDeps } from "../deps.ts";
 import { clientAddress } from "../http.ts";
 import { type ParsedUpload, parseUpload, UploadError } from "../uploads.ts";
-import { loginPage } from "../views/admin.ts";
 import { type Html, page } from "../views/layout.ts";
+import { notAllowed } from "../views/security.ts";
 
 export type DeskEnv = { Variables: { session: Session; token: string } };
+
+/** Desk paths only the owner opens: the account's identity, audience and settings, and the staff. */
+export const OWNER_ONLY = [
+  "/admin/profile",
+  "/admin/audience",
+  "/admin/followers",
+  "/admin/blocks",
+  "/admin/staff",
+  "/admin/audit",
+];
 
 /** What every part of the desk works with: its routes under /admin, signed in, and how it answers. */
 export interface Desk {
@@ -25,6 +37,10 @@ export interface Desk {
   error(c: Context): string | undefined;
   /** Streams an upload to temporary files and checks the form's CSRF token before anything else. */
   readUpload(c: Context<DeskEnv>, maxFiles: number): Promise<ParsedUpload>;
+  /** Who is acting in this request, for the audit log. */
+  actor(c: Context<DeskEnv>): Actor;
+  /** The session cookie's name. */
+  readonly cookie: string;
 }
 
 const NOTICES: Record<string, string> = {
@@ -41,6 +57,16 @@ const NOTICES: Record<string, string> = {
   blocked: "Blocked.",
   unblocked: "Unblocked.",
   "signed-in": "Welcome back.",
+  enrol: "The owner asks everyone to use a second factor: set up an authenticator app or a passkey to go on.",
+  password: "Password changed. Your other sessions were signed out.",
+  totp: "Authenticator app turned on. Your other sessions were signed out.",
+  "totp-off": "Authenticator app turned off.",
+  passkey: "Passkey added. Your other sessions were signed out.",
+  "passkey-removed": "Passkey removed.",
+  revoked: "Session ended.",
+  "staff-added": "Staff account added.",
+  "staff-removed": "Staff account removed.",
+  "staff-changed": "Saved.",
 };
 
 const ERRORS: Record<string, string> = {
@@ -48,12 +74,13 @@ const ERRORS: Record<string, string> = {
 };
 
 /**
- * The desk's session: sign-in (throttled), sign-out, and the middleware that
- * asks for a session on every other route and for the session's CSRF token on
- * every POST. Returns the desk the route modules mount on.
+ * The desk's session: the middleware that asks for a full session on every
+ * route but signing in (desk/signin.ts), for the owner's role on the owner's
+ * pages, and for the session's CSRF token on every POST. Returns the desk the
+ * route modules mount on.
  */
 export function deskSession(app: Hono, deps: WebDeps): Desk {
-  const { lectern, now, throttle } = deps;
+  const { lectern, now } = deps;
   const { config, db, data } = lectern;
   const secure = config.origin.protocol === "https:";
   // __Host- cookies must be Secure: on plain http (local use) a plain name.
@@ -73,53 +100,52 @@ export function deskSession(app: Hono, deps: WebDeps): Desk {
     return c.html(
       page(
         { title: `${title} · Lectern`, siteName, private: true },
-        { home: "/", siteName, admin: session ? { csrf: session.csrfToken } : undefined },
+        {
+          home: "/",
+          siteName,
+          admin:
+            session && session.stage !== "second-factor"
+              ? {
+                  csrf: session.csrfToken,
+                  username: session.username,
+                  owner: session.role === "owner",
+                  full: session.stage === "full",
+                }
+              : undefined,
+        },
         await body,
       ),
       status as 200,
     );
   };
 
-  admin.get("/login", (c) => render(c, "Sign in", loginPage()));
-
-  admin.post("/login", async (c) => {
-    const client = clientAddress(c, config.trustedProxies);
-    const wait = throttle.begin(client, now());
-    if (wait > 0) {
-      c.header("Retry-After", String(Math.ceil(wait / 1000)));
-      return render(
-        c,
-        "Sign in",
-        loginPage(`Too many wrong passwords. Try again in ${Math.ceil(wait / 1000)} seconds.`),
-        undefined,
-        429,
-      );
-    }
-    let right = false;
-    try {
-      const form = await c.req.parseBody();
-      const password = typeof form.password === "string" ? form.password : "";
-      right = await checkPassword(db, password);
-    } finally {
-      throttle.done(client, right);
-    }
-    if (!right) return render(c, "Sign in", loginPage("That password is not right."), undefined, 401);
-    const { token } = await createSession(db, now());
-    setCookie(c, COOKIE, token, { httpOnly: true, sameSite: "Lax", secure, path: "/", maxAge: 30 * 86_400 });
-    return c.redirect("/admin?notice=signed-in", 303);
-  });
-
-  // Everything else needs a session; every POST needs the session's CSRF token too.
+  // Everything but signing in needs a full session; every POST needs the session's CSRF token too.
   const requireSession: MiddlewareHandler<DeskEnv> = async (c, next) => {
     const token = getCookie(c, COOKIE);
     const session = await getSession(db, token, now());
-    if (session === undefined || token === undefined) {
-      if (c.req.method === "GET") return c.redirect("/admin/login", 303);
+    const path = c.req.path;
+    if (session === undefined || token === undefined || session.stage === "second-factor") {
+      if (c.req.method === "GET") return c.redirect(session ? "/admin/login/verify" : "/admin/login", 303);
       return c.text("Sign in first", 401);
+    }
+    // The owner requires a second factor: until one is set up, only the security page opens.
+    if (session.stage === "enrol" && !path.startsWith("/admin/security") && path !== "/admin/logout") {
+      if (c.req.method === "GET") return c.redirect("/admin/security?notice=enrol", 303);
+      return c.text("Set up a second factor first", 403);
+    }
+    if (
+      session.role !== "owner" &&
+      OWNER_ONLY.some((p) => path === p || path.startsWith(`${p}/`) || path.startsWith(`${p}.`))
+    ) {
+      return render(c, "Not allowed", notAllowed(), session, 403);
     }
     if (c.req.method === "POST" && isMultipart(c)) {
       // Uploads stream to disk; their route checks the token from the parsed fields before using any file.
-      if (!UPLOAD_ROUTES.some((r) => r.test(c.req.path))) return c.text("Uploads are not accepted here", 415);
+      if (!UPLOAD_ROUTES.some((r) => r.test(path))) return c.text("Uploads are not accepted here", 415);
+    } else if (c.req.method === "POST" && (c.req.header("content-type") ?? "").startsWith("application/json")) {
+      // The passkey ceremonies post JSON, with the token in a header.
+      if (!sameToken(c.req.header("x-csrf-token"), session.csrfToken))
+        return c.text("Reload the page and try again.", 403);
     } else if (c.req.method === "POST") {
       const form = await c.req.parseBody({ all: true });
       const sent = form._csrf;
@@ -129,16 +155,16 @@ export function deskSession(app: Hono, deps: WebDeps): Desk {
     }
     c.set("session", session);
     c.set("token", token);
+    await touchSession(db, token, now());
     await next();
   };
   admin.use("/", requireSession);
-  admin.use("/*", async (c, next) => (c.req.path === "/admin/login" ? next() : requireSession(c, next)));
+  admin.use("/*", async (c, next) => (c.req.path.startsWith("/admin/login") ? next() : requireSession(c, next)));
 
-  admin.post("/logout", async (c) => {
-    await endSession(db, c.get("token"));
-    deleteCookie(c, COOKIE, { path: "/", secure });
-    return c.redirect("/", 303);
-  });
+  const actor = (c: Context<DeskEnv>): Actor => {
+    const session = c.get("session");
+    return { staffId: session.staffId, name: session.username, address: clientAddress(c, config.trustedProxies) };
+  };
 
   const readUpload = async (c: Context<DeskEnv>, maxFiles: number): Promise<ParsedUpload> => {
     let upload: ParsedUpload;
@@ -166,6 +192,8 @@ export function deskSession(app: Hono, deps: WebDeps): Desk {
     notice: (c) => NOTICES[c.req.query("notice") ?? ""],
     error: (c) => ERRORS[c.req.query("error") ?? ""],
     readUpload,
+    actor,
+    cookie: COOKIE,
   };
 }
 
@@ -176,6 +204,11 @@ export const UPLOAD_ROUTES = [
   /^\/admin\/scheduled\/[0-9a-f-]{36}$/,
   /^\/admin\/profile$/,
 ];
+
+/** Where passkeys belong: this site's host name and origin (never a request's Host). */
+export function relyingParty(config: { origin: URL }): RelyingParty {
+  return { id: config.origin.hostname, name: `Lectern (${config.origin.host})`, origin: config.origin.origin };
+}
 
 export function isMultipart(c: Context): boolean {
   return (c.req.header("content-type") ?? "").startsWith("multipart/form-data");

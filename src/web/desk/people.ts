@@ -1,3 +1,4 @@
+import { audit } from "../../product/audit.ts";
 import { InvalidBlockError, listBlocks } from "../../product/blocks.ts";
 import { countFollowers, listFollowers } from "../../product/followers.ts";
 import { approveFollowRequest, blockAccount, blockServer, rejectFollower, unblock } from "../../product/publish.ts";
@@ -8,7 +9,7 @@ import type { Desk } from "./desk.ts";
 /** Who follows (approve, remove) and who may not (blocks of accounts and servers). */
 export function peopleRoutes(desk: Desk): void {
   const { admin, render, notice } = desk;
-  const { lectern } = desk.deps;
+  const { lectern, now } = desk.deps;
   const { db } = lectern;
   admin.get("/followers", async (c) => {
     const session = c.get("session");
@@ -25,6 +26,7 @@ export function peopleRoutes(desk: Desk): void {
   admin.post("/followers/approve", async (c) => {
     const actor = (await c.req.parseBody()).actor;
     if (typeof actor !== "string" || !(await approveFollowRequest(lectern.context(), actor))) return c.notFound();
+    await audit(db, desk.actor(c), "approve-follower", actor, now());
     return c.redirect("/admin/followers?notice=approved", 303);
   });
 
@@ -53,19 +55,22 @@ export function peopleRoutes(desk: Desk): void {
         422,
       );
     }
+    await audit(db, desk.actor(c), "block", f.kind === "domain" ? `server ${value}` : value, now());
     return c.redirect("/admin/blocks?notice=blocked", 303);
   });
 
   admin.post("/blocks/remove", async (c) => {
     const f = await c.req.parseBody();
     if ((f.kind !== "actor" && f.kind !== "domain") || typeof f.value !== "string") return c.notFound();
-    await unblock(lectern.context(), f.kind, f.value);
+    if (await unblock(lectern.context(), f.kind, f.value))
+      await audit(db, desk.actor(c), "unblock", f.kind === "domain" ? `server ${f.value}` : f.value, now());
     return c.redirect("/admin/blocks?notice=unblocked", 303);
   });
 
   admin.post("/followers/remove", async (c) => {
     const actor = (await c.req.parseBody()).actor;
     if (typeof actor !== "string" || !(await rejectFollower(lectern.context(), actor))) return c.notFound();
+    await audit(db, desk.actor(c), "remove-follower", actor, now());
     return c.redirect("/admin/followers?notice=removed", 303);
   });
 }

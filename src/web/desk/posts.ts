@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { deliveryProgress } from "../../delivery/progress.ts";
 import { UnavailableError } from "../../errors.ts";
+import { audit } from "../../product/audit.ts";
 import { UUID_PATTERN } from "../../product/ids.ts";
 import { InvalidMediaError, ingestMedia, MAX_ATTACHMENTS } from "../../product/media.ts";
 import {
@@ -187,9 +188,11 @@ ${scheduledTable(session.csrfToken, await listScheduled(data))}
           { ...toInput(values), date: values.date, time: values.time, timeZone: values.timeZone },
           now(),
         );
+        await audit(db, desk.actor(c), "schedule", `for ${values.date} ${values.time} ${values.timeZone}`, now());
         return c.redirect("/admin?notice=scheduled", 303);
       }
       const post = await publishPost(lectern.context(), toInput(values), now());
+      await audit(db, desk.actor(c), "publish", data.urls.post(post.id).href, now());
       return c.redirect(`/admin/posts/${post.id}?notice=published`, 303);
     } catch (e) {
       if (e instanceof InvalidPostError) return composePage(c, values, { error: e.message, status: 422 });
@@ -273,6 +276,7 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/posts/${post.id
       if (values.mediaError) throw new InvalidPostError(values.mediaError);
       if (values.action === "preview") return editPage(c, post, values, { previewHtml: await preview(values) });
       await publishEdit(lectern.context(), post.id, toInput(values), now());
+      await audit(db, desk.actor(c), "edit", data.urls.post(post.id).href, now());
       return c.redirect(`/admin/posts/${post.id}?notice=edited`, 303);
     } catch (e) {
       if (e instanceof InvalidPostError) return editPage(c, post, values, { error: e.message, status: 422 });
@@ -283,6 +287,7 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/posts/${post.id
   admin.post("/posts/:id/delete", async (c) => {
     const id = c.req.param("id");
     if (!UUID_PATTERN.test(id) || !(await publishDelete(lectern.context(), id, now()))) return c.notFound();
+    await audit(db, desk.actor(c), "delete", data.urls.post(id).href, now());
     return c.redirect("/admin/posts?notice=deleted", 303);
   });
 
@@ -297,6 +302,7 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/posts/${post.id
       if (e instanceof PostNotFoundError) return c.notFound();
       throw e;
     }
+    await audit(db, desk.actor(c), pinned ? "pin" : "unpin", data.urls.post(post.id).href, now());
     return c.redirect(`/admin/posts?notice=${pinned ? "pinned" : "unpinned"}`, 303);
   });
 
@@ -346,6 +352,7 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/scheduled/${id}
         { ...toInput(values), date: values.date, time: values.time, timeZone: values.timeZone },
         now(),
       );
+      await audit(db, desk.actor(c), "edit-scheduled", `for ${values.date} ${values.time} ${values.timeZone}`, now());
       return c.redirect("/admin?notice=scheduled", 303);
     } catch (e) {
       if (e instanceof InvalidPostError) return scheduledPage(c, id, values, { error: e.message, status: 422 });
@@ -355,6 +362,7 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/scheduled/${id}
 
   admin.post("/scheduled/:id/cancel", async (c) => {
     if (!(await cancelScheduled(data, c.req.param("id")))) return c.notFound();
+    await audit(db, desk.actor(c), "cancel-scheduled", null, now());
     return c.redirect("/admin?notice=cancelled", 303);
   });
 }

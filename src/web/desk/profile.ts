@@ -1,4 +1,5 @@
 import { UnavailableError } from "../../errors.ts";
+import { audit } from "../../product/audit.ts";
 import { InvalidMediaError, ingestMedia } from "../../product/media.ts";
 import { getProfile, InvalidProfileError } from "../../product/profile.ts";
 import { publishProfile } from "../../product/publish.ts";
@@ -10,7 +11,7 @@ import { type Desk, isMultipart } from "./desk.ts";
 export function profileRoutes(desk: Desk): void {
   const { admin, render, notice, readUpload } = desk;
   const { lectern, now } = desk.deps;
-  const { data } = lectern;
+  const { data, db } = lectern;
   admin.get("/profile", async (c) => {
     const session = c.get("session");
     return render(
@@ -65,6 +66,7 @@ export function profileRoutes(desk: Desk): void {
     try {
       if (pictureError) throw new InvalidProfileError(pictureError);
       await publishProfile(lectern.context(), input, now());
+      await audit(db, desk.actor(c), "profile", null, now());
       return c.redirect("/admin/profile?notice=profile", 303);
     } catch (e) {
       if (!(e instanceof InvalidProfileError)) throw e;

@@ -13,19 +13,6 @@ export function messages(notice?: string, error?: string): Html {
   return html`${notice ? html`<div class="notice" role="status">${notice}</div>` : ""}${error ? html`<div class="error" role="alert">${error}</div>` : ""}`;
 }
 
-export function loginPage(error?: string): Html {
-  return html`<section class="card">
-<h1>Sign in</h1>
-${messages(undefined, error)}
-<form method="post" action="/admin/login">
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required autofocus>
-<div class="actions"><button class="primary" type="submit">Sign in</button></div>
-</form>
-<p class="hint">Forgot it? On the server run <code>npm run -s lectern -- set-password</code>.</p>
-</section>`;
-}
-
 export interface SlotValue {
   mediaId: string;
   alt: string;

@@ -29,8 +29,8 @@ export interface Chrome {
   /** Link target of the site name in the top bar. */
   home: string;
   siteName: string;
-  /** Present when the author is signed in: admin links and a sign-out form. */
-  admin?: { csrf: string };
+  /** Present when someone is signed in to the desk: its links (the owner's too for the owner) and a sign-out form. */
+  admin?: { csrf: string; username: string; owner: boolean; full: boolean };
 }
 
 export function page(meta: PageMeta, chrome: Chrome, body: Html): Html {
@@ -71,7 +71,11 @@ ${meta.image ? html`<meta name="twitter:image" content="${meta.image.href}">` : 
 <a class="brand" href="${chrome.home}">${chrome.siteName}</a>
 ${
   chrome.admin
-    ? html`<a href="/admin">Write</a><a href="/admin/posts">Posts</a><a href="/admin/profile">Profile</a><a href="/admin/followers">Followers</a><a href="/admin/audience">Audience</a><a href="/admin/blocks">Blocks</a>
+    ? html`${chrome.admin.full ? html`<a href="/admin">Write</a><a href="/admin/posts">Posts</a>` : ""}${
+        chrome.admin.full && chrome.admin.owner
+          ? html`<a href="/admin/profile">Profile</a><a href="/admin/followers">Followers</a><a href="/admin/audience">Audience</a><a href="/admin/blocks">Blocks</a><a href="/admin/staff">Staff</a><a href="/admin/audit">Audit log</a>`
+          : ""
+      }<a href="/admin/security">Security (${chrome.admin.username})</a>
 <form method="post" action="/admin/logout"><input type="hidden" name="_csrf" value="${chrome.admin.csrf}"><button type="submit">Sign out</button></form>`
     : ""
 }

@@ -1,0 +1,68 @@
+import { parseArgs } from "node:util";
+import { UsageError, withLectern } from "./cli-common.ts";
+import type { Config } from "./config.ts";
+import { audit, COMMAND_LINE } from "./product/audit.ts";
+import { createStaff, findStaff, listStaff, type Role, removeStaff, resetFactors, setRole } from "./product/staff.ts";
+
+/** `lectern staff …`: the way in when the desk is out of reach (the first owner, lost factors). */
+export async function staffCommand(config: Config, args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    options: { role: { type: "string", default: "editor" } },
+    allowPositionals: true,
+  });
+  const [action, username, role] = positionals;
+  return await withLectern(config, async ({ db }) => {
+    const named = async () => {
+      if (username === undefined) throw new UsageError(`staff ${action}: give the username`);
+      const s = await findStaff(db, username);
+      if (s === undefined) throw new UsageError(`no staff account named ${username}`);
+      return s;
+    };
+    switch (action) {
+      case "list":
+      case undefined: {
+        for (const s of await listStaff(db)) {
+          const factors = [s.totp ? "authenticator app" : "", s.passkeys ? `${s.passkeys} passkey(s)` : ""].filter(
+            Boolean,
+          );
+          console.log(`${s.username}\t${s.role}\t${factors.join(", ") || "no second factor"}`);
+        }
+        return 0;
+      }
+      case "add": {
+        if (username === undefined) throw new UsageError("staff add: give the username");
+        const { staff, password } = await createStaff(db, { username, role: values.role as Role });
+        await audit(db, COMMAND_LINE, "staff-add", `${staff.username} (${staff.role})`);
+        console.log(`Added ${staff.username} (${staff.role}). Their password, shown only now: ${password}`);
+        return 0;
+      }
+      case "remove": {
+        const s = await named();
+        await removeStaff(db, s.id);
+        await audit(db, COMMAND_LINE, "staff-remove", s.username);
+        console.log(`Removed ${s.username}.`);
+        return 0;
+      }
+      case "role": {
+        const s = await named();
+        if (role === undefined) throw new UsageError("staff role: give the role (owner or editor)");
+        await setRole(db, s.id, role as Role);
+        await audit(db, COMMAND_LINE, "staff-role", `${s.username}: ${role}`);
+        console.log(`${s.username} is now ${role}.`);
+        return 0;
+      }
+      case "reset-factors": {
+        const s = await named();
+        await resetFactors(db, s.id);
+        await audit(db, COMMAND_LINE, "staff-reset-factors", s.username);
+        console.log(
+          `${s.username}'s authenticator app, passkeys and recovery codes are removed; they sign in with their password.`,
+        );
+        return 0;
+      }
+      default:
+        throw new UsageError(`staff: unknown action "${action}" (list, add, remove, role, reset-factors)`);
+    }
+  });
+}

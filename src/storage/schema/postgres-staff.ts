@@ -1,0 +1,75 @@
+import { bigint, bigserial, index, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+
+/* Staff accounts, their second factors and the audit log (postgres). */
+
+/**
+ * The people who write as the account: an owner (everything: staff, keys,
+ * settings) or editors (posts). Each with their own password (an scrypt
+ * hash) and second factors.
+ */
+export const staff = pgTable(
+  "staff",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    /** Lower-case letters, digits, dots, dashes, underscores. */
+    username: text("username").notNull(),
+    passwordHash: text("password_hash").notNull(),
+    role: text("role").notNull(),
+    /** TOTP secret (base32) once confirmed; the pending one while being set up. */
+    totpSecret: text("totp_secret"),
+    totpPendingSecret: text("totp_pending_secret"),
+    /** The last TOTP time step used: a code works once. */
+    totpLastStep: bigint("totp_last_step", { mode: "number" }),
+    createdAt: bigint("created_at", { mode: "number" }).notNull(),
+  },
+  (t) => [uniqueIndex("staff_username").on(t.username)],
+);
+
+/** Passkeys (WebAuthn credentials) of staff accounts. */
+export const passkeys = pgTable(
+  "passkeys",
+  {
+    /** The credential id, base64url. */
+    id: text("id").primaryKey(),
+    staffId: bigint("staff_id", { mode: "number" }).notNull(),
+    /** COSE public key, base64url. */
+    publicKey: text("public_key").notNull(),
+    counter: bigint("counter", { mode: "number" }).notNull(),
+    /** JSON array of transports, as the browser gave them. */
+    transports: text("transports"),
+    name: text("name").notNull(),
+    createdAt: bigint("created_at", { mode: "number" }).notNull(),
+    lastUsedAt: bigint("last_used_at", { mode: "number" }),
+  },
+  (t) => [index("passkeys_staff").on(t.staffId)],
+);
+
+/** One-time recovery codes (SHA-256 of each; they are random, 50 bits). */
+export const recoveryCodes = pgTable(
+  "recovery_codes",
+  {
+    codeHash: text("code_hash").primaryKey(),
+    staffId: bigint("staff_id", { mode: "number" }).notNull(),
+    usedAt: bigint("used_at", { mode: "number" }),
+  },
+  (t) => [index("recovery_codes_staff").on(t.staffId)],
+);
+
+/**
+ * Who did what, from where: written once, never changed (the database
+ * refuses UPDATE and DELETE on it).
+ */
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    at: bigint("at", { mode: "number" }).notNull(),
+    staffId: bigint("staff_id", { mode: "number" }),
+    /** The username at the time, or "command line". */
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    subject: text("subject"),
+    address: text("address"),
+  },
+  (t) => [index("audit_log_at").on(t.at)],
+);

@@ -1,0 +1,75 @@
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/* Staff accounts, their second factors and the audit log (sqlite). */
+
+/**
+ * The people who write as the account: an owner (everything: staff, keys,
+ * settings) or editors (posts). Each with their own password (an scrypt
+ * hash) and second factors.
+ */
+export const staff = sqliteTable(
+  "staff",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    /** Lower-case letters, digits, dots, dashes, underscores. */
+    username: text("username").notNull(),
+    passwordHash: text("password_hash").notNull(),
+    role: text("role").notNull(),
+    /** TOTP secret (base32) once confirmed; the pending one while being set up. */
+    totpSecret: text("totp_secret"),
+    totpPendingSecret: text("totp_pending_secret"),
+    /** The last TOTP time step used: a code works once. */
+    totpLastStep: integer("totp_last_step"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("staff_username").on(t.username)],
+);
+
+/** Passkeys (WebAuthn credentials) of staff accounts. */
+export const passkeys = sqliteTable(
+  "passkeys",
+  {
+    /** The credential id, base64url. */
+    id: text("id").primaryKey(),
+    staffId: integer("staff_id").notNull(),
+    /** COSE public key, base64url. */
+    publicKey: text("public_key").notNull(),
+    counter: integer("counter").notNull(),
+    /** JSON array of transports, as the browser gave them. */
+    transports: text("transports"),
+    name: text("name").notNull(),
+    createdAt: integer("created_at").notNull(),
+    lastUsedAt: integer("last_used_at"),
+  },
+  (t) => [index("passkeys_staff").on(t.staffId)],
+);
+
+/** One-time recovery codes (SHA-256 of each; they are random, 50 bits). */
+export const recoveryCodes = sqliteTable(
+  "recovery_codes",
+  {
+    codeHash: text("code_hash").primaryKey(),
+    staffId: integer("staff_id").notNull(),
+    usedAt: integer("used_at"),
+  },
+  (t) => [index("recovery_codes_staff").on(t.staffId)],
+);
+
+/**
+ * Who did what, from where: written once, never changed (the database
+ * refuses UPDATE and DELETE on it).
+ */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: integer("at").notNull(),
+    staffId: integer("staff_id"),
+    /** The username at the time, or "command line". */
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    subject: text("subject"),
+    address: text("address"),
+  },
+  (t) => [index("audit_log_at").on(t.at)],
+);

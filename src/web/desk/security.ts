@@ -1,0 +1,183 @@
+import type { Context } from "hono";
+import { audit } from "../../product/audit.ts";
+import { InvalidPasswordError, listSessions, revokeSession, setChallenge, tokenHash } from "../../product/auth.ts";
+import {
+  beginTotp,
+  confirmTotp,
+  disableTotp,
+  FactorError,
+  finishPasskeyRegistration,
+  listPasskeys,
+  newRecoveryCodes,
+  passkeyRegistration,
+  pendingTotp,
+  removePasskey,
+  totpUri,
+} from "../../product/factors.ts";
+import { checkOwnPassword, getStaff, type Staff, setStaffPassword } from "../../product/staff.ts";
+import { sql } from "../../storage/sql.ts";
+import { type SecurityView, securityPage } from "../views/security.ts";
+import { type Desk, type DeskEnv, relyingParty } from "./desk.ts";
+
+/**
+ * The signed-in person's own security: password, authenticator app (TOTP)
+ * with recovery codes, passkeys, and where they are signed in. Every change
+ * asks for the current password (a passkey is added from a session that
+ * just signed in) and signs the account's other sessions out.
+ */
+export function securityRoutes(desk: Desk): void {
+  const { admin, deps, render, notice } = desk;
+  const { lectern, now } = deps;
+  const { config, db } = lectern;
+  const issuer = `Lectern (${config.origin.host})`;
+
+  const me = async (c: Context<DeskEnv>): Promise<Staff> => (await getStaff(db, c.get("session").staffId)) as Staff;
+  const view = async (c: Context<DeskEnv>, extra: Partial<SecurityView> = {}, status = 200) => {
+    const session = c.get("session");
+    const staff = await me(c);
+    const pending = extra.pendingTotp ?? (await pendingSetup(staff));
+    return render(
+      c,
+      "Security",
+      securityPage({
+        csrf: session.csrfToken,
+        staff,
+        notice: notice(c),
+        passkeys: await listPasskeys(db, staff.id),
+        sessions: await listSessions(db, staff.id, c.get("token"), now()),
+        ...extra,
+        pendingTotp: staff.totp ? undefined : pending,
+      }),
+      session,
+      status,
+    );
+  };
+  const pendingSetup = async (staff: Staff) => {
+    if (staff.totp) return undefined;
+    const secret = await pendingTotp(db, staff.id);
+    if (secret === null) return undefined;
+    return { secret, uri: totpUri(issuer, staff.username, secret) };
+  };
+  const form = async (c: Context<DeskEnv>) => (await c.req.parseBody()) as Record<string, string | File>;
+  const text = (f: Record<string, string | File>, k: string) => (typeof f[k] === "string" ? (f[k] as string) : "");
+  /** The current password, asked before every change. */
+  const confirmed = async (c: Context<DeskEnv>, f: Record<string, string | File>) =>
+    await checkOwnPassword(db, c.get("session").staffId, text(f, "current"));
+  const wrong = (c: Context<DeskEnv>) => view(c, { error: "Your current password is not right." }, 403);
+  /** Once a factor exists, a session that had to enrol becomes a full one. */
+  const promote = async (c: Context<DeskEnv>) => {
+    if (c.get("session").stage === "enrol")
+      await db.run(sql`UPDATE sessions SET stage = 'full' WHERE token_hash = ${tokenHash(c.get("token"))}`);
+  };
+
+  admin.get("/security", (c) => view(c));
+
+  admin.post("/security/password", async (c) => {
+    const f = await form(c);
+    if (!(await confirmed(c, f))) return wrong(c);
+    try {
+      await setStaffPassword(db, c.get("session").staffId, text(f, "password"), tokenHash(c.get("token")));
+    } catch (e) {
+      if (e instanceof InvalidPasswordError) return view(c, { error: e.message }, 422);
+      throw e;
+    }
+    await audit(db, desk.actor(c), "password", null, now());
+    return c.redirect("/admin/security?notice=password", 303);
+  });
+
+  admin.post("/security/totp", async (c) => {
+    const f = await form(c);
+    if (!(await confirmed(c, f))) return wrong(c);
+    const pending = await beginTotp(db, await me(c), issuer);
+    return view(c, { pendingTotp: pending });
+  });
+
+  admin.post("/security/totp/confirm", async (c) => {
+    const f = await form(c);
+    let codes: string[];
+    try {
+      codes = await confirmTotp(db, c.get("session").staffId, text(f, "code"), tokenHash(c.get("token")), now());
+    } catch (e) {
+      if (e instanceof FactorError) return view(c, { error: e.message }, 422);
+      throw e;
+    }
+    await promote(c);
+    await audit(db, desk.actor(c), "totp-on", null, now());
+    c.set("session", { ...c.get("session"), stage: "full" });
+    return view(c, {
+      recoveryCodes: codes,
+      notice: "Authenticator app turned on. Your other sessions were signed out.",
+    });
+  });
+
+  admin.post("/security/totp/off", async (c) => {
+    const f = await form(c);
+    if (!(await confirmed(c, f))) return wrong(c);
+    await disableTotp(db, c.get("session").staffId, tokenHash(c.get("token")));
+    await audit(db, desk.actor(c), "totp-off", null, now());
+    return c.redirect("/admin/security?notice=totp-off", 303);
+  });
+
+  admin.post("/security/recovery-codes", async (c) => {
+    const f = await form(c);
+    if (!(await confirmed(c, f))) return wrong(c);
+    const codes = await newRecoveryCodes(db, c.get("session").staffId);
+    await audit(db, desk.actor(c), "recovery-codes", null, now());
+    return view(c, { recoveryCodes: codes });
+  });
+
+  admin.post("/security/passkeys/options", async (c) => {
+    const body = (await c.req.json().catch(() => null)) as { current?: unknown } | null;
+    const current = typeof body?.current === "string" ? body.current : "";
+    if (!(await checkOwnPassword(db, c.get("session").staffId, current)))
+      return c.json({ error: "Enter your current password first." }, 403);
+    const options = await passkeyRegistration(db, await me(c), relyingParty(config));
+    await setChallenge(db, c.get("token"), options.challenge);
+    return c.json(options);
+  });
+
+  admin.post("/security/passkeys", async (c) => {
+    const session = c.get("session");
+    const body = (await c.req.json().catch(() => null)) as { response?: unknown; name?: unknown } | null;
+    const challenge = session.challenge;
+    await setChallenge(db, c.get("token"), null);
+    if (challenge === null || body?.response === undefined) return c.json({ error: "Start again." }, 400);
+    try {
+      const key = await finishPasskeyRegistration(
+        db,
+        session.staffId,
+        body.response,
+        challenge,
+        relyingParty(config),
+        typeof body.name === "string" ? body.name : "",
+        tokenHash(c.get("token")),
+        now(),
+      );
+      await promote(c);
+      await audit(db, desk.actor(c), "passkey-add", key.name, now());
+    } catch (e) {
+      if (e instanceof FactorError) return c.json({ error: e.message }, 400);
+      throw e;
+    }
+    return c.json({ redirect: "/admin/security?notice=passkey" });
+  });
+
+  admin.post("/security/passkeys/remove", async (c) => {
+    const f = await form(c);
+    if (!(await confirmed(c, f))) return wrong(c);
+    const id = text(f, "id");
+    const keys = await listPasskeys(db, c.get("session").staffId);
+    if (await removePasskey(db, c.get("session").staffId, id, tokenHash(c.get("token")))) {
+      await audit(db, desk.actor(c), "passkey-remove", keys.find((k) => k.id === id)?.name ?? null, now());
+    }
+    return c.redirect("/admin/security?notice=passkey-removed", 303);
+  });
+
+  admin.post("/security/sessions/revoke", async (c) => {
+    const f = await form(c);
+    if (await revokeSession(db, c.get("session").staffId, text(f, "session"))) {
+      await audit(db, desk.actor(c), "session-revoke", null, now());
+    }
+    return c.redirect("/admin/security?notice=revoked", 303);
+  });
+}

@@ -1,0 +1,196 @@
+import type { Context } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { type Actor, audit } from "../../product/audit.ts";
+import { createSession, endSession, getSession, type Session, sameToken, setChallenge } from "../../product/auth.ts";
+import { passkeyAuthentication, useRecoveryCode, verifyPasskey, verifyTotp } from "../../product/factors.ts";
+import { checkCredentials, getStaff, hasSecondFactor, secondFactorRequired } from "../../product/staff.ts";
+import { clientAddress } from "../http.ts";
+import { loginPage, verifyPage } from "../views/security.ts";
+import { type Desk, type DeskEnv, relyingParty } from "./desk.ts";
+
+/**
+ * Signing in: a username and password (throttled per address, slowed per
+ * account), then — when the account has one — a second factor: a code from
+ * an authenticator app, a recovery code, or a passkey. The half-done sign-in
+ * is a short session of its own (ten minutes); the full session gets a new
+ * token. When the owner requires a second factor and the account has none,
+ * the session opens only the security page until one is set up.
+ */
+export function signInRoutes(desk: Desk): void {
+  const { admin, deps, render, cookie: COOKIE } = desk;
+  const { lectern, now, throttle } = deps;
+  const { config, db } = lectern;
+  const secure = config.origin.protocol === "https:";
+  const seen = (c: Context) => ({
+    address: clientAddress(c, config.trustedProxies),
+    userAgent: c.req.header("user-agent") ?? "",
+  });
+  const startSession = async (c: Context, staffId: number, stage: Session["stage"]) => {
+    const { token } = await createSession(db, staffId, stage, seen(c), now());
+    setCookie(c, COOKIE, token, { httpOnly: true, sameSite: "Lax", secure, path: "/", maxAge: 30 * 86_400 });
+  };
+  const who = (c: Context, staffId: number | null, name: string): Actor => ({
+    staffId,
+    name,
+    address: clientAddress(c, config.trustedProxies),
+  });
+
+  admin.get("/login", (c) => render(c, "Sign in", loginPage()));
+
+  admin.post("/login", async (c) => {
+    const client = clientAddress(c, config.trustedProxies);
+    const wait = throttle.begin(client, now());
+    if (wait > 0) {
+      c.header("Retry-After", String(Math.ceil(wait / 1000)));
+      return render(
+        c,
+        "Sign in",
+        loginPage(`Too many wrong passwords. Try again in ${Math.ceil(wait / 1000)} seconds.`),
+        undefined,
+        429,
+      );
+    }
+    let staff: Awaited<ReturnType<typeof checkCredentials>>;
+    let username = "";
+    try {
+      const form = await c.req.parseBody();
+      username = typeof form.username === "string" ? form.username.trim().toLowerCase().slice(0, 40) : "";
+      const password = typeof form.password === "string" ? form.password : "";
+      // Many wrong passwords on one account from anywhere: each check of it waits a little.
+      const slow = throttle.accountDelayMs(username, now());
+      if (slow > 0) await new Promise((r) => setTimeout(r, slow));
+      staff = await checkCredentials(db, username, password);
+      throttle.accountResult(username, staff !== undefined, now());
+    } finally {
+      throttle.done(client, staff !== undefined);
+    }
+    if (staff === undefined) {
+      await audit(db, who(c, null, username || "(no username)"), "sign-in-failed", null, now());
+      return render(c, "Sign in", loginPage("That username or password is not right.", username), undefined, 401);
+    }
+    if (hasSecondFactor(staff)) {
+      await startSession(c, staff.id, "second-factor");
+      return c.redirect("/admin/login/verify", 303);
+    }
+    await audit(db, who(c, staff.id, staff.username), "sign-in", null, now());
+    if (await secondFactorRequired(db)) {
+      await startSession(c, staff.id, "enrol");
+      return c.redirect("/admin/security?notice=enrol", 303);
+    }
+    await startSession(c, staff.id, "full");
+    return c.redirect("/admin?notice=signed-in", 303);
+  });
+
+  /** The half-done sign-in of this request, if any. */
+  const pending = async (c: Context) => {
+    const token = getCookie(c, COOKIE);
+    const session = await getSession(db, token, now());
+    return session?.stage === "second-factor" && token !== undefined ? { session, token } : undefined;
+  };
+  const verifyView = async (c: Context, session: Session, error?: string, status = 200) => {
+    const staff = await getStaff(db, session.staffId);
+    return render(
+      c,
+      "Second step",
+      verifyPage({
+        csrf: session.csrfToken,
+        totp: staff?.totp ?? false,
+        passkeys: (staff?.passkeys ?? 0) > 0,
+        username: session.username,
+        error,
+      }),
+      undefined,
+      status,
+    );
+  };
+  /** The second factor was right: the half-done session ends, a full one (a new token) starts. */
+  const complete = async (c: Context, p: { session: Session; token: string }, how: string) => {
+    await endSession(db, p.token);
+    await audit(db, who(c, p.session.staffId, p.session.username), "sign-in", how, now());
+    await startSession(c, p.session.staffId, "full");
+  };
+
+  admin.get("/login/verify", async (c) => {
+    const p = await pending(c);
+    if (p === undefined) return c.redirect("/admin/login", 303);
+    return verifyView(c, p.session);
+  });
+
+  admin.post("/login/verify", async (c) => {
+    const p = await pending(c);
+    if (p === undefined) return c.redirect("/admin/login", 303);
+    const form = await c.req.parseBody();
+    if (!sameToken(typeof form._csrf === "string" ? form._csrf : undefined, p.session.csrfToken))
+      return c.text("This form has expired. Reload the page and try again.", 403);
+    // Codes are guessable in a million tries: the same throttle as passwords, per address and account.
+    const client = clientAddress(c, config.trustedProxies);
+    const wait = throttle.begin(`2fa:${client}`, now());
+    if (wait > 0) {
+      c.header("Retry-After", String(Math.ceil(wait / 1000)));
+      return verifyView(c, p.session, `Too many wrong codes. Try again in ${Math.ceil(wait / 1000)} seconds.`, 429);
+    }
+    let right = false;
+    let how = "";
+    try {
+      const slow = throttle.accountDelayMs(`2fa:${p.session.username}`, now());
+      if (slow > 0) await new Promise((r) => setTimeout(r, slow));
+      const code = typeof form.code === "string" ? form.code : "";
+      const recovery = typeof form.recovery === "string" ? form.recovery : "";
+      if (code.trim() !== "") {
+        right = await verifyTotp(db, p.session.staffId, code, now());
+        how = "with an authenticator app";
+      } else if (recovery.trim() !== "") {
+        right = await useRecoveryCode(db, p.session.staffId, recovery, now());
+        how = "with a recovery code";
+      }
+      throttle.accountResult(`2fa:${p.session.username}`, right, now());
+    } finally {
+      throttle.done(`2fa:${client}`, right);
+    }
+    if (!right) {
+      await audit(db, who(c, p.session.staffId, p.session.username), "second-factor-failed", null, now());
+      return verifyView(c, p.session, "That code is not right (or was used already).", 401);
+    }
+    await complete(c, p, how);
+    return c.redirect("/admin?notice=signed-in", 303);
+  });
+
+  admin.post("/login/passkey/options", async (c) => {
+    const p = await pending(c);
+    if (p === undefined) return c.json({ error: "Sign in again." }, 401);
+    if (!sameToken(c.req.header("x-csrf-token"), p.session.csrfToken))
+      return c.json({ error: "Reload the page." }, 403);
+    const options = await passkeyAuthentication(db, p.session.staffId, relyingParty(config));
+    await setChallenge(db, p.token, options.challenge);
+    return c.json(options);
+  });
+
+  admin.post("/login/passkey", async (c) => {
+    const p = await pending(c);
+    if (p === undefined) return c.json({ error: "Sign in again." }, 401);
+    if (!sameToken(c.req.header("x-csrf-token"), p.session.csrfToken))
+      return c.json({ error: "Reload the page." }, 403);
+    const body = (await c.req.json().catch(() => null)) as { response?: unknown } | null;
+    const challenge = p.session.challenge;
+    await setChallenge(db, p.token, null); // one answer per challenge
+    const right =
+      challenge !== null &&
+      body?.response !== undefined &&
+      (await verifyPasskey(db, p.session.staffId, body.response, challenge, relyingParty(config), now()));
+    if (!right) {
+      await audit(db, who(c, p.session.staffId, p.session.username), "second-factor-failed", "passkey", now());
+      return c.json({ error: "That passkey was not accepted." }, 401);
+    }
+    await complete(c, p, "with a passkey");
+    return c.json({ redirect: "/admin?notice=signed-in" });
+  });
+
+  // Under the session middleware (a full or enrolling session, its CSRF token checked).
+  admin.post("/logout", async (c) => {
+    const session = (c as unknown as Context<DeskEnv>).get("session");
+    await audit(db, who(c, session.staffId, session.username), "sign-out", null, now());
+    await endSession(db, getCookie(c, COOKIE));
+    deleteCookie(c, COOKIE, { path: "/", secure });
+    return c.redirect("/", 303);
+  });
+}

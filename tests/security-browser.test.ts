@@ -1,0 +1,155 @@
+import { Secret, TOTP } from "otpauth";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchBrowser } from "./helpers/browser.ts";
+import { freePort, startTestLectern, type TestLectern, tempDir } from "./helpers/lectern.ts";
+
+/** The code an authenticator app would show `offsetMs` from now. */
+function codeFor(secret: string, offsetMs = 0): string {
+  return new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 }).generate({
+    timestamp: Date.now() + offsetMs,
+  });
+}
+
+// Second factors, staff and the audit log as people use them, in a real Chromium. The origin is
+// http://localhost: WebAuthn needs a secure context and a host name (not an IP address).
+describe("a defended desk in a browser", () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let lectern: TestLectern;
+  let browser: Browser;
+  let owner: BrowserContext;
+  let page: Page;
+  let totpSecret = "";
+  const password = () => lectern.server.initialPassword as string;
+  const at = (path: string) => new URL(path, lectern.origin).href;
+  const signIn = async (p: Page, username: string, secret: string) => {
+    await p.goto(at("/admin/login"));
+    await p.fill("#username", username);
+    await p.fill("#password", secret);
+    await Promise.all([p.waitForLoadState("load"), p.click("button[type=submit]")]);
+  };
+  const signOut = async (p: Page) => {
+    await Promise.all([p.waitForURL(at("/")), p.click("header form button")]);
+  };
+
+  beforeAll(async () => {
+    tmp = tempDir();
+    const port = await freePort();
+    lectern = await startTestLectern(tmp.dir, { port, env: { LECTERN_ORIGIN: `http://localhost:${port}` } });
+    browser = await launchBrowser();
+    owner = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    page = await owner.newPage();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await lectern?.stop();
+    tmp?.remove();
+  });
+
+  it("enrols an authenticator app (TOTP), shows recovery codes once, and asks for a code at the next sign-in", async () => {
+    await signIn(page, "owner", password());
+    expect(page.url()).toBe(at("/admin?notice=signed-in"));
+    await page.goto(at("/admin/security"));
+    await page.fill("#current-totp", password());
+    await Promise.all([page.waitForLoadState("load"), page.click("form[action='/admin/security/totp'] button")]);
+    totpSecret = (await page.locator("#totp-secret").textContent()) as string;
+    expect(totpSecret).toMatch(/^[A-Z2-7]{32}$/);
+    await page.fill("#totp-code", codeFor(totpSecret));
+    await Promise.all([
+      page.waitForLoadState("load"),
+      page.click("form[action='/admin/security/totp/confirm'] button"),
+    ]);
+    const codes = await page.locator("#recovery-codes code").allTextContents();
+    expect(codes).toHaveLength(10);
+    await expect(page.locator("main").textContent()).resolves.toContain("Authenticator app turned on");
+
+    await signOut(page);
+    await signIn(page, "owner", password());
+    expect(page.url()).toBe(at("/admin/login/verify"));
+    // The desk stays shut until the second step.
+    await page.goto(at("/admin"));
+    expect(page.url()).toBe(at("/admin/login/verify"));
+    // The code used to enrol cannot be used again; the app's next one works.
+    await page.fill("#code", codeFor(totpSecret));
+    await Promise.all([
+      page.waitForLoadState("load"),
+      page.click("form[action='/admin/login/verify'] button[type=submit] >> nth=0"),
+    ]);
+    await expect(page.locator(".error").textContent()).resolves.toContain("not right");
+    await page.fill("#code", codeFor(totpSecret, 30_000));
+    await Promise.all([
+      page.waitForURL(at("/admin?notice=signed-in")),
+      page.click("form[action='/admin/login/verify'] button[type=submit] >> nth=0"),
+    ]);
+  });
+
+  it("enrols a passkey with Chromium's virtual authenticator and signs in with it", async () => {
+    const cdp = await owner.newCDPSession(page);
+    await cdp.send("WebAuthn.enable");
+    await cdp.send("WebAuthn.addVirtualAuthenticator", {
+      options: {
+        protocol: "ctap2",
+        transport: "internal",
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    await page.goto(at("/admin/security"));
+    await page.fill("#passkey-name", "Test laptop");
+    await page.fill("#passkey-current", password());
+    await Promise.all([
+      page.waitForURL(at("/admin/security?notice=passkey")),
+      page.click("button[data-passkey=register]"),
+    ]);
+    await expect(page.locator("main").textContent()).resolves.toContain("Test laptop");
+
+    await signOut(page);
+    await signIn(page, "owner", password());
+    expect(page.url()).toBe(at("/admin/login/verify"));
+    await Promise.all([page.waitForURL(at("/admin?notice=signed-in")), page.click("button[data-passkey=login]")]);
+  });
+
+  it("an editor writes but cannot open staff or settings; the audit log shows each action with its author", async () => {
+    await page.goto(at("/admin/staff"));
+    await page.fill("#new-username", "editor.one");
+    await page.selectOption("#new-role", "editor");
+    await Promise.all([page.waitForLoadState("load"), page.click("form[action='/admin/staff'] button")]);
+    const editorPassword = (await page.locator("#new-staff-password").textContent()) as string;
+    expect(editorPassword.length).toBeGreaterThanOrEqual(20);
+
+    const other = await browser.newContext();
+    const editor = await other.newPage();
+    await signIn(editor, "editor.one", editorPassword);
+    expect(editor.url()).toBe(at("/admin?notice=signed-in"));
+    // No owner's links, and the owner's pages are refused.
+    await expect(editor.locator("header").textContent()).resolves.not.toContain("Staff");
+    for (const path of [
+      "/admin/staff",
+      "/admin/profile",
+      "/admin/audit",
+      "/admin/followers",
+      "/admin/audience",
+      "/admin/blocks",
+    ]) {
+      const res = await editor.goto(at(path));
+      expect(res?.status(), path).toBe(403);
+    }
+    await editor.goto(at("/admin"));
+    await editor.fill("#text", "Written by the editor.");
+    await Promise.all([editor.waitForURL(/notice=published$/), editor.click("button[value=publish]")]);
+    await other.close();
+
+    await page.goto(at("/admin/audit"));
+    const rows = await page.locator("table.audit tbody tr").allTextContents();
+    const has = (who: string, what: string) => rows.some((r) => r.includes(who) && r.includes(what));
+    expect(has("editor.one", "published")).toBe(true);
+    expect(has("editor.one", "signed in")).toBe(true);
+    expect(has("owner", "added a staff account")).toBe(true);
+    expect(has("owner", "added a passkey")).toBe(true);
+    expect(has("owner", "turned on an authenticator app")).toBe(true);
+    expect(has("owner", "signed in")).toBe(true);
+    expect(rows.some((r) => r.includes("127.0.0.1"))).toBe(true);
+  });
+});
