@@ -2,11 +2,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { deliveryProgress, pruneDeliveries } from "../src/delivery/progress.ts";
+import { failingServers } from "../src/delivery/status.ts";
 import { addFollower, countFollowers } from "../src/product/followers.ts";
 import { publishPost } from "../src/product/publish.ts";
 import { openDatabase } from "../src/storage/open.ts";
 import { runCli } from "./helpers/cli.ts";
 import { DIALECTS, databaseEnv, type TestDialect } from "./helpers/databases.ts";
+import { signIn } from "./helpers/desk.ts";
 import { startFollowerServer } from "./helpers/follower.ts";
 import { freePort, startTestLectern, type TestLectern, tempDir, testEnv, waitFor } from "./helpers/lectern.ts";
 import { column, scalar } from "./helpers/rows.ts";
@@ -64,6 +66,14 @@ describe.each(DIALECTS)("on %s", (dialect) => {
       // One request per server (its shared inbox); a status code never removes anyone.
       expect(new Set(gone.requests.map((r) => r.path))).toEqual(new Set(["/inbox"]));
       expect(await countFollowers(lectern.server.lectern.db)).toBe(3);
+      // The desk shows the server as not answering, with the two followers waiting behind it.
+      const failing = await failingServers(lectern.server.lectern.db);
+      expect(failing).toHaveLength(1);
+      expect(failing[0]).toMatchObject({ followers: 2, paused: false });
+      const cookie = await signIn(lectern);
+      const page = await (await fetch(new URL("/admin/followers", lectern.origin), { headers: { cookie } })).text();
+      expect(page).toContain("Servers not answering");
+      expect(page).toMatch(new RegExp(`<td>${failing[0].host.replace(/[.]/g, "\\.")}</td><td>2</td>`));
       await waitFor(
         async () => (await deliveryProgress(lectern.server.lectern.db, post.id)).delivered === 1,
         15_000,

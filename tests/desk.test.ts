@@ -354,7 +354,7 @@ describe("signing in", () => {
       const attempt = (password: string) =>
         fetch(new URL("/admin/login", lectern.origin), {
           method: "POST",
-          body: new URLSearchParams({ password }),
+          body: new URLSearchParams({ username: "owner", password }),
           headers: { Origin: lectern.origin.origin },
           redirect: "manual",
         });

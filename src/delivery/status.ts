@@ -39,3 +39,34 @@ export async function deliveryStatus(db: Queryable, now: number = Date.now()): P
     queue: await n(sql`SELECT count(*) AS n FROM queue`),
   };
 }
+
+export interface FailingServer {
+  host: string;
+  /** When it started failing (the first failure after a success). */
+  failingSince: number;
+  /** Distinct days with failures since. */
+  failureDays: number;
+  lastSuccessAt: number | null;
+  /** Paused (after `delivery.pause_after_days`): only a probe is tried, twice a day. */
+  paused: boolean;
+  /** Accepted followers on that server: who is not getting posts while it fails. */
+  followers: number;
+}
+
+/** Servers failing now, the ones with the most followers first (for the desk). */
+export async function failingServers(db: Queryable, limit = 50): Promise<FailingServer[]> {
+  const rows = await db.all<Record<string, number | string | null>>(
+    sql`SELECT s.host, s.failing_since AS since, s.failure_days AS days, s.last_success_at AS ok, s.probe_at AS probe,
+          (SELECT count(*) FROM followers f WHERE f.host = s.host AND f.status = 'accepted') AS followers
+        FROM servers s WHERE s.failing_since IS NOT NULL OR s.probe_at IS NOT NULL
+        ORDER BY followers DESC, s.host LIMIT ${limit}`,
+  );
+  return rows.map((r) => ({
+    host: String(r.host),
+    failingSince: Number(r.since ?? 0),
+    failureDays: Number(r.days ?? 0),
+    lastSuccessAt: r.ok === null ? null : Number(r.ok),
+    paused: r.probe !== null,
+    followers: Number(r.followers),
+  }));
+}

@@ -11,7 +11,7 @@ export async function signIn(lectern: TestLectern, password = TEST_PASSWORD): Pr
     method: "POST",
     redirect: "manual",
     headers: { Origin: origin, "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ password }),
+    body: new URLSearchParams({ username: "owner", password }),
   });
   const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0];
   if (!/^(__Host-)?lectern_session=/.test(cookie)) throw new Error(`sign-in failed: ${res.status}`);

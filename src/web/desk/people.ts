@@ -1,8 +1,9 @@
+import { failingServers } from "../../delivery/status.ts";
 import { audit } from "../../product/audit.ts";
 import { InvalidBlockError, listBlocks } from "../../product/blocks.ts";
 import { countFollowers, listFollowers } from "../../product/followers.ts";
 import { approveFollowRequest, blockAccount, blockServer, rejectFollower, unblock } from "../../product/publish.ts";
-import { blocksPage, followersTable, messages, pendingTable } from "../views/admin.ts";
+import { blocksPage, failingServersTable, followersTable, messages, pendingTable } from "../views/admin.ts";
 import { html } from "../views/layout.ts";
 import type { Desk } from "./desk.ts";
 
@@ -18,7 +19,7 @@ export function peopleRoutes(desk: Desk): void {
     return render(
       c,
       "Followers",
-      html`<h1>Followers</h1>${messages(notice(c))}${pendingTable(session.csrfToken, (await listFollowers(db, 200, 0, "pending")).items)}${followersTable(session.csrfToken, await countFollowers(db), list.items, list.next ? `/admin/followers?after=${list.next}` : null)}`,
+      html`<h1>Followers</h1>${messages(notice(c))}${pendingTable(session.csrfToken, (await listFollowers(db, 200, 0, "pending")).items)}${followersTable(session.csrfToken, await countFollowers(db), list.items, list.next ? `/admin/followers?after=${list.next}` : null)}${failingServersTable(await failingServers(db))}`,
       session,
     );
   });

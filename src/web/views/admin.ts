@@ -1,4 +1,5 @@
 import type { DeliveryProgress } from "../../delivery/progress.ts";
+import type { FailingServer } from "../../delivery/status.ts";
 import type { Block } from "../../product/blocks.ts";
 import type { Follower } from "../../product/followers.ts";
 import { MAX_ALT_LENGTH, MAX_ATTACHMENTS } from "../../product/media.ts";
@@ -178,6 +179,18 @@ ${
       )}</tbody></table>`
 }
 ${next ? html`<nav class="pages"><span></span><a rel="next" href="${next}">More →</a></nav>` : ""}`;
+}
+
+/** Servers not taking deliveries: their followers are kept, and get the posts when the server answers again. */
+export function failingServersTable(rows: FailingServer[]): Html {
+  if (rows.length === 0) return html``;
+  return html`<section class="card" id="failing-servers"><h2>Servers not answering</h2>
+<p class="hint">Their followers are kept: a server that fails is retried, then paused and probed twice a day, and gets what it missed once it answers. Only a follower whose own account is gone is removed.</p>
+<table><thead><tr><th scope="col">Server</th><th scope="col">Followers there</th><th scope="col">Failing since</th><th scope="col">Last success</th><th scope="col">State</th></tr></thead>
+<tbody>${rows.map(
+    (r) =>
+      html`<tr><td>${r.host}</td><td>${r.followers}</td><td>${formatDate(new Date(r.failingSince))} (${r.failureDays} ${r.failureDays === 1 ? "day" : "days"})</td><td>${r.lastSuccessAt === null ? "—" : formatDate(new Date(r.lastSuccessAt))}</td><td>${r.paused ? "paused" : "retrying"}</td></tr>`,
+  )}</tbody></table></section>`;
 }
 
 /** Up to four pictures or videos: the ones already uploaded (kept across previews), then empty slots. */

@@ -1,0 +1,272 @@
+import path from "node:path";
+import { Secret, TOTP } from "otpauth";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { audit, COMMAND_LINE, listAudit } from "../src/product/audit.ts";
+import { LoginThrottle } from "../src/product/auth.ts";
+import { beginTotp, confirmTotp, useRecoveryCode, verifyTotp } from "../src/product/factors.ts";
+import {
+  createStaff,
+  ensureOwner,
+  findStaff,
+  removeStaff,
+  requireSecondFactor,
+  StaffError,
+  setPassword,
+  setRole,
+} from "../src/product/staff.ts";
+import type { Database } from "../src/storage/database.ts";
+import { openDatabase } from "../src/storage/open.ts";
+import { sql } from "../src/storage/sql.ts";
+import { runCli } from "./helpers/cli.ts";
+import { DIALECTS, testDatabaseUrl } from "./helpers/databases.ts";
+import { startTestLectern, type TestLectern, tempDir } from "./helpers/lectern.ts";
+import { scalar } from "./helpers/rows.ts";
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()?.();
+});
+
+const code = (secret: string, at: number) =>
+  new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 }).generate({ timestamp: at });
+
+describe.each(DIALECTS)("staff, factors and the audit log on %s", (dialect) => {
+  async function fresh(): Promise<Database> {
+    const tmp = tempDir();
+    cleanups.push(tmp.remove);
+    const db = await openDatabase({
+      databasePath: path.join(tmp.dir, "lectern.sqlite"),
+      databaseUrl: dialect === "postgres" ? await testDatabaseUrl() : null,
+    });
+    cleanups.unshift(() => db.close());
+    return db;
+  }
+
+  it("the audit log is append-only: the database refuses to change or delete an entry", async () => {
+    const db = await fresh();
+    await audit(db, COMMAND_LINE, "publish", "https://example.org/posts/1");
+    await expect(db.run(sql`UPDATE audit_log SET actor = 'someone else'`)).rejects.toThrow(
+      /audit log cannot be changed/,
+    );
+    await expect(db.run(sql`DELETE FROM audit_log`)).rejects.toThrow(/audit log cannot be changed/);
+    const { items } = await listAudit(db, 10);
+    expect(items).toMatchObject([{ actor: "command line", action: "publish", address: "local" }]);
+  });
+
+  it("keeps the password of an install from before staff accounts as the owner's", async () => {
+    const db = await fresh();
+    const { hashPassword } = await import("../src/product/auth.ts");
+    await db.run(
+      sql`INSERT INTO instance (key, value) VALUES ('password_hash', ${await hashPassword("the old single password")})`,
+    );
+    expect(await ensureOwner(db)).toBeUndefined(); // nothing made up: the old password stays
+    const { checkCredentials } = await import("../src/product/staff.ts");
+    expect((await checkCredentials(db, "owner", "the old single password"))?.role).toBe("owner");
+    expect(await checkCredentials(db, "owner", "a wrong password!")).toBeUndefined();
+  });
+
+  it("never leaves the account without an owner; names are checked and unique", async () => {
+    const db = await fresh();
+    await ensureOwner(db);
+    const owner = (await findStaff(db, "owner")) as NonNullable<Awaited<ReturnType<typeof findStaff>>>;
+    await expect(setRole(db, owner.id, "editor")).rejects.toThrow(StaffError);
+    await expect(removeStaff(db, owner.id)).rejects.toThrow(/last owner/);
+    await expect(createStaff(db, { username: "Bad Name!", role: "editor" })).rejects.toThrow(/lower-case/);
+    await expect(createStaff(db, { username: "owner", role: "editor" })).rejects.toThrow(/already/);
+    await expect(createStaff(db, { username: "ed", role: "editor", password: "short" })).rejects.toThrow(
+      /10 characters/,
+    );
+    const { staff: second } = await createStaff(db, { username: "second", role: "owner" });
+    await setRole(db, owner.id, "editor"); // another owner exists now
+    expect((await findStaff(db, "owner"))?.role).toBe("editor");
+    await removeStaff(db, owner.id);
+    expect((await findStaff(db, "second"))?.id).toBe(second.id);
+  });
+
+  it("TOTP: a code works once; recovery codes work once each; a new setup replaces the codes", async () => {
+    const db = await fresh();
+    await ensureOwner(db);
+    const owner = (await findStaff(db, "owner")) as NonNullable<Awaited<ReturnType<typeof findStaff>>>;
+    const { secret } = await beginTotp(db, owner, "Lectern (test)");
+    const t0 = Date.now();
+    await expect(confirmTotp(db, owner.id, "000000", "x", t0)).rejects.toThrow(/not right/);
+    const codes = await confirmTotp(db, owner.id, code(secret, t0), "x", t0);
+    expect(codes).toHaveLength(10);
+    expect(new Set(codes).size).toBe(10);
+    // The code that confirmed the setup cannot sign in; the next step's can, once.
+    expect(await verifyTotp(db, owner.id, code(secret, t0), t0)).toBe(false);
+    expect(await verifyTotp(db, owner.id, code(secret, t0 + 30_000), t0 + 30_000)).toBe(true);
+    expect(await verifyTotp(db, owner.id, code(secret, t0 + 30_000), t0 + 30_000)).toBe(false);
+    expect(await verifyTotp(db, owner.id, "12345", t0 + 60_000)).toBe(false);
+    // Recovery codes: once each, any case and spacing.
+    expect(await useRecoveryCode(db, owner.id, codes[0].toUpperCase().replace("-", " "))).toBe(true);
+    expect(await useRecoveryCode(db, owner.id, codes[0])).toBe(false);
+    expect(await useRecoveryCode(db, owner.id, "aaaaa-bbbbb")).toBe(false);
+    // Only hashes are stored.
+    expect(await scalar(db, "SELECT count(*) FROM recovery_codes WHERE code_hash LIKE '%-%'")).toBe(0);
+    expect((await findStaff(db, "owner"))?.recoveryCodesLeft).toBe(9);
+  });
+});
+
+describe("the per-account slow-down", () => {
+  it("slows an account many wrong passwords were tried on, from any address, without locking it", () => {
+    const t = new LoginThrottle();
+    const now = 1_000_000;
+    for (let i = 0; i < 10; i++) t.accountResult("owner", false, now + i);
+    expect(t.accountDelayMs("owner", now + 20)).toBe(0);
+    for (let i = 0; i < 30; i++) t.accountResult("owner", false, now + 100 + i);
+    expect(t.accountDelayMs("owner", now + 200)).toBe(5000);
+    expect(t.accountDelayMs("someone-else", now + 200)).toBe(0);
+    // An hour later it is forgotten; a right password clears it at once.
+    expect(t.accountDelayMs("owner", now + 3_700_000)).toBe(0);
+    t.accountResult("owner", true, now + 300);
+    expect(t.accountDelayMs("owner", now + 301)).toBe(0);
+  });
+});
+
+describe("sessions and the owner's rules, over HTTP", () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let lectern: TestLectern;
+  const origin = () => lectern.origin.origin;
+  const post = (path: string, cookie: string, fields: Record<string, string>) =>
+    fetch(new URL(path, origin()), {
+      method: "POST",
+      redirect: "manual",
+      headers: { Cookie: cookie, Origin: origin(), "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(fields),
+    });
+  const signIn = async (username: string, password: string, userAgent = "test") => {
+    const res = await fetch(new URL("/admin/login", origin()), {
+      method: "POST",
+      redirect: "manual",
+      headers: { Origin: origin(), "Content-Type": "application/x-www-form-urlencoded", "User-Agent": userAgent },
+      body: new URLSearchParams({ username, password }),
+    });
+    return { res, cookie: (res.headers.get("set-cookie") ?? "").split(";")[0] };
+  };
+  const csrfOf = async (cookie: string, path = "/admin/security") =>
+    /name="_csrf" value="([^"]+)"/.exec(
+      await (await fetch(new URL(path, origin()), { headers: { cookie } })).text(),
+    )?.[1] as string;
+
+  beforeAll(async () => {
+    tmp = tempDir();
+    lectern = await startTestLectern(tmp.dir);
+    await setPassword(lectern.server.lectern.db, "the owner's long password");
+  });
+  afterAll(async () => {
+    await lectern?.stop();
+    tmp?.remove();
+  });
+
+  it("lists sessions and ends one; a password change asks for the current one and ends the others", async () => {
+    const a = await signIn("owner", "the owner's long password", "Browser A");
+    const b = await signIn("owner", "the owner's long password", "Browser B");
+    expect(a.res.status).toBe(303);
+    const page = await (await fetch(new URL("/admin/security", origin()), { headers: { cookie: a.cookie } })).text();
+    expect(page).toContain("Browser A");
+    expect(page).toContain("Browser B");
+    const handle = /name="session" value="([0-9a-f]{16})"/.exec(page)?.[1] as string;
+    expect(
+      (await post("/admin/security/sessions/revoke", a.cookie, { _csrf: await csrfOf(a.cookie), session: handle }))
+        .status,
+    ).toBe(303);
+    expect(
+      (await fetch(new URL("/admin", origin()), { headers: { cookie: b.cookie }, redirect: "manual" })).headers.get(
+        "location",
+      ),
+    ).toBe("/admin/login");
+
+    const c = await signIn("owner", "the owner's long password", "Browser C");
+    const csrf = await csrfOf(a.cookie);
+    const wrong = await post("/admin/security/password", a.cookie, {
+      _csrf: csrf,
+      current: "not it at all",
+      password: "a brand new password",
+    });
+    expect(wrong.status).toBe(403);
+    const changed = await post("/admin/security/password", a.cookie, {
+      _csrf: csrf,
+      current: "the owner's long password",
+      password: "a brand new password",
+    });
+    expect(changed.status).toBe(303);
+    // This session goes on; the other one is signed out.
+    expect(
+      (await fetch(new URL("/admin", origin()), { headers: { cookie: a.cookie }, redirect: "manual" })).status,
+    ).toBe(200);
+    expect(
+      (await fetch(new URL("/admin", origin()), { headers: { cookie: c.cookie }, redirect: "manual" })).status,
+    ).toBe(303);
+    expect((await signIn("owner", "a brand new password")).res.status).toBe(303);
+    await setPassword(lectern.server.lectern.db, "the owner's long password");
+  });
+
+  it("when the owner requires a second factor, someone without one can open only the security page", async () => {
+    const db = lectern.server.lectern.db;
+    await createStaff(db, { username: "newcomer", role: "editor", password: "the newcomer's password" });
+    await requireSecondFactor(db, true);
+    try {
+      const { res, cookie } = await signIn("newcomer", "the newcomer's password");
+      expect(res.headers.get("location")).toBe("/admin/security?notice=enrol");
+      for (const path of ["/admin", "/admin/posts"]) {
+        const r = await fetch(new URL(path, origin()), { headers: { cookie }, redirect: "manual" });
+        expect(r.headers.get("location"), path).toBe("/admin/security?notice=enrol");
+      }
+      const publish = await post("/admin/posts", cookie, {
+        _csrf: await csrfOf(cookie),
+        text: "sneaky",
+        action: "publish",
+      });
+      expect(publish.status).toBe(403);
+      expect(await scalar(db, "SELECT count(*) FROM posts")).toBe(0);
+      // Setting up TOTP opens the desk.
+      const csrf = await csrfOf(cookie);
+      const setup = await (
+        await post("/admin/security/totp", cookie, { _csrf: csrf, current: "the newcomer's password" })
+      ).text();
+      const secret = /id="totp-secret">([A-Z2-7]+)</.exec(setup)?.[1] as string;
+      const done = await post("/admin/security/totp/confirm", cookie, { _csrf: csrf, code: code(secret, Date.now()) });
+      expect(done.status).toBe(200);
+      expect((await fetch(new URL("/admin", origin()), { headers: { cookie }, redirect: "manual" })).status).toBe(200);
+    } finally {
+      await requireSecondFactor(db, false);
+    }
+  });
+
+  it("counts wrong second-factor codes like wrong passwords, and the CLI resets lost factors", async () => {
+    const db = lectern.server.lectern.db;
+    const { res, cookie } = await signIn("newcomer", "the newcomer's password");
+    expect(res.headers.get("location")).toBe("/admin/login/verify");
+    const page = await (await fetch(new URL("/admin/login/verify", origin()), { headers: { cookie } })).text();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] as string;
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++)
+      statuses.push((await post("/admin/login/verify", cookie, { _csrf: csrf, code: String(100000 + i) })).status);
+    expect(statuses.slice(0, 5).every((s) => s === 401)).toBe(true);
+    expect(statuses).toContain(429);
+    const reset = await runCli(["staff", "reset-factors", "newcomer"], lectern.env);
+    expect(reset.code, reset.stderr).toBe(0);
+    expect((await findStaff(db, "newcomer"))?.totp).toBe(false);
+    const { items } = await listAudit(db, 50);
+    expect(items.some((e) => e.action === "staff-reset-factors" && e.actor === "command line")).toBe(true);
+    expect(items.filter((e) => e.action === "second-factor-failed").length).toBeGreaterThanOrEqual(5);
+  });
+
+  it("the CLI adds staff and sets passwords; a failed sign-in is in the audit log with its address", async () => {
+    const added = await runCli(["staff", "add", "writer", "--role", "editor"], lectern.env);
+    expect(added.code, added.stderr).toBe(0);
+    const password = /shown only now: (\S+)/.exec(added.stdout)?.[1] as string;
+    expect((await signIn("writer", password)).res.status).toBe(303);
+    const set = await runCli(["set-password", "writer"], lectern.env, "another long password\n");
+    expect(set.code, set.stderr).toBe(0);
+    expect((await signIn("writer", password)).res.status).toBe(401);
+    expect((await signIn("writer", "another long password")).res.status).toBe(303);
+    const listed = await runCli(["staff", "list"], lectern.env);
+    expect(listed.stdout).toMatch(/writer\teditor\tno second factor/);
+    const { items } = await listAudit(lectern.server.lectern.db, 100);
+    expect(items.some((e) => e.action === "sign-in-failed" && e.actor === "writer" && e.address === "127.0.0.1")).toBe(
+      true,
+    );
+  });
+});
