@@ -166,6 +166,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const bucket = read("s3Bucket", S.s3Bucket);
   if (store === "s3" && bucket === undefined)
     throw new ConfigError(`${where.mediaStore}: "s3" needs media.s3.bucket (LECTERN_S3_BUCKET)`);
+  // Read (and checked) whether or not a bucket is set: a wrong value is named either way.
+  const s3 = {
+    endpoint: read("s3Endpoint", S.s3Endpoint)?.href.replace(/\/$/, "") ?? null,
+    region: read("s3Region", S.s3Region) ?? "us-east-1",
+    accessKeyId: read("s3AccessKeyId", S.s3AccessKeyId) ?? null,
+    secretAccessKey: read("s3SecretAccessKey", S.s3SecretAccessKey) ?? null,
+    pathStyle: read("s3PathStyle", S.s3PathStyle) ?? true,
+  };
   const cores = Math.max(1, Math.min(8, availableParallelism()));
   const seconds = (n: number) => Math.round(n * 1000);
   const megabytes = (n: number) => Math.round(n * 1024 * 1024);
@@ -197,17 +205,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       maxVideoBytes: megabytes(read("maxVideoMb", S.maxVideoMb) ?? 200),
       store,
       publicUrl: read("mediaPublicUrl", S.mediaPublicUrl) ?? null,
-      s3:
-        bucket === undefined
-          ? null
-          : {
-              endpoint: read("s3Endpoint", S.s3Endpoint)?.href.replace(/\/$/, "") ?? null,
-              bucket,
-              region: read("s3Region", S.s3Region) ?? "us-east-1",
-              accessKeyId: read("s3AccessKeyId", S.s3AccessKeyId) ?? null,
-              secretAccessKey: read("s3SecretAccessKey", S.s3SecretAccessKey) ?? null,
-              pathStyle: read("s3PathStyle", S.s3PathStyle) ?? true,
-            },
+      s3: bucket === undefined ? null : { ...s3, bucket },
     },
     cache: {
       maxAge: read("cacheMaxAge", S.cacheMaxAge) ?? 0,

@@ -161,6 +161,8 @@ export interface FetchOptions {
   timeoutMs?: number;
   maxBytes?: number;
   accept?: string;
+  /** Signs each request (a GET with draft-cavage), e.g. for servers with authorized fetch. */
+  sign?: (request: Request) => Promise<Request>;
 }
 
 /**
@@ -170,15 +172,27 @@ export interface FetchOptions {
  * only after checking each hop again. The status (0 when nothing answered or
  * the URL was refused) and the parsed body of a 200.
  */
-export async function fetchDocument(url: URL, options: FetchOptions): Promise<{ status: number; body?: unknown }> {
+export async function fetchDocument(
+  url: URL,
+  options: FetchOptions,
+): Promise<{ status: number; body?: unknown; url?: URL; refused?: string }> {
   const agent = sharedAgent(options.allowPrivateAddress);
   let target = url;
   for (let hop = 0; hop < 3; hop++) {
-    if (refuseUrl(target, options.allowPrivateAddress) !== null) return { status: 0 };
+    const refused = refuseUrl(target, options.allowPrivateAddress);
+    if (refused !== null) return { status: 0, refused };
     try {
+      let headers: Record<string, string> = {
+        accept: options.accept ?? "application/json",
+        "user-agent": options.userAgent,
+      };
+      if (options.sign !== undefined) {
+        const signed = await options.sign(new Request(target, { headers }));
+        headers = Object.fromEntries(signed.headers);
+      }
       const res = await request(target, {
         method: "GET",
-        headers: { accept: options.accept ?? "application/json", "user-agent": options.userAgent },
+        headers,
         dispatcher: agent,
         signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
       });
@@ -202,9 +216,10 @@ export async function fetchDocument(url: URL, options: FetchOptions): Promise<{ 
         }
         chunks.push(chunk as Buffer);
       }
-      return { status: 200, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) };
-    } catch {
-      return { status: 0 };
+      return { status: 200, body: JSON.parse(Buffer.concat(chunks).toString("utf8")), url: target };
+    } catch (e) {
+      // A refused address surfaces here from the lookup (a name resolving inside), as does no answer.
+      return { status: 0, refused: (e as Error).message };
     }
   }
   return { status: 0 };

@@ -3,6 +3,7 @@ import type { Config } from "../config.ts";
 import type { AppData } from "../context.ts";
 import { LECTERN_VERSION } from "../version.ts";
 import { builder } from "./builder.ts";
+import { guardedLoaders } from "./loader.ts";
 import "./actor.ts";
 import "./collections.ts";
 import "./inbox.ts";
@@ -24,7 +25,11 @@ export async function createLecternFederation(
     // The server starts the queue; the CLI only enqueues for it.
     manuallyStartQueue: true,
     origin: config.origin.origin,
-    allowPrivateAddress: config.allowPrivateAddress,
+    // Outside tests, every fetch Fedify makes goes through Lectern's guarded client (loader.ts); Fedify
+    // accepts custom loaders only without its own allowPrivateAddress and userAgent options.
+    ...(config.allowPrivateAddress
+      ? { allowPrivateAddress: true, userAgent: { software: `Lectern/${LECTERN_VERSION}`, url: config.origin } }
+      : guardedLoaders(config, kv)),
     // Cavage is understood everywhere; see INTEROP.md on servers that swallow RFC 9421.
     firstKnock: "draft-cavage-http-signatures-12",
     outboxRetryPolicy: createExponentialBackoffPolicy({
@@ -34,6 +39,5 @@ export async function createLecternFederation(
       factor: 2,
       jitter: true,
     }),
-    userAgent: { software: `Lectern/${LECTERN_VERSION}`, url: config.origin },
   });
 }
