@@ -163,6 +163,33 @@ describe("public responses are made for shared caches", () => {
   });
 });
 
+describe("abuse of the public cache", () => {
+  it("random query strings are served with public headers but not kept; unknown tags are rendered at a bounded rate", async () => {
+    const tmp = tempDir();
+    const lectern = await startTestLectern(tmp.dir);
+    try {
+      await publishPost(lectern.server.lectern.context(), { text: "Tagged #real" });
+      const get = (path: string) => fetch(new URL(path, lectern.origin), { headers: { accept: HTML } });
+      const junk = await get("/?utm_source=x&nonce=1");
+      expect(junk.status).toBe(200);
+      expect(junk.headers.get("cache-control")).toMatch(/^public, /);
+      // A real tag page, once rendered, keeps being answered from the cache whatever the flood.
+      expect((await get("/tags/real")).status).toBe(200);
+      const statuses: number[] = [];
+      for (let i = 0; i < 45; i++) statuses.push((await get(`/tags/made${i}up`)).status);
+      expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(5);
+      expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
+      const limited = await get("/tags/another");
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get("retry-after")).toMatch(/^\d+$/);
+      expect((await get("/tags/real")).status).toBe(200);
+    } finally {
+      await lectern.stop();
+      tmp.remove();
+    }
+  });
+});
+
 describe("authorized fetch", () => {
   it("keeps ActivityPub documents out of shared caches (answers depend on who signed)", async () => {
     const tmp = tempDir();

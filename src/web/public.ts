@@ -169,9 +169,15 @@ ${shareBox({ url: url.href, text: `${profile.name}: ${plainText(post.summary ?? 
     );
   });
 
+  // Tag pages are the one search-like page: any tag can be asked for. What the response cache does
+  // not answer (a new tag, a new page) is rendered at most once a second per address, 30 at once.
+  const tagRenders = new RateLimiter(1, 30);
   app.get("/tags/:tag", async (c) => {
     const tag = c.req.param("tag");
     if (!/^[\p{L}\p{N}_]{1,100}$/u.test(tag)) return c.notFound();
+    const wait = tagRenders.take(clientAddress(c, config.trustedProxies));
+    if (wait > 0)
+      return c.text("Too many requests; try again shortly", 429, { "Retry-After": String(Math.ceil(wait / 1000)) });
     const cursor = c.req.query("after");
     const after = cursor ? decodePostCursor(cursor) : null;
     return cachedResponse(c, `tag-${tag}-${await version()}-${cursor ?? ""}`, async () => {

@@ -8,6 +8,16 @@ import type { SiteVersion } from "./site-version.ts";
 /** How long a kept response is served before it is rendered again (follower counts move without a version). */
 const ENTRY_TTL_MS = 60_000;
 const MIN_COMPRESS = 1024;
+/** Query parameters public URLs use (cursors, WebFinger's resource); any other makes a response not worth keeping. */
+const KNOWN_PARAMS = new Set(["after", "cursor", "resource", "page", "rel"]);
+
+/** Whether a path's query holds only known parameters (random ones would flush the cache: not kept). */
+function keepable(path: string): boolean {
+  const q = path.indexOf("?");
+  if (q < 0) return true;
+  for (const key of new URLSearchParams(path.slice(q + 1)).keys()) if (!KNOWN_PARAMS.has(key)) return false;
+  return true;
+}
 const COMPRESSIBLE =
   /^(text\/|application\/(activity\+json|ld\+json|json|jrd\+json|rss\+xml|atom\+xml|xml|javascript))/;
 
@@ -192,6 +202,11 @@ export class ResponseCache {
         const cc = res.headers.get("cache-control") ?? "";
         if ((res.status !== 200 && res.status !== 410) || res.headers.has("set-cookie") || /no-store|private/.test(cc))
           return;
+        if (!keepable(path)) {
+          // Served, with the caching headers of public responses, but not kept here.
+          if (!cc.includes("immutable")) c.res.headers.set("Cache-Control", this.#cacheControl);
+          return;
+        }
         const made = await this.#store(key, res, negotiated, cc.includes("immutable"));
         if (made === undefined) return;
         entry = made;
