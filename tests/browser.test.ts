@@ -154,4 +154,34 @@ describe("the desk in a browser", () => {
     await phone.screenshot({ path: `${SHOTS}/desk-phone.png`, fullPage: true });
     await phone.close();
   });
+
+  it("fits a phone (390 px) and a laptop (1366 px): no public or desk page is wider than the window", async () => {
+    const pages = [
+      "/",
+      "/tags/harbour",
+      "/no/such/page",
+      "/follow?server=not%20a%20server",
+      "/admin",
+      "/admin/posts",
+      "/admin/profile",
+      "/admin/followers",
+      "/admin/blocks",
+      "/admin/audience",
+      "/admin/security",
+      "/admin/staff",
+      "/admin/audit",
+    ];
+    await page.goto(at("/admin/posts"));
+    const post = await page.locator("main a[href*='/posts/']").first().getAttribute("href");
+    if (post) pages.push(post, `${post}/edit`);
+    for (const width of [390, 1366]) {
+      await page.setViewportSize({ width, height: 800 });
+      for (const path of pages) {
+        await page.goto(at(path));
+        const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+        expect(wide, `${path} at ${width} px`).toBeLessThanOrEqual(width);
+      }
+    }
+    await page.setViewportSize({ width: 1100, height: 900 });
+  });
 });

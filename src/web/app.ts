@@ -11,6 +11,7 @@ import { finishResponse } from "../federation/json.ts";
 import { triageInbox } from "../federation/triage.ts";
 import type { Lectern } from "../lectern.ts";
 import { LoginThrottle } from "../product/auth.ts";
+import { getProfile } from "../product/profile.ts";
 import { RateLimiter } from "../rate-limit.ts";
 import { isUnavailable } from "../storage/database.ts";
 import { adminRoutes, UPLOAD_ROUTES } from "./admin.ts";
@@ -19,6 +20,8 @@ import { mediaRoutes } from "./media.ts";
 import { publicRoutes } from "./public.ts";
 import { ResponseCache } from "./response-cache.ts";
 import { SiteVersion } from "./site-version.ts";
+import { page } from "./views/layout.ts";
+import { problem } from "./views/public.ts";
 
 const logger = getLogger(["lectern", "web"]);
 
@@ -157,7 +160,19 @@ export function createWeb(lectern: Lectern, options: AppOptions = {}): Web {
   publicRoutes(app, deps);
 
   app.get("/health", (c) => c.json({ ok: true }));
-  app.notFound((c) => c.text("Not found", 404));
+  // Browsers get a page in the site's dress; servers and scripts a line of text.
+  app.notFound(async (c) =>
+    /text\/html/.test(c.req.header("accept") ?? "")
+      ? c.html(
+          page(
+            { title: "Not found", siteName: (await getProfile(data)).name },
+            { home: data.urls.desk().pathname, siteName: (await getProfile(data)).name },
+            problem("Not found", "There is nothing at this address. It may have been mistyped."),
+          ),
+          404,
+        )
+      : c.text("Not found", 404),
+  );
   app.onError((error, c) => {
     // Refusals raised by middleware (CSRF 403, body limit 413) keep their status.
     if (error instanceof HTTPException) return error.getResponse();

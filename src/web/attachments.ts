@@ -12,6 +12,8 @@ export interface ShownAttachment {
   alt: string;
   width: number | null;
   height: number | null;
+  /** Bytes (feeds' enclosures say it). */
+  size: number;
 }
 
 export async function showAttachments(data: AppData, attachments: Attachment[]): Promise<ShownAttachment[]> {
@@ -32,6 +34,7 @@ export async function showAttachments(data: AppData, attachments: Attachment[]):
         alt: a.alt,
         width: m.width,
         height: m.height,
+        size: m.size,
       },
     ];
   });

@@ -13,6 +13,7 @@ import {
   type Post,
 } from "../product/posts.ts";
 import { getProfile } from "../product/profile.ts";
+import { followRoute } from "../product/remote-follow.ts";
 import { RateLimiter } from "../rate-limit.ts";
 import { ASSETS } from "./assets.ts";
 import { showAttachments } from "./attachments.ts";
@@ -20,7 +21,17 @@ import type { WebDeps } from "./deps.ts";
 import { atomFeed, FEED_SIZE, rssFeed } from "./feeds.ts";
 import { cachedResponse, clientAddress, parseServer } from "./http.ts";
 import { type Chrome, html, page, plainText } from "./views/layout.ts";
-import { excerpt, followBox, gone, pager, postArticle, profileHeader, shareBox } from "./views/public.ts";
+import {
+  excerpt,
+  followBox,
+  followElsewhere,
+  gone,
+  pager,
+  postArticle,
+  profileHeader,
+  shareBox,
+  subscribeBox,
+} from "./views/public.ts";
 
 const DESK_PAGE = 20;
 
@@ -87,7 +98,7 @@ export function publicRoutes(app: Hono, deps: WebDeps): void {
           me: await meUrls(),
         },
         await chrome(),
-        html`${profileHeader(view)}${followBox(handle)}
+        html`${profileHeader(view)}${followBox(handle)}${subscribeBox(feeds)}
 <h2 class="sr">Posts</h2>
 ${await Promise.all(pinned.map((post) => shown(post, true)))}
 ${await Promise.all(list.items.filter((p) => !pinnedIds.has(p.id)).map((post) => shown(post, false)))}
@@ -144,8 +155,10 @@ ${pager(list.next ? `${canonical.pathname}?after=${encodePostCursor(list.next)}`
           image: picture && !post.sensitive ? new URL(picture) : await avatarUrl(),
         },
         await chrome(),
-        html`${profileHeader(await profileView(), { heading: false })}${postArticle(post, url, { pinned: post.pinnedAt !== null, media })}
-${shareBox({ url: url.href, text: `${profile.name}: ${plainText(post.summary ?? post.contentHtml, 200)}` })}`,
+        html`<h1 class="sr">${profile.name}: ${plainText(post.summary ?? post.contentHtml, 120)}</h1>
+${profileHeader(await profileView(), { heading: false })}${postArticle(post, url, { pinned: post.pinnedAt !== null, media })}
+${shareBox({ url: url.href, text: `${profile.name}: ${plainText(post.summary ?? post.contentHtml, 200)}` })}
+${followBox(handle)}${subscribeBox(feeds)}`,
       );
     });
   });
@@ -188,7 +201,7 @@ ${shareBox({ url: url.href, text: `${profile.name}: ${plainText(post.summary ?? 
           title: `#${tag} · ${profile.name}`,
           canonical: urls.tag(tag),
           siteName: profile.name,
-          feeds,
+          feeds: tagFeeds(tag),
         },
         await chrome(),
         html`<h1>#${tag}</h1>${await Promise.all(
@@ -197,7 +210,8 @@ ${shareBox({ url: url.href, text: `${profile.name}: ${plainText(post.summary ?? 
           ),
         )}
 ${list.items.length === 0 ? html`<p>No posts with this hashtag.</p>` : ""}
-${pager(list.next ? `?after=${encodePostCursor(list.next)}` : null)}`,
+${pager(list.next ? `?after=${encodePostCursor(list.next)}` : null)}
+${followBox(handle)}${subscribeBox(tagFeeds(tag), `new posts tagged #${tag}`)}`,
       );
     });
   });
@@ -211,15 +225,31 @@ ${pager(list.next ? `?after=${encodePostCursor(list.next)}` : null)}`,
       : null;
   };
 
-  // "Follow" from the desk: the reader's own server shows its follow dialog for this account.
-  app.get("/follow", (c) => {
+  // "Follow" from any page: the reader's own server shows its follow dialog for this account, whatever
+  // software it runs (found by NodeInfo); otherwise the page says what to search for there.
+  app.get("/follow", async (c) => {
     const slow = limited(c);
     if (slow) return slow;
     const server = parseServer(c.req.query("server"));
-    if (server === null) return c.text("Enter your server's name, like mastodon.social", 400);
-    return c.redirect(
-      `https://${server}/authorize_interaction?uri=${encodeURIComponent(`acct:${config.handle}@${config.origin.host}`)}`,
-      303,
+    const siteName = (await getProfile(data)).name;
+    if (server === null) {
+      return c.html(
+        page(
+          { title: "Follow", siteName },
+          await chrome(),
+          followBox(handle, "Enter your server's name (like mastodon.social), its address, or your @handle there."),
+        ),
+        400,
+      );
+    }
+    const route = await followRoute(data, server);
+    if (route.url !== null) return c.redirect(route.url, 303);
+    return c.html(
+      page(
+        { title: `Follow from ${server}`, siteName },
+        await chrome(),
+        followElsewhere(handle, server, route.software),
+      ),
     );
   });
 
@@ -235,12 +265,41 @@ ${pager(list.next ? `?after=${encodePostCursor(list.next)}` : null)}`,
     return c.redirect(`https://${server}/share?text=${encodeURIComponent(url)}`, 303);
   });
 
-  const feedPosts = async () => (await listPosts(db, FEED_SIZE)).items;
+  /** Posts with their pictures and videos, for feed enclosures. */
+  const withMedia = async (posts: Post[]) =>
+    await Promise.all(posts.map(async (post) => ({ post, media: await showAttachments(data, post.attachments) })));
+  const feedPosts = async (hashtag?: string) => (await listPosts(db, FEED_SIZE, { hashtag })).items;
+  const tagFeeds = (tag: string) => ({
+    rss: new URL(`${urls.tag(tag).pathname}/feed.rss`, urls.origin),
+    atom: new URL(`${urls.tag(tag).pathname}/feed.atom`, urls.origin),
+  });
+  for (const kind of ["rss", "atom"] as const) {
+    app.get(`/tags/:tag/feed.${kind}`, async (c) => {
+      const tag = c.req.param("tag");
+      if (!/^[\p{L}\p{N}_]{1,100}$/u.test(tag)) return c.notFound();
+      const self = tagFeeds(tag)[kind];
+      return cachedResponse(
+        c,
+        `${kind}-${tag.toLowerCase()}-${await siteVersion(db)}`,
+        async () =>
+          (kind === "rss" ? rssFeed : atomFeed)(
+            lectern.context(),
+            await getProfile(data),
+            await withMedia(await feedPosts(tag)),
+            {
+              self,
+              title: `#${tag}`,
+            },
+          ),
+        { type: `application/${kind}+xml; charset=utf-8` },
+      );
+    });
+  }
   app.get("/feed.rss", async (c) =>
     cachedResponse(
       c,
       `rss-${await siteVersion(db)}`,
-      async () => rssFeed(lectern.context(), await getProfile(data), await feedPosts()),
+      async () => rssFeed(lectern.context(), await getProfile(data), await withMedia(await feedPosts())),
       { type: "application/rss+xml; charset=utf-8" },
     ),
   );
@@ -248,7 +307,7 @@ ${pager(list.next ? `?after=${encodePostCursor(list.next)}` : null)}`,
     cachedResponse(
       c,
       `atom-${await siteVersion(db)}`,
-      async () => atomFeed(lectern.context(), await getProfile(data), await feedPosts()),
+      async () => atomFeed(lectern.context(), await getProfile(data), await withMedia(await feedPosts())),
       { type: "application/atom+xml; charset=utf-8" },
     ),
   );

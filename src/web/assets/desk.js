@@ -32,3 +32,13 @@ for (const form of document.querySelectorAll("form[data-confirm]")) {
     if (!window.confirm(form.dataset.confirm)) event.preventDefault();
   });
 }
+// The Follow and Share boxes remember the reader's server (in this browser only).
+for (const form of document.querySelectorAll("form[data-remember-server]")) {
+  const input = form.querySelector("input[name=server]");
+  try {
+    if (input && !input.value) input.value = localStorage.getItem("lectern-server") ?? "";
+    form.addEventListener("submit", () => localStorage.setItem("lectern-server", input.value.trim()));
+  } catch {
+    // Storage refused (private mode): nothing remembered.
+  }
+}

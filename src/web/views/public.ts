@@ -29,17 +29,36 @@ ${p.fields.length ? html`<dl class="fields">${p.fields.map((f) => html`<dt>${f.n
 </section>`;
 }
 
-export function followBox(handle: string): Html {
+export function followBox(handle: string, error?: string): Html {
   return html`<section class="card follow" aria-labelledby="follow-title">
 <h2 id="follow-title">Follow on the fediverse</h2>
-<p class="hint">From Mastodon, Misskey, GoToSocial or any fediverse server: search for <strong class="handle">${handle}</strong>
-<button type="button" data-copy="${handle}" hidden>Copy</button>, or enter your server and we send you to its follow page.</p>
-<form method="get" action="/follow">
-<label class="sr" for="follow-server">Your server</label>
-<input id="follow-server" name="server" placeholder="mastodon.social" autocomplete="url" required pattern="[A-Za-z0-9.:\\-]+">
+<p class="hint">From Mastodon, Misskey, GoToSocial, Pleroma or any fediverse server: search for <strong class="handle">${handle}</strong>
+<button type="button" data-copy="${handle}" hidden>Copy</button>, or enter your server (or your own @handle) and we send you to its follow page.</p>
+${error ? html`<p class="error" role="alert">${error}</p>` : ""}
+<form method="get" action="/follow" data-remember-server>
+<label class="sr" for="follow-server">Your server or handle</label>
+<input id="follow-server" name="server" placeholder="mastodon.social or @you@mastodon.social" autocomplete="url" autocapitalize="none" spellcheck="false" required maxlength="300">
 <button class="primary" type="submit">Follow</button>
 </form>
 </section>`;
+}
+
+/** For readers without a fediverse account: the feeds, and what a feed is. */
+export function subscribeBox(feeds: { rss: URL; atom: URL }, what = "new posts"): Html {
+  return html`<section class="card subscribe" aria-labelledby="subscribe-title">
+<h2 id="subscribe-title">Subscribe without an account</h2>
+<p class="hint">A feed reader (Feedly, Inoreader, NetNewsWire, Thunderbird…) checks a feed for ${what} and shows them to you.</p>
+<p><a href="${feeds.rss.href}" type="application/rss+xml">RSS feed</a> · <a href="${feeds.atom.href}" type="application/atom+xml">Atom feed</a>
+<button type="button" data-copy="${feeds.rss.href}" hidden>Copy the RSS address</button></p>
+</section>`;
+}
+
+/** When a reader's server has no follow page we know of: what to search for there. */
+export function followElsewhere(handle: string, server: string, software: string | null): Html {
+  return html`<section class="card"><h1>Follow from ${server}</h1>
+<p>${software ? html`${server} runs ${software}, which` : html`${server} did not say what it runs, or it`} has no follow page we can send you to.
+Open ${server}, search for <strong class="handle">${handle}</strong> <button type="button" data-copy="${handle}" hidden>Copy</button>, and follow the account from there.</p>
+<p><a href="/">Back to the posts</a></p></section>`;
 }
 
 export function mediaGrid(items: ShownAttachment[], sensitive: boolean): Html {
@@ -101,6 +120,11 @@ export function pager(next: string | null): Html {
 
 export function gone(): Html {
   return html`<section class="card"><h1>This post was deleted</h1><p>The author removed it.</p><p><a href="/">See the latest posts</a></p></section>`;
+}
+
+/** A page for what went wrong (404, 400…), in the site's own dress, with a way back. */
+export function problem(title: string, message: string): Html {
+  return html`<section class="card"><h1>${title}</h1><p>${message}</p><p><a href="/">See the latest posts</a></p></section>`;
 }
 
 export function excerpt(post: Post): string {
