@@ -18,6 +18,7 @@ import { getSetting, setSetting } from "./product/instance.ts";
 import { ingestMedia } from "./product/media.ts";
 import { migrateMedia } from "./product/media-migrate.ts";
 import { moveAccount, setAliases } from "./product/moves.ts";
+import { identify, importDomainBlocks } from "./product/named.ts";
 import { getLivePost, PostNotFoundError } from "./product/posts.ts";
 import { getProfile } from "./product/profile.ts";
 import {
@@ -74,9 +75,11 @@ Commands:
         deliveries per second over the last minute, paused servers, posts waiting, queue depth.
   followers [--limit N]
         Show the follower count, who waits for approval, and the most recent followers.
-  approve <account URL>
+  approve <@user@server | account URL>
         Accept a follower who waits for approval.
-  block <account URL | server name>   unblock <account URL | server name>   blocks
+  block <@user@server | account URL | server name>   unblock <same>   blocks
+  import-blocks <file.csv>
+        Block the servers of a domain blocklist (Mastodon's CSV export, or one name per line).
         Block an account (it stops following, cannot follow again) or a whole server
         (its followers removed, its traffic refused, nothing delivered); list blocks.
   help  Show this text.
@@ -218,24 +221,47 @@ async function main(argv: string[]): Promise<number> {
       const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
       const target = positionals[0];
       if (target === undefined)
-        throw new UsageError(`${command}: give an account URL${command === "approve" ? "" : " or a server name"}`);
+        throw new UsageError(
+          `${command}: give an account (@user@server or its URL)${command === "approve" ? "" : " or a server name"}`,
+        );
       await withLectern(config, async (lectern) => {
         const ctx = lectern.context();
-        const isAccount = /^https?:\/\//.test(target);
+        const named = await identify(ctx, target);
         if (command === "approve") {
-          if (!(await approveFollowRequest(ctx, target)))
+          if (named.kind !== "actor" || !(await approveFollowRequest(ctx, named.iri)))
             throw new UsageError(`approve: ${target} is not waiting for approval`);
+          await audit(lectern.db, COMMAND_LINE, "approve-follower", named.iri);
           console.log(`Approved ${target}`);
         } else if (command === "block") {
-          if (isAccount) console.log(`Blocked ${await blockAccount(ctx, target)}`);
-          else {
-            const { domain, removed } = await blockServer(ctx, target);
+          if (named.kind === "actor") {
+            const iri = await blockAccount(ctx, named.iri);
+            await audit(lectern.db, COMMAND_LINE, "block", iri);
+            console.log(`Blocked ${iri}`);
+          } else {
+            const { domain, removed } = await blockServer(ctx, named.domain);
+            await audit(lectern.db, COMMAND_LINE, "block", `server ${domain} (${removed} followers removed)`);
             console.log(`Blocked ${domain}; removed ${removed} followers`);
           }
         } else {
-          const done = await unblock(ctx, isAccount ? "actor" : "domain", target);
+          const done =
+            named.kind === "actor"
+              ? await unblock(ctx, "actor", named.iri)
+              : await unblock(ctx, "domain", named.domain);
+          if (done) await audit(lectern.db, COMMAND_LINE, "unblock", target);
           console.log(done ? `Unblocked ${target}` : `${target} was not blocked`);
         }
+      });
+      return 0;
+    }
+    case "import-blocks": {
+      const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
+      const file = positionals[0];
+      if (file === undefined || !existsSync(file)) throw new UsageError("import-blocks: give the blocklist file (CSV)");
+      await withLectern(config, async (lectern) => {
+        const report = await importDomainBlocks(lectern.context(), readFileSync(file, "utf8"));
+        await audit(lectern.db, COMMAND_LINE, "block", `${report.blocked.length} servers from a blocklist`);
+        console.log(`Blocked ${report.blocked.length} servers; removed ${report.followersRemoved} followers.`);
+        for (const s of report.skipped) console.log(`  skipped ${s.line}: ${s.why}`);
       });
       return 0;
     }

@@ -203,6 +203,7 @@ export const UPLOAD_ROUTES = [
   /^\/admin\/posts\/[0-9a-f-]{36}$/,
   /^\/admin\/scheduled\/[0-9a-f-]{36}$/,
   /^\/admin\/profile$/,
+  /^\/admin\/blocks\/import$/,
 ];
 
 /** Where passkeys belong: this site's host name and origin (never a request's Host). */

@@ -235,9 +235,14 @@ export function blocksPage(csrf: string, rows: Block[], error?: string, notice?:
 <p class="hint">A blocked account stops following (its server is told) and cannot follow again. A blocked server loses all its followers here, its follows and messages are refused, and nothing is delivered to it.</p>
 <form method="post" action="/admin/blocks" class="card">
 <input type="hidden" name="_csrf" value="${csrf}">
-<div class="row"><div><label for="block-value">Account URL or server name</label><input id="block-value" name="value" required placeholder="https://spam.example/users/x or spam.example"></div>
-<div><label for="block-kind">Block</label><select id="block-kind" name="kind"><option value="actor">an account</option><option value="domain">a whole server</option></select></div>
+<div class="row"><div><label for="block-value">An account (@user@server or its URL), or a whole server (spam.example)</label><input id="block-value" name="value" required autocapitalize="none" spellcheck="false" placeholder="@spammer@spam.example or spam.example"></div>
 <button class="danger" type="submit">Block</button></div>
+</form>
+<form method="post" action="/admin/blocks/import" enctype="multipart/form-data" class="card">
+<input type="hidden" name="_csrf" value="${csrf}">
+<label for="blocklist">Import a server blocklist <span class="hint">(Mastodon's CSV export, or one server name per line; suspensions are blocked, silences skipped)</span></label>
+<input id="blocklist" type="file" name="file0" accept=".csv,.txt,text/csv,text/plain">
+<div class="actions"><button class="danger" type="submit">Import</button></div>
 </form>
 ${
   rows.length === 0
