@@ -8,7 +8,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
-    // Two cores: files run two at a time; each test file starts its own servers on free ports.
-    maxWorkers: 2,
+    // Two cores, but most tests wait on timers and sockets: files run three at a time; each starts its own servers on free ports.
+    maxWorkers: 3,
   },
 });

@@ -261,11 +261,11 @@ describe("the public pages", () => {
   });
 
   it("send a reader to their own server to follow, and refuse what is not a server name", async () => {
-    const res = await fetch(new URL("/follow?server=https://Mastodon.Social/", lectern.origin), { redirect: "manual" });
-    expect(res.status).toBe(303);
-    expect(res.headers.get("location")).toBe(
-      `https://mastodon.social/authorize_interaction?uri=${encodeURIComponent(`acct:desk@${lectern.origin.host}`)}`,
-    );
+    // A server that does not say what it runs (here: nothing listens) gets the page saying what to search for;
+    // readers.test.ts follows each software to its follow page.
+    const res = await fetch(new URL("/follow?server=http://127.0.0.1:1/", lectern.origin), { redirect: "manual" });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain(`desk@${lectern.origin.host}`);
     expect(
       (await fetch(new URL("/follow?server=javascript:alert(1)", lectern.origin), { redirect: "manual" })).status,
     ).toBe(400);

@@ -34,7 +34,10 @@ export async function identify(ctx: Context<AppData>, input: string): Promise<Na
       throw e;
     }
   }
-  return { kind: "domain", domain: normalizeDomain(text) };
+  const domain = normalizeDomain(text);
+  if (!domain.includes("."))
+    throw new InvalidBlockError(`not a server name (like spam.example): ${JSON.stringify(text)}`);
+  return { kind: "domain", domain };
 }
 
 /** Most lines a domain blocklist may have; more is not a blocklist someone curated. */

@@ -13,13 +13,13 @@ import {
   type Post,
 } from "../product/posts.ts";
 import { getProfile } from "../product/profile.ts";
-import { followRoute } from "../product/remote-follow.ts";
 import { RateLimiter } from "../rate-limit.ts";
 import { ASSETS } from "./assets.ts";
 import { showAttachments } from "./attachments.ts";
 import type { WebDeps } from "./deps.ts";
 import { atomFeed, FEED_SIZE, rssFeed } from "./feeds.ts";
 import { cachedResponse, clientAddress, parseServer } from "./http.ts";
+import { followRoute } from "./remote-follow.ts";
 import { type Chrome, html, page, plainText } from "./views/layout.ts";
 import {
   excerpt,
