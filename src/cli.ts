@@ -39,10 +39,11 @@ import { Urls } from "./urls.ts";
 const USAGE = `Usage: npm run -s lectern -- <command> [options]
 
 Commands:
-  post --text TEXT [--summary CW] [--sensitive] [--language TAG] [--media FILE --alt TEXT]...
+  post --text TEXT [--summary CW] [--sensitive] [--language TAG] [--media FILE --alt TEXT]... [--reply-to URL]
         Publish a post (Markdown). --text - reads the text from standard input.
         Up to 4 --media files (pictures or videos), each followed by its --alt description.
-        Prints the post's URL; the running server delivers it to all followers.
+        --reply-to continues a thread of your own posts. Prints the post's URL; the running server
+        delivers it to all followers.
   edit <post URL> [--text TEXT] [--summary CW] [--sensitive | --no-sensitive] [--language TAG]
         Change what is given and keep the rest (--summary "" removes the content warning);
         followers' servers receive the edit.
@@ -119,6 +120,7 @@ async function main(argv: string[]): Promise<number> {
           language: { type: "string" },
           media: { type: "string", multiple: true },
           alt: { type: "string", multiple: true },
+          "reply-to": { type: "string" },
         },
       });
       const files = values.media ?? [];
@@ -126,6 +128,8 @@ async function main(argv: string[]): Promise<number> {
         throw new UsageError("post: --text is required (use --text - to read standard input), or at least one --media");
       }
       if ((values.alt ?? []).length > files.length) throw new UsageError("post: more --alt than --media");
+      if ((values.alt ?? []).filter((a) => a.trim() !== "").length < files.length)
+        console.error("Warning: a picture or video without --alt has no description for people who cannot see it.");
       const text = values.text === "-" ? readFileSync(0, "utf8") : (values.text ?? "");
       await withLectern(config, async (lectern) => {
         const ctx = lectern.context();
@@ -136,6 +140,7 @@ async function main(argv: string[]): Promise<number> {
           attachments.push({ mediaId: m.id, alt: values.alt?.[i] ?? "" });
         }
         const post = await publishPost(ctx, {
+          inReplyTo: values["reply-to"] === undefined ? null : postIdFrom(values["reply-to"], config.origin),
           text,
           summary: values.summary,
           sensitive: values.sensitive,

@@ -104,7 +104,11 @@ export class Urls {
   postDelete(id: string): URL {
     return new URL(`${this.post(id).href}#delete`);
   }
-  /** The empty replies collection every Note embeds. */
+  /** A thread's conversation (its first post's URL and `#thread`): the `context` of each of its Notes. */
+  thread(rootId: string): URL {
+    return new URL(`${this.post(rootId).href}#thread`);
+  }
+  /** The replies collection every Note embeds (the author's own continuations only). */
   replies(id: string): URL {
     return new URL(`${this.post(id).href}/replies`);
   }

@@ -41,6 +41,51 @@ describe("what the author does reaches followers' servers", () => {
   });
   const ctx = () => lectern.server.lectern.context();
 
+  it("a thread of the author's own posts: inReplyTo and one context reach followers; the page reads it in order", async () => {
+    const first = await publishPost(ctx(), { text: "Thread, part one" });
+    const second = await publishPost(ctx(), { text: "Thread, part two", inReplyTo: first.id });
+    // From the CLI, by URL.
+    const cli = await runCli(
+      ["post", "--text", "Thread, part three", "--reply-to", new URL(`/posts/${second.id}`, lectern.origin).href],
+      lectern.env,
+    );
+    expect(cli.code, cli.stderr).toBe(0);
+    const notes = [];
+    for (const part of ["one", "two", "three"])
+      notes.push(
+        (
+          (
+            await remote.waitForActivity(
+              (a) => a.type === "Create" && (a.object as Json).content.includes(`part ${part}`),
+            )
+          ).json as Json
+        ).object,
+      );
+    const firstUrl = new URL(`/posts/${first.id}`, lectern.origin).href;
+    expect(notes[0].inReplyTo).toBeUndefined();
+    expect(notes[1].inReplyTo).toBe(firstUrl);
+    expect(notes[2].inReplyTo).toBe(notes[1].id);
+    for (const n of notes) expect(n.context).toBe(`${firstUrl}#thread`);
+    // The first post's replies are the author's continuation, nobody else's.
+    const replies = (await (
+      await fetch(new URL(`/posts/${first.id}/replies`, lectern.origin), { headers: { accept: AP } })
+    ).json()) as Json;
+    expect(replies.first.items).toEqual([notes[1].id]);
+    // The middle post's page shows all three, in order, itself marked.
+    const whole = await (await fetch(notes[1].id, { headers: { accept: "text/html" } })).text();
+    const page = whole.slice(whole.indexOf('class="thread"'));
+    const at = (t: string) => page.indexOf(t);
+    expect(at("part one")).toBeGreaterThan(0);
+    expect(whole).toContain('class="thread"');
+    expect(at("part one")).toBeLessThan(at("part two"));
+    expect(at("part two")).toBeLessThan(at("part three"));
+    expect(page).toMatch(/aria-current="page">[\s\S]*part two/);
+    // Only the author's own posts can be continued.
+    await expect(publishPost(ctx(), { text: "x", inReplyTo: "00000000-0000-7000-8000-000000000000" })).rejects.toThrow(
+      /does not exist/,
+    );
+  });
+
   it("an edit arrives as Update(Note) with a newer `updated`, after the Create", async () => {
     const post = await publishPost(ctx(), { text: "Version one" });
     const create = (

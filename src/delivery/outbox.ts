@@ -161,6 +161,8 @@ export async function warmUp(ctx: Context<AppData>): Promise<void> {
     pinnedAt: null,
     deletedAt: null,
     boosts: 0,
+    inReplyTo: null,
+    threadRoot: null,
   };
   const create = await toCreate(ctx, post);
   await create.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader });

@@ -19,7 +19,7 @@ import {
 import type { AppData } from "../context.ts";
 import { UUID_PATTERN } from "../product/ids.ts";
 import { getMedia, type Media } from "../product/media.ts";
-import { type Attachment, getLivePost, type Post } from "../product/posts.ts";
+import { type Attachment, getLivePost, listContinuations, type Post } from "../product/posts.ts";
 import { Temporal } from "../temporal.ts";
 import { PATHS } from "../urls.ts";
 import { mayFetch } from "./authorize.ts";
@@ -46,7 +46,12 @@ export async function noteFromPost(ctx: Context<AppData>, post: Post): Promise<N
   const { config, urls } = ctx.data;
   const id = urls.post(post.id);
   const replies = urls.replies(post.id);
+  // The only replies are the author's own continuations (a thread); nobody else's are stored.
+  const continuations = (await listContinuations(ctx.data.db, post.id)).map((c) => urls.post(c));
   return new Note({
+    // A continuation answers the author's previous post, in the conversation of the thread's first one.
+    replyTarget: post.inReplyTo === null ? null : urls.post(post.inReplyTo),
+    contexts: [urls.thread(post.threadRoot ?? post.id)],
     id,
     attribution: ctx.getActorUri(config.handle),
     contents: [post.contentHtml, new LanguageString(post.contentHtml, post.language)],
@@ -62,8 +67,8 @@ export async function noteFromPost(ctx: Context<AppData>, post: Post): Promise<N
     interactionPolicy: interactionPolicy(ctx),
     replies: new Collection({
       id: replies,
-      totalItems: 0,
-      first: new CollectionPage({ id: new URL(`${replies.href}?page=true`), partOf: replies, items: [] }),
+      totalItems: continuations.length,
+      first: new CollectionPage({ id: new URL(`${replies.href}?page=true`), partOf: replies, items: continuations }),
     }),
   });
 }

@@ -10,7 +10,7 @@ import { bumpSiteVersion } from "./instance.ts";
  * cache lifetime.
  */
 export type Change =
-  | { kind: "post"; id: string; hashtags: readonly string[]; pinned?: boolean }
+  | { kind: "post"; id: string; hashtags: readonly string[]; pinned?: boolean; thread?: readonly string[] }
   | { kind: "pins"; id: string }
   | { kind: "profile" }
   | { kind: "followers" }
@@ -30,6 +30,11 @@ export function changedUrls(data: Pick<AppData, "urls">, changes: readonly Chang
       case "post":
         out.add(urls.post(change.id).href);
         out.add(urls.postCreate(change.id).href);
+        // A continuation changes the pages of its thread and the replies collection of what it continues.
+        for (const other of change.thread ?? []) {
+          out.add(urls.post(other).href);
+          out.add(urls.replies(other).href);
+        }
         for (const tag of change.hashtags) out.add(urls.tag(tag).href);
         if (change.pinned) out.add(urls.featured().href);
         listings();
@@ -82,6 +87,13 @@ export async function siteChanged(
 }
 
 /** A post's change, from the post (its tags, whether the profile shows it pinned). */
-export function postChange(post: { id: string; hashtags: readonly string[]; pinnedAt: number | null }): Change {
-  return { kind: "post", id: post.id, hashtags: post.hashtags, pinned: post.pinnedAt !== null };
+export function postChange(post: {
+  id: string;
+  hashtags: readonly string[];
+  pinnedAt: number | null;
+  inReplyTo?: string | null;
+  threadRoot?: string | null;
+}): Change {
+  const thread = [...new Set([post.inReplyTo, post.threadRoot].filter((x): x is string => !!x))];
+  return { kind: "post", id: post.id, hashtags: post.hashtags, pinned: post.pinnedAt !== null, thread };
 }

@@ -2,7 +2,7 @@ import type { AppData } from "../context.ts";
 import { InvalidInputError, NotFoundError } from "../errors.ts";
 import { bool, type Database, json, type Queryable } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
-import { uuidv7 } from "./ids.ts";
+import { UUID_PATTERN, uuidv7 } from "./ids.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { checkAttachments, InvalidMediaError } from "./media.ts";
 
@@ -38,12 +38,16 @@ export interface Post {
   deletedAt: number | null;
   /** How many times it was boosted: a number, nothing about who. */
   boosts: number;
+  /** The author's own post this one continues, if any (a thread). */
+  inReplyTo: string | null;
+  /** The first post of its thread; null when it is not a continuation. */
+  threadRoot: string | null;
 }
 
 const COLUMNS = sql.raw(
   `id, source, content_html AS "contentHtml", language, summary, sensitive, hashtags, attachments,
    published_at AS "publishedAt", updated_at AS "updatedAt", queued_at AS "queuedAt", pinned_at AS "pinnedAt",
-   deleted_at AS "deletedAt", boosts`,
+   deleted_at AS "deletedAt", boosts, in_reply_to AS "inReplyTo", thread_root AS "threadRoot"`,
 );
 
 function toPost(row: Record<string, unknown> | undefined): Post | undefined {
@@ -74,6 +78,8 @@ export interface PostInput {
   language?: string;
   /** Uploaded media with their descriptions; on an edit, absent keeps what the post has. */
   attachments?: Attachment[];
+  /** Continues a thread: the id of one of the author's own live posts (new posts only). */
+  inReplyTo?: string | null;
 }
 
 export interface CheckedPost {
@@ -84,6 +90,8 @@ export interface CheckedPost {
   summary: string | null;
   sensitive: boolean;
   attachments?: Attachment[];
+  inReplyTo: string | null;
+  threadRoot: string | null;
 }
 
 /** Validates and renders what the author wrote, or throws {@link InvalidPostError}. */
@@ -108,8 +116,19 @@ export async function checkPost(data: AppData, input: PostInput): Promise<Checke
   if (!/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(language)) {
     throw new InvalidPostError(`language: not a language tag: ${JSON.stringify(language)}`);
   }
+  let inReplyTo: string | null = null;
+  let threadRoot: string | null = null;
+  if (input.inReplyTo) {
+    // Only the author's own live posts can be continued: the channel has no replies to anyone else.
+    const parent = UUID_PATTERN.test(input.inReplyTo) ? await getLivePost(data.db, input.inReplyTo) : undefined;
+    if (parent === undefined) throw new InvalidPostError("thread: the post this continues does not exist (any more)");
+    inReplyTo = parent.id;
+    threadRoot = parent.threadRoot ?? parent.id;
+  }
   const rendered = renderMarkdown(text, data.config.origin);
   return {
+    inReplyTo,
+    threadRoot,
     source: text,
     contentHtml: rendered.html,
     hashtags: rendered.hashtags,
@@ -126,12 +145,31 @@ export async function createPost(data: AppData, input: PostInput, now: number = 
   return await data.db.transaction((tx) => insertPost(tx, checked, now), { durable: true });
 }
 
+/** The live posts of a thread, first to last (the root included). */
+export async function listThread(db: Queryable, root: string): Promise<Post[]> {
+  const rows = await db.all(
+    sql`SELECT ${COLUMNS} FROM posts WHERE (id = ${root} OR thread_root = ${root}) AND deleted_at IS NULL
+        ORDER BY published_at, id LIMIT 200`,
+  );
+  return rows.map((r) => toPost(r) as Post);
+}
+
+/** The ids of the author's live posts that continue this one (its "replies", all the author's own). */
+export async function listContinuations(db: Queryable, id: string): Promise<string[]> {
+  const rows = await db.all<{ id: string }>(
+    sql`SELECT id FROM posts WHERE in_reply_to = ${id} AND deleted_at IS NULL ORDER BY published_at, id LIMIT 100`,
+  );
+  return rows.map((r) => r.id);
+}
+
 /** Stores a checked post (in the caller's transaction). */
 export async function insertPost(db: Queryable, checked: CheckedPost, now: number): Promise<Post> {
   const row = await db.get(
-    sql`INSERT INTO posts (id, source, content_html, language, summary, sensitive, hashtags, attachments, published_at)
+    sql`INSERT INTO posts (id, source, content_html, language, summary, sensitive, hashtags, attachments, published_at,
+          in_reply_to, thread_root)
         VALUES (${uuidv7(now)}, ${checked.source}, ${checked.contentHtml}, ${checked.language}, ${checked.summary},
-                ${checked.sensitive}, ${JSON.stringify(checked.hashtags)}, ${JSON.stringify(checked.attachments ?? [])}, ${now})
+                ${checked.sensitive}, ${JSON.stringify(checked.hashtags)}, ${JSON.stringify(checked.attachments ?? [])}, ${now},
+                ${checked.inReplyTo}, ${checked.threadRoot})
         RETURNING ${COLUMNS}`,
   );
   return toPost(row) as Post;

@@ -8,8 +8,10 @@ import {
   decodePostCursor,
   encodePostCursor,
   getPost,
+  listContinuations,
   listPinned,
   listPosts,
+  listThread,
   type Post,
 } from "../product/posts.ts";
 import { getProfile } from "../product/profile.ts";
@@ -122,6 +124,19 @@ ${pager(list.next ? `${canonical.pathname}?after=${encodePostCursor(list.next)}`
   const findPost = async (id: string): Promise<Post | undefined> =>
     UUID_PATTERN.test(id) ? await getPost(db, id) : undefined;
 
+  /** A post alone, or its whole thread in order with this post marked. */
+  const threadOrPost = async (post: Post, url: URL, media: Awaited<ReturnType<typeof showAttachments>>) => {
+    const thread = await listThread(db, post.threadRoot ?? post.id);
+    if (thread.length <= 1) return postArticle(post, url, { pinned: post.pinnedAt !== null, media });
+    return html`<section class="thread" aria-label="Thread of ${thread.length} posts">${await Promise.all(
+      thread.map(async (p) =>
+        p.id === post.id
+          ? html`<div class="current" aria-current="page">${postArticle(p, url, { pinned: p.pinnedAt !== null, media })}</div>`
+          : postArticle(p, urls.post(p.id), { media: await showAttachments(data, p.attachments) }),
+      ),
+    )}</section>`;
+  };
+
   app.get("/posts/:id", async (c) => {
     const post = await findPost(c.req.param("id"));
     if (post === undefined) return c.notFound();
@@ -156,7 +171,7 @@ ${pager(list.next ? `${canonical.pathname}?after=${encodePostCursor(list.next)}`
         },
         await chrome(),
         html`<h1 class="sr">${profile.name}: ${plainText(post.summary ?? post.contentHtml, 120)}</h1>
-${profileHeader(await profileView(), { heading: false })}${postArticle(post, url, { pinned: post.pinnedAt !== null, media })}
+${profileHeader(await profileView(), { heading: false })}${await threadOrPost(post, url, media)}
 ${shareBox({ url: url.href, text: `${profile.name}: ${plainText(post.summary ?? post.contentHtml, 200)}` })}
 ${followBox(handle)}${subscribeBox(feeds)}`,
       );
@@ -169,13 +184,14 @@ ${followBox(handle)}${subscribeBox(feeds)}`,
     if (post === undefined) return c.notFound();
     if (post.deletedAt !== null) return c.text("Gone", 410);
     const self = urls.replies(post.id);
+    const items = (await listContinuations(db, post.id)).map((id) => urls.post(id).href);
     return c.body(
       JSON.stringify({
         "@context": "https://www.w3.org/ns/activitystreams",
         id: self.href,
         type: "Collection",
-        totalItems: 0,
-        first: { id: `${self.href}?page=true`, type: "CollectionPage", partOf: self.href, items: [] },
+        totalItems: items.length,
+        first: { id: `${self.href}?page=true`, type: "CollectionPage", partOf: self.href, items },
       }),
       200,
       { "Content-Type": "application/activity+json" },

@@ -104,9 +104,14 @@ export const posts = sqliteTable(
     deletedAt: integer("deleted_at"),
     /** How many times it was boosted: a number, nothing about who. */
     boosts: integer("boosts").notNull().default(0),
+    /** The author's own post this one continues (a thread); never anyone else's. */
+    inReplyTo: text("in_reply_to"),
+    /** The first post of its thread (null for a post that starts none or is the first). */
+    threadRoot: text("thread_root"),
   },
   (t) => [
     index("posts_published").on(t.publishedAt, t.id),
+    index("posts_thread").on(t.threadRoot),
     // The delivery worker looks for posts not queued yet on every round: only those are indexed.
     index("posts_unqueued").on(t.publishedAt).where(sql`${t.queuedAt} IS NULL`),
   ],

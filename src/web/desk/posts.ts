@@ -48,6 +48,7 @@ export function postRoutes(desk: Desk): void {
     date: "",
     time: "",
     timeZone: config.timeZone,
+    inReplyTo: "",
   });
 
   const composePage = async (
@@ -141,6 +142,7 @@ ${scheduledTable(session.csrfToken, await listScheduled(data))}
       date: get("date"),
       time: get("time"),
       timeZone: get("timeZone") || config.timeZone,
+      inReplyTo: get("in_reply_to"),
       action: get("action") || "publish",
       mediaError,
     };
@@ -148,6 +150,7 @@ ${scheduledTable(session.csrfToken, await listScheduled(data))}
 
   const toInput = (values: ComposeValues) => ({
     ...values,
+    inReplyTo: values.inReplyTo || null,
     attachments: values.attachments.map((a) => ({
       mediaId: a.mediaId,
       alt: a.alt,
@@ -167,6 +170,8 @@ ${scheduledTable(session.csrfToken, await listScheduled(data))}
       pinnedAt: null,
       deletedAt: null,
       boosts: 0,
+      inReplyTo: null,
+      threadRoot: null,
     };
     return String(
       await postArticle(draft, new URL("/admin", config.origin), {
@@ -181,6 +186,7 @@ ${scheduledTable(session.csrfToken, await listScheduled(data))}
       if (values.mediaError) throw new InvalidPostError(values.mediaError);
       if (values.action === "preview") return composePage(c, values, { previewHtml: await preview(values) });
       if (values.date || values.time) {
+        if (values.inReplyTo) throw new InvalidPostError("thread: a continuation is published at once, not scheduled");
         if (!values.date || !values.time)
           throw new InvalidPostError("scheduled time: give both a date and a time, or neither");
         await schedulePost(
@@ -233,7 +239,9 @@ ${scheduledTable(session.csrfToken, await listScheduled(data))}
       html`<h1>Post</h1>${messages(notice(c))}${postArticle(post, url, { pinned: post.pinnedAt !== null, media: await showAttachments(data, post.attachments) })}
 <p>Public link: <a href="${url.href}">${url.href}</a></p>
 ${deliveryBox(await deliveryProgress(db, post.id))}
-<div class="actions"><a class="button" href="/admin/posts/${post.id}/edit">Edit</a></div>`,
+<div class="actions"><a class="button" href="/admin/posts/${post.id}/edit">Edit</a></div>
+<h2>Continue this thread</h2>
+${composeForm({ csrf: session.csrfToken, values: { ...emptyCompose(), inReplyTo: post.id, language: post.language }, action: "/admin/posts", schedule: false, guessZone: false, submitLabel: "Publish", timeZones: TIME_ZONES })}`,
       session,
     );
   });
@@ -328,6 +336,7 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/scheduled/${id}
     if (s === undefined) return c.notFound();
     const local = Temporal.Instant.fromEpochMilliseconds(s.publishAt).toZonedDateTimeISO(s.timeZone);
     return scheduledPage(c, s.id, {
+      inReplyTo: "",
       attachments: await slotsOf(s.attachments),
       text: s.source,
       summary: s.summary ?? "",

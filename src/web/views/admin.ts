@@ -32,6 +32,8 @@ export interface ComposeValues {
   date: string;
   time: string;
   timeZone: string;
+  /** Continues this post of the author's (a thread); empty for a new post. */
+  inReplyTo: string;
 }
 
 export interface ComposeOptions {
@@ -52,6 +54,7 @@ export function composeForm(o: ComposeOptions): Html {
   const v = o.values;
   return html`<form method="post" action="${o.action}" class="card" id="compose" enctype="multipart/form-data">
 <input type="hidden" name="_csrf" value="${o.csrf}">
+${v.inReplyTo ? html`<input type="hidden" name="in_reply_to" value="${v.inReplyTo}"><p class="hint">Continuing the thread: this post will follow the one above it.</p>` : ""}
 <label for="text">Post <span class="hint">(Markdown: **bold**, _italic_, [links](https://…), #hashtags)</span></label>
 <textarea id="text" name="text" maxlength="${MAX_POST_LENGTH}" data-count="text-count" required>${v.text}</textarea>
 <output id="text-count" class="counter" for="text" aria-live="polite">${[...v.text].length} / ${MAX_POST_LENGTH}</output>
