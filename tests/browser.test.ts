@@ -155,6 +155,65 @@ describe("the desk in a browser", () => {
     await phone.close();
   });
 
+  it("composes like a modern app: focus, paste and drop with thumbnails, a draft, a question about descriptions, Ctrl+Enter, progress", async () => {
+    await page.goto(at("/admin"));
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("text");
+    // A draft survives a reload.
+    await page.fill("#text", "Two pictures of the harbour, added the quick way.");
+    await page.reload();
+    await expect(page.inputValue("#text")).resolves.toBe("Two pictures of the harbour, added the quick way.");
+    const png = async (color: string) =>
+      (
+        await sharp({ create: { width: 120, height: 80, channels: 3, background: color } })
+          .png()
+          .toBuffer()
+      ).toString("base64");
+    const [one, two] = [await png("#aa3311"), await png("#1133aa")];
+    // Pasted, then dropped: each gets a thumbnail and its description box.
+    await page.evaluate(
+      ([a, b]) => {
+        const file = (b64: string, name: string) =>
+          new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name, { type: "image/png" });
+        const form = document.getElementById("compose") as HTMLFormElement;
+        const pasted = new DataTransfer();
+        pasted.items.add(file(a, "red.png"));
+        form
+          .querySelector("#text")
+          ?.dispatchEvent(new ClipboardEvent("paste", { clipboardData: pasted, bubbles: true }));
+        const dropped = new DataTransfer();
+        dropped.items.add(file(b, "blue.png"));
+        form.dispatchEvent(new DragEvent("drop", { dataTransfer: dropped, bubbles: true, cancelable: true }));
+      },
+      [one, two],
+    );
+    await expect(page.locator("#compose .slot img.thumb").count()).resolves.toBe(2);
+    // Publishing with a picture undescribed asks first; saying no keeps everything.
+    let asked = "";
+    page.once("dialog", (d) => {
+      asked = d.message();
+      void d.dismiss();
+    });
+    await page.locator("#text").press("Control+Enter");
+    expect(asked).toContain("without a description");
+    expect(page.url()).toBe(at("/admin"));
+    await page.fill("#newalt-0", "Red boats at the quay");
+    await page.fill("#newalt-1", "The blue harbour office");
+    // The upload goes with a progress bar (the answer held back a moment to see it).
+    await page.route("**/admin/posts", async (route) => {
+      await new Promise((r) => setTimeout(r, 400));
+      await route.continue();
+    });
+    await page.locator("#text").press("Control+Enter");
+    await expect(page.locator("#upload-progress").isVisible()).resolves.toBe(true);
+    await page.waitForURL(/notice=published$/);
+    await page.unroute("**/admin/posts");
+    await expect(page.locator("main article img").count()).resolves.toBe(2);
+    await expect(page.locator("main article img").first().getAttribute("alt")).resolves.toBe("Red boats at the quay");
+    // Published: the draft is gone.
+    await page.goto(at("/admin"));
+    await expect(page.inputValue("#text")).resolves.toBe("");
+  });
+
   it("fits a phone (390 px) and a laptop (1366 px): no public or desk page is wider than the window", async () => {
     const pages = [
       "/",

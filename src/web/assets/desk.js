@@ -42,3 +42,177 @@ for (const form of document.querySelectorAll("form[data-remember-server]")) {
     // Storage refused (private mode): nothing remembered.
   }
 }
+
+// The compose box, enhanced (it works without this): one control for pictures and video (choose, drop
+// or paste) with a thumbnail per file, upload progress, Ctrl/Cmd+Enter to publish, a question before
+// publishing a picture without a description, a draft kept in this browser, a warning before leaving.
+const compose = document.getElementById("compose");
+if (compose) {
+  const text = compose.querySelector("#text");
+  const slots = [...compose.querySelectorAll(".slot")];
+  const empty = slots.filter((s) => s.querySelector("input[type=file]"));
+  const media = compose.querySelector("#media");
+  let submitting = false;
+  let dirty = false;
+
+  // One "Add" control in place of the empty slots: each file goes to the next free slot's input.
+  if (media && empty.length > 0) {
+    const picker = document.createElement("input");
+    picker.type = "file";
+    picker.multiple = true;
+    picker.accept = empty[0].querySelector("input[type=file]").accept;
+    picker.id = "add-media";
+    picker.className = "sr";
+    const label = document.createElement("label");
+    label.htmlFor = "add-media";
+    label.className = "button add-media";
+    label.textContent = "Add pictures or video (or drop, or paste)";
+    media.insertBefore(label, empty[0]);
+    media.insertBefore(picker, label);
+    for (const slot of empty) slot.hidden = true;
+    const add = (files) => {
+      for (const file of files) {
+        if (!/^(image|video)\//.test(file.type)) continue;
+        const slot = empty.find((s) => s.hidden);
+        if (!slot) break;
+        const input = slot.querySelector("input[type=file]");
+        const dt = new DataTransfer();
+        dt.items.add(file);
+        input.files = dt.files;
+        const shown = slot.firstElementChild;
+        const thumb = document.createElement(file.type.startsWith("image/") ? "img" : "video");
+        thumb.src = URL.createObjectURL(file);
+        thumb.alt = "";
+        thumb.className = "thumb";
+        shown.replaceChildren(thumb);
+        const remove = document.createElement("button");
+        remove.type = "button";
+        remove.textContent = "Remove";
+        remove.addEventListener("click", () => {
+          input.value = "";
+          shown.replaceChildren();
+          remove.remove();
+          slot.hidden = true;
+          label.hidden = false;
+        });
+        slot.lastElementChild.append(remove);
+        slot.hidden = false;
+        dirty = true;
+      }
+      label.hidden = !empty.some((s) => s.hidden);
+    };
+    picker.addEventListener("change", () => {
+      add(picker.files);
+      picker.value = "";
+    });
+    compose.addEventListener("dragover", (e) => {
+      if ([...(e.dataTransfer?.types ?? [])].includes("Files")) {
+        e.preventDefault();
+        compose.classList.add("dropping");
+      }
+    });
+    compose.addEventListener("dragleave", () => compose.classList.remove("dropping"));
+    compose.addEventListener("drop", (e) => {
+      if (!e.dataTransfer?.files.length) return;
+      e.preventDefault();
+      compose.classList.remove("dropping");
+      add(e.dataTransfer.files);
+    });
+    compose.addEventListener("paste", (e) => {
+      const files = e.clipboardData?.files;
+      if (files?.length) {
+        e.preventDefault();
+        add(files);
+      }
+    });
+  }
+
+  // Ctrl/Cmd+Enter publishes.
+  compose.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      compose.querySelector("button[value=publish]").click();
+    }
+  });
+
+  // A draft of the text, kept in this browser until it is published.
+  const key = text?.dataset.draft;
+  try {
+    if (key && !text.value && localStorage.getItem(key)) {
+      text.value = localStorage.getItem(key);
+      text.dispatchEvent(new Event("input"));
+    }
+  } catch {
+    // Storage refused: no draft.
+  }
+  text?.addEventListener("input", () => {
+    dirty = true;
+    try {
+      if (key) localStorage.setItem(key, text.value);
+    } catch {
+      // Storage refused: no draft.
+    }
+  });
+  window.addEventListener("beforeunload", (e) => {
+    if (dirty && !submitting && text.value.trim() !== "") e.preventDefault();
+  });
+
+  compose.addEventListener("submit", (e) => {
+    const action = e.submitter?.value ?? "publish";
+    // A picture without a description: ask once.
+    if (action === "publish") {
+      const bare = slots.find((s) => {
+        if (s.hidden) return false;
+        const hasFile = s.querySelector("input[type=file]")?.files?.length || s.querySelector("input[name=media]");
+        const alt = s.querySelector("textarea[data-alt]");
+        return hasFile && alt && alt.value.trim() === "";
+      });
+      if (
+        bare &&
+        !window.confirm("A picture has no description for people who cannot see it. Publish without a description?")
+      ) {
+        e.preventDefault();
+        bare.querySelector("textarea[data-alt]").focus();
+        return;
+      }
+    }
+    submitting = true;
+    // Sent: the draft is done with (a refused post comes back in the form, and is kept again as it is typed).
+    try {
+      if (key && action === "publish") localStorage.removeItem(key);
+    } catch {
+      // Storage refused.
+    }
+    // With files, send it here to show the upload's progress, then show what the server answered.
+    const files = [...compose.querySelectorAll("input[type=file]")].some((i) => i.files?.length);
+    if (!files) return;
+    e.preventDefault();
+    const data = new FormData(compose);
+    data.set("action", action);
+    const progress = document.getElementById("upload-progress");
+    progress.hidden = false;
+    // (compose.action would name the buttons called "action": the attribute is read instead.)
+    const target = new URL(compose.getAttribute("action"), location.href).href;
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", target);
+    xhr.upload.addEventListener("progress", (p) => {
+      if (p.lengthComputable) progress.value = Math.round((p.loaded / p.total) * 100);
+    });
+    xhr.addEventListener("load", () => {
+      progress.value = 100;
+      if (xhr.responseURL && xhr.responseURL !== target) {
+        location.assign(xhr.responseURL);
+        return;
+      }
+      document.open();
+      document.write(xhr.responseText);
+      document.close();
+    });
+    xhr.addEventListener("error", () => {
+      submitting = false;
+      progress.hidden = true;
+      window.alert("The upload did not get through. Check the connection and try again.");
+    });
+    xhr.send(data);
+  });
+}

@@ -62,7 +62,7 @@ export function postRoutes(desk: Desk): void {
       c,
       "Write",
       html`<h1>Write</h1>${messages(notice(c), extra.error)}
-${composeForm({ csrf: session.csrfToken, values, action: "/admin/posts", schedule: true, guessZone: values.text === "", previewHtml: extra.previewHtml, submitLabel: "Publish", timeZones: TIME_ZONES })}
+${composeForm({ csrf: session.csrfToken, values, action: "/admin/posts", schedule: true, guessZone: values.text === "", previewHtml: extra.previewHtml, submitLabel: "Publish", timeZones: TIME_ZONES, autofocus: true, draftKey: `lectern-draft-${session.staffId}` })}
 ${scheduledTable(session.csrfToken, await listScheduled(data))}
 <h2>Latest</h2>${postsTable(
         session.csrfToken,

@@ -48,6 +48,10 @@ export interface ComposeOptions {
   previewHtml?: string;
   submitLabel: string;
   timeZones: string[];
+  /** The text box takes the focus (the Write page). */
+  autofocus?: boolean;
+  /** Unfinished text is kept in this browser under this key until published (a new post, not an edit). */
+  draftKey?: string;
 }
 
 export function composeForm(o: ComposeOptions): Html {
@@ -56,8 +60,14 @@ export function composeForm(o: ComposeOptions): Html {
 <input type="hidden" name="_csrf" value="${o.csrf}">
 ${v.inReplyTo ? html`<input type="hidden" name="in_reply_to" value="${v.inReplyTo}"><p class="hint">Continuing the thread: this post will follow the one above it.</p>` : ""}
 <label for="text">Post <span class="hint">(Markdown: **bold**, _italic_, [links](https://…), #hashtags)</span></label>
-<textarea id="text" name="text" maxlength="${MAX_POST_LENGTH}" data-count="text-count" required>${v.text}</textarea>
+<textarea id="text" name="text" maxlength="${MAX_POST_LENGTH}" data-count="text-count" required${o.autofocus ? raw(" autofocus") : ""}${o.draftKey ? html` data-draft="${o.draftKey}"` : ""}>${v.text}</textarea>
 <output id="text-count" class="counter" for="text" aria-live="polite">${[...v.text].length} / ${MAX_POST_LENGTH}</output>
+<div class="actions">
+<button class="primary" type="submit" name="action" value="publish" title="Ctrl+Enter">${o.submitLabel}</button>
+<button type="submit" name="action" value="preview">Preview</button>
+<progress id="upload-progress" max="100" value="0" hidden></progress>
+</div>
+${o.previewHtml !== undefined ? html`<section class="preview" aria-label="Preview"><h2>Preview</h2>${raw(o.previewHtml)}</section>` : ""}
 <div class="row">
 <div><label for="summary">Content warning <span class="hint">(optional)</span></label>
 <input id="summary" name="summary" maxlength="${MAX_SUMMARY_LENGTH}" value="${v.summary}" placeholder="Shown before the text"></div>
@@ -78,11 +88,6 @@ ${o.timeZones.map((z) => html`<option${z === v.timeZone ? raw(" selected") : ""}
 </div></fieldset>`
     : ""
 }
-${o.previewHtml !== undefined ? html`<h2>Preview</h2>${raw(o.previewHtml)}` : ""}
-<div class="actions">
-<button class="primary" type="submit" name="action" value="publish">${o.submitLabel}</button>
-<button type="submit" name="action" value="preview">Preview</button>
-</div>
 </form>`;
 }
 
