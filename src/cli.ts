@@ -203,7 +203,10 @@ async function main(argv: string[]): Promise<number> {
         console.log(
           `waiting ${p.waiting}, retrying ${p.failing}, given up ${p.givenUp}, refused ${p.refused}, gone ${p.gone}`,
         );
-        for (const f of p.failures) console.log(`  ${f.host}  ${f.status}  tries ${f.attempts}  ${f.lastError ?? ""}`);
+        // The desk's words: a pending delivery that failed is "retrying".
+        const word: Record<string, string> = { pending: "retrying", failed: "given up" };
+        for (const f of p.failures)
+          console.log(`  ${f.host}  ${word[f.status] ?? f.status}  tries ${f.attempts}  ${f.lastError ?? ""}`);
       });
       return 0;
     }

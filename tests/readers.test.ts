@@ -6,6 +6,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ingestMedia } from "../src/product/media.ts";
 import { publishPost } from "../src/product/publish.ts";
+import { signIn } from "./helpers/desk.ts";
 import { startTestLectern, type TestLectern, tempDir } from "./helpers/lectern.ts";
 
 type Json = Record<string, any>;
@@ -114,6 +115,50 @@ describe("readers without Lectern's software", () => {
       headers: { accept: "application/json" },
     });
     expect(await forScripts.text()).toBe("Not found");
+  });
+
+  it("the desk's notice says when a scheduled post goes out; paged lists link back to the newest", async () => {
+    const cookie = await signIn(lectern);
+    // Ten days from now, at 08:00 in Paris.
+    const day = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
+    const weekday = new Intl.DateTimeFormat("en-GB", { weekday: "short", timeZone: "UTC" }).format(
+      new Date(`${day}T12:00:00Z`),
+    );
+    const page = await (await fetch(new URL("/admin", lectern.origin), { headers: { cookie } })).text();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] as string;
+    const res = await fetch(new URL("/admin/posts", lectern.origin), {
+      method: "POST",
+      redirect: "manual",
+      headers: { cookie, origin: lectern.origin.origin, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        _csrf: csrf,
+        text: "Later",
+        date: day,
+        time: "08:00",
+        timeZone: "Europe/Paris",
+        action: "publish",
+      }),
+    });
+    expect(
+      res.status,
+      await res
+        .clone()
+        .text()
+        .then((t) => /class="error"[^>]*>([^<]+)/.exec(t)?.[1]),
+    ).toBe(303);
+    const after = await (
+      await fetch(new URL(res.headers.get("location") as string, lectern.origin), { headers: { cookie } })
+    ).text();
+    expect(after).toMatch(new RegExp(`Scheduled for ${weekday}, \\d{1,2} \\w{3} \\d{4}, 08:00 \\(Europe/Paris\\)\\.`));
+    // 25 posts: the second page links to the newest.
+    for (let i = 0; i < 22; i++) await publishPost(lectern.server.lectern.context(), { text: `Filler ${i}` });
+    const first = await (await fetch(new URL("/", lectern.origin), { headers: { accept: "text/html" } })).text();
+    const older = /rel="next" href="([^"]+)"/.exec(first)?.[1] as string;
+    expect(first).not.toContain("Newest posts");
+    const second = await (
+      await fetch(new URL(older.replaceAll("&amp;", "&"), lectern.origin), { headers: { accept: "text/html" } })
+    ).text();
+    expect(second).toContain("← Newest posts");
   });
 
   it("feeds carry pictures as enclosures, respect content warnings, and exist per tag", async () => {

@@ -105,7 +105,7 @@ export function publicRoutes(app: Hono, deps: WebDeps): void {
 ${await Promise.all(pinned.map((post) => shown(post, true)))}
 ${await Promise.all(list.items.filter((p) => !pinnedIds.has(p.id)).map((post) => shown(post, false)))}
 ${list.items.length === 0 && pinned.length === 0 ? html`<p>Nothing posted yet.</p>` : ""}
-${pager(list.next ? `${canonical.pathname}?after=${encodePostCursor(list.next)}` : null)}`,
+${pager(list.next ? `${canonical.pathname}?after=${encodePostCursor(list.next)}` : null, after === null ? null : canonical.pathname)}`,
       );
     });
   };
@@ -226,7 +226,7 @@ ${followBox(handle)}${subscribeBox(feeds)}`,
           ),
         )}
 ${list.items.length === 0 ? html`<p>No posts with this hashtag.</p>` : ""}
-${pager(list.next ? `?after=${encodePostCursor(list.next)}` : null)}
+${pager(list.next ? `?after=${encodePostCursor(list.next)}` : null, after === null ? null : urls.tag(tag).pathname)}
 ${followBox(handle)}${subscribeBox(tagFeeds(tag), `new posts tagged #${tag}`)}`,
       );
     });

@@ -3,6 +3,7 @@ import type { Context, Hono, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
+import { isTimeZone } from "../../config-parsers.ts";
 import type { Actor } from "../../product/audit.ts";
 import { getSession, type Session, sameToken, touchSession } from "../../product/auth.ts";
 import type { RelyingParty } from "../../product/factors.ts";
@@ -56,7 +57,7 @@ const NOTICES: Record<string, string> = {
   approved: "Follower approved; their server was told.",
   blocked: "Blocked.",
   unblocked: "Unblocked.",
-  "signed-in": "Welcome back.",
+  "signed-in": "Signed in.",
   enrol: "The owner asks everyone to use a second factor: set up an authenticator app or a passkey to go on.",
   password: "Password changed. Your other sessions were signed out.",
   totp: "Authenticator app turned on. Your other sessions were signed out.",
@@ -189,12 +190,34 @@ export function deskSession(app: Hono, deps: WebDeps): Desk {
     admin,
     deps,
     render,
-    notice: (c) => NOTICES[c.req.query("notice") ?? ""],
+    notice: (c) => noticeOf(c),
     error: (c) => ERRORS[c.req.query("error") ?? ""],
     readUpload,
     actor,
     cookie: COOKIE,
   };
+}
+
+/** The notice a redirect asked for, in words; a scheduled post's names its time in its zone. */
+function noticeOf(c: Context): string | undefined {
+  const key = c.req.query("notice") ?? "";
+  if (key === "scheduled") {
+    const at = Number(c.req.query("at"));
+    const zone = c.req.query("zone") ?? "";
+    if (Number.isSafeInteger(at) && isTimeZone(zone)) {
+      const when = new Intl.DateTimeFormat("en-GB", {
+        weekday: "short",
+        day: "numeric",
+        month: "short",
+        year: "numeric",
+        hour: "2-digit",
+        minute: "2-digit",
+        timeZone: zone,
+      }).format(new Date(at));
+      return `Scheduled for ${when} (${zone}).`;
+    }
+  }
+  return NOTICES[key];
 }
 
 /** POST routes that take multipart uploads (and check the CSRF token themselves). */

@@ -148,6 +148,10 @@ ${scheduledTable(session.csrfToken, await listScheduled(data))}
     };
   };
 
+  /** "Scheduled for Tue 24 Nov, 08:00 (Europe/Paris)": the notice names the time. */
+  const scheduledNotice = (s: { publishAt: number; timeZone: string }) =>
+    `/admin?notice=scheduled&at=${s.publishAt}&zone=${encodeURIComponent(s.timeZone)}`;
+
   const toInput = (values: ComposeValues) => ({
     ...values,
     inReplyTo: values.inReplyTo || null,
@@ -189,13 +193,13 @@ ${scheduledTable(session.csrfToken, await listScheduled(data))}
         if (values.inReplyTo) throw new InvalidPostError("thread: a continuation is published at once, not scheduled");
         if (!values.date || !values.time)
           throw new InvalidPostError("scheduled time: give both a date and a time, or neither");
-        await schedulePost(
+        const scheduled = await schedulePost(
           data,
           { ...toInput(values), date: values.date, time: values.time, timeZone: values.timeZone },
           now(),
         );
         await audit(db, desk.actor(c), "schedule", `for ${values.date} ${values.time} ${values.timeZone}`, now());
-        return c.redirect("/admin?notice=scheduled", 303);
+        return c.redirect(scheduledNotice(scheduled), 303);
       }
       const post = await publishPost(lectern.context(), toInput(values), now());
       await audit(db, desk.actor(c), "publish", data.urls.post(post.id).href, now());
@@ -355,14 +359,14 @@ ${composeForm({ csrf: session.csrfToken, values, action: `/admin/scheduled/${id}
     try {
       if (values.mediaError) throw new InvalidPostError(values.mediaError);
       if (values.action === "preview") return scheduledPage(c, id, values, { previewHtml: await preview(values) });
-      await editScheduled(
+      const scheduled = await editScheduled(
         data,
         id,
         { ...toInput(values), date: values.date, time: values.time, timeZone: values.timeZone },
         now(),
       );
       await audit(db, desk.actor(c), "edit-scheduled", `for ${values.date} ${values.time} ${values.timeZone}`, now());
-      return c.redirect("/admin?notice=scheduled", 303);
+      return c.redirect(scheduledNotice(scheduled), 303);
     } catch (e) {
       if (e instanceof InvalidPostError) return scheduledPage(c, id, values, { error: e.message, status: 422 });
       throw e;

@@ -65,7 +65,7 @@ export function mediaGrid(items: ShownAttachment[], sensitive: boolean): Html {
   if (items.length === 0) return html``;
   const grid = html`<div class="media media-${Math.min(items.length, 4)}">${items.map((m) =>
     m.kind === "image"
-      ? html`<a href="${m.url}"><img src="${m.url}" alt="${m.alt}" ${m.width ? html`width="${m.width}" height="${m.height}"` : ""} loading="lazy" decoding="async"></a>`
+      ? html`<a href="${m.url}"${m.alt ? "" : html` aria-label="Picture (no description), full size"`}><img src="${m.url}" alt="${m.alt}" ${m.width ? html`width="${m.width}" height="${m.height}"` : ""} loading="lazy" decoding="async"></a>`
       : html`<video controls preload="none" ${m.previewUrl ? html`poster="${m.previewUrl}"` : ""} ${m.width ? html`width="${m.width}" height="${m.height}"` : ""} aria-label="${m.alt || "Video"}"><source src="${m.url}" type="${m.mediaType}"><a href="${m.url}">Download the video</a></video>`,
   )}</div>`;
   return sensitive ? html`<details class="sensitive"><summary>Sensitive media · show</summary>${grid}</details>` : grid;
@@ -114,8 +114,9 @@ export function shareBox(s: ShareLinks): Html {
 </section>`;
 }
 
-export function pager(next: string | null): Html {
-  return html`<nav class="pages" aria-label="Pages"><span></span>${next ? html`<a rel="next" href="${next}">Older posts →</a>` : ""}</nav>`;
+/** Paging: older posts, and back to the newest once paged. */
+export function pager(next: string | null, newest: string | null = null): Html {
+  return html`<nav class="pages" aria-label="Pages">${newest ? html`<a href="${newest}">← Newest posts</a>` : html`<span></span>`}${next ? html`<a rel="next" href="${next}">Older posts →</a>` : ""}</nav>`;
 }
 
 export function gone(): Html {
