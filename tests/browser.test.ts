@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import AxeBuilder from "@axe-core/playwright";
 import type { Browser, Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -212,6 +213,48 @@ describe("the desk in a browser", () => {
     // Published: the draft is gone.
     await page.goto(at("/admin"));
     await expect(page.inputValue("#text")).resolves.toBe("");
+  });
+
+  it("has no accessibility violations axe-core can find, light and dark", async () => {
+    await page.goto(at("/admin/posts"));
+    const post = (await page.locator("main a[href*='/posts/']").first().getAttribute("href")) as string;
+    const pages = [
+      "/",
+      post,
+      "/tags/harbour",
+      "/no/such/page",
+      "/admin",
+      "/admin/posts",
+      "/admin/security",
+      "/admin/staff",
+      "/admin/followers",
+      "/admin/blocks",
+      "/admin/audit",
+      "/admin/profile",
+    ];
+    // axe-core wants pages of a context of their own: one signed in (the same cookie), one not.
+    const signedIn = await browser.newContext();
+    await signedIn.addCookies(await page.context().cookies());
+    const author = await signedIn.newPage();
+    const strangers = await browser.newContext();
+    const anonymous = await strangers.newPage();
+    const found: string[] = [];
+    for (const scheme of ["light", "dark"] as const) {
+      // Dark mode changes only colours: checked on a public, a post, a desk and the sign-in page.
+      const shown = scheme === "light" ? pages : ["/", post, "/admin"];
+      for (const [p, path] of [...shown.map((x) => [author, x] as const), [anonymous, "/admin/login"] as const]) {
+        await p.emulateMedia({ colorScheme: scheme });
+        await p.goto(at(path));
+        const { violations } = await new AxeBuilder({ page: p }).analyze();
+        for (const v of violations)
+          found.push(
+            `${scheme} ${path}: ${v.id} (${v.nodes.length}) ${v.nodes[0]?.target.join(" ")} ${v.nodes[0]?.failureSummary?.split("\n")[1] ?? ""}`,
+          );
+      }
+    }
+    await signedIn.close();
+    await strangers.close();
+    expect(found).toEqual([]);
   });
 
   it("fits a phone (390 px) and a laptop (1366 px): no public or desk page is wider than the window", async () => {

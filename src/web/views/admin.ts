@@ -178,7 +178,7 @@ export function followersTable(csrf: string, total: number, rows: Follower[], ne
 ${
   rows.length === 0
     ? html`<p>No followers yet.</p>`
-    : html`<table><thead><tr><th scope="col">Follower</th><th scope="col">Server</th><th scope="col">Since</th><th scope="col"></th></tr></thead>
+    : html`<table><thead><tr><th scope="col">Follower</th><th scope="col">Server</th><th scope="col">Since</th><th scope="col"><span class="sr">Actions</span></th></tr></thead>
 <tbody>${rows.map(
         (
           f,
@@ -228,7 +228,7 @@ ${Array.from({ length: empty }, (_, j) => {
 
 export function pendingTable(csrf: string, rows: Follower[]): Html {
   if (rows.length === 0) return html``;
-  return html`<h2>Waiting for approval</h2><table><thead><tr><th scope="col">Account</th><th scope="col">Asked</th><th scope="col"></th></tr></thead>
+  return html`<h2>Waiting for approval</h2><table><thead><tr><th scope="col">Account</th><th scope="col">Asked</th><th scope="col"><span class="sr">Actions</span></th></tr></thead>
 <tbody>${rows.map(
     (
       f,
@@ -255,7 +255,7 @@ export function blocksPage(csrf: string, rows: Block[], error?: string, notice?:
 ${
   rows.length === 0
     ? html`<p>Nothing is blocked.</p>`
-    : html`<table><thead><tr><th scope="col">Blocked</th><th scope="col">Kind</th><th scope="col">Since</th><th scope="col"></th></tr></thead>
+    : html`<table><thead><tr><th scope="col">Blocked</th><th scope="col">Kind</th><th scope="col">Since</th><th scope="col"><span class="sr">Actions</span></th></tr></thead>
 <tbody>${rows.map(
         (
           b,

@@ -120,7 +120,7 @@ ${
 ${
   v.passkeys.length === 0
     ? html`<p>None yet. A passkey (your phone, a security key, the computer's fingerprint reader) can be used instead of a code.</p>`
-    : html`<table><thead><tr><th>Name</th><th>Added</th><th>Last used</th><th></th></tr></thead><tbody>${v.passkeys.map(
+    : html`<table><thead><tr><th>Name</th><th>Added</th><th>Last used</th><th><span class="sr">Actions</span></th></tr></thead><tbody>${v.passkeys.map(
         (k) => html`<tr><td>${k.name}</td><td>${when(k.createdAt)}</td><td>${when(k.lastUsedAt)}</td><td>
 <form method="post" action="/admin/security/passkeys/remove">${csrf}<input type="hidden" name="id" value="${k.id}"><input name="current" type="password" autocomplete="current-password" required aria-label="Current password" placeholder="Current password"><button class="danger" type="submit">Remove</button></form></td></tr>`,
       )}</tbody></table>`
@@ -141,7 +141,7 @@ ${passkeyScripts}
 <p class="hint">Your other sessions are signed out.</p></form>
 </section>
 <section class="card"><h2>Where you are signed in</h2>
-<table><thead><tr><th>Since</th><th>Last seen</th><th>From</th><th>Browser</th><th></th></tr></thead><tbody>
+<table><thead><tr><th>Since</th><th>Last seen</th><th>From</th><th>Browser</th><th><span class="sr">Actions</span></th></tr></thead><tbody>
 ${v.sessions.map(
   (s) =>
     html`<tr><td>${when(s.createdAt)}</td><td>${when(s.lastSeenAt)}</td><td>${s.address ?? "—"}</td><td>${(s.userAgent ?? "—").slice(0, 80)}</td><td>${
@@ -175,7 +175,7 @@ ${
     ? html`<section class="card"><h2>${v.created.username} can sign in</h2><p>Their password (shown only now; they change it under Security): <code id="new-staff-password">${v.created.password}</code></p></section>`
     : ""
 }
-<table><thead><tr><th>Username</th><th>Role</th><th>Second factor</th><th>Since</th><th></th></tr></thead><tbody>
+<table><thead><tr><th>Username</th><th>Role</th><th>Second factor</th><th>Since</th><th><span class="sr">Actions</span></th></tr></thead><tbody>
 ${v.staff.map(
   (s) => html`<tr><td>${s.username}${s.id === v.me ? " (you)" : ""}</td><td>
 <form method="post" action="/admin/staff/role" class="inline">${csrf}<input type="hidden" name="id" value="${s.id}">
