@@ -73,6 +73,7 @@ describe.each(DIALECTS)("on %s", (dialect) => {
       const cookie = await signIn(lectern);
       const page = await (await fetch(new URL("/admin/followers", lectern.origin), { headers: { cookie } })).text();
       expect(page).toContain("Servers not answering");
+      expect(page).toMatch(/Followers over 30 days: \d+ on [^,]+, 3 today\./);
       expect(page).toMatch(new RegExp(`<td>${failing[0].host.replace(/[.]/g, "\\.")}</td><td>2</td>`));
       await waitFor(
         async () => (await deliveryProgress(lectern.server.lectern.db, post.id)).delivered === 1,
@@ -81,6 +82,9 @@ describe.each(DIALECTS)("on %s", (dialect) => {
       );
       expect(alive.requests).toHaveLength(1);
       expect(await deliveryProgress(lectern.server.lectern.db, post.id)).toMatchObject({ due: 2, delivered: 1 });
+      // The posts list shows each post's reach.
+      const posts = await (await fetch(new URL("/admin/posts", lectern.origin), { headers: { cookie } })).text();
+      expect(posts).toContain(">1/2 servers</a>");
       // Finished deliveries are pruned after a while; the post's progress stays whole.
       gone.behaviour = 202;
       await waitFor(

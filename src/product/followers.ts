@@ -118,3 +118,42 @@ function csvCell(value: string): string {
   const safe = /^[=+\-\t\r]/.test(value) || (value.startsWith("@") && !handle) ? `'${value}` : value;
   return /[",\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
+
+/**
+ * Followers over the last `days` days: for each day, how many of today's
+ * followers had followed by its end (who left is not remembered, so the line
+ * shows when today's audience arrived).
+ */
+export async function followersOverTime(
+  db: Queryable,
+  days = 30,
+  now: number = Date.now(),
+): Promise<{ day: number; followers: number }[]> {
+  const dayMs = 86_400_000;
+  const end = Math.floor(now / dayMs) * dayMs + dayMs;
+  const start = end - days * dayMs;
+  const before = Number(
+    (
+      await db.get<{ n: number }>(
+        sql`SELECT count(*) AS n FROM followers WHERE status = 'accepted' AND created_at < ${start}`,
+      )
+    )?.n ?? 0,
+  );
+  const bucket = sql`CAST((created_at - CAST(${start} AS bigint)) / CAST(${dayMs} AS bigint) AS integer)`;
+  const rows = await db.all<{ d: number; n: number }>(
+    sql`SELECT ${bucket} AS d, count(*) AS n FROM followers
+        WHERE status = 'accepted' AND created_at >= ${start} GROUP BY 1`,
+  );
+  const perDay = new Map<number, number>();
+  for (const r of rows) {
+    const d = Math.floor(Number(r.d));
+    perDay.set(d, (perDay.get(d) ?? 0) + Number(r.n));
+  }
+  const out: { day: number; followers: number }[] = [];
+  let total = before;
+  for (let i = 0; i < days; i++) {
+    total += perDay.get(i) ?? 0;
+    out.push({ day: start + i * dayMs, followers: total });
+  }
+  return out;
+}

@@ -3,10 +3,17 @@ import type { Context } from "hono";
 import { failingServers } from "../../delivery/status.ts";
 import { audit } from "../../product/audit.ts";
 import { InvalidBlockError, listBlocks } from "../../product/blocks.ts";
-import { countFollowers, listFollowers } from "../../product/followers.ts";
+import { countFollowers, followersOverTime, listFollowers } from "../../product/followers.ts";
 import { identify, importDomainBlocks } from "../../product/named.ts";
 import { approveFollowRequest, blockAccount, blockServer, rejectFollower, unblock } from "../../product/publish.ts";
-import { blocksPage, failingServersTable, followersTable, messages, pendingTable } from "../views/admin.ts";
+import {
+  blocksPage,
+  failingServersTable,
+  followersChart,
+  followersTable,
+  messages,
+  pendingTable,
+} from "../views/admin.ts";
 import { html } from "../views/layout.ts";
 import type { Desk, DeskEnv } from "./desk.ts";
 
@@ -22,7 +29,7 @@ export function peopleRoutes(desk: Desk): void {
     return render(
       c,
       "Followers",
-      html`<h1>Followers</h1>${messages(notice(c))}${pendingTable(session.csrfToken, (await listFollowers(db, 200, 0, "pending")).items)}${followersTable(session.csrfToken, await countFollowers(db), list.items, list.next ? `/admin/followers?after=${list.next}` : null)}${failingServersTable(await failingServers(db))}`,
+      html`<h1>Followers</h1>${messages(notice(c))}${followersChart(await followersOverTime(db, 30, now()))}${pendingTable(session.csrfToken, (await listFollowers(db, 200, 0, "pending")).items)}${followersTable(session.csrfToken, await countFollowers(db), list.items, list.next ? `/admin/followers?after=${list.next}` : null)}${failingServersTable(await failingServers(db))}`,
       session,
     );
   });

@@ -219,7 +219,13 @@ ${scheduledTable(session.csrfToken, await listScheduled(data))}
       "Posts",
       html`<h1>Posts</h1>${messages(notice(c), desk.error(c))}${postsTable(
         session.csrfToken,
-        list.items.map((post) => ({ post, url: data.urls.post(post.id) })),
+        await Promise.all(
+          list.items.map(async (post) => ({
+            post,
+            url: data.urls.post(post.id),
+            reach: await deliveryProgress(db, post.id),
+          })),
+        ),
         list.next ? `/admin/posts?after=${encodePostCursor(list.next)}` : null,
       )}`,
       session,

@@ -98,16 +98,19 @@ export function previewArticle(post: Post, url: URL): Html {
 export interface PostRow {
   post: Post;
   url: URL;
+  /** Servers reached out of those due (when known). */
+  reach?: { delivered: number; due: number };
 }
 
 export function postsTable(csrf: string, rows: PostRow[], next: string | null): Html {
   if (rows.length === 0) return html`<p>Nothing published yet. <a href="/admin">Write the first post.</a></p>`;
   return html`<table>
-<thead><tr><th scope="col">Post</th><th scope="col">Published</th><th scope="col">Actions</th></tr></thead>
+<thead><tr><th scope="col">Post</th><th scope="col">Published</th><th scope="col">Reach</th><th scope="col">Actions</th></tr></thead>
 <tbody>${rows.map(
-    ({ post, url }) => html`<tr data-post="${post.id}">
+    ({ post, url, reach }) => html`<tr data-post="${post.id}">
 <td><a href="${url.href}">${post.summary ? `CW: ${post.summary}` : excerptText(post)}</a>${post.pinnedAt ? html` <span class="badge">Pinned</span>` : ""}${post.updatedAt ? html` <span class="badge">Edited</span>` : ""}</td>
 <td>${formatDate(new Date(post.publishedAt))}</td>
+<td class="reach">${reach ? html`<a href="/admin/posts/${post.id}">${reach.delivered}/${reach.due} servers</a>` : "—"}<br>${post.boosts} ${post.boosts === 1 ? "boost" : "boosts"}</td>
 <td><div class="actions">
 <a class="button" href="/admin/posts/${post.id}/edit">Edit</a>
 <form method="post" action="/admin/posts/${post.id}/pin" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><input type="hidden" name="pinned" value="${post.pinnedAt ? "0" : "1"}"><button type="submit">${post.pinnedAt ? "Unpin" : "Pin"}</button></form>
@@ -187,6 +190,25 @@ ${
       )}</tbody></table>`
 }
 ${next ? html`<nav class="pages"><span></span><a rel="next" href="${next}">More →</a></nav>` : ""}`;
+}
+
+/** Followers over time as a small line chart (SVG drawn here: no chart library), with its numbers in words. */
+export function followersChart(points: { day: number; followers: number }[]): Html {
+  if (points.length < 2) return html``;
+  const w = 600;
+  const h = 120;
+  const max = Math.max(1, ...points.map((p) => p.followers));
+  const x = (i: number) => Math.round((i / (points.length - 1)) * w);
+  const y = (n: number) => Math.round(h - (n / max) * (h - 10));
+  const line = points.map((p, i) => `${x(i)},${y(p.followers)}`).join(" ");
+  const first = points[0];
+  const last = points[points.length - 1];
+  const day = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
+  const words = `Followers over ${points.length} days: ${first.followers} on ${day.format(new Date(first.day))}, ${last.followers} today.`;
+  return html`<figure class="card chart"><figcaption>${words}</figcaption>
+<svg viewBox="0 0 ${w} ${h}" width="100%" height="${h}" role="img" aria-label="${words}" preserveAspectRatio="none">
+<polyline points="${line}" fill="none" stroke="currentColor" stroke-width="2" vector-effect="non-scaling-stroke"/>
+</svg></figure>`;
 }
 
 /** Servers not taking deliveries: their followers are kept, and get the posts when the server answers again. */
