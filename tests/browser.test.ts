@@ -159,8 +159,17 @@ describe("the desk in a browser", () => {
   it("composes like a modern app: focus, paste and drop with thumbnails, a draft, a question about descriptions, Ctrl+Enter, progress", async () => {
     await page.goto(at("/admin"));
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("text");
-    // A draft survives a reload.
-    await page.fill("#text", "Two pictures of the harbour, added the quick way.");
+    // A draft is kept on the server as it is typed: another browser signed in as the same account finds it.
+    await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith("/admin/draft") && r.status() === 204),
+      page.fill("#text", "Two pictures of the harbour, added the quick way."),
+    ]);
+    const elsewhere = await browser.newContext();
+    await elsewhere.addCookies(await page.context().cookies());
+    const other = await elsewhere.newPage();
+    await other.goto(at("/admin"));
+    await expect(other.inputValue("#text")).resolves.toBe("Two pictures of the harbour, added the quick way.");
+    await elsewhere.close();
     await page.reload();
     await expect(page.inputValue("#text")).resolves.toBe("Two pictures of the harbour, added the quick way.");
     const png = async (color: string) =>

@@ -73,3 +73,11 @@ export const auditLog = pgTable(
   },
   (t) => [index("audit_log_at").on(t.at)],
 );
+
+/** The unfinished post of each staff account, kept by the desk as it is typed. */
+export const drafts = pgTable("drafts", {
+  staffId: bigint("staff_id", { mode: "number" }).primaryKey(),
+  text: text("text").notNull(),
+  summary: text("summary").notNull().default(""),
+  updatedAt: bigint("updated_at", { mode: "number" }).notNull(),
+});

@@ -73,3 +73,11 @@ export const auditLog = sqliteTable(
   },
   (t) => [index("audit_log_at").on(t.at)],
 );
+
+/** The unfinished post of each staff account, kept by the desk as it is typed. */
+export const drafts = sqliteTable("drafts", {
+  staffId: integer("staff_id").primaryKey(),
+  text: text("text").notNull(),
+  summary: text("summary").notNull().default(""),
+  updatedAt: integer("updated_at").notNull(),
+});

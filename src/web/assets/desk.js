@@ -135,24 +135,28 @@ if (compose) {
     }
   });
 
-  // A draft of the text, kept in this browser until it is published.
-  const key = text?.dataset.draft;
-  try {
-    if (key && !text.value && localStorage.getItem(key)) {
-      text.value = localStorage.getItem(key);
-      text.dispatchEvent(new Event("input"));
-    }
-  } catch {
-    // Storage refused: no draft.
+  // The draft: kept on the server for this account as it is typed (a second after the last key).
+  const draftUrl = text?.dataset.draft;
+  const csrf = compose.querySelector("input[name=_csrf]")?.value;
+  let timer;
+  const saveDraft = () =>
+    fetch(draftUrl, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ text: text.value, summary: compose.querySelector("#summary")?.value ?? "" }),
+      keepalive: true,
+    }).catch(() => {});
+  for (const field of [text, compose.querySelector("#summary")]) {
+    field?.addEventListener("input", () => {
+      dirty = true;
+      if (!draftUrl) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        saveDraft();
+        dirty = false;
+      }, 1000);
+    });
   }
-  text?.addEventListener("input", () => {
-    dirty = true;
-    try {
-      if (key) localStorage.setItem(key, text.value);
-    } catch {
-      // Storage refused: no draft.
-    }
-  });
   window.addEventListener("beforeunload", (e) => {
     if (dirty && !submitting && text.value.trim() !== "") e.preventDefault();
   });
@@ -177,12 +181,7 @@ if (compose) {
       }
     }
     submitting = true;
-    // Sent: the draft is done with (a refused post comes back in the form, and is kept again as it is typed).
-    try {
-      if (key && action === "publish") localStorage.removeItem(key);
-    } catch {
-      // Storage refused.
-    }
+    clearTimeout(timer); // the server forgets the draft once the post is published
     // With files, send it here to show the upload's progress, then show what the server answered.
     const files = [...compose.querySelectorAll("input[type=file]")].some((i) => i.files?.length);
     if (!files) return;

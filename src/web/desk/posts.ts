@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { deliveryProgress } from "../../delivery/progress.ts";
 import { UnavailableError } from "../../errors.ts";
 import { audit } from "../../product/audit.ts";
+import { clearDraft, getDraft, saveDraft } from "../../product/drafts.ts";
 import { UUID_PATTERN } from "../../product/ids.ts";
 import { InvalidMediaError, ingestMedia, MAX_ATTACHMENTS } from "../../product/media.ts";
 import {
@@ -62,7 +63,7 @@ export function postRoutes(desk: Desk): void {
       c,
       "Write",
       html`<h1>Write</h1>${messages(notice(c), extra.error)}
-${composeForm({ csrf: session.csrfToken, values, action: "/admin/posts", schedule: true, guessZone: values.text === "", previewHtml: extra.previewHtml, submitLabel: "Publish", timeZones: TIME_ZONES, autofocus: true, draftKey: `lectern-draft-${session.staffId}` })}
+${composeForm({ csrf: session.csrfToken, values, action: "/admin/posts", schedule: true, guessZone: values.text === "", previewHtml: extra.previewHtml, submitLabel: "Publish", timeZones: TIME_ZONES, autofocus: true, draftKey: "/admin/draft" })}
 ${scheduledTable(session.csrfToken, await listScheduled(data))}
 <h2>Latest</h2>${postsTable(
         session.csrfToken,
@@ -75,7 +76,22 @@ ${scheduledTable(session.csrfToken, await listScheduled(data))}
     );
   };
 
-  admin.get("/", (c) => composePage(c, emptyCompose()));
+  // The Write page starts from the account's unfinished post, if it left one.
+  admin.get("/", async (c) => {
+    const draft = await getDraft(db, c.get("session").staffId);
+    return composePage(c, { ...emptyCompose(), ...(draft ? { text: draft.text, summary: draft.summary } : {}) });
+  });
+
+  // The compose box keeps what is being typed (JSON, the CSRF token in a header; see desk.js).
+  admin.post("/draft", async (c) => {
+    const body = (await c.req.json().catch(() => null)) as { text?: unknown; summary?: unknown } | null;
+    if (body === null || typeof body.text !== "string") return c.text("Expected {text, summary}", 400);
+    await saveDraft(db, c.get("session").staffId, {
+      text: body.text,
+      summary: typeof body.summary === "string" ? body.summary : "",
+    });
+    return c.body(null, 204);
+  });
 
   /** Slots as the form shows them, from attachments as stored. */
   const slotsOf = async (attachments: Attachment[]): Promise<SlotValue[]> => {
@@ -198,10 +214,12 @@ ${scheduledTable(session.csrfToken, await listScheduled(data))}
           { ...toInput(values), date: values.date, time: values.time, timeZone: values.timeZone },
           now(),
         );
+        await clearDraft(db, c.get("session").staffId);
         await audit(db, desk.actor(c), "schedule", `for ${values.date} ${values.time} ${values.timeZone}`, now());
         return c.redirect(scheduledNotice(scheduled), 303);
       }
       const post = await publishPost(lectern.context(), toInput(values), now());
+      if (!values.inReplyTo) await clearDraft(db, c.get("session").staffId);
       await audit(db, desk.actor(c), "publish", data.urls.post(post.id).href, now());
       return c.redirect(`/admin/posts/${post.id}?notice=published`, 303);
     } catch (e) {

@@ -50,7 +50,7 @@ export interface ComposeOptions {
   timeZones: string[];
   /** The text box takes the focus (the Write page). */
   autofocus?: boolean;
-  /** Unfinished text is kept in this browser under this key until published (a new post, not an edit). */
+  /** Where unfinished text is kept as it is typed (a new post, not an edit): the account's draft. */
   draftKey?: string;
 }
 
