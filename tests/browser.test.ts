@@ -52,6 +52,9 @@ describe("the desk in a browser", () => {
 
     await page.fill("#text", "The **north pier** is closed for repairs until Friday. #harbour");
     await expect(page.locator("#text-count").textContent()).resolves.toBe("63 / 10000");
+    // Warning, sensitive and language are folded away until asked for.
+    await expect(page.locator("#summary").isVisible()).resolves.toBe(false);
+    await page.locator("details.options > summary").first().click();
     await page.fill("#summary", "Closures");
     await page.click("button[value=preview]");
     await expect(page.locator("article.post summary").textContent()).resolves.toBe("Closures");
@@ -206,6 +209,13 @@ describe("the desk in a browser", () => {
     await page.locator("#text").press("Control+Enter");
     expect(asked).toContain("without a description");
     expect(page.url()).toBe(at("/admin"));
+    // The focal point, by a click on the thumbnail: its top-left quarter.
+    const thumb = page.locator("#compose .slot img.thumb").first();
+    const box = (await thumb.boundingBox()) as { x: number; y: number; width: number; height: number };
+    await page.mouse.click(box.x + box.width * 0.25, box.y + box.height * 0.25);
+    const [fx, fy] = (await page.inputValue("#newfocus-0")).split(",").map(Number);
+    expect(Math.abs(fx + 0.5)).toBeLessThan(0.05);
+    expect(Math.abs(fy - 0.5)).toBeLessThan(0.05);
     await page.fill("#newalt-0", "Red boats at the quay");
     await page.fill("#newalt-1", "The blue harbour office");
     // The upload goes with a progress bar (the answer held back a moment to see it).

@@ -84,7 +84,19 @@ if (compose) {
         thumb.src = URL.createObjectURL(file);
         thumb.alt = "";
         thumb.className = "thumb";
+        thumb.title = "Click where the picture should stay in view when cropped (the focal point)";
         shown.replaceChildren(thumb);
+        // The focal point, by clicking the thumbnail: x and y from -1 to 1, y upwards (as Mastodon reads it).
+        const focus = slot.querySelector("input[data-focus]");
+        thumb.addEventListener("click", (e) => {
+          const box = thumb.getBoundingClientRect();
+          const x = ((e.clientX - box.left) / box.width) * 2 - 1;
+          const y = 1 - ((e.clientY - box.top) / box.height) * 2;
+          if (focus) focus.value = `${x.toFixed(2)},${y.toFixed(2)}`;
+          shown.style.setProperty("--fx", `${((x + 1) / 2) * 100}%`);
+          shown.style.setProperty("--fy", `${((1 - y) / 2) * 100}%`);
+          shown.classList.add("focused");
+        });
         const remove = document.createElement("button");
         remove.type = "button";
         remove.textContent = "Remove";

@@ -68,6 +68,7 @@ ${v.inReplyTo ? html`<input type="hidden" name="in_reply_to" value="${v.inReplyT
 <progress id="upload-progress" max="100" value="0" hidden></progress>
 </div>
 ${o.previewHtml !== undefined ? html`<section class="preview" aria-label="Preview"><h2>Preview</h2>${raw(o.previewHtml)}</section>` : ""}
+<details class="options"${v.summary || v.sensitive ? raw(" open") : ""}><summary>Content warning, sensitive, language${v.summary ? html` <span class="badge">CW</span>` : ""}</summary>
 <div class="row">
 <div><label for="summary">Content warning <span class="hint">(optional)</span></label>
 <input id="summary" name="summary" maxlength="${MAX_SUMMARY_LENGTH}" value="${v.summary}" placeholder="Shown before the text"></div>
@@ -75,17 +76,18 @@ ${o.previewHtml !== undefined ? html`<section class="preview" aria-label="Previe
 <input id="language" name="language" value="${v.language}" size="8" pattern="[a-z]{2,3}(-[A-Za-z0-9]{2,8})*" required></div>
 </div>
 <label class="check"><input type="checkbox" name="sensitive" value="1"${v.sensitive ? raw(" checked") : ""}> Mark as sensitive</label>
+</details>
 ${attachmentSlots(v.attachments)}
 ${
   o.schedule
-    ? html`<fieldset class="card"><legend>Schedule <span class="hint">(optional: leave empty to publish now)</span></legend>
+    ? html`<details class="options"${v.date || v.time ? raw(" open") : ""}><summary>Schedule for later</summary><fieldset class="card"><legend>Schedule <span class="hint">(optional: leave empty to publish now)</span></legend>
 <div class="row">
 <div><label for="date">Date</label><input id="date" name="date" type="date" value="${v.date}"></div>
 <div><label for="time">Time</label><input id="time" name="time" type="time" value="${v.time}"></div>
 <div><label for="timeZone">Time zone</label><select id="timeZone" name="timeZone"${o.guessZone ? raw(" data-local-zone") : ""}>
 ${o.timeZones.map((z) => html`<option${z === v.timeZone ? raw(" selected") : ""}>${z}</option>`)}
 </select></div>
-</div></fieldset>`
+</div></fieldset></details>`
     : ""
 }
 </form>`;
@@ -242,7 +244,7 @@ ${Array.from({ length: empty }, (_, j) => {
 <label for="file-${i}">File ${i + 1}</label><input id="file-${i}" type="file" name="file${i}" accept="image/jpeg,image/png,image/webp,image/gif,image/avif,video/mp4,video/webm">
 <label for="newalt-${i}">Description <span class="hint">(alt text: please describe what it shows)</span></label>
 <textarea id="newalt-${i}" name="newalt${i}" maxlength="${MAX_ALT_LENGTH}" data-alt></textarea>
-<label for="newfocus-${i}">Focal point <span class="hint">(x,y from -1 to 1; optional)</span></label><input id="newfocus-${i}" name="newfocus${i}" placeholder="0,0">
+<label for="newfocus-${i}">Focal point <span class="hint">(click the picture, or x,y from -1 to 1; optional)</span></label><input id="newfocus-${i}" name="newfocus${i}" placeholder="0,0" data-focus>
 </div></div>`;
 })}
 </fieldset>`;
