@@ -40,7 +40,7 @@ export function asNumber(v: unknown, fromEnv: boolean, whole: boolean): number |
   return typeof v === "number" && (!whole || Number.isInteger(v)) ? v : null;
 }
 
-export function whole(min: number, max: number, message: string): Parser<number> {
+export function whole(min: number, max: number, message = `must be from ${min} to ${max}`): Parser<number> {
   return (v, fromEnv) => {
     const n = asNumber(v, fromEnv, true);
     if (n === null) return problem("must be a whole number");
