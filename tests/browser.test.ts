@@ -3,6 +3,7 @@ import AxeBuilder from "@axe-core/playwright";
 import type { Browser, Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { publishDelete, publishPost } from "../src/product/publish.ts";
 import { launchBrowser } from "./helpers/browser.ts";
 import { startTestLectern, type TestLectern, tempDir } from "./helpers/lectern.ts";
 
@@ -237,8 +238,13 @@ describe("the desk in a browser", () => {
   it("has no accessibility violations axe-core can find, light and dark", async () => {
     await page.goto(at("/admin/posts"));
     const post = (await page.locator("main a[href*='/posts/']").first().getAttribute("href")) as string;
+    // A deleted post's page (410) too.
+    const ctx = lectern.server.lectern.context();
+    const doomed = await publishPost(ctx, { text: "Here and gone" });
+    await publishDelete(ctx, doomed.id);
     const pages = [
       "/",
+      `/posts/${doomed.id}`,
       post,
       "/tags/harbour",
       "/no/such/page",
