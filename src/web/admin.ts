@@ -2,6 +2,7 @@ import type { Hono } from "hono";
 import type { WebDeps } from "./deps.ts";
 import { audienceRoutes } from "./desk/audience.ts";
 import { deskSession } from "./desk/desk.ts";
+import { draftRoutes } from "./desk/drafts.ts";
 import { peopleRoutes } from "./desk/people.ts";
 import { postRoutes } from "./desk/posts.ts";
 import { profileRoutes } from "./desk/profile.ts";
@@ -18,6 +19,7 @@ export function adminRoutes(app: Hono, deps: WebDeps): void {
   securityRoutes(desk);
   staffRoutes(desk);
   postRoutes(desk);
+  draftRoutes(desk);
   profileRoutes(desk);
   peopleRoutes(desk);
   audienceRoutes(desk);

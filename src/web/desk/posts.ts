@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { deliveryProgress } from "../../delivery/progress.ts";
 import { UnavailableError } from "../../errors.ts";
 import { audit } from "../../product/audit.ts";
-import { clearDraft, getDraft, saveDraft } from "../../product/drafts.ts";
+import { clearDraft, getDraft } from "../../product/drafts.ts";
 import { UUID_PATTERN } from "../../product/ids.ts";
 import { InvalidMediaError, ingestMedia, MAX_ATTACHMENTS } from "../../product/media.ts";
 import {
@@ -80,17 +80,6 @@ ${scheduledTable(session.csrfToken, await listScheduled(data))}
   admin.get("/", async (c) => {
     const draft = await getDraft(db, c.get("session").staffId);
     return composePage(c, { ...emptyCompose(), ...(draft ? { text: draft.text, summary: draft.summary } : {}) });
-  });
-
-  // The compose box keeps what is being typed (JSON, the CSRF token in a header; see desk.js).
-  admin.post("/draft", async (c) => {
-    const body = (await c.req.json().catch(() => null)) as { text?: unknown; summary?: unknown } | null;
-    if (body === null || typeof body.text !== "string") return c.text("Expected {text, summary}", 400);
-    await saveDraft(db, c.get("session").staffId, {
-      text: body.text,
-      summary: typeof body.summary === "string" ? body.summary : "",
-    });
-    return c.body(null, 204);
   });
 
   /** Slots as the form shows them, from attachments as stored. */
