@@ -44,6 +44,8 @@ export const ACTIONS = {
   "passkey-add": "added a passkey",
   "passkey-remove": "removed a passkey",
   "session-revoke": "ended a session",
+  "app-authorize": "allowed an app",
+  "app-publish": "published from an app",
 } as const;
 
 export type Action = keyof typeof ACTIONS;

@@ -4,6 +4,7 @@ import { getLogger } from "@logtape/logtape";
 import { type Context, Hono, type Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { compress } from "hono/compress";
+import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { LecternError, UnavailableError } from "../errors.ts";
@@ -16,6 +17,8 @@ import { RateLimiter } from "../rate-limit.ts";
 import { isUnavailable } from "../storage/database.ts";
 import { adminRoutes, UPLOAD_ROUTES } from "./admin.ts";
 import type { WebDeps } from "./deps.ts";
+import { mastodonApi } from "./mastodon/api.ts";
+import { oauthRoutes } from "./mastodon/oauth.ts";
 import { mediaRoutes } from "./media.ts";
 import { publicRoutes } from "./public.ts";
 import { ResponseCache } from "./response-cache.ts";
@@ -155,6 +158,18 @@ export function createWeb(lectern: Lectern, options: AppOptions = {}): Web {
     if (notAcceptable) c.res.headers.append("Vary", "Accept");
   });
 
+  // Web apps (Elk, Phanpy…) call the API from other origins, with bearer tokens, never cookies.
+  for (const p of ["/api/*", "/oauth/token", "/oauth/revoke", "/.well-known/oauth-authorization-server"])
+    app.use(
+      p,
+      cors({
+        origin: "*",
+        allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key"],
+        exposeHeaders: ["Link"],
+      }),
+    );
+  oauthRoutes(app, deps);
+  mastodonApi(app, deps);
   adminRoutes(app, deps);
   mediaRoutes(app, deps);
   publicRoutes(app, deps);

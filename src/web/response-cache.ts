@@ -101,6 +101,8 @@ export class ResponseCache {
     return (
       (method !== "GET" && method !== "HEAD") ||
       path.startsWith("/admin") ||
+      path.startsWith("/api/") ||
+      path.startsWith("/oauth/") ||
       path.startsWith("/media/") ||
       path === "/health"
     );

@@ -81,3 +81,29 @@ export const drafts = pgTable("drafts", {
   summary: text("summary").notNull().default(""),
   updatedAt: bigint("updated_at", { mode: "number" }).notNull(),
 });
+
+/** Apps registered through the Mastodon API (`POST /api/v1/apps`); only a hash of the secret is kept. */
+export const oauthApps = pgTable("oauth_apps", {
+  clientId: text("client_id").primaryKey(),
+  secretHash: text("secret_hash").notNull(),
+  name: text("name").notNull(),
+  website: text("website"),
+  /** Space-separated, as registered. */
+  redirectUris: text("redirect_uris").notNull(),
+  scopes: text("scopes").notNull(),
+  createdAt: bigint("created_at", { mode: "number" }).notNull(),
+});
+
+/** Access tokens (hashes) an app holds for a staff account, or for itself (client credentials: no account). */
+export const oauthTokens = pgTable(
+  "oauth_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    clientId: text("client_id").notNull(),
+    staffId: bigint("staff_id", { mode: "number" }),
+    scopes: text("scopes").notNull(),
+    createdAt: bigint("created_at", { mode: "number" }).notNull(),
+    lastUsedAt: bigint("last_used_at", { mode: "number" }),
+  },
+  (t) => [index("oauth_tokens_staff").on(t.staffId)],
+);

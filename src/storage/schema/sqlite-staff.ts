@@ -81,3 +81,29 @@ export const drafts = sqliteTable("drafts", {
   summary: text("summary").notNull().default(""),
   updatedAt: integer("updated_at").notNull(),
 });
+
+/** Apps registered through the Mastodon API (`POST /api/v1/apps`); only a hash of the secret is kept. */
+export const oauthApps = sqliteTable("oauth_apps", {
+  clientId: text("client_id").primaryKey(),
+  secretHash: text("secret_hash").notNull(),
+  name: text("name").notNull(),
+  website: text("website"),
+  /** Space-separated, as registered. */
+  redirectUris: text("redirect_uris").notNull(),
+  scopes: text("scopes").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** Access tokens (hashes) an app holds for a staff account, or for itself (client credentials: no account). */
+export const oauthTokens = sqliteTable(
+  "oauth_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    clientId: text("client_id").notNull(),
+    staffId: integer("staff_id"),
+    scopes: text("scopes").notNull(),
+    createdAt: integer("created_at").notNull(),
+    lastUsedAt: integer("last_used_at"),
+  },
+  (t) => [index("oauth_tokens_staff").on(t.staffId)],
+);

@@ -227,6 +227,7 @@ export const UPLOAD_ROUTES = [
   /^\/admin\/scheduled\/[0-9a-f-]{36}$/,
   /^\/admin\/profile$/,
   /^\/admin\/blocks\/import$/,
+  /^\/api\/v[12]\/media$/,
 ];
 
 /** Where passkeys belong: this site's host name and origin (never a request's Host). */

@@ -35,7 +35,14 @@ export function signInRoutes(desk: Desk): void {
     address: clientAddress(c, config.trustedProxies),
   });
 
-  admin.get("/login", (c) => render(c, "Sign in", loginPage()));
+  /** Where to go after signing in: only the OAuth consent page may be asked for (no open redirect). */
+  const nextOf = (c: Context, given?: unknown): string | undefined => {
+    const next = typeof given === "string" ? given : c.req.query("next");
+    return next?.startsWith("/oauth/authorize?") ? next : undefined;
+  };
+  const done = (c: Context, next: string | undefined) => c.redirect(next ?? "/admin?notice=signed-in", 303);
+
+  admin.get("/login", (c) => render(c, "Sign in", loginPage(undefined, "", nextOf(c))));
 
   admin.post("/login", async (c) => {
     const client = clientAddress(c, config.trustedProxies);
@@ -52,8 +59,10 @@ export function signInRoutes(desk: Desk): void {
     }
     let staff: Awaited<ReturnType<typeof checkCredentials>>;
     let username = "";
+    let next: string | undefined;
     try {
       const form = await c.req.parseBody();
+      next = nextOf(c, form.next);
       username = typeof form.username === "string" ? form.username.trim().toLowerCase().slice(0, 40) : "";
       const password = typeof form.password === "string" ? form.password : "";
       // Many wrong passwords on one account from anywhere: each check of it waits a little.
@@ -66,11 +75,11 @@ export function signInRoutes(desk: Desk): void {
     }
     if (staff === undefined) {
       await audit(db, who(c, null, username || "(no username)"), "sign-in-failed", null, now());
-      return render(c, "Sign in", loginPage("That username or password is not right.", username), undefined, 401);
+      return render(c, "Sign in", loginPage("That username or password is not right.", username, next), undefined, 401);
     }
     if (hasSecondFactor(staff)) {
       await startSession(c, staff.id, "second-factor");
-      return c.redirect("/admin/login/verify", 303);
+      return c.redirect(next ? `/admin/login/verify?next=${encodeURIComponent(next)}` : "/admin/login/verify", 303);
     }
     await audit(db, who(c, staff.id, staff.username), "sign-in", null, now());
     if (await secondFactorRequired(db)) {
@@ -78,7 +87,7 @@ export function signInRoutes(desk: Desk): void {
       return c.redirect("/admin/security?notice=enrol", 303);
     }
     await startSession(c, staff.id, "full");
-    return c.redirect("/admin?notice=signed-in", 303);
+    return done(c, next);
   });
 
   /** The half-done sign-in of this request, if any. */
@@ -98,6 +107,7 @@ export function signInRoutes(desk: Desk): void {
         passkeys: (staff?.passkeys ?? 0) > 0,
         username: session.username,
         error,
+        next: nextOf(c),
       }),
       undefined,
       status,
@@ -152,7 +162,7 @@ export function signInRoutes(desk: Desk): void {
       return verifyView(c, p.session, "That code is not right (or was used already).", 401);
     }
     await complete(c, p, how);
-    return c.redirect("/admin?notice=signed-in", 303);
+    return done(c, nextOf(c, form.next));
   });
 
   admin.post("/login/passkey/options", async (c) => {
@@ -182,7 +192,11 @@ export function signInRoutes(desk: Desk): void {
       return c.json({ error: "That passkey was not accepted." }, 401);
     }
     await complete(c, p, "with a passkey");
-    return c.json({ redirect: "/admin?notice=signed-in" });
+    return c.json({
+      redirect:
+        nextOf(c, new URL(c.req.header("referer") ?? "http://x/").searchParams.get("next") ?? undefined) ??
+        "/admin?notice=signed-in",
+    });
   });
 
   // Under the session middleware (a full or enrolling session, its CSRF token checked).

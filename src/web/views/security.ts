@@ -9,11 +9,12 @@ import { formatDate } from "./public.ts";
 
 const passkeyScripts = html`<script src="${WEBAUTHN.path}" defer></script><script src="${PASSKEYS.path}" defer></script>`;
 
-export function loginPage(error?: string, username = ""): Html {
+export function loginPage(error?: string, username = "", next?: string): Html {
   return html`<section class="card">
 <h1>Sign in</h1>
 ${messages(undefined, error)}
 <form method="post" action="/admin/login">
+${next ? html`<input type="hidden" name="next" value="${next}">` : ""}
 <label for="username">Username</label>
 <input id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${username}" ${username ? "" : "autofocus"}>
 <label for="password">Password</label>
@@ -31,7 +32,10 @@ export function verifyPage(o: {
   passkeys: boolean;
   username: string;
   error?: string;
+  /** Where to go once signed in (the OAuth consent page). */
+  next?: string;
 }): Html {
+  const next = o.next ? html`<input type="hidden" name="next" value="${o.next}">` : "";
   return html`<section class="card">
 <h1>Second step</h1>
 <p>Signing in as <strong>${o.username}</strong>.</p>
@@ -45,7 +49,7 @@ ${
 ${
   o.totp
     ? html`<form method="post" action="/admin/login/verify">
-<input type="hidden" name="_csrf" value="${o.csrf}">
+<input type="hidden" name="_csrf" value="${o.csrf}">${next}
 <label for="code">Code from your authenticator app</label>
 <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" maxlength="7" ${o.passkeys ? "" : "autofocus"}>
 <div class="actions"><button class="primary" type="submit">Continue</button></div>
@@ -54,7 +58,7 @@ ${
 }
 <details><summary>Use a recovery code</summary>
 <form method="post" action="/admin/login/verify">
-<input type="hidden" name="_csrf" value="${o.csrf}">
+<input type="hidden" name="_csrf" value="${o.csrf}">${next}
 <label for="recovery">Recovery code</label>
 <input id="recovery" name="recovery" autocomplete="off" autocapitalize="none" spellcheck="false" maxlength="20">
 <div class="actions"><button type="submit">Continue</button></div>

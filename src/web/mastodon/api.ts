@@ -1,0 +1,379 @@
+import path from "node:path";
+import type { Context, Hono } from "hono";
+import { UnavailableError } from "../../errors.ts";
+import { audit } from "../../product/audit.ts";
+import { InvalidMediaError, ingestMedia, MAX_ATTACHMENTS } from "../../product/media.ts";
+import { allows, type TokenInfo, tokenInfo } from "../../product/oauth.ts";
+import {
+  decodePostCursor,
+  getLivePost,
+  InvalidPostError,
+  listPosts,
+  listThread,
+  MAX_POST_LENGTH,
+  type Post,
+  PostNotFoundError,
+} from "../../product/posts.ts";
+import { publishDelete, publishEdit, publishPin, publishPost } from "../../product/publish.ts";
+import { schedulePost } from "../../product/schedule.ts";
+import { getStaff } from "../../product/staff.ts";
+import { Temporal } from "../../temporal.ts";
+import { showAttachments } from "../attachments.ts";
+import type { WebDeps } from "../deps.ts";
+import { clientAddress } from "../http.ts";
+import { parseUpload, UploadError } from "../uploads.ts";
+import { apiError, bodyOf } from "./oauth.ts";
+import { ACCOUNT_ID, accountJson, attachmentJson, type MediaNote, statusJson } from "./shapes.ts";
+
+/** What apps probe at start and would choke on an error: answered empty. */
+const EMPTY_LISTS = [
+  "/api/v1/filters",
+  "/api/v2/filters",
+  "/api/v1/lists",
+  "/api/v1/followed_tags",
+  "/api/v1/announcements",
+  "/api/v1/trends",
+  "/api/v1/trends/tags",
+  "/api/v1/trends/statuses",
+  "/api/v1/trends/links",
+  "/api/v1/conversations",
+  "/api/v1/bookmarks",
+  "/api/v1/favourites",
+  "/api/v1/mutes",
+  "/api/v1/blocks",
+  "/api/v1/domain_blocks",
+  "/api/v1/follow_requests",
+  "/api/v1/custom_emojis",
+  "/api/v1/notifications",
+  "/api/v1/accounts/relationships",
+  "/api/v1/accounts/familiar_followers",
+  "/api/v1/suggestions",
+  "/api/v2/suggestions",
+];
+
+/**
+ * The Mastodon client API for the author's side: apps post, upload, edit,
+ * delete, pin and schedule as the staff member who allowed them. Replies to
+ * anyone but the author stay impossible; favourites and boosts are refused
+ * as Mastodon refuses a forbidden action.
+ */
+export function mastodonApi(app: Hono, deps: WebDeps): void {
+  const { lectern, now } = deps;
+  const { config, db, kv, data } = lectern;
+  const noteKey = (id: string) => ["lectern", "api-media", id] as const;
+
+  /** The token of this request and whether it allows `scope`; otherwise the answer to send. */
+  const authorize = async (c: Context, scope: string): Promise<TokenInfo | Response> => {
+    const bearer = /^Bearer (.+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
+    const info = bearer === undefined ? undefined : await tokenInfo(db, bearer.trim(), now());
+    if (info === undefined) return apiError(c, 401, "The access token is invalid");
+    if (!allows(info.scopes, scope)) return apiError(c, 403, "This action is outside the authorized scopes");
+    if (scope.startsWith("write") && info.staffId === null)
+      return apiError(c, 403, "This method requires an authenticated user");
+    return info;
+  };
+  const actorOf = async (c: Context, info: TokenInfo) => {
+    const staff = info.staffId === null ? undefined : await getStaff(db, info.staffId);
+    return {
+      staffId: info.staffId,
+      name: staff?.username ?? info.appName,
+      address: clientAddress(c, config.trustedProxies),
+    };
+  };
+  const livePost = async (id: string) => (/^[0-9a-f-]{36}$/.test(id) ? await getLivePost(db, id) : undefined);
+  const notFound = (c: Context) => apiError(c, 404, "Record not found");
+
+  const instance = async (v2: boolean) => ({
+    ...(v2 ? { domain: config.origin.host } : { uri: config.origin.host }),
+    title: (await accountJson(data)).display_name,
+    version: "4.3.0 (compatible; Lectern)",
+    source_url: "https://github.com/lectern/lectern",
+    description: "A single-actor, broadcast-only ActivityPub server",
+    languages: [config.language],
+    registrations: v2 ? { enabled: false, approval_required: false, message: null } : false,
+    contact: v2 ? { email: "", account: await accountJson(data) } : undefined,
+    configuration: {
+      statuses: {
+        max_characters: MAX_POST_LENGTH,
+        max_media_attachments: MAX_ATTACHMENTS,
+        characters_reserved_per_url: 23,
+      },
+      media_attachments: {
+        supported_mime_types: [
+          "image/jpeg",
+          "image/png",
+          "image/webp",
+          "image/gif",
+          "image/avif",
+          "video/mp4",
+          "video/webm",
+        ],
+        image_size_limit: config.media.maxImageBytes,
+        video_size_limit: config.media.maxVideoBytes,
+        image_matrix_limit: 2048 * 2048,
+        video_matrix_limit: 4096 * 4096,
+      },
+      polls: { max_options: 0, max_characters_per_option: 0, min_expiration: 0, max_expiration: 0 },
+      accounts: { max_featured_tags: 0, max_pinned_statuses: 5 },
+    },
+    rules: [],
+  });
+  app.get("/api/v1/instance", async (c) => c.json(await instance(false)));
+  app.get("/api/v2/instance", async (c) => c.json(await instance(true)));
+  for (const p of EMPTY_LISTS) app.get(p, (c) => c.json([]));
+  app.get("/api/v1/markers", (c) => c.json({}));
+  app.get("/api/v1/preferences", (c) =>
+    c.json({
+      "posting:default:visibility": "public",
+      "posting:default:sensitive": false,
+      "posting:default:language": config.language,
+      "reading:expand:media": "default",
+      "reading:expand:spoilers": false,
+    }),
+  );
+
+  app.get("/api/v1/accounts/verify_credentials", async (c) => {
+    const info = await authorize(c, "read:accounts");
+    if (info instanceof Response) return info;
+    return c.json(await accountJson(data, true));
+  });
+  app.get("/api/v1/accounts/lookup", async (c) => {
+    const acct = (c.req.query("acct") ?? "").replace(/^@/, "").toLowerCase();
+    const mine = [config.handle.toLowerCase(), `${config.handle}@${config.origin.host}`.toLowerCase()];
+    return mine.includes(acct) ? c.json(await accountJson(data)) : notFound(c);
+  });
+  app.get("/api/v1/accounts/:id", async (c) =>
+    c.req.param("id") === ACCOUNT_ID ? c.json(await accountJson(data)) : notFound(c),
+  );
+
+  /** Posts newest first, paged by `max_id` as Mastodon pages, with a `Link` header to the next page. */
+  const timeline = async (c: Context) => {
+    const limit = Math.min(40, Math.max(1, Number(c.req.query("limit") ?? 20) || 20));
+    const maxId = c.req.query("max_id");
+    const from = maxId ? await livePost(maxId) : undefined;
+    const list = await listPosts(db, limit, {
+      after: from ? decodePostCursor(`${from.publishedAt}_${from.id}`) : null,
+    });
+    let items: Post[] = list.items;
+    if (c.req.query("pinned") === "true") items = items.filter((p) => p.pinnedAt !== null);
+    if (c.req.query("exclude_replies") === "true") items = items.filter((p) => p.inReplyTo === null);
+    const account = await accountJson(data);
+    if (list.next !== null && items.length > 0) {
+      const next = new URL(c.req.path, config.origin);
+      next.searchParams.set("max_id", items[items.length - 1].id);
+      c.header("Link", `<${next.href}>; rel="next"`);
+    }
+    return c.json(await Promise.all(items.map((p) => statusJson(data, p, account))));
+  };
+  app.get("/api/v1/accounts/:id/statuses", (c) => (c.req.param("id") === ACCOUNT_ID ? timeline(c) : notFound(c)));
+  app.get("/api/v1/accounts/:id/followers", (c) => c.json([]));
+  app.get("/api/v1/accounts/:id/following", (c) => c.json([]));
+  app.get("/api/v1/timelines/home", async (c) => {
+    const info = await authorize(c, "read:statuses");
+    return info instanceof Response ? info : timeline(c);
+  });
+  app.get("/api/v1/timelines/public", timeline);
+  app.get("/api/v1/timelines/tag/:tag", (c) => c.json([]));
+
+  /** What an app sends for a status, as Lectern's input; a reply to anyone else is refused. */
+  const statusInput = async (b: Record<string, string | undefined>) => {
+    const ids = (b.media_ids ?? "").split(/\s+/).filter(Boolean);
+    const attachments = [];
+    for (const id of ids) {
+      const n = await kv.get<MediaNote>(noteKey(id));
+      attachments.push({ mediaId: id, alt: n?.description ?? "", focus: n?.focus ?? undefined });
+    }
+    if (b.in_reply_to_id && (await livePost(b.in_reply_to_id)) === undefined)
+      throw new InvalidPostError("Replies are not possible from this account: only its own posts can be continued");
+    return {
+      text: b.status ?? "",
+      summary: b.spoiler_text || null,
+      sensitive: b.sensitive === "true" || b.sensitive === "1",
+      language: b.language || undefined,
+      attachments: ids.length > 0 ? attachments : undefined,
+      inReplyTo: b.in_reply_to_id || null,
+    };
+  };
+
+  app.post("/api/v1/statuses", async (c) => {
+    const info = await authorize(c, "write:statuses");
+    if (info instanceof Response) return info;
+    const idem = c.req.header("idempotency-key");
+    const idemKey = ["lectern", "api-idem", String(info.staffId), (idem ?? "").slice(0, 100)] as const;
+    if (idem) {
+      const seen = await kv.get<string>(idemKey);
+      const again = seen === undefined ? undefined : await livePost(seen);
+      if (again) return c.json(await statusJson(data, again));
+    }
+    const b = await bodyOf(c);
+    try {
+      const input = await statusInput(b);
+      if (b.scheduled_at) {
+        const at = Temporal.Instant.from(b.scheduled_at).toZonedDateTimeISO("UTC");
+        const s = await schedulePost(
+          data,
+          {
+            ...input,
+            date: at.toPlainDate().toString(),
+            time: at.toPlainTime().toString({ smallestUnit: "minute" }),
+            timeZone: "UTC",
+          },
+          now(),
+        );
+        await audit(db, await actorOf(c, info), "schedule", `via ${info.appName}`, now());
+        return c.json({
+          id: s.id,
+          scheduled_at: new Date(s.publishAt).toISOString(),
+          params: { text: s.source },
+          media_attachments: [],
+        });
+      }
+      const post = await publishPost(lectern.context(), input, now());
+      if (idem) await kv.set(idemKey, post.id, { ttl: Temporal.Duration.from({ hours: 1 }) });
+      await audit(
+        db,
+        await actorOf(c, info),
+        "publish",
+        `${data.urls.post(post.id).href} (via ${info.appName})`,
+        now(),
+      );
+      return c.json(await statusJson(data, post));
+    } catch (e) {
+      if (e instanceof InvalidPostError || e instanceof RangeError)
+        return apiError(c, 422, `Validation failed: ${e.message}`);
+      throw e;
+    }
+  });
+
+  app.get("/api/v1/statuses/:id", async (c) => {
+    const post = await livePost(c.req.param("id"));
+    return post ? c.json(await statusJson(data, post)) : notFound(c);
+  });
+  app.get("/api/v1/statuses/:id/source", async (c) => {
+    const post = await livePost(c.req.param("id"));
+    return post ? c.json({ id: post.id, text: post.source, spoiler_text: post.summary ?? "" }) : notFound(c);
+  });
+  app.get("/api/v1/statuses/:id/context", async (c) => {
+    const post = await livePost(c.req.param("id"));
+    if (!post) return notFound(c);
+    const thread = await listThread(db, post.threadRoot ?? post.id);
+    const i = thread.findIndex((p) => p.id === post.id);
+    const account = await accountJson(data);
+    return c.json({
+      ancestors: await Promise.all(thread.slice(0, Math.max(0, i)).map((p) => statusJson(data, p, account))),
+      descendants: await Promise.all(thread.slice(i + 1).map((p) => statusJson(data, p, account))),
+    });
+  });
+  app.put("/api/v1/statuses/:id", async (c) => {
+    const info = await authorize(c, "write:statuses");
+    if (info instanceof Response) return info;
+    const post = await livePost(c.req.param("id"));
+    if (!post) return notFound(c);
+    try {
+      const { inReplyTo: _, ...input } = await statusInput(await bodyOf(c));
+      const edited = await publishEdit(lectern.context(), post.id, input, now());
+      await audit(db, await actorOf(c, info), "edit", `${data.urls.post(post.id).href} (via ${info.appName})`, now());
+      return c.json(await statusJson(data, edited));
+    } catch (e) {
+      if (e instanceof InvalidPostError) return apiError(c, 422, `Validation failed: ${e.message}`);
+      throw e;
+    }
+  });
+  app.delete("/api/v1/statuses/:id", async (c) => {
+    const info = await authorize(c, "write:statuses");
+    if (info instanceof Response) return info;
+    const post = await livePost(c.req.param("id"));
+    if (!post) return notFound(c);
+    const shown = { ...(await statusJson(data, post)), text: post.source };
+    await publishDelete(lectern.context(), post.id, now());
+    await audit(db, await actorOf(c, info), "delete", `${data.urls.post(post.id).href} (via ${info.appName})`, now());
+    return c.json(shown);
+  });
+  for (const [action, pinned] of [
+    ["pin", true],
+    ["unpin", false],
+  ] as const) {
+    app.post(`/api/v1/statuses/:id/${action}`, async (c) => {
+      const info = await authorize(c, "write:accounts");
+      if (info instanceof Response) return info;
+      try {
+        const post = await publishPin(lectern.context(), c.req.param("id"), pinned, now());
+        await audit(db, await actorOf(c, info), action, `${data.urls.post(post.id).href} (via ${info.appName})`, now());
+        return c.json(await statusJson(data, post));
+      } catch (e) {
+        if (e instanceof PostNotFoundError) return notFound(c);
+        if (e instanceof InvalidPostError) return apiError(c, 422, `Validation failed: ${e.message}`);
+        throw e;
+      }
+    });
+  }
+  for (const action of ["favourite", "unfavourite", "reblog", "unreblog", "bookmark", "unbookmark", "mute", "unmute"])
+    app.post(`/api/v1/statuses/:id/${action}`, (c) => apiError(c, 403, "This action is not allowed"));
+
+  app.post("/api/v2/media", async (c) => {
+    const info = await authorize(c, "write:media");
+    if (info instanceof Response) return info;
+    let upload: Awaited<ReturnType<typeof parseUpload>>;
+    try {
+      upload = await parseUpload(c.req.raw, path.join(config.dataDir, "tmp"), {
+        maxFileBytes: Math.max(config.media.maxImageBytes, config.media.maxVideoBytes),
+        maxFiles: 1,
+      });
+    } catch (e) {
+      if (e instanceof UploadError) return apiError(c, e.status, e.message);
+      throw e;
+    }
+    try {
+      const file = upload.files.find((f) => f.field === "file");
+      if (file === undefined) return apiError(c, 422, "Validation failed: File can't be blank");
+      const m = await ingestMedia(data, lectern.media, { path: file.path, filename: file.filename }, now());
+      const focus = (upload.field("focus") || "").split(",").map(Number);
+      const note: MediaNote = {
+        description: upload.field("description").slice(0, 1500),
+        focus:
+          focus.length === 2 && focus.every((n) => Number.isFinite(n) && Math.abs(n) <= 1)
+            ? [focus[0], focus[1]]
+            : null,
+      };
+      await kv.set(noteKey(m.id), note, { ttl: Temporal.Duration.from({ days: 1 }) });
+      const [shown] = await showAttachments(data, [{ mediaId: m.id, alt: note.description }]);
+      return c.json(attachmentJson(shown, note, m.blurhash));
+    } catch (e) {
+      if (e instanceof InvalidMediaError) return apiError(c, 422, `Validation failed: ${e.message}`);
+      if (e instanceof UnavailableError) return apiError(c, 503, e.message);
+      throw e;
+    } finally {
+      await upload.cleanup();
+    }
+  });
+  app.get("/api/v1/media/:id", async (c) => {
+    const info = await authorize(c, "write:media");
+    if (info instanceof Response) return info;
+    const id = c.req.param("id");
+    const [shown] = await showAttachments(data, [{ mediaId: id, alt: "" }]);
+    if (shown === undefined) return notFound(c);
+    return c.json(attachmentJson(shown, (await kv.get<MediaNote>(noteKey(id))) ?? { description: "", focus: null }));
+  });
+  app.put("/api/v1/media/:id", async (c) => {
+    const info = await authorize(c, "write:media");
+    if (info instanceof Response) return info;
+    const id = c.req.param("id");
+    const [shown] = await showAttachments(data, [{ mediaId: id, alt: "" }]);
+    if (shown === undefined) return notFound(c);
+    const b = await bodyOf(c);
+    const old = (await kv.get<MediaNote>(noteKey(id))) ?? { description: "", focus: null };
+    const focus = (b.focus ?? "").split(",").map(Number);
+    const note: MediaNote = {
+      description: b.description !== undefined ? b.description.slice(0, 1500) : old.description,
+      focus:
+        focus.length === 2 && focus.every((n) => Number.isFinite(n) && Math.abs(n) <= 1)
+          ? [focus[0], focus[1]]
+          : old.focus,
+    };
+    await kv.set(noteKey(id), note, { ttl: Temporal.Duration.from({ days: 1 }) });
+    return c.json(attachmentJson(shown, note));
+  });
+
+  // Anything else under /api: Mastodon's 404 shape, not an HTML page.
+  app.all("/api/*", (c) => notFound(c));
+}

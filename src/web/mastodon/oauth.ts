@@ -1,0 +1,211 @@
+import type { Context, Hono } from "hono";
+import { getCookie } from "hono/cookie";
+import { csrf } from "hono/csrf";
+import { audit } from "../../product/audit.ts";
+import { getSession, sameToken } from "../../product/auth.ts";
+import {
+  exchange,
+  getApp,
+  issueCode,
+  OAuthError,
+  OOB,
+  parseScopes,
+  registerApp,
+  revokeToken,
+  SCOPES,
+} from "../../product/oauth.ts";
+import { getProfile } from "../../product/profile.ts";
+import type { WebDeps } from "../deps.ts";
+import { clientAddress } from "../http.ts";
+import { html, page } from "../views/layout.ts";
+
+/** A form or JSON body as a flat record of strings (arrays joined by spaces, as Mastodon reads them). */
+export async function bodyOf(c: Context): Promise<Record<string, string | undefined>> {
+  const type = c.req.header("content-type") ?? "";
+  let raw: Record<string, unknown> = {};
+  if (type.startsWith("application/json"))
+    raw = ((await c.req.json().catch(() => ({}))) ?? {}) as Record<string, unknown>;
+  else if (type.includes("form")) raw = (await c.req.parseBody({ all: true })) as Record<string, unknown>;
+  else raw = Object.fromEntries(new URL(c.req.url).searchParams);
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    const key = k.replace(/\[\]$/, "");
+    if (typeof v === "string") out[key] = out[key] === undefined ? v : `${out[key]} ${v}`;
+    else if (Array.isArray(v)) out[key] = v.filter((x) => typeof x === "string").join(" ");
+    else if (typeof v === "number" || typeof v === "boolean") out[key] = String(v);
+  }
+  return out;
+}
+
+/** Mastodon's error shape: `{"error": …}` (OAuth errors add `error_description`). */
+export function apiError(c: Context, status: number, message: string, code?: string): Response {
+  return c.json(code ? { error: code, error_description: message } : { error: message }, status as 400);
+}
+
+/**
+ * OAuth 2 as Mastodon apps expect it: `POST /api/v1/apps`, the authorize page
+ * (the desk's own sign-in first, second factor included, then a consent page
+ * naming the app and its scopes), `POST /oauth/token` (code with PKCE, or
+ * client credentials), `POST /oauth/revoke`, and the server metadata.
+ */
+export function oauthRoutes(app: Hono, deps: WebDeps): void {
+  const { lectern, now } = deps;
+  const { config, db, kv, data } = lectern;
+  const cookieName = config.origin.protocol === "https:" ? "__Host-lectern_session" : "lectern_session";
+
+  app.post("/api/v1/apps", async (c) => {
+    const b = await bodyOf(c);
+    try {
+      const made = await registerApp(
+        db,
+        { name: b.client_name ?? "", redirectUris: b.redirect_uris ?? "", scopes: b.scopes, website: b.website },
+        now(),
+      );
+      return c.json({
+        id: made.clientId.slice(0, 16),
+        name: made.name,
+        website: made.website,
+        scopes: made.scopes,
+        redirect_uri: made.redirectUris.join("\n"),
+        redirect_uris: made.redirectUris,
+        client_id: made.clientId,
+        client_secret: made.clientSecret,
+        vapid_key: "",
+      });
+    } catch (e) {
+      if (e instanceof OAuthError) return apiError(c, e.status, e.message);
+      throw e;
+    }
+  });
+
+  app.get("/.well-known/oauth-authorization-server", (c) =>
+    c.json({
+      issuer: config.origin.href,
+      authorization_endpoint: new URL("/oauth/authorize", config.origin).href,
+      token_endpoint: new URL("/oauth/token", config.origin).href,
+      revocation_endpoint: new URL("/oauth/revoke", config.origin).href,
+      app_registration_endpoint: new URL("/api/v1/apps", config.origin).href,
+      scopes_supported: SCOPES,
+      response_types_supported: ["code"],
+      grant_types_supported: ["authorization_code", "client_credentials"],
+      code_challenge_methods_supported: ["S256", "plain"],
+      token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
+    }),
+  );
+
+  /** The request's authorization: its app and what it asks, or why not. */
+  const request = async (q: Record<string, string | undefined>) => {
+    const found = await getApp(db, q.client_id ?? "");
+    if (found === undefined) throw new OAuthError("invalid_client", "Unknown app (client_id)", 400);
+    const redirectUri = q.redirect_uri ?? "";
+    if (!found.redirectUris.includes(redirectUri))
+      throw new OAuthError("invalid_redirect_uri", "This redirect_uri was not registered by the app", 400);
+    if ((q.response_type ?? "code") !== "code")
+      throw new OAuthError("unsupported_response_type", "Only response_type=code is supported");
+    const scopes = parseScopes(q.scope ?? q.scopes, found.scopes.join(" "));
+    const method = q.code_challenge_method ?? (q.code_challenge ? "plain" : null);
+    if (method !== null && method !== "S256" && method !== "plain")
+      throw new OAuthError("invalid_request", "code_challenge_method must be S256 or plain");
+    return { app: found, redirectUri, scopes, state: q.state ?? null, challenge: q.code_challenge ?? null, method };
+  };
+  const signedIn = async (c: Context) => {
+    const session = await getSession(db, getCookie(c, cookieName), now());
+    return session?.stage === "full" ? session : undefined;
+  };
+  const siteName = async () => (await getProfile(data)).name;
+
+  app.get("/oauth/authorize", async (c) => {
+    const q = Object.fromEntries(new URL(c.req.url).searchParams);
+    let r: Awaited<ReturnType<typeof request>>;
+    try {
+      r = await request(q);
+    } catch (e) {
+      if (e instanceof OAuthError) return c.text(e.message, 400);
+      throw e;
+    }
+    const session = await signedIn(c);
+    if (session === undefined) {
+      const back = `/oauth/authorize${new URL(c.req.url).search}`;
+      return c.redirect(`/admin/login?next=${encodeURIComponent(back)}`, 303);
+    }
+    c.header("Cache-Control", "private, no-store");
+    const name = await siteName();
+    return c.html(
+      page(
+        { title: `Allow ${r.app.name}?`, siteName: name, private: true },
+        { home: "/", siteName: name },
+        html`<section class="card"><h1>Allow ${r.app.name} to use this account?</h1>
+<p>Signed in as <strong>${session.username}</strong> (${session.role}). ${r.app.name}${r.app.website ? html` (${r.app.website})` : ""} asks for:</p>
+<ul>${r.scopes.map((s) => html`<li><code>${s}</code>${s.startsWith("write") ? " — it can publish, edit and delete posts as you" : s.startsWith("read") ? " — it can read the account, its posts and followers" : ""}</li>`)}</ul>
+<form method="post" action="/oauth/authorize">
+<input type="hidden" name="_csrf" value="${session.csrfToken}">
+${Object.entries(q).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`)}
+<div class="actions"><button class="primary" type="submit" name="decision" value="allow">Allow</button>
+<button type="submit" name="decision" value="deny">Deny</button></div>
+</form></section>`,
+      ),
+    );
+  });
+
+  app.post("/oauth/authorize", csrf({ origin: config.origin.origin }), async (c) => {
+    const session = await signedIn(c);
+    if (session === undefined) return c.text("Sign in first", 401);
+    const f = await bodyOf(c);
+    if (!sameToken(f._csrf, session.csrfToken)) return c.text("This form has expired. Reload and try again.", 403);
+    let r: Awaited<ReturnType<typeof request>>;
+    try {
+      r = await request(f);
+    } catch (e) {
+      if (e instanceof OAuthError) return c.text(e.message, 400);
+      throw e;
+    }
+    const back = (params: Record<string, string>) => {
+      const url = new URL(r.redirectUri);
+      for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+      if (r.state !== null) url.searchParams.set("state", r.state);
+      return c.redirect(url.href, 303);
+    };
+    if (f.decision !== "allow") return r.redirectUri === OOB ? c.text("Denied.") : back({ error: "access_denied" });
+    const code = await issueCode(kv, {
+      clientId: r.app.clientId,
+      staffId: session.staffId,
+      scopes: r.scopes,
+      redirectUri: r.redirectUri,
+      challenge: r.challenge,
+      method: r.method,
+    });
+    await audit(
+      db,
+      { staffId: session.staffId, name: session.username, address: clientAddress(c, config.trustedProxies) },
+      "app-authorize",
+      `${r.app.name} (${r.scopes.join(" ")})`,
+      now(),
+    );
+    if (r.redirectUri === OOB)
+      return c.html(html`<p>Copy this code into ${r.app.name}: <code id="code">${code}</code></p>`);
+    return back({ code });
+  });
+
+  app.post("/oauth/token", async (c) => {
+    const f = await bodyOf(c);
+    // Client credentials may come as HTTP Basic too.
+    const basic = /^Basic (.+)$/i.exec(c.req.header("authorization") ?? "");
+    if (basic) {
+      const [id, secret] = Buffer.from(basic[1], "base64").toString("utf8").split(":");
+      f.client_id ??= decodeURIComponent(id ?? "");
+      f.client_secret ??= decodeURIComponent(secret ?? "");
+    }
+    try {
+      return c.json(await exchange(db, kv, f, now()));
+    } catch (e) {
+      if (e instanceof OAuthError) return apiError(c, e.status, e.message, e.code);
+      throw e;
+    }
+  });
+
+  app.post("/oauth/revoke", async (c) => {
+    const f = await bodyOf(c);
+    if (f.token) await revokeToken(db, f.token);
+    return c.json({});
+  });
+}
