@@ -2,13 +2,18 @@ import { parseArgs } from "node:util";
 import { UsageError, withLectern } from "./cli-common.ts";
 import type { Config } from "./config.ts";
 import { audit, COMMAND_LINE } from "./product/audit.ts";
+import { tokenForScript } from "./product/oauth.ts";
 import { createStaff, findStaff, listStaff, type Role, removeStaff, resetFactors, setRole } from "./product/staff.ts";
 
 /** `lectern staff …`: the way in when the desk is out of reach (the first owner, lost factors). */
 export async function staffCommand(config: Config, args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args,
-    options: { role: { type: "string", default: "editor" } },
+    options: {
+      role: { type: "string", default: "editor" },
+      scopes: { type: "string" },
+      name: { type: "string" },
+    },
     allowPositionals: true,
   });
   const [action, username, role] = positionals;
@@ -52,6 +57,19 @@ export async function staffCommand(config: Config, args: string[]): Promise<numb
         console.log(`${s.username} is now ${role}.`);
         return 0;
       }
+      case "token": {
+        const s = await named();
+        const scopes = values.scopes ?? "read write";
+        const access = await tokenForScript(db, s.id, values.name ?? "Script (command line)", scopes);
+        await audit(
+          db,
+          COMMAND_LINE,
+          "app-authorize",
+          `${values.name ?? "Script (command line)"} for ${s.username} (${scopes})`,
+        );
+        console.log(access);
+        return 0;
+      }
       case "reset-factors": {
         const s = await named();
         await resetFactors(db, s.id);
@@ -62,7 +80,7 @@ export async function staffCommand(config: Config, args: string[]): Promise<numb
         return 0;
       }
       default:
-        throw new UsageError(`staff: unknown action "${action}" (list, add, remove, role, reset-factors)`);
+        throw new UsageError(`staff: unknown action "${action}" (list, add, remove, role, reset-factors, token)`);
     }
   });
 }

@@ -52,9 +52,10 @@ Commands:
   deliveries <post URL>
         How far a post has got: servers reached out of those due, and the failures.
   staff list | add <username> [--role editor|owner] | remove <username> | role <username> <role> |
-        reset-factors <username>
+        reset-factors <username> | token <username> [--scopes "read write"] [--name NAME]
         Staff accounts: list them; add one (its password is printed once); remove one; change a role;
-        remove someone's authenticator app, passkeys and recovery codes (when they lost them).
+        remove someone's authenticator app, passkeys and recovery codes (when they lost them);
+        print a Mastodon-API token acting as someone, for scripts.
   set-password
         Set the desk's sign-in password, read from standard input
         (e.g. printf '%s' 'a long passphrase' | npm run -s lectern -- set-password).

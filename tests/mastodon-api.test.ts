@@ -4,6 +4,7 @@ import generator from "megalodon";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listAudit } from "../src/product/audit.ts";
+import { runCli } from "./helpers/cli.ts";
 import { signIn } from "./helpers/desk.ts";
 import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
 import { startTestLectern, type TestLectern, tempDir } from "./helpers/lectern.ts";
@@ -228,5 +229,52 @@ describe("the Mastodon client API", () => {
     });
     expect(refused.status).toBe(401);
     expect(((await refused.json()) as Json).error).toBeTruthy();
+  });
+
+  it("updates the profile and manages scheduled statuses through the API", async () => {
+    const me = await masto.v1.accounts.updateCredentials({
+      displayName: "Harbour Office (app)",
+      note: "Posted from **an app**.",
+      fieldsAttributes: [{ name: "Web", value: "https://harbour.example" }],
+    });
+    expect(me.displayName).toBe("Harbour Office (app)");
+    const update = (
+      await remote.waitForActivity((a) => a.type === "Update" && (a.object as Json)?.name === "Harbour Office (app)")
+    ).json as Json;
+    expect(update.object.summary).toContain("<strong>an app</strong>");
+    expect(me.fields.map((f) => f.name)).toEqual(["Web"]);
+    const list = await masto.v1.scheduledStatuses.list();
+    expect(list).toHaveLength(1);
+    const later = new Date(Date.now() + 5 * 86_400_000);
+    later.setUTCSeconds(0, 0);
+    const moved = await masto.v1.scheduledStatuses.$select(list[0].id).update({ scheduledAt: later.toISOString() });
+    expect(new Date(moved.scheduledAt).getTime()).toBe(later.getTime());
+    await masto.v1.scheduledStatuses.$select(list[0].id).remove();
+    expect(await masto.v1.scheduledStatuses.list()).toHaveLength(0);
+  });
+
+  it("the desk lists the allowed app and revokes it; the CLI makes a token for scripts", async () => {
+    const cookie = await signIn(lectern);
+    const page = await (await fetch(`${origin()}/admin/security`, { headers: { cookie } })).text();
+    expect(page).toContain("Apps allowed to use this account");
+    expect(page).toContain("<td>Test Poster</td>");
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] as string;
+    const app = /name="app" value="([^"]+)"/.exec(page)?.[1] as string;
+    const revoked = await fetch(`${origin()}/admin/security/apps/revoke`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { cookie, origin: origin(), "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ _csrf: csrf, app }),
+    });
+    expect(revoked.status).toBe(303);
+    const after = await fetch(`${origin()}/api/v1/accounts/verify_credentials`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(after.status).toBe(401);
+
+    const cli = await runCli(["staff", "token", "owner", "--name", "Nightly script"], lectern.env);
+    expect(cli.code, cli.stderr).toBe(0);
+    const scripted = createRestAPIClient({ url: origin(), accessToken: cli.stdout.trim() });
+    expect((await scripted.v1.accounts.verifyCredentials()).acct).toBe(lectern.config.handle);
   });
 });

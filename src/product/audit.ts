@@ -45,6 +45,7 @@ export const ACTIONS = {
   "passkey-remove": "removed a passkey",
   "session-revoke": "ended a session",
   "app-authorize": "allowed an app",
+  "app-revoke": "revoked an app",
   "app-publish": "published from an app",
 } as const;
 

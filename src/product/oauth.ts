@@ -198,3 +198,52 @@ export async function tokenInfo(
 export async function revokeToken(db: Queryable, bearer: string): Promise<void> {
   await db.run(sql`DELETE FROM oauth_tokens WHERE token_hash = ${hash(bearer)}`);
 }
+
+export interface Authorization {
+  clientId: string;
+  name: string;
+  website: string | null;
+  scopes: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+/** The apps a staff account has allowed (one row per app, its latest token). */
+export async function listAuthorizations(db: Queryable, staffId: number): Promise<Authorization[]> {
+  const rows = await db.all<{ c: string; n: string; w: string | null; s: string; at: number; used: number | null }>(
+    sql`SELECT t.client_id AS c, a.name AS n, a.website AS w, max(t.scopes) AS s, max(t.created_at) AS at,
+          max(t.last_used_at) AS used
+        FROM oauth_tokens t JOIN oauth_apps a ON a.client_id = t.client_id
+        WHERE t.staff_id = ${staffId} GROUP BY t.client_id, a.name, a.website ORDER BY max(t.created_at) DESC`,
+  );
+  return rows.map((r) => ({
+    clientId: r.c,
+    name: r.n,
+    website: r.w,
+    scopes: r.s,
+    createdAt: Number(r.at),
+    lastUsedAt: r.used === null ? null : Number(r.used),
+  }));
+}
+
+/** Ends every token an app holds for this account; true when there was one. */
+export async function revokeApp(db: Queryable, staffId: number, clientId: string): Promise<boolean> {
+  return (await db.run(sql`DELETE FROM oauth_tokens WHERE staff_id = ${staffId} AND client_id = ${clientId}`)) > 0;
+}
+
+/** A token for a script (the CLI): an app of its own, allowed at once for this account. */
+export async function tokenForScript(
+  db: Queryable,
+  staffId: number,
+  name: string,
+  scopes: string,
+  now: number = Date.now(),
+): Promise<string> {
+  const app = await registerApp(db, { name, redirectUris: OOB, scopes }, now);
+  const access = token();
+  await db.run(
+    sql`INSERT INTO oauth_tokens (token_hash, client_id, staff_id, scopes, created_at)
+        VALUES (${hash(access)}, ${app.clientId}, ${staffId}, ${app.scopes.join(" ")}, ${now})`,
+  );
+  return access;
+}

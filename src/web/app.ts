@@ -18,6 +18,7 @@ import { isUnavailable } from "../storage/database.ts";
 import { adminRoutes, UPLOAD_ROUTES } from "./admin.ts";
 import type { WebDeps } from "./deps.ts";
 import { mastodonApi } from "./mastodon/api.ts";
+import { mastodonMore } from "./mastodon/more.ts";
 import { oauthRoutes } from "./mastodon/oauth.ts";
 import { mediaRoutes } from "./media.ts";
 import { publicRoutes } from "./public.ts";
@@ -169,6 +170,7 @@ export function createWeb(lectern: Lectern, options: AppOptions = {}): Web {
       }),
     );
   oauthRoutes(app, deps);
+  mastodonMore(app, deps);
   mastodonApi(app, deps);
   adminRoutes(app, deps);
   mediaRoutes(app, deps);

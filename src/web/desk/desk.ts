@@ -65,6 +65,7 @@ const NOTICES: Record<string, string> = {
   passkey: "Passkey added. Your other sessions were signed out.",
   "passkey-removed": "Passkey removed.",
   revoked: "Session ended.",
+  "app-revoked": "The app can no longer use this account.",
   "staff-added": "Staff account added.",
   "staff-removed": "Staff account removed.",
   "staff-changed": "Saved.",

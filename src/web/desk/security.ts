@@ -14,6 +14,7 @@ import {
   removePasskey,
   totpUri,
 } from "../../product/factors.ts";
+import { listAuthorizations, revokeApp } from "../../product/oauth.ts";
 import { checkOwnPassword, getStaff, type Staff, setStaffPassword } from "../../product/staff.ts";
 import { sql } from "../../storage/sql.ts";
 import { type SecurityView, securityPage } from "../views/security.ts";
@@ -45,6 +46,7 @@ export function securityRoutes(desk: Desk): void {
         notice: notice(c),
         passkeys: await listPasskeys(db, staff.id),
         sessions: await listSessions(db, staff.id, c.get("token"), now()),
+        apps: await listAuthorizations(db, staff.id),
         ...extra,
         pendingTotp: staff.totp ? undefined : pending,
       }),
@@ -171,6 +173,15 @@ export function securityRoutes(desk: Desk): void {
       await audit(db, desk.actor(c), "passkey-remove", keys.find((k) => k.id === id)?.name ?? null, now());
     }
     return c.redirect("/admin/security?notice=passkey-removed", 303);
+  });
+
+  admin.post("/security/apps/revoke", async (c) => {
+    const f = await form(c);
+    const apps = await listAuthorizations(db, c.get("session").staffId);
+    const app = apps.find((a) => a.clientId === text(f, "app"));
+    if (app !== undefined && (await revokeApp(db, c.get("session").staffId, app.clientId)))
+      await audit(db, desk.actor(c), "app-revoke", app.name, now());
+    return c.redirect("/admin/security?notice=app-revoked", 303);
   });
 
   admin.post("/security/sessions/revoke", async (c) => {

@@ -31,8 +31,18 @@ export async function bodyOf(c: Context): Promise<Record<string, string | undefi
   for (const [k, v] of Object.entries(raw)) {
     const key = k.replace(/\[\]$/, "");
     if (typeof v === "string") out[key] = out[key] === undefined ? v : `${out[key]} ${v}`;
-    else if (Array.isArray(v)) out[key] = v.filter((x) => typeof x === "string").join(" ");
-    else if (typeof v === "number" || typeof v === "boolean") out[key] = String(v);
+    else if (Array.isArray(v)) {
+      // A list of strings (media_ids), or of objects (fields_attributes) kept as Mastodon's form names them.
+      out[key] = v.filter((x) => typeof x === "string").join(" ");
+      v.forEach((item, i) => {
+        if (item !== null && typeof item === "object")
+          for (const [k2, v2] of Object.entries(item)) if (typeof v2 === "string") out[`${key}[${i}][${k2}]`] = v2;
+      });
+    } else if (v !== null && typeof v === "object") {
+      for (const [k2, v2] of Object.entries(v))
+        if (v2 !== null && typeof v2 === "object")
+          for (const [k3, v3] of Object.entries(v2)) if (typeof v3 === "string") out[`${key}[${k2}][${k3}]`] = v3;
+    } else if (typeof v === "number" || typeof v === "boolean") out[key] = String(v);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import { ACTIONS, type AuditEntry } from "../../product/audit.ts";
 import type { SessionInfo } from "../../product/auth.ts";
 import type { Passkey } from "../../product/factors.ts";
+import type { Authorization } from "../../product/oauth.ts";
 import type { Staff } from "../../product/staff.ts";
 import { PASSKEYS, WEBAUTHN } from "../assets.ts";
 import { messages } from "./admin.ts";
@@ -81,6 +82,8 @@ export interface SecurityView {
   recoveryCodes?: string[];
   passkeys: Passkey[];
   sessions: SessionInfo[];
+  /** Apps this account allowed (Mastodon API clients). */
+  apps: Authorization[];
 }
 
 function when(ms: number | null): string {
@@ -143,6 +146,18 @@ ${passkeyScripts}
 <input id="new-password" name="password" type="password" autocomplete="new-password" minlength="10" required>
 <div class="actions"><button type="submit">Change password</button></div>
 <p class="hint">Your other sessions are signed out.</p></form>
+</section>
+<section class="card"><h2>Apps allowed to use this account</h2>
+${
+  v.apps.length === 0
+    ? html`<p>None. Apps that speak the Mastodon API (Ivory, Ice Cubes, Tusky, Elk, Phanpy, schedulers) can be allowed by adding this server in them.</p>`
+    : html`<table><thead><tr><th>App</th><th>Can</th><th>Allowed</th><th>Last used</th><th><span class="sr">Actions</span></th></tr></thead><tbody>${v.apps.map(
+        (
+          a,
+        ) => html`<tr><td>${a.name}</td><td>${a.scopes}</td><td>${when(a.createdAt)}</td><td>${when(a.lastUsedAt)}</td><td>
+<form method="post" action="/admin/security/apps/revoke">${csrf}<input type="hidden" name="app" value="${a.clientId}"><button class="danger" type="submit">Revoke</button></form></td></tr>`,
+      )}</tbody></table>`
+}
 </section>
 <section class="card"><h2>Where you are signed in</h2>
 <table><thead><tr><th>Since</th><th>Last seen</th><th>From</th><th>Browser</th><th><span class="sr">Actions</span></th></tr></thead><tbody>
