@@ -30,4 +30,11 @@ export class RateLimiter {
     }
     return Math.ceil(((1 - b.tokens) / this.#rate) * 1000);
   }
+
+  /** Whole tokens `key` has left now (without taking one). */
+  left(key: string, now: number = Date.now()): number {
+    const b = this.#buckets.get(key);
+    if (b === undefined) return this.#burst;
+    return Math.floor(Math.min(this.#burst, b.tokens + ((now - b.at) / 1000) * this.#rate));
+  }
 }

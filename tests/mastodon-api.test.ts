@@ -222,6 +222,14 @@ describe("the Mastodon client API", () => {
       const res = await fetch(`${origin()}${path}`, { headers: { authorization: `Bearer ${token}` } });
       expect(res.status, path).toBe(200);
     }
+    // The new follower is the one notification; calls carry Mastodon's rate-limit headers.
+    const notifications = await client.getNotifications();
+    expect(notifications.data.map((n) => [n.type, n.account?.acct])).toEqual([
+      ["follow", `fan@${remote.actorId("fan").host}`],
+    ]);
+    const limited = await fetch(`${origin()}/api/v1/timelines/home`, { headers: { authorization: `Bearer ${token}` } });
+    expect(Number(limited.headers.get("x-ratelimit-limit"))).toBe(300);
+    expect(Number(limited.headers.get("x-ratelimit-remaining"))).toBeLessThan(300);
     // Without a token, writing is refused in Mastodon's shape.
     const refused = await fetch(`${origin()}/api/v1/statuses`, {
       method: "POST",

@@ -44,7 +44,6 @@ const EMPTY_LISTS = [
   "/api/v1/domain_blocks",
   "/api/v1/follow_requests",
   "/api/v1/custom_emojis",
-  "/api/v1/notifications",
   "/api/v1/accounts/relationships",
   "/api/v1/accounts/familiar_followers",
   "/api/v1/suggestions",
@@ -263,6 +262,23 @@ export function mastodonApi(app: Hono, deps: WebDeps): void {
       ancestors: await Promise.all(thread.slice(0, Math.max(0, i)).map((p) => statusJson(data, p, account))),
       descendants: await Promise.all(thread.slice(i + 1).map((p) => statusJson(data, p, account))),
     });
+  });
+  // Earlier versions are not kept: the history is the status as it is now.
+  app.get("/api/v1/statuses/:id/history", async (c) => {
+    const post = await livePost(c.req.param("id"));
+    if (!post) return notFound(c);
+    const s = await statusJson(data, post);
+    return c.json([
+      {
+        content: s.content,
+        spoiler_text: s.spoiler_text,
+        sensitive: s.sensitive,
+        created_at: s.edited_at ?? s.created_at,
+        account: s.account,
+        media_attachments: s.media_attachments,
+        emojis: [],
+      },
+    ]);
   });
   app.put("/api/v1/statuses/:id", async (c) => {
     const info = await authorize(c, "write:statuses");

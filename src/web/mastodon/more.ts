@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Context, Hono } from "hono";
 import { audit } from "../../product/audit.ts";
 import { allows, tokenInfo } from "../../product/oauth.ts";
@@ -11,6 +12,8 @@ import {
   listScheduled,
   type ScheduledPost,
 } from "../../product/schedule.ts";
+import { RateLimiter } from "../../rate-limit.ts";
+import { sql } from "../../storage/sql.ts";
 import { Temporal } from "../../temporal.ts";
 import type { WebDeps } from "../deps.ts";
 import { clientAddress } from "../http.ts";
@@ -56,6 +59,74 @@ export function mastodonMore(app: Hono, deps: WebDeps): void {
     staffId,
     name,
     address: clientAddress(c, config.trustedProxies),
+  });
+
+  // Mastodon's limit: 300 calls in 5 minutes per token (or address), with its headers; 429 beyond.
+  const LIMIT = 300;
+  const calls = new RateLimiter(LIMIT / 300, LIMIT);
+  app.use("/api/*", async (c, next) => {
+    const bearer = /^Bearer (.+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
+    const key = bearer
+      ? `t:${createHash("sha256").update(bearer).digest("hex")}`
+      : `a:${clientAddress(c, config.trustedProxies)}`;
+    const wait = calls.take(key);
+    const reset = new Date(Date.now() + (wait > 0 ? wait : 300_000)).toISOString();
+    if (wait > 0) {
+      c.header("X-RateLimit-Limit", String(LIMIT));
+      c.header("X-RateLimit-Remaining", "0");
+      c.header("X-RateLimit-Reset", reset);
+      c.header("Retry-After", String(Math.ceil(wait / 1000)));
+      return apiError(c, 429, "Too many requests");
+    }
+    await next();
+    c.res.headers.set("X-RateLimit-Limit", String(LIMIT));
+    c.res.headers.set("X-RateLimit-Remaining", String(calls.left(key)));
+    c.res.headers.set("X-RateLimit-Reset", reset);
+  });
+
+  // New followers are the account's only notifications (nothing else reaches it).
+  app.get("/api/v1/notifications", async (c) => {
+    const info = await authorized(c, "read:notifications");
+    if (info instanceof Response) return info;
+    const limit = Math.min(40, Math.max(1, Number(c.req.query("limit") ?? 15) || 15));
+    const maxId = Number(c.req.query("max_id"));
+    const before = Number.isSafeInteger(maxId) && maxId > 0 ? sql` AND id < ${maxId}` : sql.empty;
+    const rows = await db.all<{ id: number; iri: string; handle: string | null; at: number }>(
+      sql`SELECT id, actor_iri AS iri, handle, created_at AS at FROM followers WHERE status = 'accepted'${before}
+          ORDER BY id DESC LIMIT ${limit}`,
+    );
+    return c.json(
+      rows.map((r) => {
+        const [user, host] = (r.handle ?? "").replace(/^@/, "").split("@");
+        const username = user || new URL(r.iri).pathname.split("/").pop() || "someone";
+        return {
+          id: String(r.id),
+          type: "follow",
+          created_at: new Date(Number(r.at)).toISOString(),
+          account: {
+            id: `f${r.id}`,
+            username,
+            acct: `${username}@${host || new URL(r.iri).host}`,
+            display_name: username,
+            url: r.iri,
+            uri: r.iri,
+            avatar: new URL("/assets/none.png", data.urls.origin).href,
+            avatar_static: new URL("/assets/none.png", data.urls.origin).href,
+            header: "",
+            header_static: "",
+            locked: false,
+            bot: false,
+            note: "",
+            created_at: new Date(Number(r.at)).toISOString(),
+            followers_count: 0,
+            following_count: 0,
+            statuses_count: 0,
+            emojis: [],
+            fields: [],
+          },
+        };
+      }),
+    );
   });
 
   app.patch("/api/v1/accounts/update_credentials", async (c) => {
