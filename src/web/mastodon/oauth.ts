@@ -169,13 +169,24 @@ ${Object.entries(q).map(([k, v]) => html`<input type="hidden" name="${k}" value=
       if (e instanceof OAuthError) return c.text(e.message, 400);
       throw e;
     }
-    const back = (params: Record<string, string>) => {
+    // Back to the app by a page that moves on by itself: a redirect answering a form is held to the
+    // form-action policy (`'self' https:`), which would stop apps' own schemes (ivory://, elk://…).
+    const back = async (params: Record<string, string>) => {
       const url = new URL(r.redirectUri);
       for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
       if (r.state !== null) url.searchParams.set("state", r.state);
-      return c.redirect(url.href, 303);
+      c.header("Cache-Control", "private, no-store");
+      const name = await siteName();
+      return c.html(
+        page(
+          { title: `Back to ${r.app.name}`, siteName: name, private: true, refreshTo: url.href },
+          { home: "/", siteName: name },
+          html`<section class="card"><h1>Back to ${r.app.name}</h1><p><a id="back-to-app" href="${url.href}">Return to ${r.app.name}</a> if it does not open by itself.</p></section>`,
+        ),
+      );
     };
-    if (f.decision !== "allow") return r.redirectUri === OOB ? c.text("Denied.") : back({ error: "access_denied" });
+    if (f.decision !== "allow")
+      return r.redirectUri === OOB ? c.text("Denied.") : await back({ error: "access_denied" });
     const code = await issueCode(kv, {
       clientId: r.app.clientId,
       staffId: session.staffId,
@@ -193,7 +204,7 @@ ${Object.entries(q).map(([k, v]) => html`<input type="hidden" name="${k}" value=
     );
     if (r.redirectUri === OOB)
       return c.html(html`<p>Copy this code into ${r.app.name}: <code id="code">${code}</code></p>`);
-    return back({ code });
+    return await back({ code });
   });
 
   app.post("/oauth/token", async (c) => {

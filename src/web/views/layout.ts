@@ -23,6 +23,8 @@ export interface PageMeta {
   lang?: string;
   /** Admin pages: not indexed. */
   private?: boolean;
+  /** Move on to this address at once (a meta refresh): back to an app after an OAuth consent. */
+  refreshTo?: string;
 }
 
 export interface Chrome {
@@ -41,6 +43,7 @@ export function page(meta: PageMeta, chrome: Chrome, body: Html): Html {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${meta.title}</title>
 ${meta.private ? html`<meta name="robots" content="noindex, nofollow">` : ""}
+${meta.refreshTo ? html`<meta http-equiv="refresh" content="0;url=${meta.refreshTo}">` : ""}
 ${meta.description ? html`<meta name="description" content="${meta.description}">` : ""}
 ${meta.canonical ? html`<link rel="canonical" href="${meta.canonical.href}">` : ""}
 ${meta.activityPub ? html`<link rel="alternate" type="application/activity+json" href="${meta.activityPub.href}">` : ""}
