@@ -71,8 +71,7 @@ describe("the Mastodon client API", () => {
     });
     // Back to the app by a page that moves on by itself (a meta refresh, and a link).
     expect(allowed.status).toBe(200);
-    const backTo = (html: string) =>
-      (/id="back-to-app" href="([^"]+)"/.exec(html)?.[1] as string).replaceAll("&amp;", "&");
+    const backTo = (html: string) => (/id="back-to-app" href="([^"]+)"/.exec(html)?.[1] ?? "").replaceAll("&amp;", "&");
     const back = new URL(backTo(await allowed.text()));
     expect(back.origin + back.pathname).toBe(REDIRECT);
     expect(back.searchParams.get("state")).toBe("xyz");
