@@ -253,6 +253,22 @@ describe("the Mastodon client API", () => {
     ).json as Json;
     expect(update.object.summary).toContain("<strong>an app</strong>");
     expect(me.fields.map((f) => f.name)).toEqual(["Web"]);
+    // A new avatar, as apps send it (multipart).
+    const avatar = await sharp({ create: { width: 96, height: 96, channels: 3, background: "#aa7700" } })
+      .png()
+      .toBuffer();
+    const withAvatar = await masto.v1.accounts.updateCredentials({
+      avatar: new Blob([new Uint8Array(avatar)], { type: "image/png" }),
+    });
+    expect(withAvatar.avatar).toMatch(/\/media\/[0-9a-f]{64}\.png$/);
+    const person = (await remote.waitForActivity((a) => a.type === "Update" && !!(a.object as Json)?.icon))
+      .json as Json;
+    expect(person.object.icon.url).toBe(withAvatar.avatar);
+    // Followers, as accounts; the follower is "followed_by" in relationships.
+    const followers = await masto.v1.accounts.$select("1").followers.list();
+    expect(followers.map((f) => f.acct)).toEqual([`fan@${remote.actorId("fan").host}`]);
+    const [rel] = await masto.v1.accounts.relationships.fetch({ id: [followers[0].id] });
+    expect(rel.followedBy).toBe(true);
     const list = await masto.v1.scheduledStatuses.list();
     expect(list).toHaveLength(1);
     const later = new Date(Date.now() + 5 * 86_400_000);

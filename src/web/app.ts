@@ -95,7 +95,8 @@ export function createWeb(lectern: Lectern, options: AppOptions = {}): Web {
     onError: (c) => c.text(`Request body larger than ${MAX_INBOX_BODY} bytes`, 413, { Connection: "close" }),
   });
   // Uploads stream to disk with their own per-file limits (see uploads.ts).
-  app.post("*", (c, next) =>
+  // Every method with a body (the API edits with PUT and PATCH too).
+  app.on(["POST", "PUT", "PATCH", "DELETE"], "*", (c, next) =>
     (c.req.header("content-type") ?? "").startsWith("multipart/form-data") &&
     UPLOAD_ROUTES.some((r) => r.test(c.req.path))
       ? next()

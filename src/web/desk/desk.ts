@@ -229,6 +229,7 @@ export const UPLOAD_ROUTES = [
   /^\/admin\/profile$/,
   /^\/admin\/blocks\/import$/,
   /^\/api\/v[12]\/media$/,
+  /^\/api\/v1\/accounts\/update_credentials$/,
 ];
 
 /** Where passkeys belong: this site's host name and origin (never a request's Host). */

@@ -44,7 +44,6 @@ const EMPTY_LISTS = [
   "/api/v1/domain_blocks",
   "/api/v1/follow_requests",
   "/api/v1/custom_emojis",
-  "/api/v1/accounts/relationships",
   "/api/v1/accounts/familiar_followers",
   "/api/v1/suggestions",
   "/api/v2/suggestions",
@@ -165,7 +164,6 @@ export function mastodonApi(app: Hono, deps: WebDeps): void {
     return c.json(await Promise.all(items.map((p) => statusJson(data, p, account))));
   };
   app.get("/api/v1/accounts/:id/statuses", (c) => (c.req.param("id") === ACCOUNT_ID ? timeline(c) : notFound(c)));
-  app.get("/api/v1/accounts/:id/followers", (c) => c.json([]));
   app.get("/api/v1/accounts/:id/following", (c) => c.json([]));
   app.get("/api/v1/timelines/home", async (c) => {
     const info = await authorize(c, "read:statuses");

@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
+import path from "node:path";
 import type { Context, Hono } from "hono";
 import { audit } from "../../product/audit.ts";
+import { InvalidMediaError, ingestMedia } from "../../product/media.ts";
 import { allows, tokenInfo } from "../../product/oauth.ts";
 import { InvalidPostError } from "../../product/posts.ts";
 import { InvalidProfileError } from "../../product/profile.ts";
@@ -17,6 +19,7 @@ import { sql } from "../../storage/sql.ts";
 import { Temporal } from "../../temporal.ts";
 import type { WebDeps } from "../deps.ts";
 import { clientAddress } from "../http.ts";
+import { parseUpload, UploadError } from "../uploads.ts";
 import { apiError, bodyOf } from "./oauth.ts";
 import { accountJson } from "./shapes.ts";
 
@@ -84,55 +87,123 @@ export function mastodonMore(app: Hono, deps: WebDeps): void {
     c.res.headers.set("X-RateLimit-Reset", reset);
   });
 
+  /** A follower as a Mastodon account (what is known of it here: its handle and address). */
+  const followerAccount = (r: { id: number; iri: string; handle: string | null; at: number }) => {
+    const [user, host] = (r.handle ?? "").replace(/^@/, "").split("@");
+    const username = user || new URL(r.iri).pathname.split("/").pop() || "someone";
+    const blank = new URL("/assets/none.png", data.urls.origin).href;
+    return {
+      id: `f${r.id}`,
+      username,
+      acct: `${username}@${host || new URL(r.iri).host}`,
+      display_name: username,
+      url: r.iri,
+      uri: r.iri,
+      avatar: blank,
+      avatar_static: blank,
+      header: blank,
+      header_static: blank,
+      locked: false,
+      bot: false,
+      group: false,
+      note: "",
+      created_at: new Date(Number(r.at)).toISOString(),
+      followers_count: 0,
+      following_count: 0,
+      statuses_count: 0,
+      emojis: [],
+      fields: [],
+    };
+  };
+  /** Accepted followers, newest first, before `max_id` (a follower row id). */
+  const followers = async (c: Context) => {
+    const limit = Math.min(80, Math.max(1, Number(c.req.query("limit") ?? 40) || 40));
+    const maxId = Number(String(c.req.query("max_id") ?? "").replace(/^f/, ""));
+    const before = Number.isSafeInteger(maxId) && maxId > 0 ? sql` AND id < ${maxId}` : sql.empty;
+    return await db.all<{ id: number; iri: string; handle: string | null; at: number }>(
+      sql`SELECT id, actor_iri AS iri, handle, created_at AS at FROM followers WHERE status = 'accepted'${before}
+          ORDER BY id DESC LIMIT ${limit}`,
+    );
+  };
+
   // New followers are the account's only notifications (nothing else reaches it).
   app.get("/api/v1/notifications", async (c) => {
     const info = await authorized(c, "read:notifications");
     if (info instanceof Response) return info;
-    const limit = Math.min(40, Math.max(1, Number(c.req.query("limit") ?? 15) || 15));
-    const maxId = Number(c.req.query("max_id"));
-    const before = Number.isSafeInteger(maxId) && maxId > 0 ? sql` AND id < ${maxId}` : sql.empty;
-    const rows = await db.all<{ id: number; iri: string; handle: string | null; at: number }>(
-      sql`SELECT id, actor_iri AS iri, handle, created_at AS at FROM followers WHERE status = 'accepted'${before}
-          ORDER BY id DESC LIMIT ${limit}`,
-    );
     return c.json(
-      rows.map((r) => {
-        const [user, host] = (r.handle ?? "").replace(/^@/, "").split("@");
-        const username = user || new URL(r.iri).pathname.split("/").pop() || "someone";
-        return {
-          id: String(r.id),
-          type: "follow",
-          created_at: new Date(Number(r.at)).toISOString(),
-          account: {
-            id: `f${r.id}`,
-            username,
-            acct: `${username}@${host || new URL(r.iri).host}`,
-            display_name: username,
-            url: r.iri,
-            uri: r.iri,
-            avatar: new URL("/assets/none.png", data.urls.origin).href,
-            avatar_static: new URL("/assets/none.png", data.urls.origin).href,
-            header: "",
-            header_static: "",
-            locked: false,
-            bot: false,
-            note: "",
-            created_at: new Date(Number(r.at)).toISOString(),
-            followers_count: 0,
-            following_count: 0,
-            statuses_count: 0,
-            emojis: [],
-            fields: [],
-          },
-        };
-      }),
+      (await followers(c)).map((r) => ({
+        id: String(r.id),
+        type: "follow",
+        created_at: new Date(Number(r.at)).toISOString(),
+        account: followerAccount(r),
+      })),
+    );
+  });
+  app.get("/api/v1/accounts/:id/followers", async (c) => {
+    if (c.req.param("id") !== "1") return c.json([]);
+    const rows = await followers(c);
+    if (rows.length > 0) {
+      const next = new URL(c.req.path, config.origin);
+      next.searchParams.set("max_id", `f${rows[rows.length - 1].id}`);
+      c.header("Link", `<${next.href}>; rel="next"`);
+    }
+    return c.json(rows.map(followerAccount));
+  });
+  // The account's relationship to anyone: it follows nobody; they may follow it.
+  app.get("/api/v1/accounts/relationships", async (c) => {
+    const ids = new URL(c.req.url).searchParams.getAll("id[]").concat(new URL(c.req.url).searchParams.getAll("id"));
+    return c.json(
+      ids.slice(0, 40).map((id) => ({
+        id,
+        following: false,
+        showing_reblogs: false,
+        notifying: false,
+        followed_by: /^f\d+$/.test(id),
+        blocking: false,
+        blocked_by: false,
+        muting: false,
+        muting_notifications: false,
+        requested: false,
+        requested_by: false,
+        domain_blocking: false,
+        endorsed: false,
+        note: "",
+      })),
     );
   });
 
   app.patch("/api/v1/accounts/update_credentials", async (c) => {
     const info = await authorized(c, "write:accounts");
     if (info instanceof Response) return info;
-    const b = await bodyOf(c);
+    // With pictures (multipart: avatar, header), they are taken in as the desk takes them.
+    let b: Record<string, string | undefined>;
+    const pictures: { avatarMediaId?: string; headerMediaId?: string } = {};
+    if ((c.req.header("content-type") ?? "").startsWith("multipart/form-data")) {
+      let upload: Awaited<ReturnType<typeof parseUpload>>;
+      try {
+        upload = await parseUpload(c.req.raw, path.join(config.dataDir, "tmp"), {
+          maxFileBytes: config.media.maxImageBytes,
+          maxFiles: 2,
+        });
+      } catch (e) {
+        if (e instanceof UploadError) return apiError(c, e.status, e.message);
+        throw e;
+      }
+      try {
+        b = Object.fromEntries([...upload.fields].map(([k, v]) => [k.replace(/\[\]$/, ""), v.join(" ")]));
+        for (const file of upload.files) {
+          if (file.field !== "avatar" && file.field !== "header") continue;
+          const m = await ingestMedia(data, lectern.media, { path: file.path, filename: file.filename }, now());
+          if (m.kind !== "image") return apiError(c, 422, `Validation failed: ${file.field} must be a picture`);
+          pictures[file.field === "avatar" ? "avatarMediaId" : "headerMediaId"] = m.id;
+        }
+      } catch (e) {
+        if (e instanceof InvalidMediaError) return apiError(c, 422, `Validation failed: ${e.message}`);
+        throw e;
+      } finally {
+        await upload.cleanup();
+      }
+    } else b = await bodyOf(c);
     // fields_attributes[0][name] / [value], as Mastodon's apps send them.
     const fields: { name: string; value: string }[] = [];
     for (let i = 0; i < 8; i++) {
@@ -149,6 +220,7 @@ export function mastodonMore(app: Hono, deps: WebDeps): void {
           bot: flag(b.bot),
           approveFollowers: flag(b.locked),
           ...(fields.length > 0 ? { fields: fields.filter((f) => f.name.trim() !== "") } : {}),
+          ...pictures,
         },
         now(),
       );
