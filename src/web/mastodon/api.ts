@@ -360,32 +360,33 @@ export function mastodonApi(app: Hono, deps: WebDeps): void {
       await upload.cleanup();
     }
   });
-  app.get("/api/v1/media/:id", async (c) => {
+  /** An uploaded file as the API shows it, with what the app said of it; a Response when there is none. */
+  const uploaded = async (c: Context) => {
     const info = await authorize(c, "write:media");
     if (info instanceof Response) return info;
-    const id = c.req.param("id");
+    const id = c.req.param("id") ?? "";
     const [shown] = await showAttachments(data, [{ mediaId: id, alt: "" }]);
     if (shown === undefined) return notFound(c);
-    return c.json(attachmentJson(shown, (await kv.get<MediaNote>(noteKey(id))) ?? { description: "", focus: null }));
+    return { id, shown, note: (await kv.get<MediaNote>(noteKey(id))) ?? { description: "", focus: null } };
+  };
+  app.get("/api/v1/media/:id", async (c) => {
+    const m = await uploaded(c);
+    return m instanceof Response ? m : c.json(attachmentJson(m.shown, m.note));
   });
   app.put("/api/v1/media/:id", async (c) => {
-    const info = await authorize(c, "write:media");
-    if (info instanceof Response) return info;
-    const id = c.req.param("id");
-    const [shown] = await showAttachments(data, [{ mediaId: id, alt: "" }]);
-    if (shown === undefined) return notFound(c);
+    const m = await uploaded(c);
+    if (m instanceof Response) return m;
     const b = await bodyOf(c);
-    const old = (await kv.get<MediaNote>(noteKey(id))) ?? { description: "", focus: null };
     const focus = (b.focus ?? "").split(",").map(Number);
     const note: MediaNote = {
-      description: b.description !== undefined ? b.description.slice(0, 1500) : old.description,
+      description: b.description !== undefined ? b.description.slice(0, 1500) : m.note.description,
       focus:
         focus.length === 2 && focus.every((n) => Number.isFinite(n) && Math.abs(n) <= 1)
           ? [focus[0], focus[1]]
-          : old.focus,
+          : m.note.focus,
     };
-    await kv.set(noteKey(id), note, { ttl: Temporal.Duration.from({ days: 1 }) });
-    return c.json(attachmentJson(shown, note));
+    await kv.set(noteKey(m.id), note, { ttl: Temporal.Duration.from({ days: 1 }) });
+    return c.json(attachmentJson(m.shown, note));
   });
 
   // Anything else under /api: Mastodon's 404 shape, not an HTML page.
