@@ -76,11 +76,6 @@ export function isPublicAddress(ip: string): boolean {
   return true;
 }
 
-/** @deprecated kept for callers that ask the other way round. */
-export function isPrivateAddress(ip: string): boolean {
-  return !isPublicAddress(ip);
-}
-
 /** Why a URL may not be requested (scheme, or a literal non-public address), or null when it may. */
 export function refuseUrl(url: URL, allowPrivateAddress: boolean): string | null {
   if (url.protocol !== "https:" && url.protocol !== "http:") return `not an http(s) URL: ${url.protocol}`;

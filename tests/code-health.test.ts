@@ -62,6 +62,26 @@ describe("the source tree", () => {
     expect(cycles).toEqual([]);
   });
 
+  it("has no dead code: every exported function, class or constant is used somewhere (src, tests or bench)", () => {
+    const everywhere = [
+      ...sources,
+      ...files(fileURLToPath(new URL(".", import.meta.url))),
+      ...files(fileURLToPath(new URL("../bench", import.meta.url))),
+    ].map((f) => [f, readFileSync(f, "utf8")] as const);
+    const dead: string[] = [];
+    for (const file of sources) {
+      if (file.includes(`${path.sep}schema${path.sep}`)) continue; // read by drizzle-kit
+      const text = readFileSync(file, "utf8");
+      for (const m of text.matchAll(/^export (?:async )?(?:function|class|const|let) (\w+)/gm)) {
+        const name = m[1];
+        const use = new RegExp(`\\b${name}\\b`, "g");
+        const uses = everywhere.reduce((n, [, t]) => n + (t.match(use)?.length ?? 0), 0);
+        if (uses <= 1) dead.push(`${path.relative(SRC, file)}: ${name}`);
+      }
+    }
+    expect(dead).toEqual([]);
+  });
+
   it("keeps every file under 400 lines (one sitting's reading)", () => {
     const long = sources
       .map((f) => [path.relative(SRC, f), readFileSync(f, "utf8").split("\n").length] as const)

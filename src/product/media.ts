@@ -72,11 +72,6 @@ export interface Upload {
   filename: string;
 }
 
-/** Whether videos can be processed here (ffmpeg and ffprobe from the system or from npm). */
-export async function hasFfmpeg(): Promise<boolean> {
-  return (await videoTools()) !== null;
-}
-
 async function sha256File(file: string): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);

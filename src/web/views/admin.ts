@@ -8,7 +8,7 @@ import { MAX_FIELDS, type Profile } from "../../product/profile.ts";
 import type { ScheduledPost } from "../../product/schedule.ts";
 import { Temporal } from "../../temporal.ts";
 import { type Html, html, raw } from "./layout.ts";
-import { formatDate, postArticle } from "./public.ts";
+import { formatDate } from "./public.ts";
 
 export function messages(notice?: string, error?: string): Html {
   return html`${notice ? html`<div class="notice" role="status">${notice}</div>` : ""}${error ? html`<div class="error" role="alert">${error}</div>` : ""}`;
@@ -91,10 +91,6 @@ ${o.timeZones.map((z) => html`<option${z === v.timeZone ? raw(" selected") : ""}
     : ""
 }
 </form>`;
-}
-
-export function previewArticle(post: Post, url: URL): Html {
-  return postArticle(post, url);
 }
 
 export interface PostRow {
