@@ -17,7 +17,7 @@ import {
 import { type AttachmentExtras, attachmentExtras, finishJson } from "../federation/json.ts";
 import type { Follower } from "../product/followers.ts";
 import type { Outbox } from "../product/outbox.ts";
-import { claimQueued, type Post, postsAwaitingQueue } from "../product/posts.ts";
+import { claimQueued, type Post, postsAwaitingQueue, unsavedPost } from "../product/posts.ts";
 import type { QuoteStamp } from "../product/quotes.ts";
 import { deliverTo, fanOut, wakeDeliveries } from "./fanout.ts";
 
@@ -146,24 +146,11 @@ export async function queueNewPosts(ctx: Context<AppData>): Promise<number> {
  * otherwise delay the first post's fan-out.
  */
 export async function warmUp(ctx: Context<AppData>): Promise<void> {
-  const post: Post = {
-    id: "00000000-0000-7000-8000-000000000000",
-    source: "",
-    contentHtml: "<p>warm-up</p>",
-    language: ctx.data.config.language,
-    summary: null,
-    sensitive: false,
-    hashtags: ["warmup"],
-    attachments: [],
-    publishedAt: Date.now(),
-    updatedAt: null,
-    queuedAt: null,
-    pinnedAt: null,
-    deletedAt: null,
-    boosts: 0,
-    inReplyTo: null,
-    threadRoot: null,
-  };
+  const post = unsavedPost(
+    { contentHtml: "<p>warm-up</p>", language: ctx.data.config.language, hashtags: ["warmup"] },
+    Date.now(),
+  );
+
   const create = await toCreate(ctx, post);
   await create.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader });
 }

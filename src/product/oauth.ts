@@ -123,6 +123,22 @@ export async function issueCode(kv: KvStore, grant: Grant): Promise<string> {
   return code;
 }
 
+/** A new access token for an app (acting for `staffId`, or for itself); only its hash is kept. */
+async function storeToken(
+  db: Queryable,
+  clientId: string,
+  staffId: number | null,
+  scopes: string[],
+  now: number,
+): Promise<string> {
+  const access = token();
+  await db.run(
+    sql`INSERT INTO oauth_tokens (token_hash, client_id, staff_id, scopes, created_at)
+        VALUES (${hash(access)}, ${clientId}, ${staffId}, ${scopes.join(" ")}, ${now})`,
+  );
+  return access;
+}
+
 export interface TokenAnswer {
   access_token: string;
   token_type: "Bearer";
@@ -158,11 +174,7 @@ export async function exchange(
   } else {
     throw new OAuthError("unsupported_grant_type", "grant_type must be authorization_code or client_credentials");
   }
-  const access = token();
-  await db.run(
-    sql`INSERT INTO oauth_tokens (token_hash, client_id, staff_id, scopes, created_at)
-        VALUES (${hash(access)}, ${app.clientId}, ${staffId}, ${scopes.join(" ")}, ${now})`,
-  );
+  const access = await storeToken(db, app.clientId, staffId, scopes, now);
   return { access_token: access, token_type: "Bearer", scope: scopes.join(" "), created_at: Math.floor(now / 1000) };
 }
 
@@ -240,10 +252,5 @@ export async function tokenForScript(
   now: number = Date.now(),
 ): Promise<string> {
   const app = await registerApp(db, { name, redirectUris: OOB, scopes }, now);
-  const access = token();
-  await db.run(
-    sql`INSERT INTO oauth_tokens (token_hash, client_id, staff_id, scopes, created_at)
-        VALUES (${hash(access)}, ${app.clientId}, ${staffId}, ${app.scopes.join(" ")}, ${now})`,
-  );
-  return access;
+  return await storeToken(db, app.clientId, staffId, app.scopes, now);
 }

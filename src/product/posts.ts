@@ -145,6 +145,27 @@ export async function createPost(data: AppData, input: PostInput, now: number = 
   return await data.db.transaction((tx) => insertPost(tx, checked, now), { durable: true });
 }
 
+/** A post that is not stored (a preview, a warm-up): the fields given, the rest as a new post has them. */
+export function unsavedPost(fields: Partial<Post> & Pick<Post, "contentHtml" | "language">, now: number): Post {
+  return {
+    id: "00000000-0000-7000-8000-000000000000",
+    source: "",
+    summary: null,
+    sensitive: false,
+    hashtags: [],
+    attachments: [],
+    publishedAt: now,
+    updatedAt: null,
+    queuedAt: null,
+    pinnedAt: null,
+    deletedAt: null,
+    boosts: 0,
+    inReplyTo: null,
+    threadRoot: null,
+    ...fields,
+  };
+}
+
 /** The live posts of a thread, first to last (the root included). */
 export async function listThread(db: Queryable, root: string): Promise<Post[]> {
   const rows = await db.all(

@@ -15,6 +15,7 @@ import {
   listPosts,
   type Post,
   PostNotFoundError,
+  unsavedPost,
 } from "../../product/posts.ts";
 import { publishDelete, publishEdit, publishPin, publishPost } from "../../product/publish.ts";
 import { cancelScheduled, editScheduled, getScheduled, listScheduled, schedulePost } from "../../product/schedule.ts";
@@ -169,19 +170,8 @@ ${scheduledTable(session.csrfToken, await listScheduled(data))}
 
   /** The post as it would be published: the same checks and rendering (a bad field throws InvalidPostError). */
   const preview = async (values: ComposeValues): Promise<string> => {
-    const draft: Post = {
-      id: "00000000-0000-7000-8000-000000000000",
-      attachments: [],
-      ...(await checkPost(data, toInput(values))),
-      publishedAt: now(),
-      updatedAt: null,
-      queuedAt: null,
-      pinnedAt: null,
-      deletedAt: null,
-      boosts: 0,
-      inReplyTo: null,
-      threadRoot: null,
-    };
+    const { inReplyTo: _, threadRoot: __, ...checked } = await checkPost(data, toInput(values));
+    const draft = unsavedPost(checked, now());
     return String(
       await postArticle(draft, new URL("/admin", config.origin), {
         media: await showAttachments(data, draft.attachments),

@@ -3,7 +3,7 @@ import type { Context, Hono } from "hono";
 import { UnavailableError } from "../../errors.ts";
 import { audit } from "../../product/audit.ts";
 import { InvalidMediaError, ingestMedia, MAX_ATTACHMENTS } from "../../product/media.ts";
-import { allows, type TokenInfo, tokenInfo } from "../../product/oauth.ts";
+import type { TokenInfo } from "../../product/oauth.ts";
 import {
   decodePostCursor,
   getLivePost,
@@ -22,7 +22,7 @@ import { showAttachments } from "../attachments.ts";
 import type { WebDeps } from "../deps.ts";
 import { clientAddress } from "../http.ts";
 import { parseUpload, UploadError } from "../uploads.ts";
-import { apiError, bodyOf } from "./oauth.ts";
+import { apiError, authorizeRequest, bodyOf } from "./oauth.ts";
 import { ACCOUNT_ID, accountJson, attachmentJson, type MediaNote, statusJson } from "./shapes.ts";
 
 /** What apps probe at start and would choke on an error: answered empty. */
@@ -61,15 +61,7 @@ export function mastodonApi(app: Hono, deps: WebDeps): void {
   const noteKey = (id: string) => ["lectern", "api-media", id] as const;
 
   /** The token of this request and whether it allows `scope`; otherwise the answer to send. */
-  const authorize = async (c: Context, scope: string): Promise<TokenInfo | Response> => {
-    const bearer = /^Bearer (.+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
-    const info = bearer === undefined ? undefined : await tokenInfo(db, bearer.trim(), now());
-    if (info === undefined) return apiError(c, 401, "The access token is invalid");
-    if (!allows(info.scopes, scope)) return apiError(c, 403, "This action is outside the authorized scopes");
-    if (scope.startsWith("write") && info.staffId === null)
-      return apiError(c, 403, "This method requires an authenticated user");
-    return info;
-  };
+  const authorize = (c: Context, scope: string) => authorizeRequest(c, db, scope, scope.startsWith("write"), now());
   const actorOf = async (c: Context, info: TokenInfo) => {
     const staff = info.staffId === null ? undefined : await getStaff(db, info.staffId);
     return {

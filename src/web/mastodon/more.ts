@@ -3,7 +3,6 @@ import path from "node:path";
 import type { Context, Hono } from "hono";
 import { audit } from "../../product/audit.ts";
 import { InvalidMediaError, ingestMedia } from "../../product/media.ts";
-import { allows, tokenInfo } from "../../product/oauth.ts";
 import { InvalidPostError } from "../../product/posts.ts";
 import { InvalidProfileError } from "../../product/profile.ts";
 import { publishProfile } from "../../product/publish.ts";
@@ -20,7 +19,7 @@ import { Temporal } from "../../temporal.ts";
 import type { WebDeps } from "../deps.ts";
 import { clientAddress } from "../http.ts";
 import { parseUpload, UploadError } from "../uploads.ts";
-import { apiError, bodyOf } from "./oauth.ts";
+import { apiError, authorizeRequest, bodyOf } from "./oauth.ts";
 import { accountJson } from "./shapes.ts";
 
 /** A scheduled post as Mastodon's ScheduledStatus. */
@@ -50,14 +49,7 @@ function scheduledJson(s: ScheduledPost): Record<string, unknown> {
 export function mastodonMore(app: Hono, deps: WebDeps): void {
   const { lectern, now } = deps;
   const { config, db, data } = lectern;
-  const authorized = async (c: Context, scope: string) => {
-    const bearer = /^Bearer (.+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
-    const info = bearer === undefined ? undefined : await tokenInfo(db, bearer.trim(), now());
-    if (info === undefined) return apiError(c, 401, "The access token is invalid");
-    if (!allows(info.scopes, scope) || info.staffId === null)
-      return apiError(c, 403, "This action is outside the authorized scopes");
-    return info;
-  };
+  const authorized = (c: Context, scope: string) => authorizeRequest(c, db, scope, true, now());
   const who = (c: Context, staffId: number | null, name: string) => ({
     staffId,
     name,

@@ -4,6 +4,7 @@ import { csrf } from "hono/csrf";
 import { audit } from "../../product/audit.ts";
 import { getSession, sameToken } from "../../product/auth.ts";
 import {
+  allows,
   exchange,
   getApp,
   issueCode,
@@ -13,8 +14,11 @@ import {
   registerApp,
   revokeToken,
   SCOPES,
+  type TokenInfo,
+  tokenInfo,
 } from "../../product/oauth.ts";
 import { getProfile } from "../../product/profile.ts";
+import type { Queryable } from "../../storage/database.ts";
 import type { WebDeps } from "../deps.ts";
 import { clientAddress } from "../http.ts";
 import { html, page } from "../views/layout.ts";
@@ -50,6 +54,25 @@ export async function bodyOf(c: Context): Promise<Record<string, string | undefi
 /** Mastodon's error shape: `{"error": …}` (OAuth errors add `error_description`). */
 export function apiError(c: Context, status: number, message: string, code?: string): Response {
   return c.json(code ? { error: code, error_description: message } : { error: message }, status as 400);
+}
+
+/**
+ * The bearer token of an API request and whether it allows `scope` (and acts
+ * for a staff account when `needsAccount`); otherwise the answer to send.
+ */
+export async function authorizeRequest(
+  c: Context,
+  db: Queryable,
+  scope: string,
+  needsAccount: boolean,
+  now: number,
+): Promise<TokenInfo | Response> {
+  const bearer = /^Bearer (.+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
+  const info = bearer === undefined ? undefined : await tokenInfo(db, bearer.trim(), now);
+  if (info === undefined) return apiError(c, 401, "The access token is invalid");
+  if (!allows(info.scopes, scope)) return apiError(c, 403, "This action is outside the authorized scopes");
+  if (needsAccount && info.staffId === null) return apiError(c, 403, "This method requires an authenticated user");
+  return info;
 }
 
 /**
