@@ -35,7 +35,7 @@ import { Urls } from "./urls.ts";
 
 /*
  * The CLI's commands, one function each, looked up by name in COMMANDS
- * (cli.ts reads the configuration, runs the command and turns errors into
+ * (cli-run.ts reads the configuration, runs the command and turns errors into
  * messages and exit codes).
  */
 

@@ -2,7 +2,7 @@
  * Errors that carry their meaning: an HTTP status for the web, an exit code
  * for the CLI, and a message safe to show to whoever caused them (it names
  * what is wrong, never internals). One `onError` (web/app.ts) and one table
- * (cli.ts) turn them into answers; anything else is a bug and a 500.
+ * (cli-run.ts) turn them into answers; anything else is a bug and a 500.
  */
 export class LecternError extends Error {
   /** HTTP status to answer with. */

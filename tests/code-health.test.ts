@@ -14,7 +14,7 @@ function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const full = path.join(dir, name);
     if (statSync(full).isDirectory()) return files(full);
-    return full.endsWith(".ts") ? [full] : [];
+    return /\.tsx?$/.test(full) ? [full] : [];
   });
 }
 
@@ -51,7 +51,7 @@ describe("the source tree", () => {
       const from = folderOf(file);
       for (const target of imports(file)) {
         const to = folderOf(target);
-        if (to === from || !to || to.endsWith(".ts")) continue;
+        if (to === from || !to || /\.tsx?$/.test(to)) continue;
         if (!edges.has(from)) edges.set(from, new Set());
         edges.get(from)?.add(to);
       }

@@ -284,7 +284,8 @@ describe("the public pages", () => {
   });
 
   it("carry OpenGraph and Twitter card tags, a canonical URL and the ActivityPub alternate", async () => {
-    const html = await (await fetch(postUrl, { headers: { Accept: "text/html" } })).text();
+    // Void elements compared as `<meta …>`, however they are closed (hono/jsx writes `<meta …/>`).
+    const html = (await (await fetch(postUrl, { headers: { Accept: "text/html" } })).text()).replaceAll("/>", ">");
     expect(html).toContain(`<meta property="og:url" content="${postUrl}">`);
     expect(html).toContain('<meta property="og:type" content="article">');
     expect(html).toMatch(/<meta property="og:title" content="Desk &amp;(amp;)? Co: “Heads up”">/);
@@ -471,7 +472,7 @@ describe("the response cache", () => {
       const note = async () => (await (await fetch(url, { headers: { Accept: AP } })).json()).content as string;
       const desk = async () =>
         (await (await fetch(lectern.origin, { headers: { Accept: "text/html" } })).text()).match(
-          /data-followers>(\d+)/,
+          /data-followers[^>]*>(\d+)/,
         )?.[1];
       expect(await note()).toBe("<p>Before</p>");
       expect(await note()).toBe("<p>Before</p>");

@@ -121,7 +121,7 @@ describe("the actor", () => {
     expect(res.headers.get("location")).toBe("/@desk");
     const desk = await fetch(new URL("/@desk", lectern.origin), { headers: { Accept: "text/html" } });
     expect(desk.status).toBe(200);
-    const page = await desk.text();
+    const page = (await desk.text()).replaceAll("/>", ">"); // <link …/> compared as <link …>
     expect(page).toContain("The Desk");
     expect(page).toContain(`@desk@${lectern.origin.host}`);
     expect(page).toContain(`<link rel="alternate" type="application/activity+json" href="${lectern.actorId.href}">`);
@@ -211,7 +211,7 @@ describe("a Note", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/html/);
     expect(res.headers.get("vary")).toMatch(/Accept/i);
-    const page = await res.text();
+    const page = (await res.text()).replaceAll("/>", ">"); // <link …/> compared as <link …>
     expect(page).toContain("Post number 1");
     expect(page).toContain(`<link rel="canonical" href="${postUrls[0]}">`);
   });

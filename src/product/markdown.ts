@@ -1,5 +1,6 @@
 import { Marked, type TokenizerAndRendererExtension, type Tokens } from "marked";
 import sanitizeHtml from "sanitize-html";
+import { h } from "../markup.ts";
 
 export interface RenderedText {
   /** Sanitized HTML, safe to embed and to federate. */
@@ -36,7 +37,12 @@ function hashtagExtension(origin: URL): TokenizerAndRendererExtension {
     },
     renderer(token) {
       const tag = (token as HashtagToken).tag;
-      return `<a href="${hashtagUrl(origin, tag).href}" class="mention hashtag" rel="tag">#<span>${escapeHtml(tag)}</span></a>`;
+      return h(
+        "a",
+        { href: hashtagUrl(origin, tag).href, class: "mention hashtag", rel: "tag" },
+        "#",
+        h("span", null, tag),
+      ).toString();
     },
   };
 }
@@ -88,7 +94,7 @@ export function renderMarkdown(source: string, origin: URL): RenderedText {
     // Raw HTML is shown as text, not parsed: it would otherwise swallow the Markdown around it.
     tokenizer: { html: () => undefined, tag: () => undefined },
     // Pictures come as attachments; an inline image becomes a link to it.
-    renderer: { image: ({ href, text }) => `<a href="${escapeHtml(href)}">${escapeHtml(text || href)}</a>` },
+    renderer: { image: ({ href, text }) => h("a", { href }, text || href).toString() },
   });
   const tokens = marked.lexer(source);
   const seen = new Map<string, string>();
@@ -100,8 +106,4 @@ export function renderMarkdown(source: string, origin: URL): RenderedText {
   });
   const html = sanitizeHtml(marked.parser(tokens), SANITIZE).trim();
   return { html, hashtags: [...seen.values()] };
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

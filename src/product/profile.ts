@@ -1,8 +1,9 @@
 import type { AppData } from "../context.ts";
 import { InvalidInputError } from "../errors.ts";
+import { escapeText, h } from "../markup.ts";
 import { bool, json } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
-import { escapeHtml, renderMarkdown } from "./markdown.ts";
+import { renderMarkdown } from "./markdown.ts";
 
 export const MAX_FIELDS = 4;
 export const MAX_NAME = 100;
@@ -145,12 +146,12 @@ export function fieldValueHtml(value: string): string {
     try {
       const url = new URL(value);
       const shown = `${url.host}${url.pathname === "/" ? "" : url.pathname}${url.search}`;
-      return `<a href="${escapeHtml(url.href)}" rel="me nofollow noopener noreferrer" target="_blank">${escapeHtml(shown)}</a>`;
+      return h("a", { href: url.href, rel: "me nofollow noopener noreferrer", target: "_blank" }, shown).toString();
     } catch {
       // Not a URL after all: shown as text.
     }
   }
-  return escapeHtml(value);
+  return escapeText(value);
 }
 
 /** Records that the account moved to `target` (an actor id). */

@@ -1,16 +1,17 @@
 import type { Hono } from "hono";
 import type { WebDeps } from "./deps.ts";
-import { audienceRoutes } from "./desk/audience.ts";
-import { deskSession } from "./desk/desk.ts";
+import { audienceRoutes } from "./desk/audience.tsx";
+import { deskSession } from "./desk/desk.tsx";
 import { draftRoutes } from "./desk/drafts.ts";
-import { peopleRoutes } from "./desk/people.ts";
-import { postRoutes } from "./desk/posts.ts";
-import { profileRoutes } from "./desk/profile.ts";
-import { securityRoutes } from "./desk/security.ts";
-import { signInRoutes } from "./desk/signin.ts";
-import { staffRoutes } from "./desk/staff.ts";
+import { peopleRoutes } from "./desk/people.tsx";
+import { postRoutes } from "./desk/posts.tsx";
+import { profileRoutes } from "./desk/profile.tsx";
+import { scheduledRoutes } from "./desk/scheduled.tsx";
+import { securityRoutes } from "./desk/security.tsx";
+import { signInRoutes } from "./desk/signin.tsx";
+import { staffRoutes } from "./desk/staff.tsx";
 
-export { UPLOAD_ROUTES } from "./desk/desk.ts";
+export { UPLOAD_ROUTES } from "./desk/desk.tsx";
 
 /** The author's desk under /admin: the session first, then each part by what it serves. */
 export function adminRoutes(app: Hono, deps: WebDeps): void {
@@ -19,6 +20,7 @@ export function adminRoutes(app: Hono, deps: WebDeps): void {
   securityRoutes(desk);
   staffRoutes(desk);
   postRoutes(desk);
+  scheduledRoutes(desk);
   draftRoutes(desk);
   profileRoutes(desk);
   peopleRoutes(desk);

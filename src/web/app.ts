@@ -19,13 +19,12 @@ import { adminRoutes, UPLOAD_ROUTES } from "./admin.ts";
 import type { WebDeps } from "./deps.ts";
 import { mastodonApi } from "./mastodon/api.ts";
 import { mastodonMore } from "./mastodon/more.ts";
-import { oauthRoutes } from "./mastodon/oauth.ts";
+import { oauthRoutes } from "./mastodon/oauth.tsx";
 import { mediaRoutes } from "./media.ts";
-import { publicRoutes } from "./public.ts";
+import { publicRoutes } from "./public.tsx";
 import { ResponseCache } from "./response-cache.ts";
 import { SiteVersion } from "./site-version.ts";
-import { page } from "./views/layout.ts";
-import { problem } from "./views/public.ts";
+import { NotFoundPage } from "./views/public.tsx";
 
 const logger = getLogger(["lectern", "web"]);
 
@@ -181,14 +180,7 @@ export function createWeb(lectern: Lectern, options: AppOptions = {}): Web {
   // Browsers get a page in the site's dress; servers and scripts a line of text.
   app.notFound(async (c) =>
     /text\/html/.test(c.req.header("accept") ?? "")
-      ? c.html(
-          page(
-            { title: "Not found", siteName: (await getProfile(data)).name },
-            { home: data.urls.desk().pathname, siteName: (await getProfile(data)).name },
-            problem("Not found", "There is nothing at this address. It may have been mistyped."),
-          ),
-          404,
-        )
+      ? c.html(NotFoundPage({ siteName: (await getProfile(data)).name, home: data.urls.desk().pathname }), 404)
       : c.text("Not found", 404),
   );
   app.onError((error, c) => {

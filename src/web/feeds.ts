@@ -1,21 +1,14 @@
 import type { Context } from "@fedify/fedify";
 import type { AppData } from "../context.ts";
+import { h, htmlToText, join, type Markup, trusted, x, xmlDocument } from "../markup.ts";
 import type { Post } from "../product/posts.ts";
 import type { Profile } from "../product/profile.ts";
 import type { ShownAttachment } from "./attachments.ts";
-import { plainText } from "./views/layout.ts";
 
 export const FEED_SIZE = 20;
 
-function xml(text: string): string {
-  return text.replace(
-    /[<>&'"]/g,
-    (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&apos;", '"': "&quot;" })[c] as string,
-  );
-}
-
 function title(post: Post): string {
-  return post.summary ? `CW: ${post.summary}` : plainText(post.contentHtml, 80);
+  return post.summary ? `CW: ${post.summary}` : htmlToText(post.contentHtml, 80);
 }
 
 /** A post with its pictures and videos, as a feed shows it. */
@@ -36,21 +29,57 @@ export interface FeedOptions {
  * post is behind a warning or marked sensitive: then only a link to them.
  */
 function body({ post, media }: FeedItem): string {
-  const warning = post.summary ? `<p><strong>Content warning: ${xml(post.summary)}</strong></p>` : "";
   const hidden = post.summary !== null || post.sensitive;
   const pictures =
     media.length === 0
-      ? ""
+      ? null
       : hidden
-        ? `<p><a href="${xml(media[0].url)}">${media.length === 1 ? "Sensitive media" : `${media.length} sensitive media`} (open to view)</a></p>`
-        : media
-            .map((m) =>
+        ? h(
+            "p",
+            null,
+            h(
+              "a",
+              { href: media[0].url },
+              media.length === 1 ? "Sensitive media" : `${media.length} sensitive media`,
+              " (open to view)",
+            ),
+          )
+        : media.map((m) =>
+            h(
+              "p",
+              null,
               m.kind === "image"
-                ? `<p><img src="${xml(m.url)}" alt="${xml(m.alt)}"${m.width ? ` width="${m.width}" height="${m.height}"` : ""}></p>`
-                : `<p><a href="${xml(m.url)}">Video${m.alt ? `: ${xml(m.alt)}` : ""}</a></p>`,
-            )
-            .join("");
-  return `${warning}${post.contentHtml}${pictures}`;
+                ? h("img", { src: m.url, alt: m.alt, width: m.width || null, height: m.width ? m.height : null })
+                : h("a", { href: m.url }, "Video", m.alt ? `: ${m.alt}` : null),
+            ),
+          );
+  const warning = post.summary ? h("p", null, h("strong", null, `Content warning: ${post.summary}`)) : null;
+  return join([warning, trusted(post.contentHtml), pictures]).toString();
+}
+
+/** Both feeds' title: the tag's, or the account's name. */
+function feedTitle(profile: Profile, options: FeedOptions): string {
+  return options.title ? `${options.title} · ${profile.name}` : profile.name;
+}
+
+/** Media RSS for each file (with its description), and an adult rating when the post is behind a warning. */
+function mediaContents({ post, media }: FeedItem): Markup[] {
+  const rated = post.sensitive || post.summary !== null;
+  return media.map((m) =>
+    x(
+      "media:content",
+      {
+        url: m.url,
+        type: m.mediaType,
+        fileSize: m.size,
+        medium: m.kind,
+        width: m.width || null,
+        height: m.width ? m.height : null,
+      },
+      m.alt ? x("media:description", null, m.alt) : null,
+      rated ? x("media:rating", { scheme: "urn:simple" }, "adult") : null,
+    ),
+  );
 }
 
 export function rssFeed(ctx: Context<AppData>, profile: Profile, items: FeedItem[], options: FeedOptions = {}): string {
@@ -61,30 +90,39 @@ export function rssFeed(ctx: Context<AppData>, profile: Profile, items: FeedItem
     const { post, media } = item;
     const url = ctx.data.urls.post(post.id).href;
     // RSS has one enclosure per item (the first file); Media RSS lists them all, with descriptions.
-    const enclosure = media[0]
-      ? `<enclosure url="${xml(media[0].url)}" length="${media[0].size}" type="${xml(media[0].mediaType)}"/>`
-      : "";
-    const contents = media
-      .map(
-        (m) =>
-          `<media:content url="${xml(m.url)}" type="${xml(m.mediaType)}" fileSize="${m.size}" medium="${m.kind}"${m.width ? ` width="${m.width}" height="${m.height}"` : ""}>${m.alt ? `<media:description>${xml(m.alt)}</media:description>` : ""}${post.sensitive || post.summary ? '<media:rating scheme="urn:simple">adult</media:rating>' : ""}</media:content>`,
-      )
-      .join("");
-    return `<item><title>${xml(title(post))}</title><link>${xml(url)}</link><guid isPermaLink="true">${xml(url)}</guid><pubDate>${new Date(post.publishedAt).toUTCString()}</pubDate><description>${xml(body(item))}</description>${enclosure}${contents}</item>`;
+    return x(
+      "item",
+      null,
+      x("title", null, title(post)),
+      x("link", null, url),
+      x("guid", { isPermaLink: "true" }, url),
+      x("pubDate", null, new Date(post.publishedAt).toUTCString()),
+      x("description", null, body(item)),
+      media[0] ? x("enclosure", { url: media[0].url, length: media[0].size, type: media[0].mediaType }) : null,
+      mediaContents(item),
+    );
   });
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/">
-<channel>
-<title>${xml(options.title ? `${options.title} · ${profile.name}` : profile.name)}</title>
-<link>${xml(home)}</link>
-<description>${xml(plainText(profile.summaryHtml, 500) || `Posts by ${profile.name}`)}</description>
-<language>${xml(ctx.data.config.language)}</language>
-<atom:link href="${xml(self)}" rel="self" type="application/rss+xml"/>
-${posts[0] ? `<lastBuildDate>${new Date(Math.max(...posts.map((p) => p.updatedAt ?? p.publishedAt))).toUTCString()}</lastBuildDate>` : ""}
-${entries.join("\n")}
-</channel>
-</rss>
-`;
+  const lastBuild = posts.length ? Math.max(...posts.map((p) => p.updatedAt ?? p.publishedAt)) : null;
+  const channel = x(
+    "channel",
+    null,
+    "\n",
+    x("title", null, feedTitle(profile, options)),
+    x("link", null, home),
+    x("description", null, htmlToText(profile.summaryHtml, 500) || `Posts by ${profile.name}`),
+    x("language", null, ctx.data.config.language),
+    x("atom:link", { href: self, rel: "self", type: "application/rss+xml" }),
+    lastBuild === null ? null : x("lastBuildDate", null, new Date(lastBuild).toUTCString()),
+    "\n",
+    join(entries, "\n"),
+    "\n",
+  );
+  const rss = x(
+    "rss",
+    { version: "2.0", "xmlns:atom": "http://www.w3.org/2005/Atom", "xmlns:media": "http://search.yahoo.com/mrss/" },
+    channel,
+  );
+  return xmlDocument(rss);
 }
 
 export function atomFeed(
@@ -100,21 +138,32 @@ export function atomFeed(
   const entries = items.map((item) => {
     const { post, media } = item;
     const url = ctx.data.urls.post(post.id).href;
-    const enclosures = media
-      .map((m) => `<link rel="enclosure" href="${xml(m.url)}" type="${xml(m.mediaType)}" length="${m.size}"/>`)
-      .join("");
-    return `<entry><id>${xml(url)}</id><title>${xml(title(post))}</title><link rel="alternate" type="text/html" href="${xml(url)}"/>${enclosures}<published>${new Date(post.publishedAt).toISOString()}</published><updated>${new Date(post.updatedAt ?? post.publishedAt).toISOString()}</updated><content type="html" xml:lang="${xml(post.language)}">${xml(body(item))}</content></entry>`;
+    return x(
+      "entry",
+      null,
+      x("id", null, url),
+      x("title", null, title(post)),
+      x("link", { rel: "alternate", type: "text/html", href: url }),
+      media.map((m) => x("link", { rel: "enclosure", href: m.url, type: m.mediaType, length: m.size })),
+      x("published", null, new Date(post.publishedAt).toISOString()),
+      x("updated", null, new Date(post.updatedAt ?? post.publishedAt).toISOString()),
+      x("content", { type: "html", "xml:lang": post.language }, body(item)),
+    );
   });
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<feed xmlns="http://www.w3.org/2005/Atom">
-<id>${xml(options.self ? self : home)}</id>
-<title>${xml(options.title ? `${options.title} · ${profile.name}` : profile.name)}</title>
-${profile.summary ? `<subtitle>${xml(plainText(profile.summaryHtml, 500))}</subtitle>` : ""}
-<link rel="alternate" type="text/html" href="${xml(home)}"/>
-<link rel="self" type="application/atom+xml" href="${xml(self)}"/>
-<updated>${new Date(updated).toISOString()}</updated>
-<author><name>${xml(profile.name)}</name><uri>${xml(home)}</uri></author>
-${entries.join("\n")}
-</feed>
-`;
+  const feed = x(
+    "feed",
+    { xmlns: "http://www.w3.org/2005/Atom" },
+    "\n",
+    x("id", null, options.self ? self : home),
+    x("title", null, feedTitle(profile, options)),
+    profile.summary ? x("subtitle", null, htmlToText(profile.summaryHtml, 500)) : null,
+    x("link", { rel: "alternate", type: "text/html", href: home }),
+    x("link", { rel: "self", type: "application/atom+xml", href: self }),
+    x("updated", null, new Date(updated).toISOString()),
+    x("author", null, x("name", null, profile.name), x("uri", null, home)),
+    "\n",
+    join(entries, "\n"),
+    "\n",
+  );
+  return xmlDocument(feed);
 }

@@ -2,7 +2,7 @@ import { type BlockList, isIP } from "node:net";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
 import { normalizeDomain } from "../product/blocks.ts";
-import type { Html } from "./views/layout.ts";
+import { type Html, renderToString } from "./views/layout.tsx";
 
 /**
  * Answers with `render()` unless the client already has this version
@@ -19,8 +19,8 @@ export async function cachedResponse(
   const etag = `W/"${version}"`;
   const match = c.req.header("if-none-match");
   if (match?.split(",").some((t) => t.trim() === etag)) return c.body(null, 304, { ETag: etag });
-  const body = await render();
-  return c.body(String(body), (options.status ?? 200) as 200, {
+  const body = await renderToString(await render());
+  return c.body(body, (options.status ?? 200) as 200, {
     "Content-Type": options.type ?? "text/html; charset=utf-8",
     ETag: etag,
   });

@@ -1,5 +1,5 @@
 import { saveDraft } from "../../product/drafts.ts";
-import type { Desk } from "./desk.ts";
+import type { Desk } from "./desk.tsx";
 
 /** The compose box keeps what is being typed (JSON, the CSRF token in a header; see desk.js). */
 export function draftRoutes(desk: Desk): void {

@@ -22,7 +22,7 @@ import { showAttachments } from "../attachments.ts";
 import type { WebDeps } from "../deps.ts";
 import { clientAddress } from "../http.ts";
 import { parseUpload, UploadError } from "../uploads.ts";
-import { apiError, authorizeRequest, bodyOf } from "./oauth.ts";
+import { apiError, authorizeRequest, bodyOf } from "./oauth.tsx";
 import { ACCOUNT_ID, accountJson, attachmentJson, type MediaNote, statusJson } from "./shapes.ts";
 
 /** What apps probe at start and would choke on an error: answered empty. */

@@ -19,7 +19,7 @@ import { Temporal } from "../../temporal.ts";
 import type { WebDeps } from "../deps.ts";
 import { clientAddress } from "../http.ts";
 import { parseUpload, UploadError } from "../uploads.ts";
-import { apiError, authorizeRequest, bodyOf } from "./oauth.ts";
+import { apiError, authorizeRequest, bodyOf } from "./oauth.tsx";
 import { accountJson } from "./shapes.ts";
 
 /** A scheduled post as Mastodon's ScheduledStatus. */

@@ -1,4 +1,5 @@
 import type { Context, Hono } from "hono";
+import { htmlToText } from "../markup.ts";
 import { countFollowers } from "../product/followers.ts";
 import { UUID_PATTERN } from "../product/ids.ts";
 import { siteVersion } from "../product/instance.ts";
@@ -22,18 +23,18 @@ import type { WebDeps } from "./deps.ts";
 import { atomFeed, FEED_SIZE, rssFeed } from "./feeds.ts";
 import { cachedResponse, clientAddress, parseServer } from "./http.ts";
 import { followRoute } from "./remote-follow.ts";
-import { type Chrome, html, page, plainText } from "./views/layout.ts";
+import { type Chrome, type Html, Page } from "./views/layout.tsx";
 import {
   excerpt,
-  followBox,
-  followElsewhere,
-  gone,
-  pager,
-  postArticle,
-  profileHeader,
-  shareBox,
-  subscribeBox,
-} from "./views/public.ts";
+  FollowBox,
+  FollowElsewhere,
+  Gone,
+  Pager,
+  PostArticle,
+  ProfileHeader,
+  ShareBox,
+  SubscribeBox,
+} from "./views/public.tsx";
 
 const DESK_PAGE = 20;
 
@@ -75,6 +76,19 @@ export function publicRoutes(app: Hono, deps: WebDeps): void {
   const meUrls = async () =>
     (await getProfile(data)).fields.map((f) => f.value).filter((v) => /^https?:\/\/\S+$/.test(v));
 
+  /** Posts as articles, each with its pictures and videos. */
+  const articles = async (posts: Post[], pinned: (post: Post) => boolean = () => false): Promise<Html[]> =>
+    await Promise.all(
+      posts.map(async (post) => (
+        <PostArticle
+          post={post}
+          url={urls.post(post.id)}
+          pinned={pinned(post)}
+          media={await showAttachments(data, post.attachments)}
+        />
+      )),
+    );
+
   const desk = async (c: Context): Promise<Response> => {
     const cursor = c.req.query("after");
     const after = cursor ? decodePostCursor(cursor) : null;
@@ -85,27 +99,32 @@ export function publicRoutes(app: Hono, deps: WebDeps): void {
       const list = await listPosts(db, DESK_PAGE, { after });
       const view = await profileView();
       const canonical = deskUrl;
-      const shown = async (post: Post, pinned: boolean) =>
-        postArticle(post, urls.post(post.id), { pinned, media: await showAttachments(data, post.attachments) });
-      return page(
-        {
-          title: `${view.profile.name} (${handle})`,
-          description: plainText(view.profile.summaryHtml) || `Posts by ${view.profile.name}`,
-          canonical,
-          activityPub: urls.actor(),
-          ogType: "profile",
-          siteName: view.profile.name,
-          image: view.avatarUrl ? new URL(view.avatarUrl) : undefined,
-          feeds,
-          me: await meUrls(),
-        },
-        await chrome(),
-        html`${profileHeader(view)}${followBox(handle)}${subscribeBox(feeds)}
-<h2 class="sr">Posts</h2>
-${await Promise.all(pinned.map((post) => shown(post, true)))}
-${await Promise.all(list.items.filter((p) => !pinnedIds.has(p.id)).map((post) => shown(post, false)))}
-${list.items.length === 0 && pinned.length === 0 ? html`<p>Nothing posted yet.</p>` : ""}
-${pager(list.next ? `${canonical.pathname}?after=${encodePostCursor(list.next)}` : null, after === null ? null : canonical.pathname)}`,
+      const meta = {
+        title: `${view.profile.name} (${handle})`,
+        description: htmlToText(view.profile.summaryHtml) || `Posts by ${view.profile.name}`,
+        canonical,
+        activityPub: urls.actor(),
+        ogType: "profile" as const,
+        siteName: view.profile.name,
+        image: view.avatarUrl ? new URL(view.avatarUrl) : undefined,
+        feeds,
+        me: await meUrls(),
+      };
+      const rest = list.items.filter((p) => !pinnedIds.has(p.id));
+      return (
+        <Page meta={meta} chrome={await chrome()}>
+          <ProfileHeader view={view} />
+          <FollowBox handle={handle} />
+          <SubscribeBox feeds={feeds} />
+          <h2 class="sr">Posts</h2>
+          {await articles(pinned, () => true)}
+          {await articles(rest)}
+          {list.items.length === 0 && pinned.length === 0 && <p>Nothing posted yet.</p>}
+          <Pager
+            next={list.next ? `${canonical.pathname}?after=${encodePostCursor(list.next)}` : null}
+            newest={after === null ? null : canonical.pathname}
+          />
+        </Page>
       );
     });
   };
@@ -125,16 +144,23 @@ ${pager(list.next ? `${canonical.pathname}?after=${encodePostCursor(list.next)}`
     UUID_PATTERN.test(id) ? await getPost(db, id) : undefined;
 
   /** A post alone, or its whole thread in order with this post marked. */
-  const threadOrPost = async (post: Post, url: URL, media: Awaited<ReturnType<typeof showAttachments>>) => {
+  const threadOrPost = async (post: Post): Promise<Html> => {
     const thread = await listThread(db, post.threadRoot ?? post.id);
-    if (thread.length <= 1) return postArticle(post, url, { pinned: post.pinnedAt !== null, media });
-    return html`<section class="thread" aria-label="Thread of ${thread.length} posts">${await Promise.all(
-      thread.map(async (p) =>
-        p.id === post.id
-          ? html`<div class="current" aria-current="page">${postArticle(p, url, { pinned: p.pinnedAt !== null, media })}</div>`
-          : postArticle(p, urls.post(p.id), { media: await showAttachments(data, p.attachments) }),
-      ),
-    )}</section>`;
+    if (thread.length <= 1) return (await articles([post], (p) => p.pinnedAt !== null))[0];
+    const shown = await articles(thread, (p) => p.id === post.id && p.pinnedAt !== null);
+    return (
+      <section class="thread" aria-label={`Thread of ${thread.length} posts`}>
+        {thread.map((p, i) =>
+          p.id === post.id ? (
+            <div class="current" aria-current="page">
+              {shown[i]}
+            </div>
+          ) : (
+            shown[i]
+          ),
+        )}
+      </section>
+    );
   };
 
   app.get("/posts/:id", async (c) => {
@@ -144,7 +170,11 @@ ${pager(list.next ? `${canonical.pathname}?after=${encodePostCursor(list.next)}`
       return cachedResponse(
         c,
         `gone-${post.id}`,
-        async () => page({ title: "Deleted", siteName: (await getProfile(data)).name }, await chrome(), gone()),
+        async () => (
+          <Page meta={{ title: "Deleted", siteName: (await getProfile(data)).name }} chrome={await chrome()}>
+            <Gone />
+          </Page>
+        ),
         {
           status: 410,
         },
@@ -156,24 +186,29 @@ ${pager(list.next ? `${canonical.pathname}?after=${encodePostCursor(list.next)}`
       const text = excerpt(post);
       const media = await showAttachments(data, post.attachments);
       const picture = media.find((m) => m.kind === "image")?.url ?? media.find((m) => m.previewUrl)?.previewUrl;
-      return page(
-        {
-          title: `${profile.name}: “${plainText(post.summary ?? post.contentHtml, 70)}”`,
-          description: text,
-          canonical: url,
-          activityPub: url,
-          ogType: "article",
-          siteName: profile.name,
-          feeds,
-          published: new Date(post.publishedAt),
-          lang: post.language,
-          image: picture && !post.sensitive ? new URL(picture) : await avatarUrl(),
-        },
-        await chrome(),
-        html`<h1 class="sr">${profile.name}: ${plainText(post.summary ?? post.contentHtml, 120)}</h1>
-${profileHeader(await profileView(), { heading: false })}${await threadOrPost(post, url, media)}
-${shareBox({ url: url.href, text: `${profile.name}: ${plainText(post.summary ?? post.contentHtml, 200)}` })}
-${followBox(handle)}${subscribeBox(feeds)}`,
+      const meta = {
+        title: `${profile.name}: “${htmlToText(post.summary ?? post.contentHtml, 70)}”`,
+        description: text,
+        canonical: url,
+        activityPub: url,
+        ogType: "article" as const,
+        siteName: profile.name,
+        feeds,
+        published: new Date(post.publishedAt),
+        lang: post.language,
+        image: picture && !post.sensitive ? new URL(picture) : await avatarUrl(),
+      };
+      return (
+        <Page meta={meta} chrome={await chrome()}>
+          <h1 class="sr">
+            {profile.name}: {htmlToText(post.summary ?? post.contentHtml, 120)}
+          </h1>
+          <ProfileHeader view={await profileView()} heading={false} />
+          {await threadOrPost(post)}
+          <ShareBox url={url.href} text={`${profile.name}: ${htmlToText(post.summary ?? post.contentHtml, 200)}`} />
+          <FollowBox handle={handle} />
+          <SubscribeBox feeds={feeds} />
+        </Page>
       );
     });
   });
@@ -212,22 +247,24 @@ ${followBox(handle)}${subscribeBox(feeds)}`,
     return cachedResponse(c, `tag-${tag}-${await version()}-${cursor ?? ""}`, async () => {
       const list = await listPosts(db, DESK_PAGE, { after, hashtag: tag });
       const profile = await getProfile(data);
-      return page(
-        {
-          title: `#${tag} · ${profile.name}`,
-          canonical: urls.tag(tag),
-          siteName: profile.name,
-          feeds: tagFeeds(tag),
-        },
-        await chrome(),
-        html`<h1>#${tag}</h1>${await Promise.all(
-          list.items.map(async (post) =>
-            postArticle(post, urls.post(post.id), { media: await showAttachments(data, post.attachments) }),
-          ),
-        )}
-${list.items.length === 0 ? html`<p>No posts with this hashtag.</p>` : ""}
-${pager(list.next ? `?after=${encodePostCursor(list.next)}` : null, after === null ? null : urls.tag(tag).pathname)}
-${followBox(handle)}${subscribeBox(tagFeeds(tag), `new posts tagged #${tag}`)}`,
+      const meta = {
+        title: `#${tag} · ${profile.name}`,
+        canonical: urls.tag(tag),
+        siteName: profile.name,
+        feeds: tagFeeds(tag),
+      };
+      return (
+        <Page meta={meta} chrome={await chrome()}>
+          <h1>#{tag}</h1>
+          {await articles(list.items)}
+          {list.items.length === 0 && <p>No posts with this hashtag.</p>}
+          <Pager
+            next={list.next ? `?after=${encodePostCursor(list.next)}` : null}
+            newest={after === null ? null : urls.tag(tag).pathname}
+          />
+          <FollowBox handle={handle} />
+          <SubscribeBox feeds={tagFeeds(tag)} what={`new posts tagged #${tag}`} />
+        </Page>
       );
     });
   });
@@ -250,22 +287,21 @@ ${followBox(handle)}${subscribeBox(tagFeeds(tag), `new posts tagged #${tag}`)}`,
     const siteName = (await getProfile(data)).name;
     if (server === null) {
       return c.html(
-        page(
-          { title: "Follow", siteName },
-          await chrome(),
-          followBox(handle, "Enter your server's name (like mastodon.social), its address, or your @handle there."),
-        ),
+        <Page meta={{ title: "Follow", siteName }} chrome={await chrome()}>
+          <FollowBox
+            handle={handle}
+            error="Enter your server's name (like mastodon.social), its address, or your @handle there."
+          />
+        </Page>,
         400,
       );
     }
     const route = await followRoute(data, server);
     if (route.url !== null) return c.redirect(route.url, 303);
     return c.html(
-      page(
-        { title: `Follow from ${server}`, siteName },
-        await chrome(),
-        followElsewhere(handle, server, route.software),
-      ),
+      <Page meta={{ title: `Follow from ${server}`, siteName }} chrome={await chrome()}>
+        <FollowElsewhere handle={handle} server={server} software={route.software} />
+      </Page>,
     );
   });
 

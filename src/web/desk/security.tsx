@@ -17,8 +17,8 @@ import {
 import { listAuthorizations, revokeApp } from "../../product/oauth.ts";
 import { checkOwnPassword, getStaff, type Staff, setStaffPassword } from "../../product/staff.ts";
 import { sql } from "../../storage/sql.ts";
-import { type SecurityView, securityPage } from "../views/security.ts";
-import { type Desk, type DeskEnv, relyingParty } from "./desk.ts";
+import { SecurityPage, type SecurityView } from "../views/security.tsx";
+import { type Desk, type DeskEnv, relyingParty } from "./desk.tsx";
 
 /**
  * The signed-in person's own security: password, authenticator app (TOTP)
@@ -40,16 +40,16 @@ export function securityRoutes(desk: Desk): void {
     return render(
       c,
       "Security",
-      securityPage({
-        csrf: session.csrfToken,
-        staff,
-        notice: notice(c),
-        passkeys: await listPasskeys(db, staff.id),
-        sessions: await listSessions(db, staff.id, c.get("token"), now()),
-        apps: await listAuthorizations(db, staff.id),
-        ...extra,
-        pendingTotp: staff.totp ? undefined : pending,
-      }),
+      <SecurityPage
+        csrf={session.csrfToken}
+        staff={staff}
+        notice={notice(c)}
+        passkeys={await listPasskeys(db, staff.id)}
+        sessions={await listSessions(db, staff.id, c.get("token"), now())}
+        apps={await listAuthorizations(db, staff.id)}
+        {...extra}
+        pendingTotp={staff.totp ? undefined : pending}
+      />,
       session,
       status,
     );

@@ -12,8 +12,8 @@ import {
   secondFactorRequired,
   setRole,
 } from "../../product/staff.ts";
-import { auditPage, type StaffView, staffPage } from "../views/security.ts";
-import type { Desk, DeskEnv } from "./desk.ts";
+import { AuditPage, StaffPage, type StaffView } from "../views/staff.tsx";
+import type { Desk, DeskEnv } from "./desk.tsx";
 
 const AUDIT_PAGE = 50;
 
@@ -28,14 +28,14 @@ export function staffRoutes(desk: Desk): void {
     return render(
       c,
       "Staff",
-      staffPage({
-        csrf: session.csrfToken,
-        staff: await listStaff(db),
-        me: session.staffId,
-        required: await secondFactorRequired(db),
-        notice: notice(c),
-        ...extra,
-      }),
+      <StaffPage
+        csrf={session.csrfToken}
+        staff={await listStaff(db)}
+        me={session.staffId}
+        required={await secondFactorRequired(db)}
+        notice={notice(c)}
+        {...extra}
+      />,
       session,
       status,
     );
@@ -105,7 +105,7 @@ export function staffRoutes(desk: Desk): void {
     return render(
       c,
       "Audit log",
-      auditPage(page.items, page.next === null ? null : `/admin/audit?before=${page.next}`),
+      <AuditPage entries={page.items} next={page.next === null ? null : `/admin/audit?before=${page.next}`} />,
       c.get("session"),
     );
   });

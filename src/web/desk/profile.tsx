@@ -3,9 +3,9 @@ import { audit } from "../../product/audit.ts";
 import { InvalidMediaError, ingestMedia } from "../../product/media.ts";
 import { getProfile, InvalidProfileError } from "../../product/profile.ts";
 import { publishProfile } from "../../product/publish.ts";
-import { messages, profileForm } from "../views/admin.ts";
-import { html } from "../views/layout.ts";
-import { type Desk, isMultipart } from "./desk.ts";
+import { Messages } from "../views/desk.tsx";
+import { ProfileForm } from "../views/profile-form.tsx";
+import { type Desk, isMultipart } from "./desk.tsx";
 
 /** The author's profile: name, bio, fields, pictures, bot flag, follower approval. */
 export function profileRoutes(desk: Desk): void {
@@ -17,7 +17,11 @@ export function profileRoutes(desk: Desk): void {
     return render(
       c,
       "Profile",
-      html`<h1>Profile</h1>${messages(notice(c))}${profileForm(session.csrfToken, await getProfile(data))}`,
+      <>
+        <h1>Profile</h1>
+        <Messages notice={notice(c)} />
+        <ProfileForm csrf={session.csrfToken} profile={await getProfile(data)} />
+      </>,
       session,
     );
   });
@@ -74,7 +78,11 @@ export function profileRoutes(desk: Desk): void {
       return render(
         c,
         "Profile",
-        html`<h1>Profile</h1>${messages(undefined, e.message)}${profileForm(session.csrfToken, shown)}`,
+        <>
+          <h1>Profile</h1>
+          <Messages error={e.message} />
+          <ProfileForm csrf={session.csrfToken} profile={shown} />
+        </>,
         session,
         422,
       );

@@ -6,16 +6,9 @@ import { InvalidBlockError, listBlocks } from "../../product/blocks.ts";
 import { countFollowers, followersOverTime, listFollowers } from "../../product/followers.ts";
 import { identify, importDomainBlocks } from "../../product/named.ts";
 import { approveFollowRequest, blockAccount, blockServer, rejectFollower, unblock } from "../../product/publish.ts";
-import {
-  blocksPage,
-  failingServersTable,
-  followersChart,
-  followersTable,
-  messages,
-  pendingTable,
-} from "../views/admin.ts";
-import { html } from "../views/layout.ts";
-import type { Desk, DeskEnv } from "./desk.ts";
+import { Messages } from "../views/desk.tsx";
+import { BlocksPage, FailingServersTable, FollowersChart, FollowersTable, PendingTable } from "../views/people.tsx";
+import type { Desk, DeskEnv } from "./desk.tsx";
 
 /** Who follows (approve, remove) and who may not (blocks of accounts and servers). */
 export function peopleRoutes(desk: Desk): void {
@@ -29,7 +22,19 @@ export function peopleRoutes(desk: Desk): void {
     return render(
       c,
       "Followers",
-      html`<h1>Followers</h1>${messages(notice(c))}${followersChart(await followersOverTime(db, 30, now()))}${pendingTable(session.csrfToken, (await listFollowers(db, 200, 0, "pending")).items)}${followersTable(session.csrfToken, await countFollowers(db), list.items, list.next ? `/admin/followers?after=${list.next}` : null)}${failingServersTable(await failingServers(db))}`,
+      <>
+        <h1>Followers</h1>
+        <Messages notice={notice(c)} />
+        <FollowersChart points={await followersOverTime(db, 30, now())} />
+        <PendingTable csrf={session.csrfToken} rows={(await listFollowers(db, 200, 0, "pending")).items} />
+        <FollowersTable
+          csrf={session.csrfToken}
+          total={await countFollowers(db)}
+          rows={list.items}
+          next={list.next ? `/admin/followers?after=${list.next}` : null}
+        />
+        <FailingServersTable rows={await failingServers(db)} />
+      </>,
       session,
     );
   });
@@ -54,23 +59,20 @@ export function peopleRoutes(desk: Desk): void {
     return c.redirect("/admin/followers?notice=approved", 303);
   });
 
-  admin.get("/blocks", async (c) =>
-    render(
-      c,
-      "Blocks",
-      blocksPage(c.get("session").csrfToken, await listBlocks(db), undefined, notice(c)),
-      c.get("session"),
-    ),
-  );
-
   const blocksView = async (c: Context<DeskEnv>, error?: string, done?: string, status = 200) =>
     render(
       c,
       "Blocks",
-      blocksPage(c.get("session").csrfToken, await listBlocks(db), error, done ?? notice(c)),
+      <BlocksPage
+        csrf={c.get("session").csrfToken}
+        rows={await listBlocks(db)}
+        error={error}
+        notice={done ?? notice(c)}
+      />,
       c.get("session"),
       status,
     );
+  admin.get("/blocks", (c) => blocksView(c));
 
   // An account as @user@server or its URL, or a bare server name: which one is read from what was typed.
   admin.post("/blocks", async (c) => {

@@ -21,7 +21,8 @@ import { getProfile } from "../../product/profile.ts";
 import type { Queryable } from "../../storage/database.ts";
 import type { WebDeps } from "../deps.ts";
 import { clientAddress } from "../http.ts";
-import { html, page } from "../views/layout.ts";
+import { BackToApp, CodeToCopy, Consent } from "../views/consent.tsx";
+import { Page } from "../views/layout.tsx";
 
 /** A form or JSON body as a flat record of strings (arrays joined by spaces, as Mastodon reads them). */
 export async function bodyOf(c: Context): Promise<Record<string, string | undefined>> {
@@ -164,19 +165,19 @@ export function oauthRoutes(app: Hono, deps: WebDeps): void {
     c.header("Cache-Control", "private, no-store");
     const name = await siteName();
     return c.html(
-      page(
-        { title: `Allow ${r.app.name}?`, siteName: name, private: true },
-        { home: "/", siteName: name },
-        html`<section class="card"><h1>Allow ${r.app.name} to use this account?</h1>
-<p>Signed in as <strong>${session.username}</strong> (${session.role}). ${r.app.name}${r.app.website ? html` (${r.app.website})` : ""} asks for:</p>
-<ul>${r.scopes.map((s) => html`<li><code>${s}</code>${s.startsWith("write") ? " — it can publish, edit and delete posts as you" : s.startsWith("read") ? " — it can read the account, its posts and followers" : ""}</li>`)}</ul>
-<form method="post" action="/oauth/authorize">
-<input type="hidden" name="_csrf" value="${session.csrfToken}">
-${Object.entries(q).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`)}
-<div class="actions"><button class="primary" type="submit" name="decision" value="allow">Allow</button>
-<button type="submit" name="decision" value="deny">Deny</button></div>
-</form></section>`,
-      ),
+      <Page
+        meta={{ title: `Allow ${r.app.name}?`, siteName: name, private: true }}
+        chrome={{ home: "/", siteName: name }}
+      >
+        <Consent
+          app={r.app}
+          scopes={r.scopes}
+          username={session.username}
+          role={session.role}
+          csrf={session.csrfToken}
+          request={q}
+        />
+      </Page>,
     );
   });
 
@@ -201,11 +202,12 @@ ${Object.entries(q).map(([k, v]) => html`<input type="hidden" name="${k}" value=
       c.header("Cache-Control", "private, no-store");
       const name = await siteName();
       return c.html(
-        page(
-          { title: `Back to ${r.app.name}`, siteName: name, private: true, refreshTo: url.href },
-          { home: "/", siteName: name },
-          html`<section class="card"><h1>Back to ${r.app.name}</h1><p><a id="back-to-app" href="${url.href}">Return to ${r.app.name}</a> if it does not open by itself.</p></section>`,
-        ),
+        <Page
+          meta={{ title: `Back to ${r.app.name}`, siteName: name, private: true, refreshTo: url.href }}
+          chrome={{ home: "/", siteName: name }}
+        >
+          <BackToApp app={r.app.name} url={url.href} />
+        </Page>,
       );
     };
     if (f.decision !== "allow")
@@ -225,8 +227,7 @@ ${Object.entries(q).map(([k, v]) => html`<input type="hidden" name="${k}" value=
       `${r.app.name} (${r.scopes.join(" ")})`,
       now(),
     );
-    if (r.redirectUri === OOB)
-      return c.html(html`<p>Copy this code into ${r.app.name}: <code id="code">${code}</code></p>`);
+    if (r.redirectUri === OOB) return c.html(<CodeToCopy app={r.app.name} code={code} />);
     return await back({ code });
   });
 

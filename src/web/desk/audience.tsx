@@ -5,9 +5,9 @@ import { followAccount, getFollowing, unfollowAccount } from "../../product/foll
 import { getSetting, setSetting } from "../../product/instance.ts";
 import { moveAccount, movesIn, setAliases } from "../../product/moves.ts";
 import { getProfile, InvalidProfileError } from "../../product/profile.ts";
-import { audiencePage } from "../views/admin.ts";
-import type { Html } from "../views/layout.ts";
-import type { Desk } from "./desk.ts";
+import { AudiencePage } from "../views/audience.tsx";
+import type { Html } from "../views/layout.tsx";
+import type { Desk } from "./desk.tsx";
 
 const NOTICES: Record<string, string> = {
   aliases: "Saved. Your other accounts can now move their followers here.",
@@ -39,16 +39,16 @@ export function audienceRoutes(desk: Desk): void {
     return render(
       c,
       "Audience",
-      audiencePage({
-        csrf: session.csrfToken,
-        aliases: profile.aliases,
-        movedTo: profile.movedTo,
-        movesIn: await movesIn(data),
-        bridgy: { account: config.bridgyFedAccount, status: f === undefined ? "off" : f.status },
-        hasAvatar: profile.avatarMediaId !== null,
-        error: extra.error,
-        notice: NOTICES[c.req.query("notice") ?? ""],
-      }),
+      <AudiencePage
+        csrf={session.csrfToken}
+        aliases={profile.aliases}
+        movedTo={profile.movedTo}
+        movesIn={await movesIn(data)}
+        bridgy={{ account: config.bridgyFedAccount, status: f === undefined ? "off" : f.status }}
+        hasAvatar={profile.avatarMediaId !== null}
+        error={extra.error}
+        notice={NOTICES[c.req.query("notice") ?? ""]}
+      />,
       extra.status,
     );
   };

@@ -5,8 +5,8 @@ import { createSession, endSession, getSession, type Session, sameToken, setChal
 import { passkeyAuthentication, useRecoveryCode, verifyPasskey, verifyTotp } from "../../product/factors.ts";
 import { checkCredentials, getStaff, hasSecondFactor, secondFactorRequired } from "../../product/staff.ts";
 import { clientAddress } from "../http.ts";
-import { loginPage, verifyPage } from "../views/security.ts";
-import { type Desk, type DeskEnv, relyingParty } from "./desk.ts";
+import { LoginPage, VerifyPage } from "../views/signin.tsx";
+import { type Desk, type DeskEnv, relyingParty } from "./desk.tsx";
 
 /**
  * Signing in: a username and password (throttled per address, slowed per
@@ -42,7 +42,7 @@ export function signInRoutes(desk: Desk): void {
   };
   const done = (c: Context, next: string | undefined) => c.redirect(next ?? "/admin?notice=signed-in", 303);
 
-  admin.get("/login", (c) => render(c, "Sign in", loginPage(undefined, "", nextOf(c))));
+  admin.get("/login", (c) => render(c, "Sign in", <LoginPage next={nextOf(c)} />));
 
   admin.post("/login", async (c) => {
     const client = clientAddress(c, config.trustedProxies);
@@ -52,7 +52,7 @@ export function signInRoutes(desk: Desk): void {
       return render(
         c,
         "Sign in",
-        loginPage(`Too many wrong passwords. Try again in ${Math.ceil(wait / 1000)} seconds.`),
+        <LoginPage error={`Too many wrong passwords. Try again in ${Math.ceil(wait / 1000)} seconds.`} />,
         undefined,
         429,
       );
@@ -75,7 +75,13 @@ export function signInRoutes(desk: Desk): void {
     }
     if (staff === undefined) {
       await audit(db, who(c, null, username || "(no username)"), "sign-in-failed", null, now());
-      return render(c, "Sign in", loginPage("That username or password is not right.", username, next), undefined, 401);
+      return render(
+        c,
+        "Sign in",
+        <LoginPage error="That username or password is not right." username={username} next={next} />,
+        undefined,
+        401,
+      );
     }
     if (hasSecondFactor(staff)) {
       await startSession(c, staff.id, "second-factor");
@@ -101,14 +107,14 @@ export function signInRoutes(desk: Desk): void {
     return render(
       c,
       "Second step",
-      verifyPage({
-        csrf: session.csrfToken,
-        totp: staff?.totp ?? false,
-        passkeys: (staff?.passkeys ?? 0) > 0,
-        username: session.username,
-        error,
-        next: nextOf(c),
-      }),
+      <VerifyPage
+        csrf={session.csrfToken}
+        totp={staff?.totp ?? false}
+        passkeys={(staff?.passkeys ?? 0) > 0}
+        username={session.username}
+        error={error}
+        next={nextOf(c)}
+      />,
       undefined,
       status,
     );

@@ -12,8 +12,8 @@ import { getProfile } from "../../product/profile.ts";
 import type { WebDeps } from "../deps.ts";
 import { clientAddress } from "../http.ts";
 import { type ParsedUpload, parseUpload, UploadError } from "../uploads.ts";
-import { type Html, page } from "../views/layout.ts";
-import { notAllowed } from "../views/security.ts";
+import { type Html, Page } from "../views/layout.tsx";
+import { NotAllowed } from "../views/signin.tsx";
 
 export type DeskEnv = { Variables: { session: Session; token: string } };
 
@@ -99,24 +99,23 @@ export function deskSession(app: Hono, deps: WebDeps): Desk {
 
   const render = async (c: Context, title: string, body: Html | Promise<Html>, session?: Session, status = 200) => {
     const siteName = (await getProfile(data)).name;
+    const signedIn = session && session.stage !== "second-factor";
+    const chrome = {
+      home: "/",
+      siteName,
+      admin: signedIn
+        ? {
+            csrf: session.csrfToken,
+            username: session.username,
+            owner: session.role === "owner",
+            full: session.stage === "full",
+          }
+        : undefined,
+    };
     return c.html(
-      page(
-        { title: `${title} · Lectern`, siteName, private: true },
-        {
-          home: "/",
-          siteName,
-          admin:
-            session && session.stage !== "second-factor"
-              ? {
-                  csrf: session.csrfToken,
-                  username: session.username,
-                  owner: session.role === "owner",
-                  full: session.stage === "full",
-                }
-              : undefined,
-        },
-        await body,
-      ),
+      <Page meta={{ title: `${title} · Lectern`, siteName, private: true }} chrome={chrome}>
+        {await body}
+      </Page>,
       status as 200,
     );
   };
@@ -139,7 +138,7 @@ export function deskSession(app: Hono, deps: WebDeps): Desk {
       session.role !== "owner" &&
       OWNER_ONLY.some((p) => path === p || path.startsWith(`${p}/`) || path.startsWith(`${p}.`))
     ) {
-      return render(c, "Not allowed", notAllowed(), session, 403);
+      return render(c, "Not allowed", <NotAllowed />, session, 403);
     }
     if (c.req.method === "POST" && isMultipart(c)) {
       // Uploads stream to disk; their route checks the token from the parsed fields before using any file.

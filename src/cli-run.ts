@@ -1,0 +1,96 @@
+import { COMMANDS } from "./cli-commands.ts";
+import { UsageError } from "./cli-common.ts";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { InvalidInputError, LecternError } from "./errors.ts";
+import { configureLogging } from "./logging.ts";
+import { startupProblem } from "./startup.ts";
+
+const USAGE = `Usage: npm run -s lectern -- <command> [options]
+
+Commands:
+  post --text TEXT [--summary CW] [--sensitive] [--language TAG] [--media FILE --alt TEXT]... [--reply-to URL]
+        Publish a post (Markdown). --text - reads the text from standard input.
+        Up to 4 --media files (pictures or videos), each followed by its --alt description.
+        --reply-to continues a thread of your own posts. Prints the post's URL; the running server
+        delivers it to all followers.
+  edit <post URL> [--text TEXT] [--summary CW] [--sensitive | --no-sensitive] [--language TAG]
+        Change what is given and keep the rest (--summary "" removes the content warning);
+        followers' servers receive the edit.
+  delete <post URL>
+        Delete a post everywhere; its URL answers 410 Gone from then on.
+  deliveries <post URL>
+        How far a post has got: servers reached out of those due, and the failures.
+  staff list | add <username> [--role editor|owner] | remove <username> | role <username> <role> |
+        reset-factors <username> | token <username> [--scopes "read write"] [--name NAME]
+        Staff accounts: list them; add one (its password is printed once); remove one; change a role;
+        remove someone's authenticator app, passkeys and recovery codes (when they lost them);
+        print a Mastodon-API token acting as someone, for scripts.
+  set-password
+        Set the desk's sign-in password, read from standard input
+        (e.g. printf '%s' 'a long passphrase' | npm run -s lectern -- set-password).
+  alias [<account>...]
+        Set your other accounts ("also known as": @user@server or URLs), from which followers can
+        move here; with none given, list them.
+  move <account>
+        Move this account to another that lists it as an alias: every follower's server is told,
+        and nothing more is published here.
+  export-followers
+        Every follower as CSV (account, server, since) on standard output.
+  bridgy on|off
+        Also publish to Bluesky through Bridgy Fed (follows or unfollows its account).
+  media migrate
+        Move every media file into the store media.store names (disk → S3, or S3 → disk):
+        copied, checked, then deleted from the other store. Safe to run again.
+  status
+        Workers alive and the partitions each holds, deliveries due, retrying and in flight,
+        deliveries per second over the last minute, paused servers, posts waiting, queue depth.
+  followers [--limit N]
+        Show the follower count, who waits for approval, and the most recent followers.
+  approve <@user@server | account URL>
+        Accept a follower who waits for approval.
+  block <@user@server | account URL | server name>   unblock <same>   blocks
+  import-blocks <file.csv>
+        Block the servers of a domain blocklist (Mastodon's CSV export, or one name per line).
+        Block an account (it stops following, cannot follow again) or a whole server
+        (its followers removed, its traffic refused, nothing delivered); list blocks.
+  help  Show this text.
+
+Configuration comes from config/lectern.toml and LECTERN_* environment variables (see README).`;
+
+/** Read once by main(); the error table below names the setting behind a start-up failure. */
+let loaded: Config | undefined;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "help" || command === "--help" || command === "-h") {
+    console.log(USAGE);
+    return command === undefined ? 64 : 0;
+  }
+  const config = loadConfig();
+  loaded = config;
+  await configureLogging(config.logLevel === "info" ? "warning" : config.logLevel);
+  const run = COMMANDS[command];
+  if (run === undefined) throw new UsageError(`unknown command "${command}"`);
+  return await run(config, rest, command);
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(`lectern: configuration error: ${e.message}`);
+    process.exitCode = 78;
+  } else if (loaded !== undefined && startupProblem(e, loaded) !== undefined) {
+    console.error(`lectern: configuration error: ${startupProblem(e, loaded)}`);
+    process.exitCode = 78;
+  } else if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+    console.error(`lectern: ${(e as Error).message}\n\n${USAGE}`);
+    process.exitCode = 64;
+  } else if (e instanceof LecternError) {
+    // Every error that carries its meaning: its message is for the author, its exit code for scripts.
+    console.error(`lectern: ${e instanceof InvalidInputError ? "nothing was changed: " : ""}${e.message}`);
+    process.exitCode = e.exitCode;
+  } else {
+    throw e;
+  }
+}

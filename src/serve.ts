@@ -1,0 +1,62 @@
+import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { configureLogging } from "./logging.ts";
+import { type RunningServer, startServer } from "./server.ts";
+import { startupProblem } from "./startup.ts";
+import { SUPERVISED, superviseChildren } from "./supervisor.ts";
+
+function fail(message: string): never {
+  console.error(`Lectern cannot start: configuration error: ${message}`);
+  process.exit(78);
+}
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (e) {
+  if (!(e instanceof ConfigError)) throw e;
+  fail(e.message);
+}
+await configureLogging(config.logLevel);
+let server: RunningServer;
+try {
+  server = await startServer(config);
+} catch (e) {
+  const problem = startupProblem(e, config);
+  if (problem === undefined) throw e;
+  fail(problem);
+}
+const supervised = process.env[SUPERVISED] === "1";
+const workers =
+  config.role === "all" && !supervised
+    ? superviseChildren(config, server.url.port === "" ? config.port : Number(server.url.port))
+    : undefined;
+if (supervised) {
+  console.log(`Lectern process ${process.pid} is running (role ${config.role})`);
+} else if (config.role !== "worker") {
+  console.log(
+    `Lectern is listening on ${server.url.href} as @${config.handle}@${config.origin.host} (public origin ${config.origin.origin}, ${config.databaseUrl === null ? `data in ${config.dataDir}` : "PostgreSQL"}, role ${config.role})`,
+  );
+} else {
+  console.log(`Lectern worker ${server.deliveries?.workerId} is delivering (role worker)`);
+}
+if (server.initialPassword) {
+  console.log(
+    `\nThe author's desk is at ${new URL("/admin", config.origin).href}\nFirst start: sign in as  owner  with the password  ${server.initialPassword}\n(shown only now; change it in the desk under Security, or with: npm run -s lectern -- set-password owner)\n`,
+  );
+}
+let stopping = false;
+const stop = (why: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${why}: finishing in-flight work`);
+  Promise.all([workers?.stop(), server.close()]).then(
+    () => process.exit(0),
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+};
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop(`Received ${signal}`));
+// A worker started by an `all` process stops with it, even when it was killed outright.
+if (process.channel !== undefined) process.once("disconnect", () => stop("The supervising process is gone"));
