@@ -15,13 +15,27 @@ export const PATHS = {
   featured: "/users/{identifier}/featured",
   post: "/posts/{id}",
   postActivity: "/posts/{id}/activity",
+  replies: "/posts/{id}/replies",
   stamp: "/stamps/{id}",
   media: "/media/",
-  tag: "/tags/",
+  mediaFile: "/media/{name}",
+  tag: "/tags/{tag}",
+  tagRss: "/tags/{tag}/feed.rss",
+  tagAtom: "/tags/{tag}/feed.atom",
   feedRss: "/feed.rss",
   feedAtom: "/feed.atom",
   admin: "/admin",
 } as const;
+
+/** `/posts/{id}` as Hono writes it, `/posts/:id`, in the type too (so route parameters stay typed). */
+type Route<T extends string> = T extends `${infer Head}{${infer Name}}${infer Tail}`
+  ? `${Head}:${Name}${Route<Tail>}`
+  : T;
+
+/** A path template as a Hono route: `/posts/{id}` is mounted as `/posts/:id`. */
+export function route<T extends string>(template: T): Route<T> {
+  return template.replace(/\{(\w+)\}/g, ":$1") as Route<T>;
+}
 
 /** A Fedify path template with its variables filled in. */
 function fill(template: string, values: Record<string, string>): string {
@@ -110,7 +124,7 @@ export class Urls {
   }
   /** The replies collection every Note embeds (the author's own continuations only). */
   replies(id: string): URL {
-    return new URL(`${this.post(id).href}/replies`);
+    return this.#at(fill(PATHS.replies, { id }));
   }
   /** The post id a URL names, if it is one of our posts (not its activity or replies). */
   parsePost(url: string | URL): string | null {
@@ -136,7 +150,11 @@ export class Urls {
   }
   /** A hashtag's page: lower-cased here, once, so every link names one canonical page. */
   tag(name: string): URL {
-    return this.#at(`${PATHS.tag}${encodeURIComponent(name.toLowerCase())}`);
+    return this.#at(fill(PATHS.tag, { tag: name.toLowerCase() }));
+  }
+  /** A hashtag's own feed. */
+  tagFeed(name: string, kind: "rss" | "atom"): URL {
+    return this.#at(fill(kind === "rss" ? PATHS.tagRss : PATHS.tagAtom, { tag: name.toLowerCase() }));
   }
   media(file: string): URL {
     return new URL(file, this.mediaBase);

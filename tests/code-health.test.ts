@@ -6,7 +6,7 @@ import { type SQLiteTable, getTableConfig as sqliteTable } from "drizzle-orm/sql
 import { describe, expect, it } from "vitest";
 import * as pg from "../src/storage/schema/postgres.ts";
 import * as lite from "../src/storage/schema/sqlite.ts";
-import { Urls } from "../src/urls.ts";
+import { PATHS, route, Urls } from "../src/urls.ts";
 
 const SRC = fileURLToPath(new URL("../src", import.meta.url));
 
@@ -121,12 +121,22 @@ describe("URLs and ids", () => {
     ["tag, lower-cased once", urls.tag("Fediverse"), "https://example.org/tags/fediverse"],
     ["tag, encoded", urls.tag("Café"), "https://example.org/tags/caf%C3%A9"],
     ["media", urls.media("ab.jpg"), "https://example.org/media/ab.jpg"],
+    ["tag's RSS", urls.tagFeed("Café", "rss"), "https://example.org/tags/caf%C3%A9/feed.rss"],
+    ["tag's Atom", urls.tagFeed("News", "atom"), "https://example.org/tags/news/feed.atom"],
     ["RSS", urls.feed("rss"), "https://example.org/feed.rss"],
     ["Atom", urls.feed("atom"), "https://example.org/feed.atom"],
     ["stamp", urls.stamp(post), `https://example.org/stamps/${post}`],
     ["an Accept", urls.activity("accepts", "x1"), "https://example.org/users/desk#accepts/x1"],
   ])("makes the %s URL", (_, made, expected) => {
     expect(made.href).toBe(expected);
+  });
+
+  it("gives the web routes the same paths, as Hono writes them", () => {
+    expect(route(PATHS.post)).toBe("/posts/:id");
+    expect(route(PATHS.replies)).toBe("/posts/:id/replies");
+    expect(route(PATHS.tagRss)).toBe("/tags/:tag/feed.rss");
+    expect(route(PATHS.actor)).toBe("/users/:identifier");
+    expect(route(PATHS.feedAtom)).toBe("/feed.atom");
   });
 
   it("makes the handle and parses back what it makes", () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { renderMarkdown } from "../src/product/markdown.ts";
+import { Urls } from "../src/urls.ts";
 
-const origin = new URL("https://desk.example");
+const origin = new Urls(new URL("https://desk.example"), "desk");
 
 describe("Markdown rendering", () => {
   it("links hashtags to their page and collects them once each", () => {

@@ -1,6 +1,7 @@
 import { Marked, type TokenizerAndRendererExtension, type Tokens } from "marked";
 import sanitizeHtml from "sanitize-html";
 import { h } from "../markup.ts";
+import type { Urls } from "../urls.ts";
 
 export interface RenderedText {
   /** Sanitized HTML, safe to embed and to federate. */
@@ -17,12 +18,10 @@ interface HashtagToken extends Tokens.Generic {
   tag: string;
 }
 
-/** The one URL of a hashtag's page: used in HTML links and `Hashtag.href`. */
-export function hashtagUrl(origin: URL, tag: string): URL {
-  return new URL(`/tags/${encodeURIComponent(tag.toLowerCase())}`, origin);
-}
+/** Where hashtags link: their page (`Urls.tag`, the same URL as the Note's `Hashtag.href`). */
+type TagLinks = Pick<Urls, "tag">;
 
-function hashtagExtension(origin: URL): TokenizerAndRendererExtension {
+function hashtagExtension(urls: TagLinks): TokenizerAndRendererExtension {
   return {
     name: "hashtag",
     level: "inline",
@@ -39,7 +38,7 @@ function hashtagExtension(origin: URL): TokenizerAndRendererExtension {
       const tag = (token as HashtagToken).tag;
       return h(
         "a",
-        { href: hashtagUrl(origin, tag).href, class: "mention hashtag", rel: "tag" },
+        { href: urls.tag(tag).href, class: "mention hashtag", rel: "tag" },
         "#",
         h("span", null, tag),
       ).toString();
@@ -87,10 +86,10 @@ const SANITIZE: sanitizeHtml.IOptions = {
 };
 
 /** Renders the author's Markdown into sanitized HTML and collects its hashtags. */
-export function renderMarkdown(source: string, origin: URL): RenderedText {
+export function renderMarkdown(source: string, urls: TagLinks): RenderedText {
   const marked = new Marked({ gfm: true, breaks: true, async: false });
   marked.use({
-    extensions: [hashtagExtension(origin)],
+    extensions: [hashtagExtension(urls)],
     // Raw HTML is shown as text, not parsed: it would otherwise swallow the Markdown around it.
     tokenizer: { html: () => undefined, tag: () => undefined },
     // Pictures come as attachments; an inline image becomes a link to it.

@@ -125,7 +125,7 @@ export async function checkPost(data: AppData, input: PostInput): Promise<Checke
     inReplyTo = parent.id;
     threadRoot = parent.threadRoot ?? parent.id;
   }
-  const rendered = renderMarkdown(text, data.config.origin);
+  const rendered = renderMarkdown(text, data.urls);
   return {
     inReplyTo,
     threadRoot,

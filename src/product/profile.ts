@@ -64,7 +64,7 @@ export async function getProfile(data: AppData): Promise<Profile> {
   return {
     name: row?.name ?? data.config.profile.name,
     summary,
-    summaryHtml: summary ? renderMarkdown(summary, data.config.origin).html : "",
+    summaryHtml: summary ? renderMarkdown(summary, data.urls).html : "",
     bot: row?.bot == null ? data.config.profile.type === "Service" : bool(row.bot),
     fields: json<ProfileField[]>(row?.fields, []),
     avatarMediaId: row?.avatarMediaId ?? null,

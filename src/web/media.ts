@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import type { Hono } from "hono";
 import { MEDIA_CACHE_CONTROL, MEDIA_NAME, MEDIA_TYPES } from "../storage/media-store.ts";
+import { PATHS, route } from "../urls.ts";
 import type { WebDeps } from "./deps.ts";
 
 /**
@@ -13,7 +14,7 @@ export function mediaRoutes(app: Hono, deps: WebDeps): void {
   const store = deps.lectern.media;
   const { urls } = deps.lectern.data;
   const elsewhere = urls.mediaBase.origin !== urls.origin.origin;
-  app.on(["GET", "HEAD"], "/media/:name", async (c) => {
+  app.on(["GET", "HEAD"], route(PATHS.mediaFile), async (c) => {
     const name = c.req.param("name");
     if (!MEDIA_NAME.test(name)) return c.notFound();
     if (elsewhere) return c.redirect(urls.media(name).href, 301);

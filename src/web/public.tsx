@@ -17,6 +17,7 @@ import {
 } from "../product/posts.ts";
 import { getProfile } from "../product/profile.ts";
 import { RateLimiter } from "../rate-limit.ts";
+import { PATHS, route } from "../urls.ts";
 import { ASSETS } from "./assets.ts";
 import { showAttachments } from "./attachments.ts";
 import type { WebDeps } from "./deps.ts";
@@ -135,8 +136,8 @@ export function publicRoutes(app: Hono, deps: WebDeps): void {
     return desk(c);
   });
   // A browser at the actor's id goes to the desk.
-  app.get("/users/:handle", (c) => {
-    if (c.req.param("handle") !== config.handle) return c.notFound();
+  app.get(route(PATHS.actor), (c) => {
+    if (c.req.param("identifier") !== config.handle) return c.notFound();
     return c.redirect(deskUrl.pathname, 302);
   });
 
@@ -163,7 +164,7 @@ export function publicRoutes(app: Hono, deps: WebDeps): void {
     );
   };
 
-  app.get("/posts/:id", async (c) => {
+  app.get(route(PATHS.post), async (c) => {
     const post = await findPost(c.req.param("id"));
     if (post === undefined) return c.notFound();
     if (post.deletedAt !== null) {
@@ -214,7 +215,7 @@ export function publicRoutes(app: Hono, deps: WebDeps): void {
   });
 
   // The empty replies collection each Note embeds: the channel has no replies.
-  app.get("/posts/:id/replies", async (c) => {
+  app.get(route(PATHS.replies), async (c) => {
     const post = await findPost(c.req.param("id"));
     if (post === undefined) return c.notFound();
     if (post.deletedAt !== null) return c.text("Gone", 410);
@@ -236,7 +237,7 @@ export function publicRoutes(app: Hono, deps: WebDeps): void {
   // Tag pages are the one search-like page: any tag can be asked for. What the response cache does
   // not answer (a new tag, a new page) is rendered at most once a second per address, 30 at once.
   const tagRenders = new RateLimiter(1, 30);
-  app.get("/tags/:tag", async (c) => {
+  app.get(route(PATHS.tag), async (c) => {
     const tag = c.req.param("tag");
     if (!/^[\p{L}\p{N}_]{1,100}$/u.test(tag)) return c.notFound();
     const wait = tagRenders.take(clientAddress(c, config.trustedProxies));
@@ -321,12 +322,9 @@ export function publicRoutes(app: Hono, deps: WebDeps): void {
   const withMedia = async (posts: Post[]) =>
     await Promise.all(posts.map(async (post) => ({ post, media: await showAttachments(data, post.attachments) })));
   const feedPosts = async (hashtag?: string) => (await listPosts(db, FEED_SIZE, { hashtag })).items;
-  const tagFeeds = (tag: string) => ({
-    rss: new URL(`${urls.tag(tag).pathname}/feed.rss`, urls.origin),
-    atom: new URL(`${urls.tag(tag).pathname}/feed.atom`, urls.origin),
-  });
+  const tagFeeds = (tag: string) => ({ rss: urls.tagFeed(tag, "rss"), atom: urls.tagFeed(tag, "atom") });
   for (const kind of ["rss", "atom"] as const) {
-    app.get(`/tags/:tag/feed.${kind}`, async (c) => {
+    app.get(route(kind === "rss" ? PATHS.tagRss : PATHS.tagAtom), async (c) => {
       const tag = c.req.param("tag");
       if (!/^[\p{L}\p{N}_]{1,100}$/u.test(tag)) return c.notFound();
       const self = tagFeeds(tag)[kind];
@@ -347,7 +345,7 @@ export function publicRoutes(app: Hono, deps: WebDeps): void {
       );
     });
   }
-  app.get("/feed.rss", async (c) =>
+  app.get(PATHS.feedRss, async (c) =>
     cachedResponse(
       c,
       `rss-${await siteVersion(db)}`,
@@ -355,7 +353,7 @@ export function publicRoutes(app: Hono, deps: WebDeps): void {
       { type: "application/rss+xml; charset=utf-8" },
     ),
   );
-  app.get("/feed.atom", async (c) =>
+  app.get(PATHS.feedAtom, async (c) =>
     cachedResponse(
       c,
       `atom-${await siteVersion(db)}`,
