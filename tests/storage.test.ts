@@ -1,8 +1,10 @@
 import path from "node:path";
 import { testMessageQueue } from "@fedify/testing";
 import { afterEach, describe, expect, it } from "vitest";
+import { LEASE_MS, PARTITIONS, PartitionLeases } from "../src/delivery/partitions.ts";
 import type { Database } from "../src/storage/database.ts";
 import { DatabaseKvStore } from "../src/storage/kv.ts";
+import { acquireLease } from "../src/storage/leases.ts";
 import { openDatabase } from "../src/storage/open.ts";
 import { DatabaseMessageQueue } from "../src/storage/queue.ts";
 import { sql } from "../src/storage/sql.ts";
@@ -171,5 +173,40 @@ describe.each(DIALECTS)("the message queue and key-value store on %s", (dialect)
       expect(await kv.get(["z"])).toBeUndefined();
       expect(await kv.purgeExpired()).toBe(1);
     });
+  });
+});
+
+describe.each(DIALECTS)("delivery partitions on %s", (dialect) => {
+  it("are never given up while a worker is claiming rows in them, so no other worker takes those rows back", async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.remove);
+    const db = await openDatabase({
+      databasePath: path.join(tmp.dir, "lectern.sqlite"),
+      databaseUrl: dialect === "postgres" ? await testDatabaseUrl() : null,
+    });
+    cleanups.unshift(() => db.close());
+    let inFlight = 0;
+    const a = new PartitionLeases(db, "worker-a", { busy: () => inFlight > 0 });
+    await a.tick();
+    expect(a.owned.size).toBe(PARTITIONS);
+    // A second worker comes alive: worker A's share is now half the partitions.
+    await acquireLease(db, "worker:worker-b", "worker-b", LEASE_MS, Date.now());
+
+    let renewed = false;
+    await a.exclusive(async () => {
+      // A claim is in progress: the lease update waits for it instead of giving partitions up under it.
+      void a.tick().then(() => {
+        renewed = true;
+      });
+      await new Promise((r) => setTimeout(r, 150));
+      expect(renewed).toBe(false);
+      inFlight = 1; // the claimed rows are counted in flight before the claim ends
+    });
+    await waitFor(() => renewed, 5_000, "the lease update after the claim");
+    expect(a.owned.size).toBe(PARTITIONS); // busy partitions are kept
+
+    inFlight = 0;
+    await a.tick();
+    expect(a.owned.size).toBe(PARTITIONS / 2); // idle ones over the share go to the new worker
   });
 });

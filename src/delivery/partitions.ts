@@ -32,6 +32,7 @@ export class PartitionLeases {
   #running: Promise<void> | undefined;
   #onChange: () => void = () => {};
   #renewedAt = 0;
+  #lock: Promise<unknown> = Promise.resolve();
 
   constructor(
     db: Database,
@@ -67,7 +68,23 @@ export class PartitionLeases {
     this.owned.clear();
   }
 
-  async tick(): Promise<void> {
+  /**
+   * Runs `fn` alone among the lease updates: a worker claims rows (and counts
+   * them in flight) inside it, so a partition is never given up between a
+   * claim and its count, where the next owner would take the rows back and
+   * send them a second time.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(fn, fn);
+    this.#lock = run.catch(() => {});
+    return run;
+  }
+
+  tick(): Promise<void> {
+    return this.exclusive(() => this.#renew());
+  }
+
+  async #renew(): Promise<void> {
     const db = this.#db;
     const now = this.#now();
     try {

@@ -180,9 +180,16 @@ export class DeliveryWorker {
         }
         const free = Math.min(concurrency - this.#fast, MAX_SLOW - this.#slow);
         const claiming = partitions.length > 0 && (free >= batch || (free > 0 && this.#fast + this.#slow === 0));
-        const rows = claiming ? await this.#claim(Math.min(free, 256), partitions) : [];
+        // Claimed and counted in flight while the partitions cannot change hands (see PartitionLeases.exclusive).
+        const rows = claiming
+          ? await this.leases.exclusive(async () => {
+              const owned = this.leases.current();
+              const claimed = owned.length > 0 ? await this.#claim(Math.min(free, 256), owned) : [];
+              for (const row of claimed) this.#start(row);
+              return claimed;
+            })
+          : [];
         failures = 0;
-        for (const row of rows) this.#start(row);
         if (rows.length > 0 && concurrency - this.#fast >= batch) continue;
         // Nothing due now: sleep until the next retry is due (or a wake-up, or the poll).
         if (claiming && rows.length === 0) {

@@ -1,13 +1,9 @@
 import { createHash, randomInt } from "node:crypto";
-import {
-  type AuthenticationResponseJSON,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from "@simplewebauthn/server";
 import { Secret, TOTP } from "otpauth";
 import { InvalidInputError } from "../errors.ts";
@@ -15,6 +11,9 @@ import type { Database, Queryable } from "../storage/database.ts";
 import { json } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
 import { endOtherSessions, type Staff } from "./staff.ts";
+
+/** SimpleWebAuthn, loaded when a passkey is first used (it adds ~20 MB to every process that imports it). */
+const webauthn = () => import("@simplewebauthn/server");
 
 /*
  * Second factors of staff accounts: TOTP (an authenticator app), one-time
@@ -202,7 +201,7 @@ export async function passkeyRegistration(
   rp: RelyingParty,
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const existing = await storedKeys(db, staff.id);
-  return await generateRegistrationOptions({
+  return await (await webauthn()).generateRegistrationOptions({
     rpName: rp.name,
     rpID: rp.id,
     userName: staff.username,
@@ -224,6 +223,7 @@ export async function finishPasskeyRegistration(
   keepTokenHash: string,
   now: number = Date.now(),
 ): Promise<Passkey> {
+  const { verifyRegistrationResponse } = await webauthn();
   let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
   try {
     verified = await verifyRegistrationResponse({
@@ -258,7 +258,7 @@ export async function passkeyAuthentication(
   rp: RelyingParty,
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
   const keys = await storedKeys(db, staffId);
-  return await generateAuthenticationOptions({
+  return await (await webauthn()).generateAuthenticationOptions({
     rpID: rp.id,
     allowCredentials: keys.map((k) => ({ id: k.id, transports: json<Transports>(k.transports, []) })),
     userVerification: "preferred",
@@ -278,7 +278,7 @@ export async function verifyPasskey(
   const key = (await storedKeys(db, staffId)).find((k) => k.id === answer?.id);
   if (key === undefined) return false;
   try {
-    const result = await verifyAuthenticationResponse({
+    const result = await (await webauthn()).verifyAuthenticationResponse({
       response: answer,
       expectedChallenge,
       expectedOrigin: rp.origin,

@@ -6,7 +6,6 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { encode as encodeBlurhash } from "blurhash";
-import { fileTypeFromFile } from "file-type";
 import type { Metadata, OutputInfo, default as Sharp } from "sharp";
 import type { AppData } from "../context.ts";
 import { InvalidInputError, UnavailableError } from "../errors.ts";
@@ -94,6 +93,7 @@ export async function ingestMedia(
   const { size } = await stat(upload.path);
   const label = JSON.stringify(upload.filename || "upload");
   if (size === 0) throw new InvalidMediaError(`${label}: the file is empty`);
+  const { fileTypeFromFile } = await import("file-type"); // loaded with the first upload, not at start
   const type = await fileTypeFromFile(upload.path);
   const mime = type?.mime === "video/quicktime" ? undefined : type?.mime;
   const limits = data.config.media;
