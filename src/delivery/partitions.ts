@@ -32,7 +32,6 @@ export class PartitionLeases {
   #running: Promise<void> | undefined;
   #onChange: () => void = () => {};
   #renewedAt = 0;
-  #lock: Promise<unknown> = Promise.resolve();
 
   constructor(
     db: Database,
@@ -68,23 +67,7 @@ export class PartitionLeases {
     this.owned.clear();
   }
 
-  /**
-   * Runs `fn` alone among the lease updates: a worker claims rows (and counts
-   * them in flight) inside it, so a partition is never given up between a
-   * claim and its count, where the next owner would take the rows back and
-   * send them a second time.
-   */
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#lock.then(fn, fn);
-    this.#lock = run.catch(() => {});
-    return run;
-  }
-
-  tick(): Promise<void> {
-    return this.exclusive(() => this.#renew());
-  }
-
-  async #renew(): Promise<void> {
+  async tick(): Promise<void> {
     const db = this.#db;
     const now = this.#now();
     try {
@@ -99,12 +82,16 @@ export class PartitionLeases {
         if (l.owner === this.#worker) mine.add(p);
         else taken.add(p);
       }
-      // Renew what is still ours; give up what is over our share and idle.
+      // Renew what is still ours; give up what is over our share and idle. "Idle" is decided and the
+      // partition leaves `owned` in one synchronous step, before the lease goes: a claim starting after it
+      // no longer names the partition, and one in progress counts as busy (the worker's `busy`), so the next
+      // owner never finds rows of ours in flight there, which it would take back and send a second time.
       let keep = 0;
       for (const p of [...mine].sort((a, b) => a - b)) {
         if (keep >= share && !this.#busy(p)) {
-          await releaseLease(db, `partition:${p}`, this.#worker);
           mine.delete(p);
+          this.owned.delete(p);
+          await releaseLease(db, `partition:${p}`, this.#worker);
           continue;
         }
         if (await acquireLease(db, `partition:${p}`, this.#worker, LEASE_MS, now)) keep++;

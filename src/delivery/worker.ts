@@ -70,6 +70,8 @@ export class DeliveryWorker {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #perHost = new Map<string, number>();
   readonly #perPartition = new Map<number, number>();
+  /** Claims in progress: while one runs, no partition is given up (it may hold rows of any of them). */
+  #claiming = 0;
   readonly #bodies = new Map<number, SignedBody>();
   readonly #userAgent: string;
   #key: Promise<KeyObject> | undefined;
@@ -95,7 +97,7 @@ export class DeliveryWorker {
     this.workerId = options.workerId ?? `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
     this.leases = new PartitionLeases(data.db, this.workerId, {
       now: this.#now,
-      busy: (p) => (this.#perPartition.get(p) ?? 0) > 0,
+      busy: (p) => this.#claiming > 0 || (this.#perPartition.get(p) ?? 0) > 0,
     });
     const d = data.config.delivery;
     this.#ownsAgent = options.dispatcher === undefined;
@@ -180,15 +182,19 @@ export class DeliveryWorker {
         }
         const free = Math.min(concurrency - this.#fast, MAX_SLOW - this.#slow);
         const claiming = partitions.length > 0 && (free >= batch || (free > 0 && this.#fast + this.#slow === 0));
-        // Claimed and counted in flight while the partitions cannot change hands (see PartitionLeases.exclusive).
-        const rows = claiming
-          ? await this.leases.exclusive(async () => {
-              const owned = this.leases.current();
-              const claimed = owned.length > 0 ? await this.#claim(Math.min(free, 256), owned) : [];
-              for (const row of claimed) this.#start(row);
-              return claimed;
-            })
-          : [];
+        // While a claim runs no partition is given up (see `busy` and PartitionLeases.tick); its rows are
+        // counted in flight before it ends.
+        let rows: Claimed[] = [];
+        if (claiming) {
+          this.#claiming++;
+          const owned = this.leases.current(); // read in the same step as the count above
+          try {
+            rows = owned.length > 0 ? await this.#claim(Math.min(free, 256), owned) : [];
+            for (const row of rows) this.#start(row);
+          } finally {
+            this.#claiming--;
+          }
+        }
         failures = 0;
         if (rows.length > 0 && concurrency - this.#fast >= batch) continue;
         // Nothing due now: sleep until the next retry is due (or a wake-up, or the poll).
