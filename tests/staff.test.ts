@@ -1,4 +1,3 @@
-import path from "node:path";
 import { Secret, TOTP } from "otpauth";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { audit, COMMAND_LINE, listAudit } from "../src/product/audit.ts";
@@ -15,10 +14,9 @@ import {
   setRole,
 } from "../src/product/staff.ts";
 import type { Database } from "../src/storage/database.ts";
-import { openDatabase } from "../src/storage/open.ts";
 import { sql } from "../src/storage/sql.ts";
 import { runCli } from "./helpers/cli.ts";
-import { DIALECTS, testDatabaseUrl } from "./helpers/databases.ts";
+import { DIALECTS, freshDatabase } from "./helpers/databases.ts";
 import { startTestLectern, type TestLectern, tempDir } from "./helpers/lectern.ts";
 import { scalar } from "./helpers/rows.ts";
 
@@ -31,16 +29,7 @@ const code = (secret: string, at: number) =>
   new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 }).generate({ timestamp: at });
 
 describe.each(DIALECTS)("staff, factors and the audit log on %s", (dialect) => {
-  async function fresh(): Promise<Database> {
-    const tmp = tempDir();
-    cleanups.push(tmp.remove);
-    const db = await openDatabase({
-      databasePath: path.join(tmp.dir, "lectern.sqlite"),
-      databaseUrl: dialect === "postgres" ? await testDatabaseUrl() : null,
-    });
-    cleanups.unshift(() => db.close());
-    return db;
-  }
+  const fresh = (): Promise<Database> => freshDatabase(dialect, cleanups);
 
   it("the audit log is append-only: the database refuses to change or delete an entry", async () => {
     const db = await fresh();

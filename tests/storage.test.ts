@@ -9,7 +9,7 @@ import { openDatabase } from "../src/storage/open.ts";
 import { DatabaseMessageQueue } from "../src/storage/queue.ts";
 import { type Sql, sql } from "../src/storage/sql.ts";
 import { Temporal } from "../src/temporal.ts";
-import { DIALECTS, testDatabaseUrl } from "./helpers/databases.ts";
+import { DIALECTS, freshDatabase, testDatabaseUrl } from "./helpers/databases.ts";
 import { tempDir, waitFor } from "./helpers/lectern.ts";
 import { scalar } from "./helpers/rows.ts";
 
@@ -178,13 +178,7 @@ describe.each(DIALECTS)("the message queue and key-value store on %s", (dialect)
 
 describe.each(DIALECTS)("delivery partitions on %s", (dialect) => {
   it("are given up only when idle, and leave the worker's list before their lease goes", async () => {
-    const tmp = tempDir();
-    cleanups.push(tmp.remove);
-    const db = await openDatabase({
-      databasePath: path.join(tmp.dir, "lectern.sqlite"),
-      databaseUrl: dialect === "postgres" ? await testDatabaseUrl() : null,
-    });
-    cleanups.unshift(() => db.close());
+    const db = await freshDatabase(dialect, cleanups);
     // Each partition given up must have left the worker's list before its lease is deleted: a claim
     // starting in between must not name a partition another worker may own by then.
     const stillListed: string[] = [];

@@ -1,6 +1,10 @@
 import { randomBytes } from "node:crypto";
+import path from "node:path";
 import postgres from "postgres";
 import { inject } from "vitest";
+import type { Database } from "../../src/storage/database.ts";
+import { openDatabase } from "../../src/storage/open.ts";
+import { tempDir } from "./lectern.ts";
 
 /** The databases the storage, federation and delivery suites run on. */
 export const DIALECTS = ["sqlite", "postgres"] as const;
@@ -24,4 +28,19 @@ export async function testDatabaseUrl(): Promise<string> {
 /** What a test Lectern needs in its environment to run on `dialect`. */
 export async function databaseEnv(dialect: TestDialect): Promise<Record<string, string>> {
   return dialect === "postgres" ? { LECTERN_DATABASE_URL: await testDatabaseUrl() } : {};
+}
+
+/**
+ * A new, empty, migrated database on `dialect` (a SQLite file in a temporary
+ * directory, or a new PostgreSQL database); `cleanups` gets its closing and removal.
+ */
+export async function freshDatabase(dialect: TestDialect, cleanups: (() => unknown)[]): Promise<Database> {
+  const tmp = tempDir();
+  cleanups.push(tmp.remove);
+  const db = await openDatabase({
+    databasePath: path.join(tmp.dir, "lectern.sqlite"),
+    databaseUrl: dialect === "postgres" ? await testDatabaseUrl() : null,
+  });
+  cleanups.unshift(() => db.close());
+  return db;
 }
