@@ -4,6 +4,7 @@ import generator from "megalodon";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listAudit } from "../src/product/audit.ts";
+import { publishDelete, publishPost } from "../src/product/publish.ts";
 import { runCli } from "./helpers/cli.ts";
 import { signIn } from "./helpers/desk.ts";
 import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
@@ -277,6 +278,42 @@ describe("the Mastodon client API", () => {
     expect(new Date(moved.scheduledAt).getTime()).toBe(later.getTime());
     await masto.v1.scheduledStatuses.$select(list[0].id).remove();
     expect(await masto.v1.scheduledStatuses.list()).toHaveLength(0);
+  });
+
+  it("pages the account's statuses as apps poll them: max_id, since_id, min_id and the Link header", async () => {
+    const ctx = lectern.server.lectern.context();
+    const ids: string[] = [];
+    for (let i = 1; i <= 5; i++) ids.push((await publishPost(ctx, { text: `Paged ${i}` })).id);
+    const fetchPage = async (url: string) => {
+      const res = await fetch(url);
+      return { body: (await res.json()) as Json[], link: res.headers.get("link") ?? "" };
+    };
+    const get = (query: string) => fetchPage(`${origin()}/api/v1/accounts/1/statuses?${query}`);
+    const texts = (body: Json[]) => body.map((s) => /Paged \d/.exec(s.content)?.[0] ?? s.content);
+
+    const newest = await get("limit=2");
+    expect(texts(newest.body)).toEqual(["Paged 5", "Paged 4"]);
+    expect(newest.link).toContain(`max_id=${ids[3]}>; rel="next"`);
+    expect(newest.link).toContain(`min_id=${ids[4]}>; rel="prev"`);
+    const older = await fetchPage(/<([^>]+)>; rel="next"/.exec(newest.link)?.[1] as string);
+    expect(texts(older.body)).toEqual(["Paged 3", "Paged 2"]);
+    // Polling for what is new: nothing above the newest; the posts just above a post (min_id), or the
+    // newest ones above it (since_id).
+    expect((await get(`min_id=${ids[4]}`)).body).toEqual([]);
+    expect(texts((await get(`min_id=${ids[0]}&limit=2`)).body)).toEqual(["Paged 3", "Paged 2"]);
+    expect(texts((await get(`since_id=${ids[0]}&limit=2`)).body)).toEqual(["Paged 5", "Paged 4"]);
+    // A deleted post keeps its place as a cursor; an id we never had names nothing.
+    await publishDelete(ctx, ids[2]);
+    expect(texts((await get(`max_id=${ids[2]}&limit=2`)).body)).toEqual(["Paged 2", "Paged 1"]);
+    expect((await get("max_id=01900000-0000-7000-8000-00000000dead")).body).toEqual([]);
+    // masto.js follows the Link header page by page, newest first, with nothing twice.
+    const seen: string[] = [];
+    for await (const page of masto.v1.accounts.$select("1").statuses.list({ limit: 2 })) {
+      seen.push(...page.map((s) => s.id));
+      if (seen.length > 40) break;
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.slice(0, 4)).toEqual([ids[4], ids[3], ids[1], ids[0]]);
   });
 
   it("the desk lists the allowed app and revokes it; the CLI makes a token for scripts", async () => {

@@ -309,24 +309,40 @@ export function decodePostCursor(cursor: string): PostCursor | null {
 }
 
 export interface ListOptions {
+  /** Older than this post (the next page down). */
   after?: PostCursor | null;
+  /** Newer than this post. */
+  newerThan?: PostCursor | null;
+  /** With `newerThan`: the posts just above it (the page before), not the newest ones. */
+  adjacent?: boolean;
   /** Only posts with this hashtag (case-insensitive). */
   hashtag?: string;
 }
 
-/** Live posts newest first, after the cursor when given; one more than `limit` tells whether a next page exists. */
+/**
+ * Live posts newest first, within the cursors when given; one more than
+ * `limit` tells whether a next page exists. With `newerThan` and `adjacent`,
+ * the `limit` posts right above that post (Mastodon's `min_id`); with
+ * `newerThan` alone the newest ones above it (`since_id`).
+ */
 export async function listPosts(
   db: Queryable,
   limit: number,
   options: ListOptions = {},
 ): Promise<{ items: Post[]; next: PostCursor | null }> {
-  const { after, hashtag } = options;
+  const { after, newerThan, hashtag } = options;
   const conditions = [sql`deleted_at IS NULL`];
   if (after != null) {
     conditions.push(
       sql`(published_at < ${after.publishedAt} OR (published_at = ${after.publishedAt} AND id < ${after.id}))`,
     );
   }
+  if (newerThan != null) {
+    conditions.push(
+      sql`(published_at > ${newerThan.publishedAt} OR (published_at = ${newerThan.publishedAt} AND id > ${newerThan.id}))`,
+    );
+  }
+  const upwards = newerThan != null && options.adjacent === true;
   if (hashtag !== undefined) {
     const tag = hashtag.toLowerCase();
     conditions.push(
@@ -337,9 +353,10 @@ export async function listPosts(
   }
   const rows = await db.all(
     sql`SELECT ${COLUMNS} FROM posts WHERE ${sql.join(conditions, " AND ")}
-        ORDER BY published_at DESC, id DESC LIMIT ${limit + 1}`,
+        ORDER BY ${upwards ? sql.raw("published_at ASC, id ASC") : sql.raw("published_at DESC, id DESC")} LIMIT ${limit + 1}`,
   );
   const items = rows.slice(0, limit).map((r) => toPost(r) as Post);
+  if (upwards) items.reverse();
   const last = items.at(-1);
   return { items, next: rows.length > limit && last ? { publishedAt: last.publishedAt, id: last.id } : null };
 }

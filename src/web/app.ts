@@ -20,6 +20,7 @@ import type { WebDeps } from "./deps.ts";
 import { mastodonApi } from "./mastodon/api.ts";
 import { mastodonMore } from "./mastodon/more.ts";
 import { oauthRoutes } from "./mastodon/oauth.tsx";
+import { mastodonTimelines } from "./mastodon/timelines.ts";
 import { mediaRoutes } from "./media.ts";
 import { publicRoutes } from "./public.tsx";
 import { ResponseCache } from "./response-cache.ts";
@@ -171,6 +172,7 @@ export function createWeb(lectern: Lectern, options: AppOptions = {}): Web {
     );
   oauthRoutes(app, deps);
   mastodonMore(app, deps);
+  mastodonTimelines(app, deps);
   mastodonApi(app, deps);
   adminRoutes(app, deps);
   mediaRoutes(app, deps);

@@ -4,16 +4,7 @@ import { UnavailableError } from "../../errors.ts";
 import { audit } from "../../product/audit.ts";
 import { InvalidMediaError, ingestMedia, MAX_ATTACHMENTS } from "../../product/media.ts";
 import type { TokenInfo } from "../../product/oauth.ts";
-import {
-  decodePostCursor,
-  getLivePost,
-  InvalidPostError,
-  listPosts,
-  listThread,
-  MAX_POST_LENGTH,
-  type Post,
-  PostNotFoundError,
-} from "../../product/posts.ts";
+import { getLivePost, InvalidPostError, listThread, MAX_POST_LENGTH, PostNotFoundError } from "../../product/posts.ts";
 import { publishDelete, publishEdit, publishPin, publishPost } from "../../product/publish.ts";
 import { schedulePost } from "../../product/schedule.ts";
 import { getStaff } from "../../product/staff.ts";
@@ -135,34 +126,6 @@ export function mastodonApi(app: Hono, deps: WebDeps): void {
   app.get("/api/v1/accounts/:id", async (c) =>
     c.req.param("id") === ACCOUNT_ID ? c.json(await accountJson(data)) : notFound(c),
   );
-
-  /** Posts newest first, paged by `max_id` as Mastodon pages, with a `Link` header to the next page. */
-  const timeline = async (c: Context) => {
-    const limit = Math.min(40, Math.max(1, Number(c.req.query("limit") ?? 20) || 20));
-    const maxId = c.req.query("max_id");
-    const from = maxId ? await livePost(maxId) : undefined;
-    const list = await listPosts(db, limit, {
-      after: from ? decodePostCursor(`${from.publishedAt}_${from.id}`) : null,
-    });
-    let items: Post[] = list.items;
-    if (c.req.query("pinned") === "true") items = items.filter((p) => p.pinnedAt !== null);
-    if (c.req.query("exclude_replies") === "true") items = items.filter((p) => p.inReplyTo === null);
-    const account = await accountJson(data);
-    if (list.next !== null && items.length > 0) {
-      const next = new URL(c.req.path, config.origin);
-      next.searchParams.set("max_id", items[items.length - 1].id);
-      c.header("Link", `<${next.href}>; rel="next"`);
-    }
-    return c.json(await Promise.all(items.map((p) => statusJson(data, p, account))));
-  };
-  app.get("/api/v1/accounts/:id/statuses", (c) => (c.req.param("id") === ACCOUNT_ID ? timeline(c) : notFound(c)));
-  app.get("/api/v1/accounts/:id/following", (c) => c.json([]));
-  app.get("/api/v1/timelines/home", async (c) => {
-    const info = await authorize(c, "read:statuses");
-    return info instanceof Response ? info : timeline(c);
-  });
-  app.get("/api/v1/timelines/public", timeline);
-  app.get("/api/v1/timelines/tag/:tag", (c) => c.json([]));
 
   /** What an app sends for a status, as Lectern's input; a reply to anyone else is refused. */
   const statusInput = async (b: Record<string, string | undefined>) => {
