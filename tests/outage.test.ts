@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addFollower } from "../src/product/followers.ts";
 import { publishPost } from "../src/product/publish.ts";
+import { sql } from "../src/storage/sql.ts";
 import { startTestLectern, type TestLectern, tempDir, waitFor } from "./helpers/lectern.ts";
 import { type PostgresServer, startPostgres } from "./helpers/postgres-server.ts";
 import { type Sink, startSink } from "./helpers/sink.ts";
@@ -60,7 +61,17 @@ describe("PostgreSQL restarting while Lectern runs", () => {
     );
     await publishPost(ctx, { text: "After the outage" });
     // The workers' partition leases ran out during the outage: they are taken again first (slower on a busy machine).
-    await waitFor(() => sink.requests.length === 2, 40_000, "the second post");
+    await waitFor(() => sink.requests.length === 2, 40_000, "the second post").catch(async (error) => {
+      // Where it stands, for whoever reads a failure: the post, its deliveries, the workers' leases.
+      const db = lectern.server.lectern.db;
+      console.error({
+        posts: await db.all(sql`SELECT id, queued_at, deleted_at FROM posts ORDER BY published_at`),
+        deliveries: await db.all(sql`SELECT id, status, attempts, owner, lease_until, next_attempt_at FROM deliveries`),
+        leases: await db.all(sql`SELECT name, owner, expires_at FROM leases WHERE name LIKE 'worker:%'`),
+        now: Date.now(),
+      });
+      throw error;
+    });
     expect(JSON.parse(sink.requests[1].body).object.content).toContain("After the outage");
   }, 120_000);
 });

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { testMessageQueue } from "@fedify/testing";
 import { afterEach, describe, expect, it } from "vitest";
+import { withDeadline } from "../src/delivery/deadline.ts";
 import { LEASE_MS, PARTITIONS, PartitionLeases } from "../src/delivery/partitions.ts";
 import type { Database } from "../src/storage/database.ts";
 import { DatabaseKvStore } from "../src/storage/kv.ts";
@@ -210,5 +211,17 @@ describe.each(DIALECTS)("delivery partitions on %s", (dialect) => {
     const held = await liveLeases(db, "partition:", Date.now());
     expect(held.filter((l) => l.owner === "worker-a")).toHaveLength(PARTITIONS / 2);
     expect(stillListed).toEqual([]);
+  });
+});
+
+describe("a database call that never answers", () => {
+  it("is given up after its deadline, so a delivery loop goes on; one that answers passes through", async () => {
+    const started = Date.now();
+    await expect(withDeadline(new Promise(() => {}), 200, "a lost query")).rejects.toThrow(
+      /a lost query got no answer in 0.2 s/,
+    );
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    await expect(withDeadline(Promise.resolve(42), 200, "a quick query")).resolves.toBe(42);
+    await expect(withDeadline(Promise.reject(new Error("refused")), 200, "a failed query")).rejects.toThrow("refused");
   });
 });

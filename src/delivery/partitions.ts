@@ -2,6 +2,7 @@ import { getLogger } from "@logtape/logtape";
 import type { Database } from "../storage/database.ts";
 import { acquireLease, liveLeases, releaseLease } from "../storage/leases.ts";
 import { partitionOf } from "../storage/partition.ts";
+import { withDeadline } from "./deadline.ts";
 
 const logger = getLogger(["lectern", "delivery"]);
 
@@ -50,7 +51,10 @@ export class PartitionLeases {
     await this.tick();
     const loop = () => {
       this.#timer = setTimeout(() => {
-        this.#running = this.tick().finally(loop);
+        // A renewal that gets no answer must not end the renewals: the next one starts regardless.
+        this.#running = withDeadline(this.tick(), LEASE_MS - RENEW_MS, "renewing delivery partitions")
+          .catch((error) => logger.debug("Renewing delivery partitions failed: {error}", { error }))
+          .finally(loop);
       }, RENEW_MS);
       this.#timer.unref?.();
     };

@@ -8,6 +8,7 @@ import { getActorKeyPairs } from "../product/keys.ts";
 import { CHANNELS } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
 import { userAgent } from "../version.ts";
+import { withDeadline } from "./deadline.ts";
 import { PartitionLeases } from "./partitions.ts";
 import { type Claimed, claimRows, reclaimRows, recordDelivered, recordFailure } from "./rows.ts";
 import { keyObject, type SignedBody, signCavage, signedBody } from "./signing.ts";
@@ -20,6 +21,8 @@ const SLOW_AFTER_MS = 500;
 const MAX_SLOW = 2048;
 /** How often rows a dead worker left `sending` are looked for (and whenever partitions change). */
 const RECLAIM_EVERY_MS = 5_000;
+/** The longest a step of the delivery loop may wait for the database before it is given up (see withDeadline). */
+const ROUND_MS = 30_000;
 
 export interface DeliveryWorkerOptions {
   now?: () => number;
@@ -171,12 +174,12 @@ export class DeliveryWorker {
         if (this.#postsWaiting || Date.now() - lastPostCheck >= (db.sharedNotifications ? 10 * pollMs : pollMs)) {
           this.#postsWaiting = false;
           lastPostCheck = Date.now();
-          await this.#queuePosts();
+          await withDeadline(this.#queuePosts(), ROUND_MS, "queueing new posts");
         }
         const partitions = this.leases.current();
         const key = partitions.join(",");
         if (partitions.length > 0 && (key !== reclaimedFor || Date.now() - reclaimedAt >= RECLAIM_EVERY_MS)) {
-          await this.#reclaim(partitions);
+          await withDeadline(this.#reclaim(partitions), ROUND_MS, "taking back deliveries");
           reclaimedFor = key;
           reclaimedAt = Date.now();
         }
@@ -189,7 +192,8 @@ export class DeliveryWorker {
           this.#claiming++;
           const owned = this.leases.current(); // read in the same step as the count above
           try {
-            rows = owned.length > 0 ? await this.#claim(Math.min(free, 256), owned) : [];
+            rows =
+              owned.length > 0 ? await withDeadline(this.#claim(Math.min(free, 256), owned), ROUND_MS, "claiming") : [];
             for (const row of rows) this.#start(row);
           } finally {
             this.#claiming--;
@@ -199,9 +203,13 @@ export class DeliveryWorker {
         if (rows.length > 0 && concurrency - this.#fast >= batch) continue;
         // Nothing due now: sleep until the next retry is due (or a wake-up, or the poll).
         if (claiming && rows.length === 0) {
-          const next = await db.get<{ t: number | null }>(
-            sql`SELECT min(next_attempt_at) AS t FROM deliveries
-                WHERE status = 'pending' AND partition IN (${sql.join(partitions)})`,
+          const next = await withDeadline(
+            db.get<{ t: number | null }>(
+              sql`SELECT min(next_attempt_at) AS t FROM deliveries
+                  WHERE status = 'pending' AND partition IN (${sql.join(partitions)})`,
+            ),
+            ROUND_MS,
+            "finding the next retry",
           );
           const now = this.#now();
           if (next?.t != null && next.t > now) wait = Math.min(wait, next.t - now);
