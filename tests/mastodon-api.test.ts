@@ -160,12 +160,27 @@ describe("the Mastodon client API", () => {
       .update({ status: "From the app, edited", spoilerText: "Heads up" });
     expect(edited.editedAt).toBeTruthy();
     await remote.waitForActivity((a) => a.type === "Update" && (a.object as Json)?.content?.includes("edited"));
+    // The edit history: the first version, then the current one (as Mastodon lists them).
+    await masto.v1.statuses.$select(status.id).update({ status: "From the app, edited twice", spoilerText: "" });
+    const history = await masto.v1.statuses.$select(status.id).history.list();
+    expect(history.map((v) => v.content)).toEqual([
+      "<p>From the app</p>",
+      "<p>From the app, edited</p>",
+      "<p>From the app, edited twice</p>",
+    ]);
+    expect(history.map((v) => v.spoilerText)).toEqual(["Heads up", "Heads up", ""]);
+    expect(new Date(history[0].createdAt).getTime()).toBe(new Date(status.createdAt).getTime());
+    expect(new Date(history[1].createdAt).getTime()).toBe(new Date(edited.editedAt as string).getTime());
     const pinned = await masto.v1.statuses.$select(withPicture.id).pin();
     expect(pinned.pinned).toBe(true);
     await remote.waitForActivity((a) => a.type === "Add");
     await masto.v1.statuses.$select(status.id).remove();
     await remote.waitForActivity((a) => a.type === "Delete");
     await expect(masto.v1.statuses.$select(status.id).fetch()).rejects.toThrow();
+    // Deleted means deleted: no earlier version is left behind.
+    expect(
+      await scalar(lectern.server.lectern.db, "SELECT count(*) FROM post_versions WHERE post_id = ?", status.id),
+    ).toBe(0);
 
     // A continuation of the author's own post is fine; a reply to anyone else is refused, nothing stored.
     const reply = await masto.v1.statuses.create({ status: "And another thing", inReplyToId: withPicture.id });

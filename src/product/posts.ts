@@ -204,6 +204,12 @@ export async function editPost(data: AppData, id: string, input: PostInput, now:
       const current = await getLivePost(tx, id);
       if (current === undefined) throw new PostNotFoundError(id);
       const updatedAt = Math.max(now, (current.updatedAt ?? current.publishedAt) + 1);
+      // The version being replaced is kept for the edit history.
+      await tx.run(
+        sql`INSERT INTO post_versions (post_id, source, content_html, language, summary, sensitive, attachments, at)
+            SELECT id, source, content_html, language, summary, sensitive, attachments, COALESCE(updated_at, published_at)
+            FROM posts WHERE id = ${id}`,
+      );
       const attachments =
         checked.attachments === undefined ? sql.empty : sql`, attachments = ${JSON.stringify(checked.attachments)}`;
       const row = await tx.get(
@@ -232,6 +238,7 @@ export async function deletePost(db: Database, id: string, now: number = Date.no
               pinned_at = NULL, deleted_at = ${now}
             WHERE id = ${id}`,
       );
+      await tx.run(sql`DELETE FROM post_versions WHERE post_id = ${id}`);
       return current;
     },
     { durable: true },
@@ -359,4 +366,28 @@ export async function listPosts(
   if (upwards) items.reverse();
   const last = items.at(-1);
   return { items, next: rows.length > limit && last ? { publishedAt: last.publishedAt, id: last.id } : null };
+}
+
+/** A post as it read before an edit, from `at` until the next version. */
+export interface PostVersion {
+  contentHtml: string;
+  summary: string | null;
+  sensitive: boolean;
+  language: string;
+  attachments: Attachment[];
+  at: number;
+}
+
+/** Earlier versions of a post, oldest first (none for a post never edited, or deleted). */
+export async function listVersions(db: Queryable, id: string): Promise<PostVersion[]> {
+  const rows = await db.all<PostVersion & { sensitive: unknown; attachments: unknown }>(
+    sql`SELECT content_html AS "contentHtml", summary, sensitive, language, attachments, at
+        FROM post_versions WHERE post_id = ${id} ORDER BY at, id`,
+  );
+  return rows.map((r) => ({
+    ...r,
+    at: Number(r.at),
+    sensitive: bool(r.sensitive),
+    attachments: json<Attachment[]>(r.attachments, []),
+  }));
 }

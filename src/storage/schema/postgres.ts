@@ -122,6 +122,27 @@ export const posts = pgTable(
   ],
 );
 
+/**
+ * Earlier versions of edited posts, as they read before each edit (for the
+ * edit history apps show). Erased with the post.
+ */
+export const postVersions = pgTable(
+  "post_versions",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    postId: text("post_id").notNull(),
+    source: text("source").notNull(),
+    contentHtml: text("content_html").notNull(),
+    language: text("language").notNull(),
+    summary: text("summary"),
+    sensitive: boolean("sensitive").notNull().default(false),
+    attachments: text("attachments").$type<Attachment[]>().notNull().default(sql`'[]'`),
+    /** When this version was published or last edited: from then until the next version. */
+    at: bigint("at", { mode: "number" }).notNull(),
+  },
+  (t) => [index("post_versions_post").on(t.postId, t.at)],
+);
+
 /** Fedify's key-value store (caches, idempotence records, circuit breaker state). */
 export const kv = pgTable(
   "kv",

@@ -117,6 +117,27 @@ export const posts = sqliteTable(
   ],
 );
 
+/**
+ * Earlier versions of edited posts, as they read before each edit (for the
+ * edit history apps show). Erased with the post.
+ */
+export const postVersions = sqliteTable(
+  "post_versions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    postId: text("post_id").notNull(),
+    source: text("source").notNull(),
+    contentHtml: text("content_html").notNull(),
+    language: text("language").notNull(),
+    summary: text("summary"),
+    sensitive: integer("sensitive", { mode: "boolean" }).notNull().default(false),
+    attachments: text("attachments", { mode: "json" }).$type<Attachment[]>().notNull().default(sql`'[]'`),
+    /** When this version was published or last edited: from then until the next version. */
+    at: integer("at").notNull(),
+  },
+  (t) => [index("post_versions_post").on(t.postId, t.at)],
+);
+
 /** Fedify's key-value store (caches, idempotence records, circuit breaker state). */
 export const kv = sqliteTable(
   "kv",

@@ -4,7 +4,14 @@ import { UnavailableError } from "../../errors.ts";
 import { audit } from "../../product/audit.ts";
 import { InvalidMediaError, ingestMedia, MAX_ATTACHMENTS } from "../../product/media.ts";
 import type { TokenInfo } from "../../product/oauth.ts";
-import { getLivePost, InvalidPostError, listThread, MAX_POST_LENGTH, PostNotFoundError } from "../../product/posts.ts";
+import {
+  getLivePost,
+  InvalidPostError,
+  listThread,
+  listVersions,
+  MAX_POST_LENGTH,
+  PostNotFoundError,
+} from "../../product/posts.ts";
 import { publishDelete, publishEdit, publishPin, publishPost } from "../../product/publish.ts";
 import { schedulePost } from "../../product/schedule.ts";
 import { getStaff } from "../../product/staff.ts";
@@ -216,22 +223,42 @@ export function mastodonApi(app: Hono, deps: WebDeps): void {
       descendants: await Promise.all(thread.slice(i + 1).map((p) => statusJson(data, p, account))),
     });
   });
-  // Earlier versions are not kept: the history is the status as it is now.
+  // Every version, oldest first, the current one last (as Mastodon lists them).
   app.get("/api/v1/statuses/:id/history", async (c) => {
     const post = await livePost(c.req.param("id"));
     if (!post) return notFound(c);
     const s = await statusJson(data, post);
-    return c.json([
-      {
+    const version = (v: { content: unknown; spoiler_text: unknown; sensitive: unknown; created_at: unknown }) => ({
+      ...v,
+      account: s.account,
+      emojis: [],
+    });
+    const earlier = await Promise.all(
+      (await listVersions(db, post.id)).map(async (v) => ({
+        ...version({
+          content: v.contentHtml,
+          spoiler_text: v.summary ?? "",
+          sensitive: v.sensitive,
+          created_at: new Date(v.at).toISOString(),
+        }),
+        media_attachments: (await showAttachments(data, v.attachments)).map((m) =>
+          attachmentJson(m, {
+            description: m.alt,
+            focus: v.attachments.find((a) => a.mediaId === m.mediaId)?.focus ?? null,
+          }),
+        ),
+      })),
+    );
+    const current = {
+      ...version({
         content: s.content,
         spoiler_text: s.spoiler_text,
         sensitive: s.sensitive,
         created_at: s.edited_at ?? s.created_at,
-        account: s.account,
-        media_attachments: s.media_attachments,
-        emojis: [],
-      },
-    ]);
+      }),
+      media_attachments: s.media_attachments,
+    };
+    return c.json([...earlier, current]);
   });
   app.put("/api/v1/statuses/:id", async (c) => {
     const info = await authorize(c, "write:statuses");
