@@ -3,6 +3,8 @@ import { testMessageQueue } from "@fedify/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { withDeadline } from "../src/delivery/deadline.ts";
 import { LEASE_MS, PARTITIONS, PartitionLeases } from "../src/delivery/partitions.ts";
+import { listVersions } from "../src/product/posts.ts";
+import { publishDelete, publishEdit, publishPost } from "../src/product/publish.ts";
 import type { Database } from "../src/storage/database.ts";
 import { DatabaseKvStore } from "../src/storage/kv.ts";
 import { acquireLease, liveLeases } from "../src/storage/leases.ts";
@@ -10,8 +12,8 @@ import { openDatabase } from "../src/storage/open.ts";
 import { DatabaseMessageQueue } from "../src/storage/queue.ts";
 import { type Sql, sql } from "../src/storage/sql.ts";
 import { Temporal } from "../src/temporal.ts";
-import { DIALECTS, freshDatabase, testDatabaseUrl } from "./helpers/databases.ts";
-import { tempDir, waitFor } from "./helpers/lectern.ts";
+import { DIALECTS, databaseEnv, freshDatabase, testDatabaseUrl } from "./helpers/databases.ts";
+import { startTestLectern, tempDir, waitFor } from "./helpers/lectern.ts";
 import { scalar } from "./helpers/rows.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -223,5 +225,27 @@ describe("a database call that never answers", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
     await expect(withDeadline(Promise.resolve(42), 200, "a quick query")).resolves.toBe(42);
     await expect(withDeadline(Promise.reject(new Error("refused")), 200, "a failed query")).rejects.toThrow("refused");
+  });
+});
+
+describe.each(DIALECTS)("edit history on %s", (dialect) => {
+  it("keeps each version an edit replaces, oldest first, and erases them with the post", async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.remove);
+    const lectern = await startTestLectern(tmp.dir, { env: await databaseEnv(dialect) });
+    cleanups.unshift(() => lectern.stop());
+    const ctx = lectern.server.lectern.context();
+    const post = await publishPost(ctx, { text: "First **draft**", summary: "CW", sensitive: true });
+    await publishEdit(ctx, post.id, { text: "Second" });
+    await publishEdit(ctx, post.id, { text: "Third", language: "de" });
+    const versions = await listVersions(lectern.server.lectern.db, post.id);
+    expect(versions.map((v) => [v.contentHtml, v.summary, v.sensitive, v.language])).toEqual([
+      ["<p>First <strong>draft</strong></p>", "CW", true, "en"],
+      ["<p>Second</p>", null, false, "en"],
+    ]);
+    expect(versions[0].at).toBe(post.publishedAt);
+    expect(versions[1].at).toBeGreaterThan(post.publishedAt);
+    await publishDelete(ctx, post.id);
+    expect(await listVersions(lectern.server.lectern.db, post.id)).toEqual([]);
   });
 });
