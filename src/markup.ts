@@ -95,12 +95,7 @@ export function xmlDocument(root: Markup): string {
 
 /** Text for previews, titles and feeds: tags dropped, entities decoded, whitespace folded, cut at `max` characters. */
 export function htmlToText(html: string, max = 200): string {
-  const text = decodeHTML(
-    html
-      .replace(/<br\s*\/?>|<\/p>/gi, " ")
-      .replace(/<[^>]*>/g, "")
-      .replace(/\s+/g, " "),
-  )
+  const text = decodeHTML(html.replace(/<br\s*\/?>|<\/p>/gi, " ").replace(/<[^>]*>/g, ""))
     .replace(/\s+/g, " ")
     .trim();
   const chars = [...text];

@@ -150,7 +150,6 @@ export async function warmUp(ctx: Context<AppData>): Promise<void> {
     { contentHtml: "<p>warm-up</p>", language: ctx.data.config.language, hashtags: ["warmup"] },
     Date.now(),
   );
-
   const create = await toCreate(ctx, post);
   await create.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader });
 }

@@ -21,8 +21,8 @@ const SLOW_AFTER_MS = 500;
 const MAX_SLOW = 2048;
 /** How often rows a dead worker left `sending` are looked for (and whenever partitions change). */
 const RECLAIM_EVERY_MS = 5_000;
-/** The longest a step of the delivery loop may wait for the database before it is given up (see withDeadline). */
-const ROUND_MS = 30_000;
+/** A step of the delivery loop, given up after 30 s without an answer from the database (see withDeadline). */
+const step = <T>(work: Promise<T>, what: string): Promise<T> => withDeadline(work, 30_000, what);
 
 export interface DeliveryWorkerOptions {
   now?: () => number;
@@ -174,12 +174,12 @@ export class DeliveryWorker {
         if (this.#postsWaiting || Date.now() - lastPostCheck >= (db.sharedNotifications ? 10 * pollMs : pollMs)) {
           this.#postsWaiting = false;
           lastPostCheck = Date.now();
-          await withDeadline(this.#queuePosts(), ROUND_MS, "queueing new posts");
+          await step(this.#queuePosts(), "queueing new posts");
         }
         const partitions = this.leases.current();
         const key = partitions.join(",");
         if (partitions.length > 0 && (key !== reclaimedFor || Date.now() - reclaimedAt >= RECLAIM_EVERY_MS)) {
-          await withDeadline(this.#reclaim(partitions), ROUND_MS, "taking back deliveries");
+          await step(this.#reclaim(partitions), "taking back deliveries");
           reclaimedFor = key;
           reclaimedAt = Date.now();
         }
@@ -192,8 +192,7 @@ export class DeliveryWorker {
           this.#claiming++;
           const owned = this.leases.current(); // read in the same step as the count above
           try {
-            rows =
-              owned.length > 0 ? await withDeadline(this.#claim(Math.min(free, 256), owned), ROUND_MS, "claiming") : [];
+            rows = owned.length > 0 ? await step(this.#claim(Math.min(free, 256), owned), "claiming") : [];
             for (const row of rows) this.#start(row);
           } finally {
             this.#claiming--;
@@ -203,12 +202,11 @@ export class DeliveryWorker {
         if (rows.length > 0 && concurrency - this.#fast >= batch) continue;
         // Nothing due now: sleep until the next retry is due (or a wake-up, or the poll).
         if (claiming && rows.length === 0) {
-          const next = await withDeadline(
+          const next = await step(
             db.get<{ t: number | null }>(
               sql`SELECT min(next_attempt_at) AS t FROM deliveries
                   WHERE status = 'pending' AND partition IN (${sql.join(partitions)})`,
             ),
-            ROUND_MS,
             "finding the next retry",
           );
           const now = this.#now();
