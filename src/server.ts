@@ -1,4 +1,3 @@
-import { readdir, rm, stat } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -15,6 +14,7 @@ import { startScheduler } from "./product/schedule.ts";
 import { ensureOwner } from "./product/staff.ts";
 import { acquireLease } from "./storage/leases.ts";
 import { createWeb, type Web } from "./web/app.ts";
+import { sweepUploads } from "./web/uploads.ts";
 
 const logger = getLogger(["lectern", "server"]);
 const SWEEP_EVERY_MS = 6 * 3600_000;
@@ -52,8 +52,19 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const working = config.role !== "web";
   const initialPassword = serving ? await ensureOwner(lectern.db) : undefined;
 
-  // Uploads cut off by a crash leave their temporary files: older than an hour, they are nobody's.
-  if (serving) await removeStaleUploads(path.join(config.dataDir, "tmp"), 3600_000);
+  // Uploads cut off by a crash leave their temporary files: a dead process's are nobody's, and so
+  // is anything older than an hour. Checked at start and every ten minutes.
+  const uploads = path.join(config.dataDir, "tmp");
+  let uploadSweeper: NodeJS.Timeout | undefined;
+  if (serving) {
+    const sweepTmp = () =>
+      void sweepUploads(uploads, 3600_000).catch((error) =>
+        logger.warning("Sweeping uploads failed: {error}", { error }),
+      );
+    await sweepUploads(uploads, 3600_000);
+    uploadSweeper = setInterval(sweepTmp, 10 * 60_000);
+    uploadSweeper.unref();
+  }
   let server: Server | undefined;
   let web: Web | undefined;
   let url = new URL("http://localhost/");
@@ -137,6 +148,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         });
       }
       web?.close();
+      clearInterval(uploadSweeper);
       await stopWork();
       await lectern.close();
       logger.info("Stopped");
@@ -144,22 +156,4 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     return closing;
   };
   return { lectern, deliveries, url, initialPassword, close };
-}
-
-async function removeStaleUploads(dir: string, olderThanMs: number): Promise<void> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return;
-  }
-  const cutoff = Date.now() - olderThanMs;
-  for (const name of names) {
-    const file = path.join(dir, name);
-    try {
-      if ((await stat(file)).mtimeMs < cutoff) await rm(file, { recursive: true, force: true });
-    } catch {
-      // Gone meanwhile.
-    }
-  }
 }

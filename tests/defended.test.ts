@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isPublicAddress, refuseUrl } from "../src/http-client.ts";
@@ -146,17 +147,21 @@ describe("signing in, as an attacker would try it", () => {
 });
 
 describe("loose ends", () => {
-  it("removes upload files a crash left in data/tmp (older than an hour) at start", async () => {
+  it("removes upload files a crash left in data/tmp at start: a dead process's, and any older than an hour", async () => {
     const tmp = tempDir();
     const dir = `${tmp.dir}/tmp`;
     mkdirSync(dir, { recursive: true });
-    writeFileSync(`${dir}/upload-stale`, "half a video");
-    writeFileSync(`${dir}/upload-fresh`, "an upload in progress");
+    // A process that has ended: its id names nobody running now.
+    const dead = spawnSync(process.execPath, ["-p", "process.pid"]).stdout.toString().trim();
+    writeFileSync(`${dir}/upload-${process.pid}-stale`, "half a video");
+    writeFileSync(`${dir}/upload-${dead}-killed`, "a video cut off by a SIGKILL");
+    writeFileSync(`${dir}/upload-${process.pid}-fresh`, "an upload in progress");
+    writeFileSync(`${dir}/notes.txt`, "not an upload");
     const old = new Date(Date.now() - 2 * 3600_000);
-    utimesSync(`${dir}/upload-stale`, old, old);
+    utimesSync(`${dir}/upload-${process.pid}-stale`, old, old);
     const lectern = await startTestLectern(tmp.dir);
     try {
-      expect(readdirSync(dir)).toEqual(["upload-fresh"]);
+      expect(readdirSync(dir).sort()).toEqual(["notes.txt", `upload-${process.pid}-fresh`]);
     } finally {
       await lectern.stop();
       tmp.remove();

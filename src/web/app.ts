@@ -127,6 +127,11 @@ export function createWeb(lectern: Lectern, options: AppOptions = {}): Web {
 
   // ActivityPub first; what Fedify does not serve (or a browser asks for) falls through to the routes below.
   app.use(async (c, next) => {
+    // Fedify serves reads, and POSTs to the inboxes (whose bytes the triage above has read already).
+    // Every other body (a form, an upload) goes to its route untouched, to be read once, as a stream.
+    const read = c.req.method === "GET" || c.req.method === "HEAD";
+    const inboxPost = c.req.method === "POST" && inboxPaths.has(c.req.path);
+    if (!read && !inboxPost) return await next();
     let notFound = false;
     let notAcceptable = false;
     // Fedify builds links (collection pages, ids) from the request URL: it must see the configured
@@ -138,7 +143,7 @@ export function createWeb(lectern: Lectern, options: AppOptions = {}): Web {
         : new Request(new URL(`${url.pathname}${url.search}`, config.origin), {
             method: c.req.method,
             headers: c.req.raw.headers,
-            body: c.req.method === "GET" || c.req.method === "HEAD" ? undefined : await c.req.arrayBuffer(),
+            body: read ? undefined : await c.req.arrayBuffer(),
           });
     const response = await federation.fetch(request, {
       contextData: data,

@@ -1,12 +1,17 @@
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import type { IncomingMessage } from "node:http";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import busboy from "busboy";
+import type { Context } from "hono";
 import { LecternError } from "../errors.ts";
+
+/** Temporary upload files are named so; what a killed process left is swept (see {@link sweepUploads}). */
+const PREFIX = "upload-";
 
 export interface UploadedFile {
   field: string;
@@ -40,15 +45,34 @@ export interface UploadLimits {
   maxFieldBytes?: number;
 }
 
+/** A multipart Content-Type with a boundary busboy can use (RFC 2046: 1 to 70 characters). */
+const BOUNDARY = /;\s*boundary=(?:"[^"\r\n]{1,70}"|[^";\s]{1,70})\s*(?:;|$)/i;
+
+/**
+ * The request's body as a Node stream: the socket's own stream when the
+ * request came through @hono/node-server and nothing has read it (so the
+ * kernel's backpressure reaches the client), else the web stream.
+ */
+function bodyOf(c: Context): Readable | null {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  // Not through c.req.raw.body first: making that stream starts reading the socket.
+  if (incoming !== undefined && !incoming.readableDidRead && !incoming.readableEnded) return incoming;
+  const body = c.req.raw.body;
+  if (body === null || c.req.raw.bodyUsed || body.locked) return null;
+  return Readable.fromWeb(body as WebReadableStream<Uint8Array>);
+}
+
 /**
  * Reads a multipart form as it streams in: fields into memory (bounded),
  * files straight to temporary files, so a 200 MB video never sits in memory.
  * A file over the limit stops the upload with a 413 and leaves nothing behind.
  */
-export async function parseUpload(request: Request, tmpDir: string, limits: UploadLimits): Promise<ParsedUpload> {
-  const type = request.headers.get("content-type") ?? "";
-  if (!type.startsWith("multipart/form-data") || request.body === null)
-    throw new UploadError("expected a multipart form", 400);
+export async function parseUpload(c: Context, tmpDir: string, limits: UploadLimits): Promise<ParsedUpload> {
+  const type = c.req.header("content-type") ?? "";
+  if (!type.startsWith("multipart/form-data")) throw new UploadError("expected a multipart form", 400);
+  if (!BOUNDARY.test(type)) throw new UploadError("a multipart form needs a boundary", 400);
+  const body = bodyOf(c);
+  if (body === null) throw new UploadError("expected a multipart form", 400);
   await mkdir(tmpDir, { recursive: true });
   const fields = new Map<string, string[]>();
   const files: UploadedFile[] = [];
@@ -57,17 +81,22 @@ export async function parseUpload(request: Request, tmpDir: string, limits: Uplo
     await Promise.allSettled(writes);
     await Promise.all(files.map((f) => rm(f.path, { force: true })));
   };
-  if (!/;\s*boundary=/i.test(type)) throw new UploadError("a multipart form needs a boundary", 400);
-  const bb = busboy({
-    headers: { "content-type": type },
-    limits: {
-      fileSize: limits.maxFileBytes,
-      files: limits.maxFiles,
-      fields: limits.maxFields ?? 100,
-      fieldSize: limits.maxFieldBytes ?? 64 * 1024,
-      parts: (limits.maxFields ?? 100) + limits.maxFiles,
-    },
-  });
+  let bb: busboy.Busboy;
+  try {
+    bb = busboy({
+      headers: { "content-type": type },
+      limits: {
+        fileSize: limits.maxFileBytes,
+        files: limits.maxFiles,
+        fields: limits.maxFields ?? 100,
+        fieldSize: limits.maxFieldBytes ?? 64 * 1024,
+        parts: (limits.maxFields ?? 100) + limits.maxFiles,
+      },
+    });
+  } catch (e) {
+    body.resume();
+    throw new UploadError(`the upload's form cannot be read (${(e as Error).message})`, 400);
+  }
   let failure: UploadError | undefined;
   const fail = (e: UploadError) => {
     failure ??= e;
@@ -84,7 +113,7 @@ export async function parseUpload(request: Request, tmpDir: string, limits: Uplo
     const file: UploadedFile = {
       field: name,
       filename: info.filename.slice(0, 200),
-      path: path.join(tmpDir, `upload-${randomBytes(8).toString("hex")}`),
+      path: path.join(tmpDir, `${PREFIX}${process.pid}-${randomBytes(8).toString("hex")}`),
       size: 0,
     };
     files.push(file);
@@ -102,7 +131,7 @@ export async function parseUpload(request: Request, tmpDir: string, limits: Uplo
   bb.on("fieldsLimit", () => fail(new UploadError("too many fields", 413)));
   bb.on("partsLimit", () => fail(new UploadError("too many parts", 413)));
   try {
-    await pipeline(Readable.fromWeb(request.body as WebReadableStream<Uint8Array>), bb);
+    await pipeline(body, bb);
     await Promise.all(writes);
   } catch (e) {
     await cleanup();
@@ -115,4 +144,44 @@ export async function parseUpload(request: Request, tmpDir: string, limits: Uplo
     throw failure;
   }
   return { fields, files, field: (name) => fields.get(name)?.[0] ?? "", cleanup };
+}
+
+/**
+ * Removes what processes killed in the middle of an upload left behind:
+ * temporary files of a process that is no longer running (each file names
+ * its process), and any older than `olderThanMs` (a process id used again).
+ * Returns how many went.
+ */
+export async function sweepUploads(tmpDir: string, olderThanMs: number, now: number = Date.now()): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(tmpDir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (!name.startsWith(PREFIX)) continue;
+    const file = path.join(tmpDir, name);
+    const pid = Number(/^upload-(\d+)-/.exec(name)?.[1]);
+    try {
+      if (running(pid) && now - (await stat(file)).mtimeMs < olderThanMs) continue;
+      await rm(file, { force: true });
+      removed++;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return removed;
+}
+
+/** Whether a process of this machine with that id runs (one of ours, or one that took its number). */
+function running(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

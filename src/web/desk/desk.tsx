@@ -170,7 +170,7 @@ export function deskSession(app: Hono, deps: WebDeps): Desk {
   const readUpload = async (c: Context<DeskEnv>, maxFiles: number): Promise<ParsedUpload> => {
     let upload: ParsedUpload;
     try {
-      upload = await parseUpload(c.req.raw, path.join(config.dataDir, "tmp"), {
+      upload = await parseUpload(c, path.join(config.dataDir, "tmp"), {
         maxFileBytes: Math.max(config.media.maxImageBytes, config.media.maxVideoBytes),
         maxFiles,
       });

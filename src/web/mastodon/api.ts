@@ -311,7 +311,7 @@ export function mastodonApi(app: Hono, deps: WebDeps): void {
     if (info instanceof Response) return info;
     let upload: Awaited<ReturnType<typeof parseUpload>>;
     try {
-      upload = await parseUpload(c.req.raw, path.join(config.dataDir, "tmp"), {
+      upload = await parseUpload(c, path.join(config.dataDir, "tmp"), {
         maxFileBytes: Math.max(config.media.maxImageBytes, config.media.maxVideoBytes),
         maxFiles: 1,
       });

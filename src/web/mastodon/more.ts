@@ -173,7 +173,7 @@ export function mastodonMore(app: Hono, deps: WebDeps): void {
     if ((c.req.header("content-type") ?? "").startsWith("multipart/form-data")) {
       let upload: Awaited<ReturnType<typeof parseUpload>>;
       try {
-        upload = await parseUpload(c.req.raw, path.join(config.dataDir, "tmp"), {
+        upload = await parseUpload(c, path.join(config.dataDir, "tmp"), {
           maxFileBytes: config.media.maxImageBytes,
           maxFiles: 2,
         });
