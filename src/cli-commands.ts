@@ -28,7 +28,7 @@ import {
   publishPost,
   unblock,
 } from "./product/publish.ts";
-import { FIRST_OWNER, setPassword } from "./product/staff.ts";
+import { listStaff, setPassword } from "./product/staff.ts";
 import { FileMediaStore } from "./storage/media-store.ts";
 import { S3MediaStore } from "./storage/s3-media-store.ts";
 import { Urls } from "./urls.ts";
@@ -157,16 +157,21 @@ async function deliveries(config: Config, rest: string[], _command: string): Pro
   return 0;
 }
 
-/** `set-password` */
+/** `set-password NAME` */
 async function setPasswordCommand(config: Config, rest: string[], _command: string): Promise<number> {
   const { positionals } = parseArgs({ args: rest, options: {}, allowPositionals: true });
-  const username = positionals[0] ?? FIRST_OWNER;
+  const username = positionals[0];
+  if (username === undefined) {
+    // Never a default: a forgotten name must not change the owner's password.
+    const names = await withLectern(config, async ({ db }) => (await listStaff(db)).map((s) => s.username));
+    throw new UsageError(`set-password: give the account's name (one of: ${names.join(", ")})`);
+  }
   const password = readFileSync(0, "utf8").replace(/\r?\n$/, "");
   await withLectern(config, async (lectern) => {
     await setPassword(lectern.db, password, username);
     await audit(lectern.db, COMMAND_LINE, "password", username);
   });
-  console.log(`Password of ${username} set; their signed-in sessions were signed out.`);
+  console.log(`Password of ${username} set; their sessions and app tokens were ended.`);
   return 0;
 }
 

@@ -21,13 +21,14 @@ Commands:
   deliveries <post URL>
         How far a post has got: servers reached out of those due, and the failures.
   staff list | add <username> [--role editor|owner] | remove <username> | role <username> <role> |
-        reset-factors <username> | token <username> [--scopes "read write"] [--name NAME]
+        reset-factors <username> | sign-out <username> | token <username> [--scopes "read write"] [--name NAME]
         Staff accounts: list them; add one (its password is printed once); remove one; change a role;
         remove someone's authenticator app, passkeys and recovery codes (when they lost them);
-        print a Mastodon-API token acting as someone, for scripts.
-  set-password
-        Set the desk's sign-in password, read from standard input
-        (e.g. printf '%s' 'a long passphrase' | npm run -s lectern -- set-password).
+        end all their sessions and app tokens; print a Mastodon-API token acting as someone, for
+        scripts (it can do what their role allows, within its scopes).
+  set-password <username>
+        Set a staff account's password, read from standard input; ends their sessions and app tokens
+        (e.g. printf '%s' 'a long passphrase' | npm run -s lectern -- set-password owner).
   alias [<account>...]
         Set your other accounts ("also known as": @user@server or URLs), from which followers can
         move here; with none given, list them.

@@ -3,7 +3,16 @@ import { UsageError, withLectern } from "./cli-common.ts";
 import type { Config } from "./config.ts";
 import { audit, COMMAND_LINE } from "./product/audit.ts";
 import { tokenForScript } from "./product/oauth.ts";
-import { createStaff, findStaff, listStaff, type Role, removeStaff, resetFactors, setRole } from "./product/staff.ts";
+import {
+  createStaff,
+  endSignIns,
+  findStaff,
+  listStaff,
+  type Role,
+  removeStaff,
+  resetFactors,
+  setRole,
+} from "./product/staff.ts";
 
 /** `lectern staff …`: the way in when the desk is out of reach (the first owner, lost factors). */
 export async function staffCommand(config: Config, args: string[]): Promise<number> {
@@ -57,6 +66,13 @@ export async function staffCommand(config: Config, args: string[]): Promise<numb
         console.log(`${s.username} is now ${role}.`);
         return 0;
       }
+      case "sign-out": {
+        const s = await named();
+        await endSignIns(db, s.id);
+        await audit(db, COMMAND_LINE, "staff-sign-out", s.username);
+        console.log(`Signed ${s.username} out everywhere: their sessions and app tokens have ended.`);
+        return 0;
+      }
       case "token": {
         const s = await named();
         const scopes = values.scopes ?? "read write";
@@ -80,7 +96,9 @@ export async function staffCommand(config: Config, args: string[]): Promise<numb
         return 0;
       }
       default:
-        throw new UsageError(`staff: unknown action "${action}" (list, add, remove, role, reset-factors, token)`);
+        throw new UsageError(
+          `staff: unknown action "${action}" (list, add, remove, role, reset-factors, sign-out, token)`,
+        );
     }
   });
 }

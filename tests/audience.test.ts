@@ -164,7 +164,7 @@ describe("reaching Bluesky through Bridgy Fed", () => {
 describe("the desk's Audience page", () => {
   it("shows aliases, the Bluesky switch and the move form, exports CSV, and asks before moving", async () => {
     const { lectern } = await lecternAnd();
-    await setPassword(lectern.server.lectern.db, "a long enough password");
+    await setPassword(lectern.server.lectern.db, "a long enough password", "owner");
     const origin = lectern.origin.origin;
     const login = await fetch(new URL("/admin/login", origin), {
       method: "POST",

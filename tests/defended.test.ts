@@ -74,7 +74,7 @@ describe("signing in, as an attacker would try it", () => {
   const tmp = tempDir();
   beforeAll(async () => {
     lectern = await startTestLectern(tmp.dir, { env: { LECTERN_TRUSTED_PROXIES: "127.0.0.1" } });
-    await setPassword(lectern.server.lectern.db, "the right long password");
+    await setPassword(lectern.server.lectern.db, "the right long password", "owner");
   });
   afterAll(async () => {
     await lectern?.stop();
@@ -111,7 +111,7 @@ describe("signing in, as an attacker would try it", () => {
     const tmp2 = tempDir();
     const direct = await startTestLectern(tmp2.dir);
     try {
-      await setPassword(direct.server.lectern.db, "another long password");
+      await setPassword(direct.server.lectern.db, "another long password", "owner");
       const post = (from: string) =>
         fetch(new URL("/admin/login", direct.origin), {
           method: "POST",

@@ -373,10 +373,15 @@ describe("the CLI", () => {
         "not a post of this server",
       );
 
-      const short = await runCli(["set-password"], env, "short");
+      // No name is an error naming the accounts: the owner's password is never changed by default.
+      const unnamed = await runCli(["set-password"], env, "correct horse battery staple\n");
+      expect(unnamed.code).toBe(64);
+      expect(unnamed.stderr).toContain("give the account's name (one of: owner)");
+      const short = await runCli(["set-password", "owner"], env, "short");
       expect(short.code).toBe(65);
-      const set = await runCli(["set-password"], env, "correct horse battery staple\n");
+      const set = await runCli(["set-password", "owner"], env, "correct horse battery staple\n");
       expect(set.code).toBe(0);
+      expect(set.stdout).toContain("Password of owner set");
       const login = await fetch(new URL("/admin/login", lectern.origin), {
         method: "POST",
         body: new URLSearchParams({ username: "owner", password: "correct horse battery staple" }),
@@ -431,7 +436,7 @@ describe("signing in", () => {
     try {
       const { ensureOwner, setPassword } = await import("../src/product/staff.ts");
       await ensureOwner(lectern.db);
-      await setPassword(lectern.db, "a long enough password");
+      await setPassword(lectern.db, "a long enough password", "owner");
       const app = createApp(lectern);
       const res = await app.fetch(
         new Request("https://desk.example/admin/login", {

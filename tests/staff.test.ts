@@ -141,7 +141,7 @@ describe("sessions and the owner's rules, over HTTP", () => {
   beforeAll(async () => {
     tmp = tempDir();
     lectern = await startTestLectern(tmp.dir);
-    await setPassword(lectern.server.lectern.db, "the owner's long password");
+    await setPassword(lectern.server.lectern.db, "the owner's long password", "owner");
   });
   afterAll(async () => {
     await lectern?.stop();
@@ -188,7 +188,7 @@ describe("sessions and the owner's rules, over HTTP", () => {
       (await fetch(new URL("/admin", origin()), { headers: { cookie: c.cookie }, redirect: "manual" })).status,
     ).toBe(303);
     expect((await signIn("owner", "a brand new password")).res.status).toBe(303);
-    await setPassword(lectern.server.lectern.db, "the owner's long password");
+    await setPassword(lectern.server.lectern.db, "the owner's long password", "owner");
   });
 
   it("when the owner requires a second factor, someone without one can open only the security page", async () => {

@@ -10,7 +10,7 @@ import { InvalidInputError } from "../errors.ts";
 import type { Database, Queryable } from "../storage/database.ts";
 import { json } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
-import { endOtherSessions, type Staff } from "./staff.ts";
+import { endSignIns, type Staff } from "./staff.ts";
 
 /** SimpleWebAuthn, loaded when a passkey is first used (it adds ~20 MB to every process that imports it). */
 const webauthn = () => import("@simplewebauthn/server");
@@ -84,7 +84,7 @@ export async function confirmTotp(
     await tx.run(
       sql`UPDATE staff SET totp_secret = ${secret}, totp_pending_secret = NULL, totp_last_step = ${step} WHERE id = ${staffId}`,
     );
-    await endOtherSessions(tx, staffId, keepTokenHash);
+    await endSignIns(tx, staffId, keepTokenHash);
     return await newRecoveryCodes(tx, staffId);
   });
 }
@@ -113,7 +113,7 @@ export async function verifyTotp(
 export async function disableTotp(db: Database, staffId: number, keepTokenHash: string): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.run(sql`UPDATE staff SET totp_secret = NULL, totp_pending_secret = NULL WHERE id = ${staffId}`);
-    await endOtherSessions(tx, staffId, keepTokenHash);
+    await endSignIns(tx, staffId, keepTokenHash);
   });
 }
 
@@ -246,7 +246,7 @@ export async function finishPasskeyRegistration(
           VALUES (${credential.id}, ${staffId}, ${Buffer.from(credential.publicKey).toString("base64url")},
             ${credential.counter}, ${JSON.stringify(credential.transports ?? [])}, ${label}, ${now})`,
     );
-    await endOtherSessions(tx, staffId, keepTokenHash);
+    await endSignIns(tx, staffId, keepTokenHash);
   });
   return { id: credential.id, name: label, createdAt: now, lastUsedAt: null };
 }
@@ -309,7 +309,7 @@ export async function removePasskey(
 ): Promise<boolean> {
   return await db.transaction(async (tx) => {
     const removed = (await tx.run(sql`DELETE FROM passkeys WHERE id = ${id} AND staff_id = ${staffId}`)) > 0;
-    if (removed) await endOtherSessions(tx, staffId, keepTokenHash);
+    if (removed) await endSignIns(tx, staffId, keepTokenHash);
     return removed;
   });
 }

@@ -4,6 +4,7 @@ import { LecternError } from "../errors.ts";
 import type { Database, Queryable } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
 import { Temporal } from "../temporal.ts";
+import type { Role } from "./auth.ts";
 
 /*
  * OAuth 2 as Mastodon does it, for the apps staff already use: apps register
@@ -52,6 +53,23 @@ export function parseScopes(text: string | undefined, fallback = "read"): string
 /** Whether `granted` covers `needed` (`write` covers `write:statuses`). */
 export function allows(granted: readonly string[], needed: string): boolean {
   return granted.includes(needed) || granted.includes(needed.split(":")[0]);
+}
+
+/**
+ * The scopes an app asks for at the authorize page, refused (`invalid_scope`,
+ * as Doorkeeper answers) when one is outside what it registered.
+ */
+export function requestedScopes(text: string | undefined, registered: readonly string[]): string[] {
+  const scopes = parseScopes(text, registered.join(" "));
+  const beyond = scopes.filter((s) => !allows(registered, s));
+  if (beyond.length > 0)
+    throw new OAuthError("invalid_scope", `The app did not register these scopes: ${beyond.join(" ")}`);
+  return scopes;
+}
+
+/** Ends every token that acts for a person (their password, factors or role changed, or they were removed). */
+export async function revokeTokensOf(db: Queryable, staffId: number): Promise<number> {
+  return await db.run(sql`DELETE FROM oauth_tokens WHERE staff_id = ${staffId}`);
 }
 
 export async function registerApp(
@@ -181,20 +199,38 @@ export async function exchange(
 export interface TokenInfo {
   clientId: string;
   appName: string;
+  /** The person the token acts for; null for an app acting for itself (client credentials). */
   staffId: number | null;
+  /** Their username and role now (a token follows its person: a new role applies at once). */
+  username: string | null;
+  role: Role | null;
   scopes: string[];
 }
 
-/** What a bearer token may do, or undefined for an unknown or revoked one. */
+/**
+ * What a bearer token may do, or undefined for an unknown or revoked one, or
+ * one whose person is gone (tokens end with their person even if a row were
+ * left behind).
+ */
 export async function tokenInfo(
   db: Queryable,
   bearer: string,
   now: number = Date.now(),
 ): Promise<TokenInfo | undefined> {
   if (bearer.length > 200) return undefined;
-  const row = await db.get<{ c: string; s: number | null; scopes: string; name: string; used: number | null }>(
-    sql`SELECT t.client_id AS c, t.staff_id AS s, t.scopes, a.name, t.last_used_at AS used
-        FROM oauth_tokens t JOIN oauth_apps a ON a.client_id = t.client_id WHERE t.token_hash = ${hash(bearer)}`,
+  const row = await db.get<{
+    c: string;
+    s: number | null;
+    scopes: string;
+    name: string;
+    used: number | null;
+    username: string | null;
+    role: Role | null;
+  }>(
+    sql`SELECT t.client_id AS c, t.staff_id AS s, t.scopes, a.name, t.last_used_at AS used, st.username, st.role
+        FROM oauth_tokens t JOIN oauth_apps a ON a.client_id = t.client_id
+          LEFT JOIN staff st ON st.id = t.staff_id
+        WHERE t.token_hash = ${hash(bearer)} AND (t.staff_id IS NULL OR st.id IS NOT NULL)`,
   );
   if (row === undefined) return undefined;
   if (row.used === null || Number(row.used) < now - 60_000)
@@ -203,6 +239,8 @@ export async function tokenInfo(
     clientId: row.c,
     appName: row.name,
     staffId: row.s === null ? null : Number(row.s),
+    username: row.username,
+    role: row.role,
     scopes: row.scopes.split(" "),
   };
 }

@@ -11,6 +11,7 @@ import {
   verifyPasswordHash,
 } from "./auth.ts";
 import { getSetting, setSetting } from "./instance.ts";
+import { revokeTokensOf } from "./oauth.ts";
 
 export type { Role };
 export const ROLES: readonly Role[] = ["owner", "editor"];
@@ -124,18 +125,25 @@ export async function setStaffPassword(
   await db.transaction(async (tx) => {
     if ((await tx.run(sql`UPDATE staff SET password_hash = ${hash} WHERE id = ${id}`)) === 0)
       throw new NotFoundError("no such staff account");
-    await endOtherSessions(tx, id, keepTokenHash);
+    await endSignIns(tx, id, keepTokenHash);
   });
 }
 
 /** Sets the password of the account named `username` (the first owner by default), ending its sessions. */
-export async function setPassword(db: Database, password: string, username: string = FIRST_OWNER): Promise<void> {
+export async function setPassword(db: Database, password: string, username: string): Promise<void> {
   const staff = await findStaff(db, username);
   if (staff === undefined) throw new NotFoundError(`no staff account named ${username}`);
   await setStaffPassword(db, staff.id, password);
 }
 
-export async function endOtherSessions(db: Queryable, staffId: number, keepTokenHash?: string): Promise<void> {
+/**
+ * Ends a person's sign-ins: their desk sessions (all, or all but the one
+ * given, the one that made the change) and every app token acting for them.
+ * Called when their password, factors or role change, when they are removed,
+ * and when the owner signs them out everywhere.
+ */
+export async function endSignIns(db: Queryable, staffId: number, keepTokenHash?: string): Promise<void> {
+  await revokeTokensOf(db, staffId);
   await db.run(
     keepTokenHash === undefined
       ? sql`DELETE FROM sessions WHERE staff_id = ${staffId}`
@@ -181,7 +189,7 @@ export async function setRole(db: Database, id: number, role: Role): Promise<voi
     if (s.role === "owner" && role !== "owner" && (await owners(tx)) <= 1)
       throw new StaffError("the last owner cannot stop being one: make another owner first");
     await tx.run(sql`UPDATE staff SET role = ${role} WHERE id = ${id}`);
-    await endOtherSessions(tx, id); // signed in again with the new role
+    await endSignIns(tx, id); // signed in again with the new role
   });
 }
 
@@ -191,7 +199,7 @@ export async function removeStaff(db: Database, id: number): Promise<Staff> {
     const s = await getStaff(tx, id);
     if (s === undefined) throw new NotFoundError("no such staff account");
     if (s.role === "owner" && (await owners(tx)) <= 1) throw new StaffError("the last owner cannot be removed");
-    await endOtherSessions(tx, id);
+    await endSignIns(tx, id);
     await tx.run(sql`DELETE FROM passkeys WHERE staff_id = ${id}`);
     await tx.run(sql`DELETE FROM recovery_codes WHERE staff_id = ${id}`);
     await tx.run(sql`DELETE FROM staff WHERE id = ${id}`);
@@ -205,7 +213,7 @@ export async function resetFactors(db: Database, id: number): Promise<void> {
     await tx.run(sql`UPDATE staff SET totp_secret = NULL, totp_pending_secret = NULL WHERE id = ${id}`);
     await tx.run(sql`DELETE FROM passkeys WHERE staff_id = ${id}`);
     await tx.run(sql`DELETE FROM recovery_codes WHERE staff_id = ${id}`);
-    await endOtherSessions(tx, id);
+    await endSignIns(tx, id);
   });
 }
 

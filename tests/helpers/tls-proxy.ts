@@ -34,6 +34,8 @@ export interface TlsProxy {
   readonly origin: URL;
   readonly port: number;
   readonly cert: string;
+  /** What went wrong between the proxy and the upstream (for a failing test's message). */
+  readonly errors: string[];
   close(): Promise<void>;
 }
 
@@ -44,22 +46,27 @@ export interface TlsProxy {
  */
 export async function startTlsProxy(upstreamPort: number, port = 0): Promise<TlsProxy> {
   const { cert, key } = await selfSignedCertificate();
+  const errors: string[] = [];
   const server = https.createServer({ cert, key }, (req, res) => {
     const headers = { ...req.headers };
     delete headers.expect; // the proxy answered 100-continue itself, as nginx does
     headers["x-forwarded-proto"] = "https";
     headers["x-forwarded-for"] = req.socket.remoteAddress ?? "127.0.0.1";
+    // A new upstream connection per request, as nginx makes them by default (no keep-alive race).
     const upstream = http.request(
-      { host: "127.0.0.1", port: upstreamPort, method: req.method, path: req.url, headers },
+      { host: "127.0.0.1", port: upstreamPort, method: req.method, path: req.url, headers, agent: false },
       (answer) => {
+        if ((answer.statusCode ?? 502) >= 400) errors.push(`${req.method} ${req.url}: answered ${answer.statusCode}`);
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       },
     );
-    upstream.on("error", () => {
+    upstream.on("error", (error) => {
+      errors.push(`${req.method} ${req.url}: ${error.message}`);
       if (!res.headersSent) res.writeHead(502);
       res.end();
     });
+    req.on("error", (error) => errors.push(`${req.method} ${req.url} from the client: ${error.message}`));
     req.pipe(upstream);
   });
   await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
@@ -68,6 +75,7 @@ export async function startTlsProxy(upstreamPort: number, port = 0): Promise<Tls
     origin: new URL(`https://localhost:${bound}`),
     port: bound,
     cert,
+    errors,
     close: () =>
       new Promise((r) => {
         server.closeAllConnections();

@@ -9,6 +9,7 @@ import { getSession, type Session, sameToken, touchSession } from "../../product
 import type { RelyingParty } from "../../product/factors.ts";
 import { MAX_PINNED } from "../../product/posts.ts";
 import { getProfile } from "../../product/profile.ts";
+import { allowed, needOf } from "../access.ts";
 import type { WebDeps } from "../deps.ts";
 import { clientAddress } from "../http.ts";
 import { type ParsedUpload, parseUpload, UploadError } from "../uploads.ts";
@@ -16,16 +17,6 @@ import { type Html, Page } from "../views/layout.tsx";
 import { NotAllowed } from "../views/signin.tsx";
 
 export type DeskEnv = { Variables: { session: Session; token: string } };
-
-/** Desk paths only the owner opens: the account's identity, audience and settings, and the staff. */
-export const OWNER_ONLY = [
-  "/admin/profile",
-  "/admin/audience",
-  "/admin/followers",
-  "/admin/blocks",
-  "/admin/staff",
-  "/admin/audit",
-];
 
 /** What every part of the desk works with: its routes under /admin, signed in, and how it answers. */
 export interface Desk {
@@ -69,6 +60,7 @@ const NOTICES: Record<string, string> = {
   "staff-added": "Staff account added.",
   "staff-removed": "Staff account removed.",
   "staff-changed": "Saved.",
+  "signed-out": "Signed out everywhere: every session and app of that account has ended.",
 };
 
 const ERRORS: Record<string, string> = {
@@ -134,10 +126,8 @@ export function deskSession(app: Hono, deps: WebDeps): Desk {
       if (c.req.method === "GET") return c.redirect("/admin/security?notice=enrol", 303);
       return c.text("Set up a second factor first", 403);
     }
-    if (
-      session.role !== "owner" &&
-      OWNER_ONLY.some((p) => path === p || path.startsWith(`${p}/`) || path.startsWith(`${p}.`))
-    ) {
+    // What their role allows: the one rule the API applies too (web/access.ts).
+    if (!allowed(session.role, needOf(c.req.method, path))) {
       return render(c, "Not allowed", <NotAllowed />, session, 403);
     }
     if (c.req.method === "POST" && isMultipart(c)) {

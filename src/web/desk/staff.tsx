@@ -3,6 +3,7 @@ import { audit, listAudit } from "../../product/audit.ts";
 import { InvalidPasswordError } from "../../product/auth.ts";
 import {
   createStaff,
+  endSignIns,
   getStaff,
   listStaff,
   type Role,
@@ -89,6 +90,18 @@ export function staffRoutes(desk: Desk): void {
       return refused(c, e);
     }
     return c.redirect("/admin/staff?notice=staff-removed", 303);
+  });
+
+  // Ends every desk session and app token of a person (a lost laptop, a phone left signed in).
+  admin.post("/staff/sign-out", async (c) => {
+    const get = await fields(c);
+    const id = Number(get("id"));
+    const target = Number.isSafeInteger(id) ? await getStaff(db, id) : undefined;
+    if (target === undefined) return c.notFound();
+    await endSignIns(db, id);
+    await audit(db, desk.actor(c), "staff-sign-out", target.username, now());
+    if (id === c.get("session").staffId) return c.redirect("/admin/login", 303);
+    return c.redirect("/admin/staff?notice=signed-out", 303);
   });
 
   admin.post("/staff/require-second-factor", async (c) => {

@@ -14,13 +14,11 @@ import {
 } from "../../product/posts.ts";
 import { publishDelete, publishEdit, publishPin, publishPost } from "../../product/publish.ts";
 import { schedulePost } from "../../product/schedule.ts";
-import { getStaff } from "../../product/staff.ts";
 import { Temporal } from "../../temporal.ts";
 import { showAttachments } from "../attachments.ts";
 import type { WebDeps } from "../deps.ts";
-import { clientAddress } from "../http.ts";
 import { parseUpload, UploadError } from "../uploads.ts";
-import { apiError, authorizeRequest, bodyOf } from "./oauth.tsx";
+import { apiActor, apiError, authorizeRequest, bodyOf } from "./oauth.tsx";
 import { ACCOUNT_ID, accountJson, attachmentJson, type MediaNote, statusJson } from "./shapes.ts";
 
 /** What apps probe at start and would choke on an error: answered empty. */
@@ -60,14 +58,7 @@ export function mastodonApi(app: Hono, deps: WebDeps): void {
 
   /** The token of this request and whether it allows `scope`; otherwise the answer to send. */
   const authorize = (c: Context, scope: string) => authorizeRequest(c, db, scope, scope.startsWith("write"), now());
-  const actorOf = async (c: Context, info: TokenInfo) => {
-    const staff = info.staffId === null ? undefined : await getStaff(db, info.staffId);
-    return {
-      staffId: info.staffId,
-      name: staff?.username ?? info.appName,
-      address: clientAddress(c, config.trustedProxies),
-    };
-  };
+  const actorOf = (c: Context, info: TokenInfo) => apiActor(c, info, config.trustedProxies);
   const livePost = async (id: string) => (/^[0-9a-f-]{36}$/.test(id) ? await getLivePost(db, id) : undefined);
   const notFound = (c: Context) => apiError(c, 404, "Record not found");
 
@@ -179,7 +170,7 @@ export function mastodonApi(app: Hono, deps: WebDeps): void {
           },
           now(),
         );
-        await audit(db, await actorOf(c, info), "schedule", `via ${info.appName}`, now());
+        await audit(db, actorOf(c, info), "schedule", null, now());
         return c.json({
           id: s.id,
           scheduled_at: new Date(s.publishAt).toISOString(),
@@ -189,13 +180,7 @@ export function mastodonApi(app: Hono, deps: WebDeps): void {
       }
       const post = await publishPost(lectern.context(), input, now());
       if (idem) await kv.set(idemKey, post.id, { ttl: Temporal.Duration.from({ hours: 1 }) });
-      await audit(
-        db,
-        await actorOf(c, info),
-        "publish",
-        `${data.urls.post(post.id).href} (via ${info.appName})`,
-        now(),
-      );
+      await audit(db, actorOf(c, info), "publish", `${data.urls.post(post.id).href}`, now());
       return c.json(await statusJson(data, post));
     } catch (e) {
       if (e instanceof InvalidPostError || e instanceof RangeError)
@@ -268,7 +253,7 @@ export function mastodonApi(app: Hono, deps: WebDeps): void {
     try {
       const { inReplyTo: _, ...input } = await statusInput(await bodyOf(c));
       const edited = await publishEdit(lectern.context(), post.id, input, now());
-      await audit(db, await actorOf(c, info), "edit", `${data.urls.post(post.id).href} (via ${info.appName})`, now());
+      await audit(db, actorOf(c, info), "edit", `${data.urls.post(post.id).href}`, now());
       return c.json(await statusJson(data, edited));
     } catch (e) {
       if (e instanceof InvalidPostError) return apiError(c, 422, `Validation failed: ${e.message}`);
@@ -282,7 +267,7 @@ export function mastodonApi(app: Hono, deps: WebDeps): void {
     if (!post) return notFound(c);
     const shown = { ...(await statusJson(data, post)), text: post.source };
     await publishDelete(lectern.context(), post.id, now());
-    await audit(db, await actorOf(c, info), "delete", `${data.urls.post(post.id).href} (via ${info.appName})`, now());
+    await audit(db, actorOf(c, info), "delete", `${data.urls.post(post.id).href}`, now());
     return c.json(shown);
   });
   for (const [action, pinned] of [
@@ -294,7 +279,7 @@ export function mastodonApi(app: Hono, deps: WebDeps): void {
       if (info instanceof Response) return info;
       try {
         const post = await publishPin(lectern.context(), c.req.param("id"), pinned, now());
-        await audit(db, await actorOf(c, info), action, `${data.urls.post(post.id).href} (via ${info.appName})`, now());
+        await audit(db, actorOf(c, info), action, `${data.urls.post(post.id).href}`, now());
         return c.json(await statusJson(data, post));
       } catch (e) {
         if (e instanceof PostNotFoundError) return notFound(c);

@@ -19,7 +19,7 @@ import { Temporal } from "../../temporal.ts";
 import type { WebDeps } from "../deps.ts";
 import { clientAddress } from "../http.ts";
 import { parseUpload, UploadError } from "../uploads.ts";
-import { apiError, authorizeRequest, bodyOf } from "./oauth.tsx";
+import { apiAccess, apiActor, apiError, authorizeRequest, bodyOf } from "./oauth.tsx";
 import { accountJson } from "./shapes.ts";
 
 /** A scheduled post as Mastodon's ScheduledStatus. */
@@ -50,11 +50,6 @@ export function mastodonMore(app: Hono, deps: WebDeps): void {
   const { lectern, now } = deps;
   const { config, db, data } = lectern;
   const authorized = (c: Context, scope: string) => authorizeRequest(c, db, scope, true, now());
-  const who = (c: Context, staffId: number | null, name: string) => ({
-    staffId,
-    name,
-    address: clientAddress(c, config.trustedProxies),
-  });
 
   // Mastodon's limit: 300 calls in 5 minutes per token (or address), with its headers; 429 beyond.
   const LIMIT = 300;
@@ -78,6 +73,8 @@ export function mastodonMore(app: Hono, deps: WebDeps): void {
     c.res.headers.set("X-RateLimit-Remaining", String(calls.left(key)));
     c.res.headers.set("X-RateLimit-Reset", reset);
   });
+  // Then who may: the token's person, by their role, for every API route (web/access.ts).
+  app.use("/api/*", apiAccess(db, now));
 
   /** A follower as a Mastodon account (what is known of it here: its handle and address). */
   const followerAccount = (r: { id: number; iri: string; handle: string | null; at: number }) => {
@@ -220,7 +217,7 @@ export function mastodonMore(app: Hono, deps: WebDeps): void {
       if (e instanceof InvalidProfileError) return apiError(c, 422, `Validation failed: ${e.message}`);
       throw e;
     }
-    await audit(db, who(c, info.staffId, info.appName), "profile", `via ${info.appName}`, now());
+    await audit(db, apiActor(c, info, config.trustedProxies), "profile", null, now());
     return c.json(await accountJson(data, true));
   });
 
@@ -258,7 +255,7 @@ export function mastodonMore(app: Hono, deps: WebDeps): void {
         },
         now(),
       );
-      await audit(db, who(c, info.staffId, info.appName), "edit-scheduled", `via ${info.appName}`, now());
+      await audit(db, apiActor(c, info, config.trustedProxies), "edit-scheduled", null, now());
       return c.json(scheduledJson(changed));
     } catch (e) {
       if (e instanceof InvalidPostError || e instanceof RangeError)
@@ -270,7 +267,7 @@ export function mastodonMore(app: Hono, deps: WebDeps): void {
     const info = await authorized(c, "write:statuses");
     if (info instanceof Response) return info;
     if (!(await cancelScheduled(data, c.req.param("id")))) return apiError(c, 404, "Record not found");
-    await audit(db, who(c, info.staffId, info.appName), "cancel-scheduled", `via ${info.appName}`, now());
+    await audit(db, apiActor(c, info, config.trustedProxies), "cancel-scheduled", null, now());
     return c.json({});
   });
 }

@@ -1,7 +1,8 @@
-import type { Context, Hono } from "hono";
+import type { BlockList } from "node:net";
+import type { Context, Hono, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
-import { audit } from "../../product/audit.ts";
+import { type Actor, audit } from "../../product/audit.ts";
 import { getSession, sameToken } from "../../product/auth.ts";
 import {
   allows,
@@ -10,8 +11,8 @@ import {
   issueCode,
   OAuthError,
   OOB,
-  parseScopes,
   registerApp,
+  requestedScopes,
   revokeToken,
   SCOPES,
   type TokenInfo,
@@ -19,6 +20,7 @@ import {
 } from "../../product/oauth.ts";
 import { getProfile } from "../../product/profile.ts";
 import type { Queryable } from "../../storage/database.ts";
+import { allowed, needOf } from "../access.ts";
 import type { WebDeps } from "../deps.ts";
 import { clientAddress } from "../http.ts";
 import { BackToApp, CodeToCopy, Consent } from "../views/consent.tsx";
@@ -60,6 +62,8 @@ export function apiError(c: Context, status: number, message: string, code?: str
 /**
  * The bearer token of an API request and whether it allows `scope` (and acts
  * for a staff account when `needsAccount`); otherwise the answer to send.
+ * What the person's role allows was checked already, for every API route, by
+ * {@link apiAccess}; scopes only narrow it.
  */
 export async function authorizeRequest(
   c: Context,
@@ -68,12 +72,49 @@ export async function authorizeRequest(
   needsAccount: boolean,
   now: number,
 ): Promise<TokenInfo | Response> {
-  const bearer = /^Bearer (.+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
-  const info = bearer === undefined ? undefined : await tokenInfo(db, bearer.trim(), now);
+  const info = await bearerOf(c, db, now);
   if (info === undefined) return apiError(c, 401, "The access token is invalid");
   if (!allows(info.scopes, scope)) return apiError(c, 403, "This action is outside the authorized scopes");
   if (needsAccount && info.staffId === null) return apiError(c, 403, "This method requires an authenticated user");
   return info;
+}
+
+const TOKEN = "lectern.token";
+
+/** The request's bearer token, looked up once per request. */
+async function bearerOf(c: Context, db: Queryable, now: number): Promise<TokenInfo | undefined> {
+  const known = c.get(TOKEN as never) as TokenInfo | null | undefined;
+  if (known !== undefined) return known ?? undefined;
+  const bearer = /^Bearer (.+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
+  const info = bearer === undefined ? undefined : await tokenInfo(db, bearer.trim(), now);
+  c.set(TOKEN as never, (info ?? null) as never);
+  return info;
+}
+
+/**
+ * The API's half of the one authorization rule (web/access.ts): a route that
+ * needs a person, or a permission, answers 401 without a valid token, and 403
+ * when the token's person (their role now) may not do it.
+ */
+export function apiAccess(db: Queryable, now: () => number): MiddlewareHandler {
+  return async (c, next) => {
+    const need = needOf(c.req.method, c.req.path);
+    if (need === "public" || c.req.method === "OPTIONS") return await next();
+    const info = await bearerOf(c, db, now());
+    if (info === undefined) return apiError(c, 401, "The access token is invalid");
+    if (info.role === null) return apiError(c, 403, "This method requires an authenticated user");
+    if (!allowed(info.role, need)) return apiError(c, 403, "This action is outside your role on this account");
+    await next();
+  };
+}
+
+/** Who acts through a token, for the audit log: the person, with the app named beside them. */
+export function apiActor(c: Context, info: TokenInfo, trustedProxies: BlockList | null): Actor {
+  return {
+    staffId: info.staffId,
+    name: `${info.username ?? "an app"} (via ${info.appName})`,
+    address: clientAddress(c, trustedProxies),
+  };
 }
 
 /**
@@ -136,7 +177,7 @@ export function oauthRoutes(app: Hono, deps: WebDeps): void {
       throw new OAuthError("invalid_redirect_uri", "This redirect_uri was not registered by the app", 400);
     if ((q.response_type ?? "code") !== "code")
       throw new OAuthError("unsupported_response_type", "Only response_type=code is supported");
-    const scopes = parseScopes(q.scope ?? q.scopes, found.scopes.join(" "));
+    const scopes = requestedScopes(q.scope ?? q.scopes, found.scopes);
     const method = q.code_challenge_method ?? (q.code_challenge ? "plain" : null);
     if (method !== null && method !== "S256" && method !== "plain")
       throw new OAuthError("invalid_request", "code_challenge_method must be S256 or plain");

@@ -103,6 +103,13 @@ function StaffLine({ csrf, staff: s, me }: { csrf: string; staff: Staff; me: boo
       <td>{factors(s)}</td>
       <td>{formatDate(new Date(s.createdAt))}</td>
       <td>
+        <PostButton
+          csrf={csrf}
+          action="/admin/staff/sign-out"
+          fields={{ id: s.id }}
+          label="Sign out everywhere"
+          confirm={`End every session and app of ${s.username}${me ? " (you too)" : ""}?`}
+        />
         {!me && (
           <PostButton
             csrf={csrf}

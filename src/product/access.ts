@@ -1,0 +1,38 @@
+import type { Role } from "./auth.ts";
+
+/*
+ * Who may do what: the one rule every door applies. The desk's routes, the
+ * Mastodon API's routes and the CLI's commands each name the permission they
+ * need (web/access.ts, cli-commands.ts); a person's role decides whether they
+ * have it. An app's OAuth scopes can only narrow what its person may do.
+ */
+
+/** What an action touches. */
+export type Permission =
+  /** Write, edit, delete, schedule and pin posts; upload media. */
+  | "posts"
+  /** The account's identity: name, bio, fields, pictures, bot flag, follower approval. */
+  | "profile"
+  /** Followers (and their addresses, export, approval, removal), aliases, moves, relays, the bridge. */
+  | "audience"
+  /** Blocks of accounts and servers. */
+  | "blocks"
+  /** Staff accounts, roles, the second-factor rule, ending other people's sign-ins. */
+  | "staff"
+  /** The audit log. */
+  | "audit";
+
+/** What each role may do. */
+export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
+  owner: ["posts", "profile", "audience", "blocks", "staff", "audit"],
+  editor: ["posts"],
+};
+
+export function may(role: Role, permission: Permission): boolean {
+  return ROLE_PERMISSIONS[role]?.includes(permission) ?? false;
+}
+
+/** Permissions only the owner has (what an editor is refused). */
+export function ownerOnly(permission: Permission): boolean {
+  return !may("editor", permission);
+}
