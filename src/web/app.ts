@@ -11,8 +11,8 @@ import { LecternError, UnavailableError } from "../errors.ts";
 import { finishResponse } from "../federation/json.ts";
 import { triageInbox } from "../federation/triage.ts";
 import type { Lectern } from "../lectern.ts";
-import { LoginThrottle } from "../product/auth.ts";
 import { getProfile } from "../product/profile.ts";
+import { CheckSlots, SignInThrottle } from "../product/throttle.ts";
 import { RateLimiter } from "../rate-limit.ts";
 import { isUnavailable } from "../storage/database.ts";
 import { adminRoutes, UPLOAD_ROUTES } from "./admin.ts";
@@ -55,7 +55,12 @@ export function createWeb(lectern: Lectern, options: AppOptions = {}): Web {
   // By default 20 activities a second per server that need work, 300 at once: a large server's real
   // traffic to one account fits; a flood from one server waits its turn and cannot crowd out the others.
   const inboxLimit = new RateLimiter(config.inboxRatePerServer, config.inboxRatePerServer * 15);
-  const deps: WebDeps = { lectern, now: options.now ?? Date.now, throttle: new LoginThrottle() };
+  const deps: WebDeps = {
+    lectern,
+    now: options.now ?? Date.now,
+    throttle: new SignInThrottle(lectern.db),
+    slots: new CheckSlots(),
+  };
   const app = new Hono();
 
   // First: a hit is answered with the stored response, security headers included.

@@ -1,6 +1,7 @@
 import { type BlockList, isIP } from "node:net";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { normalizeDomain } from "../product/blocks.ts";
 import { type Html, renderToString } from "./views/layout.tsx";
 
@@ -66,4 +67,37 @@ function isTrusted(list: BlockList, address: string): boolean {
   const bare = address.replace(/^::ffff:(?=\d+\.)/, "");
   const family = isIP(bare);
   return family !== 0 && list.check(bare, family === 4 ? "ipv4" : "ipv6");
+}
+
+/**
+ * Reads a small form (the body limit applies before), giving up after `ms`:
+ * a client that trickles its body in holds its own connection and nothing
+ * else, and not for long (408, and the connection is closed).
+ */
+export async function readFormWithin(c: Context, ms: number): Promise<Record<string, string>> {
+  let timer: NodeJS.Timeout | undefined;
+  const parsing = c.req.parseBody();
+  parsing.catch(() => {}); // given up on: its end (the connection closed) is nobody's error
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new HTTPException(408, {
+            res: new Response("The form took too long to arrive.", {
+              status: 408,
+              headers: { Connection: "close", "Content-Type": "text/plain; charset=utf-8" },
+            }),
+          }),
+        ),
+      ms,
+    );
+  });
+  try {
+    const form = await Promise.race([parsing, late]);
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(form)) if (typeof v === "string") out[k] = v;
+    return out;
+  } finally {
+    clearTimeout(timer);
+  }
 }

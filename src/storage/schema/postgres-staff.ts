@@ -107,3 +107,26 @@ export const oauthTokens = pgTable(
   },
   (t) => [index("oauth_tokens_staff").on(t.staffId)],
 );
+
+/**
+ * Sign-in attempts counted where every process sees them: per address (each
+ * further attempt after a few waits twice as long) and per account (a budget
+ * of checks a minute for addresses that have failed lately). Rows untouched
+ * for an hour are forgotten.
+ */
+export const signInThrottle = pgTable(
+  "sign_in_throttle",
+  {
+    /** `address:…`, `account:…`, `code-address:…` or `code-account:…`. */
+    key: text("key").primaryKey(),
+    count: bigint("count", { mode: "number" }).notNull(),
+    /** The start of the account's budget window. */
+    since: bigint("since", { mode: "number" }).notNull(),
+    /** The address's present wait, doubled at each further attempt. */
+    waitMs: bigint("wait_ms", { mode: "number" }).notNull(),
+    /** The address's next attempt is not checked before this time. */
+    nextAt: bigint("next_at", { mode: "number" }).notNull(),
+    lastAt: bigint("last_at", { mode: "number" }).notNull(),
+  },
+  (t) => [index("sign_in_throttle_last").on(t.lastAt)],
+);

@@ -107,3 +107,26 @@ export const oauthTokens = sqliteTable(
   },
   (t) => [index("oauth_tokens_staff").on(t.staffId)],
 );
+
+/**
+ * Sign-in attempts counted where every process sees them: per address (each
+ * further attempt after a few waits twice as long) and per account (a budget
+ * of checks a minute for addresses that have failed lately). Rows untouched
+ * for an hour are forgotten.
+ */
+export const signInThrottle = sqliteTable(
+  "sign_in_throttle",
+  {
+    /** `address:…`, `account:…`, `code-address:…` or `code-account:…`. */
+    key: text("key").primaryKey(),
+    count: integer("count").notNull(),
+    /** The start of the account's budget window. */
+    since: integer("since").notNull(),
+    /** The address's present wait, doubled at each further attempt. */
+    waitMs: integer("wait_ms").notNull(),
+    /** The address's next attempt is not checked before this time. */
+    nextAt: integer("next_at").notNull(),
+    lastAt: integer("last_at").notNull(),
+  },
+  (t) => [index("sign_in_throttle_last").on(t.lastAt)],
+);

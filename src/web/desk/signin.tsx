@@ -4,7 +4,8 @@ import { type Actor, audit } from "../../product/audit.ts";
 import { createSession, endSession, getSession, type Session, sameToken, setChallenge } from "../../product/auth.ts";
 import { passkeyAuthentication, useRecoveryCode, verifyPasskey, verifyTotp } from "../../product/factors.ts";
 import { checkCredentials, getStaff, hasSecondFactor, secondFactorRequired } from "../../product/staff.ts";
-import { clientAddress } from "../http.ts";
+import { attemptSource } from "../../product/throttle.ts";
+import { clientAddress, readFormWithin } from "../http.ts";
 import { LoginPage, VerifyPage } from "../views/signin.tsx";
 import { type Desk, type DeskEnv, relyingParty } from "./desk.tsx";
 
@@ -16,9 +17,12 @@ import { type Desk, type DeskEnv, relyingParty } from "./desk.tsx";
  * token. When the owner requires a second factor and the account has none,
  * the session opens only the security page until one is set up.
  */
+/** How long a sign-in form may take to arrive (a few hundred bytes). */
+const SIGN_IN_BODY_MS = 10_000;
+
 export function signInRoutes(desk: Desk): void {
   const { admin, deps, render, cookie: COOKIE } = desk;
-  const { lectern, now, throttle } = deps;
+  const { lectern, now, throttle, slots } = deps;
   const { config, db } = lectern;
   const secure = config.origin.protocol === "https:";
   const seen = (c: Context) => ({
@@ -35,44 +39,51 @@ export function signInRoutes(desk: Desk): void {
     address: clientAddress(c, config.trustedProxies),
   });
 
-  /** Where to go after signing in: only the OAuth consent page may be asked for (no open redirect). */
+  /**
+   * Where to go after signing in: only this site's OAuth consent page may be asked for (no open redirect),
+   * as a path without control characters (it becomes a Location header).
+   */
   const nextOf = (c: Context, given?: unknown): string | undefined => {
     const next = typeof given === "string" ? given : c.req.query("next");
-    return next?.startsWith("/oauth/authorize?") ? next : undefined;
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing them is the point
+    return next?.startsWith("/oauth/authorize?") && !/[\u0000-\u001f\u007f\\]/.test(next) ? next : undefined;
   };
   const done = (c: Context, next: string | undefined) => c.redirect(next ?? "/admin?notice=signed-in", 303);
 
   admin.get("/login", (c) => render(c, "Sign in", <LoginPage next={nextOf(c)} />));
 
+  const tooMany = (wait: number) =>
+    wait >= 60_000 ? `${Math.ceil(wait / 60_000)} minutes` : `${Math.ceil(wait / 1000)} seconds`;
+
   admin.post("/login", async (c) => {
-    const client = clientAddress(c, config.trustedProxies);
-    const wait = throttle.begin(client, now());
-    if (wait > 0) {
-      c.header("Retry-After", String(Math.ceil(wait / 1000)));
+    // The whole (small) form first, within seconds: nothing below is held while a body trickles in.
+    const form = await readFormWithin(c, SIGN_IN_BODY_MS);
+    const next = nextOf(c, form.next);
+    const username = (form.username ?? "").trim().toLowerCase().slice(0, 40);
+    const password = form.password ?? "";
+    const source = attemptSource(clientAddress(c, config.trustedProxies));
+    const turn = await throttle.begin("password", source, username, now());
+    if (!turn.allowed) {
+      c.header("Retry-After", String(Math.ceil(turn.retryAfterMs / 1000)));
+      const why =
+        turn.reason === "address"
+          ? `Too many wrong passwords from here. Try again in ${tooMany(turn.retryAfterMs)}.`
+          : `Too many wrong passwords were tried on this account. Try again in ${tooMany(turn.retryAfterMs)}.`;
+      return render(c, "Sign in", <LoginPage error={why} username={username} next={next} />, undefined, 429);
+    }
+    const checked = await slots.run(() => checkCredentials(db, username, password));
+    if (checked === undefined) {
+      c.header("Retry-After", "2");
       return render(
         c,
         "Sign in",
-        <LoginPage error={`Too many wrong passwords. Try again in ${Math.ceil(wait / 1000)} seconds.`} />,
+        <LoginPage error="Busy checking passwords; try again in a moment." username={username} next={next} />,
         undefined,
-        429,
+        503,
       );
     }
-    let staff: Awaited<ReturnType<typeof checkCredentials>>;
-    let username = "";
-    let next: string | undefined;
-    try {
-      const form = await c.req.parseBody();
-      next = nextOf(c, form.next);
-      username = typeof form.username === "string" ? form.username.trim().toLowerCase().slice(0, 40) : "";
-      const password = typeof form.password === "string" ? form.password : "";
-      // Many wrong passwords on one account from anywhere: each check of it waits a little.
-      const slow = throttle.accountDelayMs(username, now());
-      if (slow > 0) await new Promise((r) => setTimeout(r, slow));
-      staff = await checkCredentials(db, username, password);
-      throttle.accountResult(username, staff !== undefined, now());
-    } finally {
-      throttle.done(client, staff !== undefined);
-    }
+    const staff = checked.value;
+    await throttle.result("password", source, staff !== undefined);
     if (staff === undefined) {
       await audit(db, who(c, null, username || "(no username)"), "sign-in-failed", null, now());
       return render(
@@ -135,34 +146,29 @@ export function signInRoutes(desk: Desk): void {
   admin.post("/login/verify", async (c) => {
     const p = await pending(c);
     if (p === undefined) return c.redirect("/admin/login", 303);
-    const form = await c.req.parseBody();
-    if (!sameToken(typeof form._csrf === "string" ? form._csrf : undefined, p.session.csrfToken))
+    const form = await readFormWithin(c, SIGN_IN_BODY_MS);
+    if (!sameToken(form._csrf, p.session.csrfToken))
       return c.text("This form has expired. Reload the page and try again.", 403);
-    // Codes are guessable in a million tries: the same throttle as passwords, per address and account.
-    const client = clientAddress(c, config.trustedProxies);
-    const wait = throttle.begin(`2fa:${client}`, now());
-    if (wait > 0) {
-      c.header("Retry-After", String(Math.ceil(wait / 1000)));
-      return verifyView(c, p.session, `Too many wrong codes. Try again in ${Math.ceil(wait / 1000)} seconds.`, 429);
+    // Codes are guessable in a million tries: counted like passwords, per address and account, under keys of
+    // their own (a person whose password was right is not held back by password guessers).
+    const source = attemptSource(clientAddress(c, config.trustedProxies));
+    const turn = await throttle.begin("code", source, p.session.username, now());
+    if (!turn.allowed) {
+      c.header("Retry-After", String(Math.ceil(turn.retryAfterMs / 1000)));
+      return verifyView(c, p.session, `Too many wrong codes. Try again in ${tooMany(turn.retryAfterMs)}.`, 429);
     }
     let right = false;
     let how = "";
-    try {
-      const slow = throttle.accountDelayMs(`2fa:${p.session.username}`, now());
-      if (slow > 0) await new Promise((r) => setTimeout(r, slow));
-      const code = typeof form.code === "string" ? form.code : "";
-      const recovery = typeof form.recovery === "string" ? form.recovery : "";
-      if (code.trim() !== "") {
-        right = await verifyTotp(db, p.session.staffId, code, now());
-        how = "with an authenticator app";
-      } else if (recovery.trim() !== "") {
-        right = await useRecoveryCode(db, p.session.staffId, recovery, now());
-        how = "with a recovery code";
-      }
-      throttle.accountResult(`2fa:${p.session.username}`, right, now());
-    } finally {
-      throttle.done(`2fa:${client}`, right);
+    const code = form.code ?? "";
+    const recovery = form.recovery ?? "";
+    if (code.trim() !== "") {
+      right = await verifyTotp(db, p.session.staffId, code, now());
+      how = "with an authenticator app";
+    } else if (recovery.trim() !== "") {
+      right = await useRecoveryCode(db, p.session.staffId, recovery, now());
+      how = "with a recovery code";
     }
+    await throttle.result("code", source, right);
     if (!right) {
       await audit(db, who(c, p.session.staffId, p.session.username), "second-factor-failed", null, now());
       return verifyView(c, p.session, "That code is not right (or was used already).", 401);
