@@ -102,11 +102,12 @@ export async function parseUpload(c: Context, tmpDir: string, limits: UploadLimi
     failure ??= e;
   };
   bb.on("field", (name, value, info) => {
+    if (typeof name !== "string" || name === "") return; // a part without a name names nothing
     if (info.valueTruncated) fail(new UploadError(`the field "${name}" is too long`, 413));
     fields.set(name, [...(fields.get(name) ?? []), value]);
   });
   bb.on("file", (name, stream, info) => {
-    if (!info.filename) {
+    if (!info.filename || typeof name !== "string" || name === "") {
       stream.resume(); // an empty file input
       return;
     }
