@@ -76,6 +76,8 @@ export const SETTINGS = {
   ),
   maxImageMb: setting("media.max_image_megabytes", "LECTERN_MEDIA_MAX_IMAGE_MEGABYTES", positive(100)),
   maxVideoMb: setting("media.max_video_megabytes", "LECTERN_MEDIA_MAX_VIDEO_MEGABYTES", positive(2000)),
+  maxImageMegapixels: setting("media.max_image_megapixels", "LECTERN_MEDIA_MAX_IMAGE_MEGAPIXELS", positive(500)),
+  maxVideoSeconds: setting("media.max_video_seconds", "LECTERN_MEDIA_MAX_VIDEO_SECONDS", whole(1, 86_400)),
   mediaStore: setting("media.store", "LECTERN_MEDIA_STORE", oneOf(["disk", "s3"] as const, 'must be "disk" or "s3"')),
   mediaPublicUrl: setting("media.public_url", "LECTERN_MEDIA_PUBLIC_URL", httpUrl()),
   s3Endpoint: setting("media.s3.endpoint", "LECTERN_S3_ENDPOINT", httpUrl()),

@@ -42,6 +42,10 @@ export interface Config {
   readonly media: {
     readonly maxImageBytes: number;
     readonly maxVideoBytes: number;
+    /** Pixels a picture (each frame of an animation) may have; checked from its header, before decoding. */
+    readonly maxImagePixels: number;
+    /** Longest video, in seconds. */
+    readonly maxVideoSeconds: number;
     /** Where media bytes live: the data directory (`disk`) or an S3-compatible bucket. */
     readonly store: "disk" | "s3";
     /** Base URL media links point at (a CDN in front of the bucket); null: this server's /media/. */
@@ -203,6 +207,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     media: {
       maxImageBytes: megabytes(read("maxImageMb", S.maxImageMb) ?? 16),
       maxVideoBytes: megabytes(read("maxVideoMb", S.maxVideoMb) ?? 200),
+      maxImagePixels: Math.round((read("maxImageMegapixels", S.maxImageMegapixels) ?? 50) * 1_000_000),
+      maxVideoSeconds: read("maxVideoSeconds", S.maxVideoSeconds) ?? 3600,
       store,
       publicUrl: read("mediaPublicUrl", S.mediaPublicUrl) ?? null,
       s3: bucket === undefined ? null : { ...s3, bucket },

@@ -1,12 +1,12 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { deflateSync } from "node:zlib";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidMediaError, ingestMedia } from "../src/product/media.ts";
 import { publishDelete, publishPost } from "../src/product/publish.ts";
 import { type VideoTools, videoTools } from "../src/product/video-tools.ts";
+import { hugeMoovMp4, manyFrameGif, pngHeader } from "./fixtures/media.ts";
 import { runCli } from "./helpers/cli.ts";
 import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
 import { startTestLectern, type TestLectern, tempDir, testEnv } from "./helpers/lectern.ts";
@@ -30,38 +30,6 @@ function storedFiles(): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((d) => d.isFile())
     .map((d) => d.name);
-}
-
-/** A PNG whose header claims `width`×`height`: what a decompression bomb looks like before decoding. */
-function pngHeader(width: number, height: number): Buffer {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (buf: Buffer) => {
-    let c = 0xffffffff;
-    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
-    const out = Buffer.alloc(8 + data.length + 4);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(crc(body), 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
-  return Buffer.concat([
-    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
-    chunk("IHDR", ihdr),
-    chunk("IDAT", deflateSync(Buffer.alloc(1024))),
-    chunk("IEND", Buffer.alloc(0)),
-  ]);
 }
 
 beforeAll(async () => {
@@ -176,6 +144,23 @@ describe("what is accepted, decided by content", () => {
     const rss = process.memoryUsage().rss;
     await expect(ingest(fixture("bomb.png"))).rejects.toThrow(/too large|cannot be read/);
     expect(process.memoryUsage().rss - rss).toBeLessThan(100 * 1024 * 1024);
+    expect(await mediaRows()).toBe(rows);
+    expect(storedFiles().length).toBe(stored);
+  });
+
+  it("refuses by their headers, before decoding: too many pixels, too many frames, an MP4 whose box claims 1 TB", async () => {
+    const rows = await mediaRows();
+    const stored = storedFiles().length;
+    writeFileSync(fixture("frames.gif"), manyFrameGif(1001));
+    await expect(ingest(fixture("frames.gif"))).rejects.toThrow(/too many frames \(1001; at most 1000\)/);
+    writeFileSync(fixture("bomb-8000.png"), pngHeader(8000, 8000));
+    await expect(ingest(fixture("bomb-8000.png"))).rejects.toThrow(
+      /too large \(8000×8000, 64 megapixels; at most 50 megapixels\)/,
+    );
+    if (videoToolsFound) {
+      writeFileSync(fixture("moov.mp4"), hugeMoovMp4());
+      await expect(ingest(fixture("moov.mp4"))).rejects.toThrow(/"moov" box claims 1099511627776 bytes/);
+    }
     expect(await mediaRows()).toBe(rows);
     expect(storedFiles().length).toBe(stored);
   });

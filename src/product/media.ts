@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, open, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -47,8 +47,13 @@ export const MAX_ALT_LENGTH = 1500;
 /** Largest side of the stored image; larger pictures are scaled down. */
 const MAX_SIDE = 2048;
 const PREVIEW_SIDE = 400;
-/** Pixels a picture may have before it is refused undecoded (a 20000×20000 "bomb" has 400 million). */
-const MAX_PIXELS = 50_000_000;
+/** Frames an animated picture may have. */
+const MAX_FRAMES = 1000;
+/** All frames of an animation together may have this many times a still picture's pixel limit. */
+const ANIMATION_PIXEL_FACTOR = 4;
+/** Largest video frame: what the Mastodon API tells apps (`video_matrix_limit`), and 8192 on a side. */
+export const MAX_VIDEO_PIXELS = 4096 * 4096;
+const MAX_VIDEO_SIDE = 8192;
 
 const IMAGE_TYPES: Record<string, "jpeg" | "png" | "webp" | "gif" | "avif"> = {
   "image/jpeg": "jpeg",
@@ -113,8 +118,8 @@ export async function ingestMedia(
   if (existing !== undefined && (await store.size(existing.file)) !== null) return existing;
 
   const row = IMAGE_TYPES[mime]
-    ? await processImage(store, await readFile(upload.path), IMAGE_TYPES[mime], label)
-    : await processVideo(store, upload.path, mime, label);
+    ? await processImage(store, await readFile(upload.path), IMAGE_TYPES[mime], label, limits.maxImagePixels)
+    : await processVideo(store, upload.path, size, mime, label, limits.maxVideoSeconds);
   const values: Media = { id, ...row, createdAt: now };
   await data.db.run(
     sql`INSERT INTO media (id, kind, media_type, file, size, width, height, duration_ms, blurhash, preview_file,
@@ -132,7 +137,12 @@ export async function ingestMedia(
 /** sharp (and libvips behind it) is loaded on the first upload: a serving process that never takes one stays smaller. */
 let sharpModule: Promise<typeof Sharp> | undefined;
 async function loadSharp(): Promise<typeof Sharp> {
-  sharpModule ??= import("sharp").then((m) => m.default);
+  sharpModule ??= import("sharp").then((m) => {
+    // libvips keeps recent operations (up to 50 MB of pixels) for reuse: a server never processes the same
+    // picture twice, so that memory would only stay taken.
+    m.default.cache(false);
+    return m.default;
+  });
   return await sharpModule;
 }
 
@@ -142,23 +152,43 @@ function mb(bytes: number): string {
 
 type Processed = Omit<Media, "id" | "createdAt">;
 
-async function processImage(store: MediaStore, input: Buffer, format: string, label: string): Promise<Processed> {
+async function processImage(
+  store: MediaStore,
+  input: Buffer,
+  format: string,
+  label: string,
+  maxPixels: number,
+): Promise<Processed> {
   const sharp = await loadSharp();
   const animated = format === "gif" || format === "webp";
-  const open = () => sharp(input, { limitInputPixels: MAX_PIXELS, animated, failOn: "error" });
+  // The header alone first (no pixel is decoded): a decompression bomb is refused by what it claims.
   let meta: Metadata;
   try {
-    meta = await open().metadata();
+    meta = await sharp(input, { animated, limitInputPixels: false }).metadata();
   } catch (e) {
     throw new InvalidMediaError(`${label}: the picture cannot be read (${(e as Error).message})`);
   }
   const frames = meta.pages ?? 1;
+  const width = meta.width ?? 0;
   const frameHeight = meta.pageHeight ?? meta.height ?? 0;
-  if ((meta.width ?? 0) * frameHeight * frames > MAX_PIXELS * 4 || (meta.width ?? 0) * frameHeight > MAX_PIXELS) {
+  const megapixels = (n: number) => `${Math.round(n / 100_000) / 10} megapixels`;
+  if (width * frameHeight > maxPixels)
     throw new InvalidMediaError(
-      `${label}: the picture is too large (${meta.width}×${frameHeight}${frames > 1 ? `, ${frames} frames` : ""})`,
+      `${label}: the picture is too large (${width}×${frameHeight}, ${megapixels(width * frameHeight)}; at most ${megapixels(maxPixels)})`,
     );
-  }
+  if (frames > MAX_FRAMES)
+    throw new InvalidMediaError(`${label}: the animation has too many frames (${frames}; at most ${MAX_FRAMES})`);
+  if (width * frameHeight * frames > maxPixels * ANIMATION_PIXEL_FACTOR)
+    throw new InvalidMediaError(
+      `${label}: the animation is too large (${frames} frames of ${width}×${frameHeight}; at most ${megapixels(maxPixels * ANIMATION_PIXEL_FACTOR)} in all)`,
+    );
+  // libvips checks the same bound itself while decoding, whatever the header said.
+  const open = () =>
+    sharp(input, {
+      limitInputPixels: Math.max(1, maxPixels * (animated ? ANIMATION_PIXEL_FACTOR : 1)),
+      animated,
+      failOn: "error",
+    });
   // AVIF is not shown everywhere yet: it becomes WebP (keeps transparency) like the rest of the web gets it.
   const out = format === "avif" ? "webp" : format;
   let pipeline = open().rotate().resize({ width: MAX_SIDE, height: MAX_SIDE, fit: "inside", withoutEnlargement: true });
@@ -228,7 +258,14 @@ const VIDEO_CODECS: Record<string, { video: string[]; audio: string[] }> = {
   "video/webm": { video: ["vp8", "vp9", "av1"], audio: ["opus", "vorbis"] },
 };
 
-async function processVideo(store: MediaStore, file: string, mime: string, label: string): Promise<Processed> {
+async function processVideo(
+  store: MediaStore,
+  file: string,
+  size: number,
+  mime: string,
+  label: string,
+  maxSeconds: number,
+): Promise<Processed> {
   const ext = mime === "video/mp4" ? "mp4" : "webm";
   const tools = await videoTools();
   if (tools === null) {
@@ -237,6 +274,9 @@ async function processVideo(store: MediaStore, file: string, mime: string, label
       `${label}: videos cannot be accepted on this server (it has no ffmpeg to process them)`,
     );
   }
+  // An MP4's boxes say how long they are: one that claims more than the file holds is damaged or made to
+  // make the tools read (or seek, or allocate) far beyond it.
+  if (ext === "mp4") await checkMp4Boxes(file, size, label);
   let probe: Probe;
   try {
     const { stdout } = await run(
@@ -261,6 +301,16 @@ async function processVideo(store: MediaStore, file: string, mime: string, label
       `${label}: its sound must be ${allowed.audio.join(" or ").toUpperCase()}, not ${audio.codec_name}`,
     );
   }
+  const [width, height] = [video.width ?? 0, video.height ?? 0];
+  if (width * height > MAX_VIDEO_PIXELS || width > MAX_VIDEO_SIDE || height > MAX_VIDEO_SIDE)
+    throw new InvalidMediaError(`${label}: the video's picture is too large (${width}×${height}; at most 4096×4096)`);
+  const seconds = Number(probe.format?.duration ?? Number.NaN);
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new InvalidMediaError(`${label}: the video cannot be read (it gives no length)`);
+  if (seconds > maxSeconds)
+    throw new InvalidMediaError(
+      `${label}: the video is too long (${Math.round(seconds)} seconds; at most ${maxSeconds})`,
+    );
   const work = await mkdtemp(path.join(tmpdir(), "lectern-video-"));
   try {
     // Same streams, no metadata (recording place, device), index first so playback starts at once.
@@ -373,4 +423,37 @@ export async function sweepUnusedMedia(
     }
   }
   return unused.length;
+}
+
+/**
+ * Walks an MP4's top-level boxes: each must fit in the file (a last `mdat`
+ * may run to its end, size 0). Refuses the file when one claims more.
+ */
+async function checkMp4Boxes(file: string, size: number, label: string): Promise<void> {
+  const handle = await open(file, "r");
+  try {
+    const header = Buffer.alloc(16);
+    let at = 0;
+    for (let boxes = 0; at < size; boxes++) {
+      if (boxes > 10_000) throw new InvalidMediaError(`${label}: the video cannot be read (too many boxes)`);
+      const { bytesRead } = await handle.read(header, 0, 16, at);
+      if (bytesRead < 8) throw new InvalidMediaError(`${label}: the video is damaged or truncated`);
+      let length = header.readUInt32BE(0);
+      const type = header.toString("latin1", 4, 8);
+      if (length === 1) {
+        if (bytesRead < 16) throw new InvalidMediaError(`${label}: the video is damaged or truncated`);
+        const large = header.readBigUInt64BE(8);
+        length = large > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(large);
+      } else if (length === 0) {
+        length = size - at; // to the end of the file
+      }
+      if (length < 8 || at + length > size)
+        throw new InvalidMediaError(
+          `${label}: the video is damaged: its "${type.replace(/[^\x20-\x7e]/g, "?")}" box claims ${length} bytes, the file has ${size - at} left`,
+        );
+      at += length;
+    }
+  } finally {
+    await handle.close();
+  }
 }

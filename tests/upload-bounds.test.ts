@@ -1,0 +1,119 @@
+import { existsSync, readdirSync } from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { videoTools } from "../src/product/video-tools.ts";
+import { hugeMoovMp4, manyFrameGif, pngHeader } from "./fixtures/media.ts";
+import { runCli } from "./helpers/cli.ts";
+import { freePort, tempDir, testEnv, waitFor } from "./helpers/lectern.ts";
+import { type StartedLectern, startLecternProcess } from "./helpers/started.ts";
+
+type Json = Record<string, any>;
+const tools = await videoTools();
+
+// Uploads are bounded before they are decoded, on the server as `npm start` runs it: pictures by the pixels
+// their headers claim (here 1 megapixel, configured), animations by frames and pixels in all, MP4s by what
+// their boxes claim. Each is refused with a 4xx and leaves nothing; an upload cut off by a SIGKILL leaves no
+// temporary file once the server has started again.
+describe("uploads bounded before decoding", () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let lectern: StartedLectern;
+  let env: Record<string, string>;
+  let port: number;
+  let token = "";
+  const dataDir = () => path.join(tmp.dir, "data");
+  const filesIn = (dir: string) =>
+    existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()) : [];
+  const upload = async (name: string, type: string, bytes: Buffer) => {
+    const form = new FormData();
+    form.set("file", new Blob([new Uint8Array(bytes)], { type }), name);
+    const res = await fetch(`http://127.0.0.1:${port}/api/v2/media`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}` },
+      body: form,
+    });
+    return { status: res.status, body: (await res.json()) as Json };
+  };
+
+  beforeAll(async () => {
+    tmp = tempDir();
+    port = await freePort();
+    env = testEnv(dataDir(), port, {
+      LECTERN_WEB_PROCESSES: "2",
+      LECTERN_DELIVERY_WORKERS: "1",
+      LECTERN_MEDIA_MAX_IMAGE_MEGAPIXELS: "1",
+    });
+    lectern = await startLecternProcess(env);
+    const made = await runCli(["staff", "token", "owner"], env);
+    expect(made.code, made.stderr).toBe(0);
+    token = made.stdout.trim();
+  }, 60_000);
+  afterAll(async () => {
+    await lectern?.stop();
+    tmp?.remove();
+  });
+
+  it("refuses a decompression bomb, a 1001-frame GIF, an animation too large in all and a 1 TB moov, storing nothing", async () => {
+    // 100 frames of 300×300, each of another colour: each within the megapixel, 9 in all (at most 4).
+    const colour = (i: number) => Buffer.from([(i * 53) % 256, (i * 101) % 256, (i * 197) % 256]);
+    const frames = Array.from({ length: 100 }, (_, i) => Buffer.concat(Array(300 * 300).fill(colour(i))));
+    const animation = await sharp(Buffer.concat(frames), {
+      raw: { width: 300, height: 300 * 100, channels: 3, pageHeight: 300 },
+    })
+      .gif()
+      .toBuffer();
+    const cases: [string, string, Buffer, RegExp][] = [
+      [
+        "bomb.png",
+        "image/png",
+        pngHeader(20000, 20000),
+        /too large \(20000×20000, 400 megapixels; at most 1 megapixels\)/,
+      ],
+      ["frames.gif", "image/gif", manyFrameGif(1001), /too many frames \(1001; at most 1000\)/],
+      ["big.gif", "image/gif", animation, /the animation is too large \(\d+ frames of 300×300/],
+    ];
+    if (tools !== null) cases.push(["moov.mp4", "video/mp4", hugeMoovMp4(), /"moov" box claims 1099511627776 bytes/]);
+    for (const [name, type, bytes, why] of cases) {
+      const { status, body } = await upload(name, type, bytes);
+      expect(status, `${name}: ${JSON.stringify(body).slice(0, 300)}`).toBe(422);
+      expect(body.error, name).toMatch(why);
+    }
+    expect(filesIn(path.join(dataDir(), "media"))).toEqual([]);
+    expect(filesIn(path.join(dataDir(), "tmp"))).toEqual([]);
+    // A picture within the limits still goes in.
+    const fine = await sharp({ create: { width: 800, height: 600, channels: 3, background: "#224488" } })
+      .png()
+      .toBuffer();
+    expect((await upload("fine.png", "image/png", fine)).status).toBe(200);
+  });
+
+  it("leaves no temporary file of an upload cut off by a SIGKILL, once started again", async () => {
+    // An upload that has sent 2 MB of the 50 it announced: on disk, in the server's temporary folder.
+    const boundary = "----cut-off";
+    const req = http.request({
+      host: "127.0.0.1",
+      port,
+      path: "/api/v2/media",
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${token}`,
+        "Content-Type": `multipart/form-data; boundary=${boundary}`,
+        "Content-Length": 50 * 1024 * 1024,
+      },
+    });
+    req.on("error", () => {});
+    req.write(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="long.mp4"\r\nContent-Type: video/mp4\r\n\r\n`,
+    );
+    req.write(Buffer.alloc(2 * 1024 * 1024, 7));
+    const tmpDir = path.join(dataDir(), "tmp");
+    await waitFor(() => filesIn(tmpDir).some((f) => f.name.startsWith("upload-")), 10_000, "the upload on disk");
+    for (const pid of lectern.pids()) process.kill(pid, "SIGKILL");
+    await new Promise((r) => lectern.process.once("exit", r));
+    req.destroy();
+    expect(filesIn(tmpDir).filter((f) => f.name.startsWith("upload-")).length).toBeGreaterThan(0);
+    lectern = await startLecternProcess(env);
+    expect(filesIn(tmpDir).filter((f) => f.name.startsWith("upload-"))).toEqual([]);
+  }, 60_000);
+});
