@@ -9,12 +9,13 @@ import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { loadConfig } from "../src/config.ts";
 import { publishPost } from "../src/product/publish.ts";
 import { startServer } from "../src/server.ts";
+import { freePort } from "../tests/helpers/net.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "lectern-compression-"));
 const config = loadConfig({
   env: {
     LECTERN_DATA_DIR: dir,
-    PORT: "0",
+    PORT: String(await freePort()),
     LECTERN_LOG_LEVEL: "error",
     LECTERN_WEB_PROCESSES: "1",
     LECTERN_DELIVERY_WORKERS: "1",

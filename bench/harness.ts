@@ -9,6 +9,7 @@ import { publishPost } from "../src/product/publish.ts";
 import { type RunningServer, startServer } from "../src/server.ts";
 import { sql } from "../src/storage/sql.ts";
 import { WORKER_V8_FLAGS } from "../src/supervisor.ts";
+import { freePort } from "../tests/helpers/net.ts";
 import { startPostgres } from "../tests/helpers/postgres-server.ts";
 
 export type Behaviour = "ok" | "blackhole" | "error" | "slow";
@@ -167,7 +168,10 @@ async function startWorkers(n: number, env: Record<string, string>, server: Runn
         stdio: ["ignore", "pipe", "inherit"],
       });
       await new Promise<void>((resolve, reject) => {
-        child.stdout?.on("data", (d: Buffer) => d.toString().includes("is delivering") && resolve());
+        child.stdout?.on(
+          "data",
+          (d: Buffer) => /is delivering|is running \(role worker\)/.test(d.toString()) && resolve(),
+        );
         child.once("exit", (code) => reject(new Error(`worker exited with ${code}`)));
       });
       return child;
@@ -210,7 +214,7 @@ export async function runFanout(options: {
   try {
     const env: Record<string, string> = {
       LECTERN_DATA_DIR: dir,
-      PORT: "0",
+      PORT: String(await freePort()),
       LECTERN_ORIGIN: "http://127.0.0.1:1",
       LECTERN_ALLOW_PRIVATE_ADDRESS: "true",
       LECTERN_LOG_LEVEL: "error",
@@ -219,6 +223,8 @@ export async function runFanout(options: {
       LECTERN_DELIVERY_POLL_MILLISECONDS: "20",
       LECTERN_DELIVERY_WORKERS: "1",
       ...(options.databaseUrl ? { LECTERN_DATABASE_URL: options.databaseUrl } : {}),
+      // Web and worker processes of their own on the SQLite file: as the `all` role runs them (marked so).
+      ...(options.databaseUrl || workers === 0 ? {} : { LECTERN_SUPERVISED: "1" }),
     };
     const config = loadConfig({ env: { ...env, LECTERN_ROLE: workers > 0 ? "web" : "all" }, cwd: dir });
     const server = await startServer(config);

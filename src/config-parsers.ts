@@ -57,13 +57,52 @@ export function positive(max: number): Parser<number> {
   };
 }
 
+/** `true` or `false` (a TOML boolean; in the environment, the word): nothing that might be read either way. */
 export const flag: Parser<boolean> = (v, fromEnv) => {
   if (typeof v === "boolean") return v;
   if (fromEnv && typeof v === "string") {
-    if (/^(1|true|yes|on)$/i.test(v)) return true;
-    if (/^(0|false|no|off)$/i.test(v)) return false;
+    if (/^true$/i.test(v)) return true;
+    if (/^false$/i.test(v)) return false;
   }
   return problem("must be true or false");
+};
+
+/** A PostgreSQL URL, as the driver is then given it (an IPv6 host in brackets, a port in range). */
+export interface PostgresTarget {
+  url: string;
+  host: string;
+  port: number;
+  database: string;
+  username: string;
+  password: string;
+  /** What the query string asked for (sslmode and the like), passed on. */
+  params: Record<string, string>;
+}
+
+export const postgresUrl: Parser<PostgresTarget> = (v) => {
+  if (typeof v !== "string") return problem("must be a string");
+  if (!/^postgres(ql)?:\/\//i.test(v)) return problem("must be a postgres:// URL");
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    // Node refuses ports over 65535 and malformed hosts here.
+    return problem("must be a postgres:// URL (user:password@host:port/database; a port from 1 to 65535)");
+  }
+  if (url.hostname === "") return problem("must name the database server's host");
+  const port = url.port === "" ? 5432 : Number(url.port);
+  if (port < 1 || port > 65535) return problem("must have a port from 1 to 65535");
+  const database = decodeURIComponent(url.pathname.replace(/^\//, ""));
+  if (database === "" || database.includes("/")) return problem("must name one database (…/lectern)");
+  return {
+    url: v,
+    host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+    port,
+    database,
+    username: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    params: Object.fromEntries(url.searchParams),
+  };
 };
 
 /** Addresses and CIDR ranges, comma-separated (a list in the file). */

@@ -1,4 +1,15 @@
-import { flag, httpUrl, isTimeZone, oneOf, type Parser, positive, proxies, text, whole } from "./config-parsers.ts";
+import {
+  flag,
+  httpUrl,
+  isTimeZone,
+  oneOf,
+  type Parser,
+  positive,
+  postgresUrl,
+  proxies,
+  text,
+  whole,
+} from "./config-parsers.ts";
 
 /*
  * Every setting Lectern reads: its key in the TOML file, its environment
@@ -10,9 +21,18 @@ export interface Setting<T> {
   file: string;
   env: string;
   parse: Parser<T>;
+  /** An empty value in the environment means "not set" (settings that are off or empty by default). */
+  emptyIsUnset?: boolean;
 }
 
 const setting = <T>(file: string, env: string, parse: Parser<T>): Setting<T> => ({ file, env, parse });
+/** A setting whose empty value in the environment is the same as leaving it out. */
+const optional = <T>(file: string, env: string, parse: Parser<T>): Setting<T> => ({
+  file,
+  env,
+  parse,
+  emptyIsUnset: true,
+});
 
 export const SETTINGS = {
   origin: setting("origin", "LECTERN_ORIGIN", text()),
@@ -21,14 +41,10 @@ export const SETTINGS = {
     "LECTERN_HANDLE",
     text((v) => (/^[A-Za-z0-9_]{1,30}$/.test(v) ? undefined : "must be 1 to 30 letters, digits or underscores")),
   ),
-  port: setting("port", "PORT", whole(0, 65535, "must be a port number from 0 to 65535")),
+  port: setting("port", "PORT", whole(1, 65535, "must be a port number from 1 to 65535")),
   host: setting("host", "HOST", text()),
   dataDir: setting("data_dir", "LECTERN_DATA_DIR", text()),
-  databaseUrl: setting(
-    "database_url",
-    "LECTERN_DATABASE_URL",
-    text((v) => (/^postgres(ql)?:\/\/./.test(v) ? undefined : "must be a postgres:// URL")),
-  ),
+  databaseUrl: optional("database_url", "LECTERN_DATABASE_URL", postgresUrl),
   role: setting("role", "LECTERN_ROLE", oneOf(["all", "web", "worker"] as const, "must be one of all, web, worker")),
   allowPrivateAddress: setting("allow_private_address", "LECTERN_ALLOW_PRIVATE_ADDRESS", flag),
   language: setting(
@@ -53,7 +69,7 @@ export const SETTINGS = {
     "LECTERN_NAME",
     text((v) => (v.length >= 1 && v.length <= 100 ? undefined : "must be 1 to 100 characters")),
   ),
-  summary: setting(
+  summary: optional(
     "profile.summary",
     "LECTERN_SUMMARY",
     text((v) => (v.length <= 2000 ? undefined : "must be at most 2000 characters")),
@@ -66,7 +82,7 @@ export const SETTINGS = {
   quotes: setting("quotes", "LECTERN_QUOTES", oneOf(["anyone", "nobody"] as const, 'must be "anyone" or "nobody"')),
   authorizedFetch: setting("authorized_fetch", "LECTERN_AUTHORIZED_FETCH", flag),
   inboxRatePerServer: setting("inbox_rate_per_server", "LECTERN_INBOX_RATE_PER_SERVER", positive(10_000)),
-  trustedProxies: setting("trusted_proxies", "LECTERN_TRUSTED_PROXIES", proxies),
+  trustedProxies: optional("trusted_proxies", "LECTERN_TRUSTED_PROXIES", proxies),
   bridgyFedAccount: setting(
     "bridgy_fed_account",
     "LECTERN_BRIDGY_FED_ACCOUNT",
@@ -79,16 +95,16 @@ export const SETTINGS = {
   maxImageMegapixels: setting("media.max_image_megapixels", "LECTERN_MEDIA_MAX_IMAGE_MEGAPIXELS", positive(500)),
   maxVideoSeconds: setting("media.max_video_seconds", "LECTERN_MEDIA_MAX_VIDEO_SECONDS", whole(1, 86_400)),
   mediaStore: setting("media.store", "LECTERN_MEDIA_STORE", oneOf(["disk", "s3"] as const, 'must be "disk" or "s3"')),
-  mediaPublicUrl: setting("media.public_url", "LECTERN_MEDIA_PUBLIC_URL", httpUrl()),
-  s3Endpoint: setting("media.s3.endpoint", "LECTERN_S3_ENDPOINT", httpUrl()),
+  mediaPublicUrl: optional("media.public_url", "LECTERN_MEDIA_PUBLIC_URL", httpUrl()),
+  s3Endpoint: optional("media.s3.endpoint", "LECTERN_S3_ENDPOINT", httpUrl()),
   s3Bucket: setting(
     "media.s3.bucket",
     "LECTERN_S3_BUCKET",
     text((v) => (/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v) ? undefined : "must be an S3 bucket name")),
   ),
   s3Region: setting("media.s3.region", "LECTERN_S3_REGION", text()),
-  s3AccessKeyId: setting("media.s3.access_key_id", "LECTERN_S3_ACCESS_KEY_ID", text()),
-  s3SecretAccessKey: setting("media.s3.secret_access_key", "LECTERN_S3_SECRET_ACCESS_KEY", text()),
+  s3AccessKeyId: optional("media.s3.access_key_id", "LECTERN_S3_ACCESS_KEY_ID", text()),
+  s3SecretAccessKey: optional("media.s3.secret_access_key", "LECTERN_S3_SECRET_ACCESS_KEY", text()),
   s3PathStyle: setting("media.s3.path_style", "LECTERN_S3_PATH_STYLE", flag),
   cacheMaxAge: setting("cache.max_age", "LECTERN_CACHE_MAX_AGE", whole(0, 31536000)),
   cacheSharedMaxAge: setting("cache.shared_max_age", "LECTERN_CACHE_SHARED_MAX_AGE", whole(0, 31536000)),
@@ -98,13 +114,13 @@ export const SETTINGS = {
     whole(0, 31536000),
   ),
   cacheStaleIfError: setting("cache.stale_if_error", "LECTERN_CACHE_STALE_IF_ERROR", whole(0, 31536000)),
-  purgeUrl: setting("cache.purge_url", "LECTERN_CACHE_PURGE_URL", httpUrl()),
+  purgeUrl: optional("cache.purge_url", "LECTERN_CACHE_PURGE_URL", httpUrl()),
   purgeStyle: setting(
     "cache.purge_style",
     "LECTERN_CACHE_PURGE_STYLE",
     oneOf(["purge", "json"] as const, 'must be "purge" or "json"'),
   ),
-  purgeToken: setting("cache.purge_token", "LECTERN_CACHE_PURGE_TOKEN", text()),
+  purgeToken: optional("cache.purge_token", "LECTERN_CACHE_PURGE_TOKEN", text()),
   webProcesses: setting("web.processes", "LECTERN_WEB_PROCESSES", whole(1, 64)),
   retryInitial: setting("delivery.retry_initial_seconds", "LECTERN_DELIVERY_RETRY_INITIAL_SECONDS", positive(86400)),
   retryMax: setting("delivery.retry_max_seconds", "LECTERN_DELIVERY_RETRY_MAX_SECONDS", positive(7 * 86400)),

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import type { BlockList } from "node:net";
 import { availableParallelism } from "node:os";
 import path from "node:path";
@@ -125,10 +125,20 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const explicitFile = env.LECTERN_CONFIG;
   const file = explicitFile ? path.resolve(cwd, explicitFile) : path.resolve(cwd, "config/lectern.toml");
   if (explicitFile && !existsSync(file)) throw new ConfigError(`LECTERN_CONFIG: no such file: ${file}`);
+  if (env.LECTERN_CONFIG === "")
+    throw new ConfigError("LECTERN_CONFIG: is set but empty (remove it, or name the file)");
   let doc: Record<string, unknown> | undefined;
   if (existsSync(file)) {
+    if (!statSync(file).isFile())
+      throw new ConfigError(`${explicitFile ? "LECTERN_CONFIG" : file}: not a file: ${file}`);
+    let text: string;
     try {
-      doc = parseToml(readFileSync(file, "utf8")) as Record<string, unknown>;
+      text = readFileSync(file, "utf8");
+    } catch (e) {
+      throw new ConfigError(`${explicitFile ? "LECTERN_CONFIG" : file}: cannot read ${file}: ${(e as Error).message}`);
+    }
+    try {
+      doc = parseToml(text) as Record<string, unknown>;
     } catch (e) {
       throw new ConfigError(`${file}: not valid TOML: ${(e as Error).message}`);
     }
@@ -137,10 +147,18 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       if (!known.has(dotted)) throw new ConfigError(`${file}: unknown key "${dotted}"`);
     }
   }
+  // A misspelt variable would silently leave its setting at the default (LECTERN_DATABSE_URL: SQLite).
+  const knownEnv = new Set([...Object.values(SETTINGS).map((k) => k.env), ...OTHER_VARIABLES]);
+  for (const name of Object.keys(env)) {
+    if (name.startsWith("LECTERN_") && !knownEnv.has(name) && !/^LECTERN_(TEST|BENCH)_/.test(name))
+      throw new ConfigError(`${name}: not a setting Lectern knows (see config/lectern.example.toml)`);
+  }
   const where: Record<string, string> = {};
   /** A setting from the environment, else the file, else undefined (the default applies). */
   const read = <T>(name: keyof typeof SETTINGS, s: Setting<T>): T | undefined => {
     const fromEnv = env[s.env];
+    if (fromEnv === "" && !s.emptyIsUnset)
+      throw new ConfigError(`${s.env}: is set but empty (remove it to use the default)`);
     const [value, at, isEnv] =
       fromEnv !== undefined && fromEnv !== ""
         ? [fromEnv, s.env, true]
@@ -159,6 +177,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const originText = read("origin", S.origin);
   const origin = parseOrigin(originText ?? `http://localhost:${port}`, where.origin ?? "LECTERN_ORIGIN (default)");
   const dataDir = path.resolve(cwd, read("dataDir", S.dataDir) ?? "data");
+  checkWritable(dataDir, where.dataDir ?? "LECTERN_DATA_DIR (default)");
   const retryInitial = read("retryInitial", S.retryInitial) ?? 30;
   const retryMax = read("retryMax", S.retryMax) ?? 6 * 3600;
   if (retryMax < retryInitial) {
@@ -166,6 +185,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       `${where.retryMax ?? "delivery.retry_max_seconds"}: must not be less than delivery.retry_initial_seconds (${retryInitial})`,
     );
   }
+  const database = read("databaseUrl", S.databaseUrl);
+  const role = read("role", S.role) ?? "all";
+  // Web and worker processes of their own share a PostgreSQL database. On the SQLite file, the `all` role
+  // starts them itself (the processes it supervises carry LECTERN_SUPERVISED).
+  if (role !== "all" && database === undefined && env.LECTERN_SUPERVISED !== "1")
+    throw new ConfigError(
+      `${where.role}: "${role}" needs PostgreSQL (database_url, LECTERN_DATABASE_URL); with the SQLite file use "all", which runs web and delivery processes itself (web.processes, delivery.workers)`,
+    );
   const store = read("mediaStore", S.mediaStore) ?? "disk";
   const bucket = read("s3Bucket", S.s3Bucket);
   if (store === "s3" && bucket === undefined)
@@ -188,8 +215,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     host: read("host", S.host) ?? "127.0.0.1",
     dataDir,
     databasePath: path.join(dataDir, "lectern.sqlite"),
-    databaseUrl: read("databaseUrl", S.databaseUrl) ?? null,
-    role: read("role", S.role) ?? "all",
+    databaseUrl: database?.url ?? null,
+    role,
     allowPrivateAddress: read("allowPrivateAddress", S.allowPrivateAddress) ?? false,
     language: read("language", S.language) ?? "en",
     timeZone: read("timeZone", S.timeZone) ?? "UTC",
@@ -238,6 +265,42 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   };
 }
 
+/**
+ * The data directory must be a directory this process can write (the
+ * database, keys, uploads in progress): made when missing, then tried.
+ */
+function checkWritable(dir: string, where: string): void {
+  const probe = path.join(dir, `.write-check-${process.pid}`);
+  try {
+    makeDirectory(dir);
+    writeFileSync(probe, "");
+    rmSync(probe);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    throw new ConfigError(`${where}: cannot write in ${dir} (${code || (e as Error).message})`);
+  }
+}
+
+/**
+ * mkdir -p, one level at a time from the nearest existing folder: Node's
+ * recursive mkdir never returns under /proc (it retries the parent for ever).
+ */
+function makeDirectory(dir: string): void {
+  const missing: string[] = [];
+  let at = dir;
+  while (!existsSync(at)) {
+    missing.unshift(at);
+    const parent = path.dirname(at);
+    if (parent === at) break;
+    at = parent;
+  }
+  for (const d of missing) mkdirSync(d);
+  if (!statSync(dir).isDirectory()) throw Object.assign(new Error(`${dir} is not a directory`), { code: "ENOTDIR" });
+}
+
+/** Variables that are not settings: the file to read, and the mark of a supervised process. */
+const OTHER_VARIABLES = ["LECTERN_CONFIG", "LECTERN_SUPERVISED"];
+
 function parseOrigin(value: string, where: string): URL {
   let url: URL;
   try {
@@ -248,6 +311,9 @@ function parseOrigin(value: string, where: string): URL {
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new ConfigError(`${where}: must be an http(s) URL, got ${JSON.stringify(value)}`);
   }
+  if (url.username || url.password)
+    throw new ConfigError(`${where}: must not carry a user name or password, got ${JSON.stringify(value)}`);
+  if (url.hostname === "") throw new ConfigError(`${where}: must name a host, got ${JSON.stringify(value)}`);
   if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash) {
     throw new ConfigError(
       `${where}: must be a bare origin such as https://example.org (no path), got ${JSON.stringify(value)}`,

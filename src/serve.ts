@@ -1,8 +1,5 @@
 import { type Config, ConfigError, loadConfig } from "./config.ts";
-import { configureLogging } from "./logging.ts";
-import { type RunningServer, startServer } from "./server.ts";
 import { startupProblem } from "./startup.ts";
-import { SUPERVISED, superviseChildren } from "./supervisor.ts";
 
 function fail(message: string): never {
   console.error(`Lectern cannot start: configuration error: ${message}`);
@@ -16,8 +13,12 @@ try {
   if (!(e instanceof ConfigError)) throw e;
   fail(e.message);
 }
+// The configuration is checked first: a wrong setting is told at once, before the server's modules load.
+const { configureLogging } = await import("./logging.ts");
+const { startServer } = await import("./server.ts");
+const { SUPERVISED, superviseChildren } = await import("./supervisor.ts");
 await configureLogging(config.logLevel);
-let server: RunningServer;
+let server: Awaited<ReturnType<typeof startServer>>;
 try {
   server = await startServer(config);
 } catch (e) {

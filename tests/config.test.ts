@@ -5,8 +5,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.ts";
+import { PostgresDatabase } from "../src/storage/postgres.ts";
+import { sql } from "../src/storage/sql.ts";
 import { runCli } from "./helpers/cli.ts";
-import { tempDir } from "./helpers/lectern.ts";
+import { freePort, tempDir } from "./helpers/lectern.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const dirs: ReturnType<typeof tempDir>[] = [];
@@ -17,6 +19,12 @@ function dir(): string {
   const d = tempDir();
   dirs.push(d);
   return d.dir;
+}
+/** A TOML file with `text`, in a fresh directory; its path. */
+function toml(text: string): string {
+  const file = path.join(dir(), "lectern.toml");
+  writeFileSync(file, text);
+  return file;
 }
 function fileInTemp(): string {
   const file = path.join(dir(), "not-a-directory");
@@ -137,13 +145,95 @@ describe("a server that cannot start because of a setting", () => {
       /LECTERN_DATABASE_URL: cannot use the database: .*no_such_database/,
     ],
     ["a host that is not an address", () => ({ HOST: "999.1.1.1" }), /HOST: cannot listen on "999\.1\.1\.1"/],
-    ["a data directory that is a file", () => ({ LECTERN_DATA_DIR: fileInTemp() }), /LECTERN_DATA_DIR: cannot use/],
     ["an unknown role", () => ({ LECTERN_ROLE: "both" }), /LECTERN_ROLE: must be one of all, web, worker/],
   ])("%s: exit 78, the key named, no stack trace", async (_, env, message) => {
-    const r = await start({ LECTERN_DATA_DIR: dir(), PORT: "0", ...env() });
+    const r = await start({ LECTERN_DATA_DIR: dir(), PORT: String(await freePort()), ...env() });
     expect(r.code, r.stdout + r.stderr).toBe(78);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  // What an operator gets wrong, each refused before anything starts: exit 78, the key named, no stack trace,
+  // within 2 seconds (the configuration is read before the server's modules load).
+  it.each([
+    ["a port as a TOML string", () => ({ LECTERN_CONFIG: toml('port = "8080"\n') }), /: port: must be a whole number/],
+    ["port 0", () => ({ PORT: "0" }), /PORT: must be a port number from 1 to 65535/],
+    [
+      "a port out of range in the database URL",
+      () => ({ LECTERN_DATABASE_URL: "postgres://u:p@db.example:99999/x" }),
+      /LECTERN_DATABASE_URL: must be a postgres:\/\/ URL/,
+    ],
+    [
+      "a database URL naming no database",
+      () => ({ LECTERN_DATABASE_URL: "postgres://u:p@db.example:5432/" }),
+      /LECTERN_DATABASE_URL: must name one database/,
+    ],
+    ["a worker on the SQLite file", () => ({ LECTERN_ROLE: "worker" }), /LECTERN_ROLE: "worker" needs PostgreSQL/],
+    ["a web process on the SQLite file", () => ({ LECTERN_ROLE: "web" }), /LECTERN_ROLE: "web" needs PostgreSQL/],
+    [
+      "an origin with a user and password",
+      () => ({ LECTERN_ORIGIN: "https://user:secret@example.org" }),
+      /LECTERN_ORIGIN: must not carry a user name or password/,
+    ],
+    ["an empty origin", () => ({ LECTERN_ORIGIN: "" }), /LECTERN_ORIGIN: is set but empty/],
+    ["an empty origin in the file", () => ({ LECTERN_CONFIG: toml('origin = ""\n') }), /: origin: not a URL/],
+    [
+      "a data directory under /proc",
+      () => ({ LECTERN_DATA_DIR: "/proc/lectern-data" }),
+      /LECTERN_DATA_DIR: cannot write in \/proc\/lectern-data/,
+    ],
+    [
+      "a data directory that is a file",
+      () => ({ LECTERN_DATA_DIR: fileInTemp() }),
+      /LECTERN_DATA_DIR: cannot write in/,
+    ],
+    [
+      "allow_private_address=yes",
+      () => ({ LECTERN_ALLOW_PRIVATE_ADDRESS: "yes" }),
+      /LECTERN_ALLOW_PRIVATE_ADDRESS: must be true or false/,
+    ],
+    ["an empty language", () => ({ LECTERN_LANGUAGE: "" }), /LECTERN_LANGUAGE: is set but empty/],
+    ["a directory as the configuration file", () => ({ LECTERN_CONFIG: "/etc" }), /LECTERN_CONFIG: not a file: \/etc/],
+    [
+      "a misspelt variable",
+      () => ({ LECTERN_DATABSE_URL: "postgres://u@db.example/x" }),
+      /LECTERN_DATABSE_URL: not a setting Lectern knows/,
+    ],
+  ])("%s: exit 78 within 2 s, the key named, no stack trace", async (_, env, message) => {
+    const t = Date.now();
+    const r = await start({ LECTERN_DATA_DIR: dir(), ...env() });
+    const ms = Date.now() - t;
+    expect(r.code, r.stdout + r.stderr).toBe(78);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(ms).toBeLessThan(2000);
+  });
+
+  it("reaches PostgreSQL on an IPv6 address written in brackets", async () => {
+    // A listener on ::1 that sees the driver's first bytes: PostgreSQL's startup message (length, then version 3.0).
+    const first = new Promise<Buffer>((resolve, reject) => {
+      const server = createServer((socket) => {
+        socket.once("data", (d: Buffer) => {
+          resolve(d);
+          socket.destroy();
+          server.close();
+        });
+      });
+      server.on("error", reject);
+      server.listen(0, "::1", async () => {
+        const { port } = server.address() as { port: number };
+        db = new PostgresDatabase(`postgres://u:p@[::1]:${port}/x`);
+        db.get(sql`SELECT 1`).catch(() => {});
+      });
+    });
+    let db: InstanceType<typeof PostgresDatabase> | undefined;
+    const bytes = await Promise.race([
+      first,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("no connection on [::1] in 10 s")), 10_000)),
+    ]);
+    void db?.close().catch(() => {});
+    expect(bytes.readUInt32BE(4)).toBe(196608); // protocol 3.0
+    expect(bytes.toString("latin1")).toContain("user\u0000u\u0000");
   });
 
   it("a port in use: exit 78, PORT named", async () => {

@@ -111,7 +111,7 @@ describe("broken requests", () => {
 });
 
 describe("a flood", () => {
-  it("of replies, likes and odd activities (1,000; LECTERN_FLOOD sets more) stores nothing, logs no error, keeps memory flat, and a post published during it reaches every follower", async () => {
+  it("of replies, likes and odd activities (1,000; LECTERN_TEST_FLOOD sets more) stores nothing, logs no error, keeps memory flat, and a post published during it reaches every follower", async () => {
     gc();
     const heapBefore = process.memoryUsage().heapUsed;
     const before = await contentRows();
@@ -160,8 +160,8 @@ describe("a flood", () => {
         name: "?",
       }),
     ];
-    // 1,000 in the test suite; LECTERN_FLOOD=10000 npm test -- tests/hostile.test.ts for the full flood.
-    const total = Number(process.env.LECTERN_FLOOD ?? 1000);
+    // 1,000 in the test suite; LECTERN_TEST_FLOOD=10000 npm test -- tests/hostile.test.ts for the full flood.
+    const total = Number(process.env.LECTERN_TEST_FLOOD ?? 1000);
     let next = 0;
     const statuses = new Map<number, number>();
     let published: Promise<unknown> | undefined;

@@ -1,10 +1,8 @@
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdtemp, open, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { encode as encodeBlurhash } from "blurhash";
 import type { Metadata, OutputInfo, default as Sharp } from "sharp";
 import type { AppData } from "../context.ts";
@@ -12,9 +10,8 @@ import { InvalidInputError, UnavailableError } from "../errors.ts";
 import type { MediaStore } from "../storage/media-store.ts";
 import { sql } from "../storage/sql.ts";
 import type { Attachment } from "./posts.ts";
+import { checkVideo, cleanVideo } from "./video.ts";
 import { videoTools } from "./video-tools.ts";
-
-const run = promisify(execFile);
 
 /** An uploaded picture or video, processed once; its files live in the media store. */
 export interface Media {
@@ -51,9 +48,6 @@ const PREVIEW_SIDE = 400;
 const MAX_FRAMES = 1000;
 /** All frames of an animation together may have this many times a still picture's pixel limit. */
 const ANIMATION_PIXEL_FACTOR = 4;
-/** Largest video frame: what the Mastodon API tells apps (`video_matrix_limit`), and 8192 on a side. */
-export const MAX_VIDEO_PIXELS = 4096 * 4096;
-const MAX_VIDEO_SIDE = 8192;
 
 const IMAGE_TYPES: Record<string, "jpeg" | "png" | "webp" | "gif" | "avif"> = {
   "image/jpeg": "jpeg",
@@ -248,16 +242,6 @@ async function previewAndBlurhash(
   };
 }
 
-interface Probe {
-  streams?: { codec_type?: string; codec_name?: string; width?: number; height?: number }[];
-  format?: { format_name?: string; duration?: string };
-}
-
-const VIDEO_CODECS: Record<string, { video: string[]; audio: string[] }> = {
-  "video/mp4": { video: ["h264"], audio: ["aac", "mp3"] },
-  "video/webm": { video: ["vp8", "vp9", "av1"], audio: ["opus", "vorbis"] },
-};
-
 async function processVideo(
   store: MediaStore,
   file: string,
@@ -266,7 +250,6 @@ async function processVideo(
   label: string,
   maxSeconds: number,
 ): Promise<Processed> {
-  const ext = mime === "video/mp4" ? "mp4" : "webm";
   const tools = await videoTools();
   if (tools === null) {
     // Stored as uploaded, a video would keep where and with what it was recorded.
@@ -274,79 +257,20 @@ async function processVideo(
       `${label}: videos cannot be accepted on this server (it has no ffmpeg to process them)`,
     );
   }
-  // An MP4's boxes say how long they are: one that claims more than the file holds is damaged or made to
-  // make the tools read (or seek, or allocate) far beyond it.
-  if (ext === "mp4") await checkMp4Boxes(file, size, label);
-  let probe: Probe;
-  try {
-    const { stdout } = await run(
-      tools.ffprobe,
-      ["-v", "error", "-print_format", "json", "-show_streams", "-show_format", file],
-      { timeout: 30_000, maxBuffer: 1 << 20 },
-    );
-    probe = JSON.parse(stdout) as Probe;
-  } catch {
-    throw new InvalidMediaError(`${label}: the video cannot be read (damaged or truncated)`);
-  }
-  const video = probe.streams?.find((s) => s.codec_type === "video");
-  const audio = probe.streams?.find((s) => s.codec_type === "audio");
-  const allowed = VIDEO_CODECS[mime];
-  if (video === undefined || !allowed.video.includes(video.codec_name ?? "")) {
-    throw new InvalidMediaError(
-      `${label}: ${ext.toUpperCase()} videos must be ${allowed.video.join(" or ").toUpperCase()}${video ? `, this one is ${video.codec_name}` : ", this one has no video"}`,
-    );
-  }
-  if (audio !== undefined && !allowed.audio.includes(audio.codec_name ?? "")) {
-    throw new InvalidMediaError(
-      `${label}: its sound must be ${allowed.audio.join(" or ").toUpperCase()}, not ${audio.codec_name}`,
-    );
-  }
-  const [width, height] = [video.width ?? 0, video.height ?? 0];
-  if (width * height > MAX_VIDEO_PIXELS || width > MAX_VIDEO_SIDE || height > MAX_VIDEO_SIDE)
-    throw new InvalidMediaError(`${label}: the video's picture is too large (${width}×${height}; at most 4096×4096)`);
-  const seconds = Number(probe.format?.duration ?? Number.NaN);
-  if (!Number.isFinite(seconds) || seconds < 0)
-    throw new InvalidMediaError(`${label}: the video cannot be read (it gives no length)`);
-  if (seconds > maxSeconds)
-    throw new InvalidMediaError(
-      `${label}: the video is too long (${Math.round(seconds)} seconds; at most ${maxSeconds})`,
-    );
+  const checked = await checkVideo(tools, file, size, mime, maxSeconds);
+  if ("problem" in checked) throw new InvalidMediaError(`${label}: ${checked.problem}`);
   const work = await mkdtemp(path.join(tmpdir(), "lectern-video-"));
   try {
-    // Same streams, no metadata (recording place, device), index first so playback starts at once.
-    const cleaned = path.join(work, `clean.${ext}`);
-    await run(
-      tools.ffmpeg,
-      [
-        "-v",
-        "error",
-        "-i",
-        file,
-        "-map",
-        "0:v:0",
-        "-map",
-        "0:a:0?",
-        "-c",
-        "copy",
-        "-map_metadata",
-        "-1",
-        ...(ext === "mp4" ? ["-movflags", "+faststart"] : []),
-        "-y",
-        cleaned,
-      ],
-      { timeout: 120_000 },
-    );
-    const poster = path.join(work, "poster.png");
-    await run(tools.ffmpeg, ["-v", "error", "-i", cleaned, "-frames:v", "1", "-y", poster], { timeout: 60_000 });
+    const { cleaned, poster } = await cleanVideo(tools, file, mime, work);
     const bytes = await readFile(cleaned);
     return {
       kind: "video",
       mediaType: mime,
-      file: await store.put(bytes, ext),
+      file: await store.put(bytes, mime === "video/mp4" ? "mp4" : "webm"),
       size: bytes.byteLength,
-      width: video.width ?? null,
-      height: video.height ?? null,
-      durationMs: probe.format?.duration ? Math.round(Number(probe.format.duration) * 1000) : null,
+      width: checked.width,
+      height: checked.height,
+      durationMs: checked.durationMs,
       ...(await previewAndBlurhash(store, await readFile(poster))),
     };
   } catch (e) {
@@ -423,37 +347,4 @@ export async function sweepUnusedMedia(
     }
   }
   return unused.length;
-}
-
-/**
- * Walks an MP4's top-level boxes: each must fit in the file (a last `mdat`
- * may run to its end, size 0). Refuses the file when one claims more.
- */
-async function checkMp4Boxes(file: string, size: number, label: string): Promise<void> {
-  const handle = await open(file, "r");
-  try {
-    const header = Buffer.alloc(16);
-    let at = 0;
-    for (let boxes = 0; at < size; boxes++) {
-      if (boxes > 10_000) throw new InvalidMediaError(`${label}: the video cannot be read (too many boxes)`);
-      const { bytesRead } = await handle.read(header, 0, 16, at);
-      if (bytesRead < 8) throw new InvalidMediaError(`${label}: the video is damaged or truncated`);
-      let length = header.readUInt32BE(0);
-      const type = header.toString("latin1", 4, 8);
-      if (length === 1) {
-        if (bytesRead < 16) throw new InvalidMediaError(`${label}: the video is damaged or truncated`);
-        const large = header.readBigUInt64BE(8);
-        length = large > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(large);
-      } else if (length === 0) {
-        length = size - at; // to the end of the file
-      }
-      if (length < 8 || at + length > size)
-        throw new InvalidMediaError(
-          `${label}: the video is damaged: its "${type.replace(/[^\x20-\x7e]/g, "?")}" box claims ${length} bytes, the file has ${size - at} left`,
-        );
-      at += length;
-    }
-  } finally {
-    await handle.close();
-  }
 }

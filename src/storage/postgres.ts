@@ -1,5 +1,6 @@
 import { getLogger } from "@logtape/logtape";
 import postgres from "postgres";
+import { Problem, postgresUrl } from "../config-parsers.ts";
 import { type Database, DatabaseUnavailableError, isUnavailable, type Queryable } from "./database.ts";
 import type { Sql } from "./sql.ts";
 
@@ -55,7 +56,15 @@ export class PostgresDatabase implements Database {
 
   constructor(url: string, options: { max?: number } = {}) {
     guardAgainstDriverRace();
-    this.client = postgres(url, {
+    // The URL as the configuration read it: postgres.js takes an IPv6 host in brackets as a name to look up.
+    const target = postgresUrl(url, false);
+    if (target instanceof Problem) throw new Error(`not a PostgreSQL URL: ${target.text}`);
+    // The rest of the URL (user, database, sslmode…) as postgres.js reads it, but the host and port as parsed
+    // here: it splits a host on ":" (an IPv6 address) and looks "[::1]" up as a name.
+    this.client = postgres(target.url, {
+      // Lists are what postgres.js keeps internally (one entry per host); its types say a string.
+      host: [target.host] as unknown as string,
+      port: [target.port] as unknown as number,
       max: options.max ?? 10,
       onnotice: () => {},
       connect_timeout: 10,

@@ -41,6 +41,9 @@ async function cluster(
     ...testEnv(tmp.dir, port, await databaseEnv(dialect)),
     LECTERN_DELIVERY_PER_SERVER: "1",
     LECTERN_DELIVERY_CONCURRENCY: "4",
+    // Separate web and worker processes on the SQLite file are what the `all` role runs itself, marked so;
+    // an operator's own are refused there (they need PostgreSQL).
+    ...(dialect === "sqlite" ? { LECTERN_SUPERVISED: "1" } : {}),
     ...options.extra,
   };
   const web = await startTestLectern(tmp.dir, { port, env: { ...env, LECTERN_ROLE: "web" } });
@@ -74,7 +77,10 @@ async function cluster(
     cleanup.push(() => void child.kill("SIGKILL"));
     workers.push(child);
     await new Promise<void>((resolve, reject) => {
-      child.stdout?.on("data", (d: Buffer) => d.toString().includes("is delivering") && resolve());
+      child.stdout?.on(
+        "data",
+        (d: Buffer) => /is delivering|is running \(role worker\)/.test(d.toString()) && resolve(),
+      );
       child.once("exit", (code) => reject(new Error(`worker exited with ${code}: ${output}`)));
     });
     return child;

@@ -14,6 +14,7 @@ import {
 } from "../../product/posts.ts";
 import { publishDelete, publishEdit, publishPin, publishPost } from "../../product/publish.ts";
 import { schedulePost } from "../../product/schedule.ts";
+import { MAX_VIDEO_PIXELS } from "../../product/video.ts";
 import { Temporal } from "../../temporal.ts";
 import { showAttachments } from "../attachments.ts";
 import type { WebDeps } from "../deps.ts";
@@ -90,7 +91,7 @@ export function mastodonApi(app: Hono, deps: WebDeps): void {
         image_size_limit: config.media.maxImageBytes,
         video_size_limit: config.media.maxVideoBytes,
         image_matrix_limit: 2048 * 2048,
-        video_matrix_limit: 4096 * 4096,
+        video_matrix_limit: MAX_VIDEO_PIXELS,
       },
       polls: { max_options: 0, max_characters_per_option: 0, min_expiration: 0, max_expiration: 0 },
       accounts: { max_featured_tags: 0, max_pinned_statuses: 5 },
