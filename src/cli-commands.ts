@@ -294,6 +294,18 @@ async function media(config: Config, rest: string[], _command: string): Promise<
   return 0;
 }
 
+/** `rotate-secret-key` */
+async function rotateSecretKey(config: Config, _rest: string[], _command: string): Promise<number> {
+  return await withLectern(config, async ({ db, secrets }) => {
+    const { keyId, resealed } = await secrets.rotate(db);
+    await audit(db, COMMAND_LINE, "rotate-secret-key", keyId);
+    console.log(
+      `A new secret key (${keyId}) is in ${secrets.file}; ${resealed} secrets were sealed again with it and the old key is gone. Running processes read the new key when they next need it.`,
+    );
+    return 0;
+  });
+}
+
 /** `status` */
 async function status(config: Config, _rest: string[], _command: string): Promise<number> {
   await withLectern(config, async (lectern) => {
@@ -353,5 +365,6 @@ export const COMMANDS: Record<string, (config: Config, rest: string[], command: 
   bridgy: audience,
   media: media,
   status: status,
+  "rotate-secret-key": rotateSecretKey,
   followers: followers,
 };

@@ -42,6 +42,10 @@ Commands:
   media migrate
         Move every media file into the store media.store names (disk → S3, or S3 → disk):
         copied, checked, then deleted from the other store. Safe to run again.
+  rotate-secret-key
+        Seal the secrets kept in the database (the actor's private keys, authenticator-app secrets)
+        with a new key, and drop the old one from the key file (secret_key_file). Copy the file to
+        every machine that runs Lectern on this database.
   status
         Workers alive and the partitions each holds, deliveries due, retrying and in flight,
         deliveries per second over the last minute, paused servers, posts waiting, queue depth.

@@ -44,6 +44,7 @@ export const SETTINGS = {
   port: setting("port", "PORT", whole(1, 65535, "must be a port number from 1 to 65535")),
   host: setting("host", "HOST", text()),
   dataDir: setting("data_dir", "LECTERN_DATA_DIR", text()),
+  secretKeyFile: setting("secret_key_file", "LECTERN_SECRET_KEY_FILE", text()),
   databaseUrl: optional("database_url", "LECTERN_DATABASE_URL", postgresUrl),
   role: setting("role", "LECTERN_ROLE", oneOf(["all", "web", "worker"] as const, "must be one of all, web, worker")),
   allowPrivateAddress: setting("allow_private_address", "LECTERN_ALLOW_PRIVATE_ADDRESS", flag),

@@ -15,6 +15,8 @@ export interface Config {
   readonly host: string;
   readonly dataDir: string;
   readonly databasePath: string;
+  /** The key that seals the secrets kept in the database (the actor's private keys, TOTP secrets). */
+  readonly secretKeyFile: string;
   /** PostgreSQL connection URL; null keeps everything in the SQLite file at `databasePath`. */
   readonly databaseUrl: string | null;
   /** What this process does: `all` (default), `web` (HTTP only, never delivers) or `worker` (delivery, queue, scheduler; no HTTP but health). */
@@ -215,6 +217,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     host: read("host", S.host) ?? "127.0.0.1",
     dataDir,
     databasePath: path.join(dataDir, "lectern.sqlite"),
+    secretKeyFile: path.resolve(cwd, read("secretKeyFile", S.secretKeyFile) ?? path.join(dataDir, "secret.key")),
     databaseUrl: database?.url ?? null,
     role,
     allowPrivateAddress: read("allowPrivateAddress", S.allowPrivateAddress) ?? false,

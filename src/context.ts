@@ -1,6 +1,7 @@
 import type { KvStore } from "@fedify/fedify";
 import type { Config } from "./config.ts";
 import type { Outbox } from "./product/outbox.ts";
+import type { SecretBox } from "./product/secrets.ts";
 import type { Database } from "./storage/database.ts";
 import type { MediaStore } from "./storage/media-store.ts";
 import type { Urls } from "./urls.ts";
@@ -15,4 +16,6 @@ export interface AppData {
   readonly urls: Urls;
   /** The one way out for activities (the delivery engine). */
   readonly outbox: Outbox;
+  /** Seals and opens the secrets kept in the database. */
+  readonly secrets: SecretBox;
 }

@@ -6,6 +6,7 @@ import { DeliveryOutbox } from "./delivery/outbox.ts";
 import { createLecternFederation, type LecternFederation } from "./federation/federation.ts";
 import { actorCreatedAt } from "./product/instance.ts";
 import { getActorKeyPairs } from "./product/keys.ts";
+import { SecretBox } from "./product/secrets.ts";
 import type { Database } from "./storage/database.ts";
 import { DatabaseKvStore } from "./storage/kv.ts";
 import type { MediaStore } from "./storage/media-store.ts";
@@ -23,6 +24,7 @@ export interface Lectern {
   readonly federation: LecternFederation;
   readonly data: AppData;
   readonly media: MediaStore;
+  readonly secrets: SecretBox;
   /** A context for work outside a request (CLI, scheduled jobs). */
   context(): Context<AppData>;
   close(): Promise<void>;
@@ -39,10 +41,16 @@ export async function openLectern(config: Config): Promise<Lectern> {
   const media = await openMediaStore(config, path.join(config.dataDir, "media"));
   const urls = new Urls(config.origin, config.handle, config.media.publicUrl);
   const outbox = new DeliveryOutbox(() => federation.createContext(config.origin, data));
-  const data: AppData = { config, db, media, kv, urls, outbox };
+  // The key that seals secrets in the database; what an older version kept in plain text is sealed now.
+  const secrets = await SecretBox.open(config.secretKeyFile, db).catch(async (e) => {
+    await db.close();
+    throw e;
+  });
+  await secrets.sealPlain(db);
+  const data: AppData = { config, db, media, kv, urls, outbox, secrets };
   // Create the actor's keys and birth date now, not during a remote server's first request.
   await actorCreatedAt(db);
-  await getActorKeyPairs(db);
+  await getActorKeyPairs(data);
   return {
     config,
     db,
@@ -51,6 +59,7 @@ export async function openLectern(config: Config): Promise<Lectern> {
     federation,
     data,
     media,
+    secrets,
     context: () => federation.createContext(config.origin, data),
     close: async () => {
       media.close?.();

@@ -4,6 +4,7 @@ import type { Config } from "./config.ts";
 export function startupProblem(error: unknown, config: Config): string | undefined {
   const e = error as NodeJS.ErrnoException & { address?: string };
   const code = e?.code ?? "";
+  if (e?.name === "SecretKeyError") return e.message;
   if (code === "EADDRINUSE") return `PORT: ${config.port} is already in use on ${config.host}`;
   if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EINVAL") {
     if (e.syscall === "listen" || e.syscall === "getaddrinfo" || e.address !== undefined) {

@@ -1,7 +1,11 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { Secret, TOTP } from "otpauth";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { audit, COMMAND_LINE, listAudit } from "../src/product/audit.ts";
 import { beginTotp, confirmTotp, useRecoveryCode, verifyTotp } from "../src/product/factors.ts";
+import { SecretBox } from "../src/product/secrets.ts";
 import {
   createStaff,
   ensureOwner,
@@ -24,6 +28,13 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
+
+/** A fresh temporary directory, removed after the test. */
+function tempDirFor(): string {
+  const t = tempDir();
+  cleanups.push(t.remove);
+  return t.dir;
+}
 
 const code = (secret: string, at: number) =>
   new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 }).generate({ timestamp: at });
@@ -76,17 +87,18 @@ describe.each(DIALECTS)("staff, factors and the audit log on %s", (dialect) => {
     const db = await fresh();
     await ensureOwner(db);
     const owner = (await findStaff(db, "owner")) as NonNullable<Awaited<ReturnType<typeof findStaff>>>;
-    const { secret } = await beginTotp(db, owner, "Lectern (test)");
+    const box = await SecretBox.open(path.join(tempDirFor(), "secret.key"), db);
+    const { secret } = await beginTotp(db, box, owner, "Lectern (test)");
     const t0 = Date.now();
-    await expect(confirmTotp(db, owner.id, "000000", "x", t0)).rejects.toThrow(/not right/);
-    const codes = await confirmTotp(db, owner.id, code(secret, t0), "x", t0);
+    await expect(confirmTotp(db, box, owner.id, "000000", "x", t0)).rejects.toThrow(/not right/);
+    const codes = await confirmTotp(db, box, owner.id, code(secret, t0), "x", t0);
     expect(codes).toHaveLength(10);
     expect(new Set(codes).size).toBe(10);
     // The code that confirmed the setup cannot sign in; the next step's can, once.
-    expect(await verifyTotp(db, owner.id, code(secret, t0), t0)).toBe(false);
-    expect(await verifyTotp(db, owner.id, code(secret, t0 + 30_000), t0 + 30_000)).toBe(true);
-    expect(await verifyTotp(db, owner.id, code(secret, t0 + 30_000), t0 + 30_000)).toBe(false);
-    expect(await verifyTotp(db, owner.id, "12345", t0 + 60_000)).toBe(false);
+    expect(await verifyTotp(db, box, owner.id, code(secret, t0), t0)).toBe(false);
+    expect(await verifyTotp(db, box, owner.id, code(secret, t0 + 30_000), t0 + 30_000)).toBe(true);
+    expect(await verifyTotp(db, box, owner.id, code(secret, t0 + 30_000), t0 + 30_000)).toBe(false);
+    expect(await verifyTotp(db, box, owner.id, "12345", t0 + 60_000)).toBe(false);
     // Recovery codes: once each, any case and spacing.
     expect(await useRecoveryCode(db, owner.id, codes[0].toUpperCase().replace("-", " "))).toBe(true);
     expect(await useRecoveryCode(db, owner.id, codes[0])).toBe(false);
@@ -94,6 +106,40 @@ describe.each(DIALECTS)("staff, factors and the audit log on %s", (dialect) => {
     // Only hashes are stored.
     expect(await scalar(db, "SELECT count(*) FROM recovery_codes WHERE code_hash LIKE '%-%'")).toBe(0);
     expect((await findStaff(db, "owner"))?.recoveryCodesLeft).toBe(9);
+    // The database alone does not give the secret away: the row holds it sealed.
+    const row = (await scalar(db, "SELECT totp_secret FROM staff WHERE username = 'owner'")) as string;
+    expect(row).toMatch(/^sealed:v1:/);
+    expect(row).not.toContain(secret);
+    expect(Buffer.from(row.split(":").pop() as string, "base64url").toString("latin1")).not.toContain(secret);
+  });
+
+  it("seals secrets under a key kept outside the database; a rotation seals them again under a new one", async () => {
+    const db = await fresh();
+    await ensureOwner(db);
+    const owner = (await findStaff(db, "owner")) as NonNullable<Awaited<ReturnType<typeof findStaff>>>;
+    const file = path.join(tempDirFor(), "secret.key");
+    const box = await SecretBox.open(file, db);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const { secret } = await beginTotp(db, box, owner, "Lectern (test)");
+    const t0 = Date.now();
+    await confirmTotp(db, box, owner.id, code(secret, t0), "x", t0);
+    const before = (await scalar(db, `SELECT totp_secret FROM staff WHERE id = ${owner.id}`)) as string;
+    const { keyId, resealed } = await box.rotate(db);
+    expect(resealed).toBe(1);
+    const after = (await scalar(db, `SELECT totp_secret FROM staff WHERE id = ${owner.id}`)) as string;
+    expect(after).toContain(`:${keyId}:`);
+    expect(after).not.toBe(before);
+    // The file holds the new key alone; a box opened from it reads the secret, another key cannot.
+    expect(readFileSync(file, "utf8").trim().split("\n")).toHaveLength(1);
+    const again = await SecretBox.open(file, db);
+    expect(await verifyTotp(db, again, owner.id, code(secret, t0 + 30_000), t0 + 30_000)).toBe(true);
+    const stranger = path.join(tempDirFor(), "other.key");
+    await expect(SecretBox.open(stranger, db)).rejects.toThrow(/is missing, and this database's secrets are sealed/);
+    writeFileSync(stranger, `${randomBytes(32).toString("base64url")}\n`);
+    const wrong = await SecretBox.open(stranger, db);
+    await expect(verifyTotp(db, wrong, owner.id, code(secret, t0 + 60_000), t0 + 60_000)).rejects.toThrow(
+      /sealed with key .* does not hold/,
+    );
   });
 });
 

@@ -313,13 +313,13 @@ export class DeliveryWorker {
   }
 
   async #signCavage(url: URL, body: SignedBody, headers: Record<string, string>): Promise<Record<string, string>> {
-    this.#key ??= getActorKeyPairs(this.#data.db).then(([pair]) => keyObject(pair.privateKey));
+    this.#key ??= getActorKeyPairs(this.#data).then(([pair]) => keyObject(pair.privateKey));
     return await signCavage(url, body, await this.#key, this.#keyId.href, headers);
   }
 
   /** RFC 9421, for the few servers that refuse draft-cavage: Fedify's implementation. */
   async #signRfc9421(url: URL, body: SignedBody, headers: Record<string, string>): Promise<Record<string, string>> {
-    const [pair] = await getActorKeyPairs(this.#data.db);
+    const [pair] = await getActorKeyPairs(this.#data);
     const bytes = body.bytes;
     const signed = await signRequest(
       new Request(url, { method: "POST", headers, body: new Uint8Array(bytes) }),

@@ -16,7 +16,7 @@ builder
   })
   .setKeyPairsDispatcher(async (ctx, identifier) => {
     if (identifier !== ctx.data.config.handle) return [];
-    return await getActorKeyPairs(ctx.data.db);
+    return await getActorKeyPairs(ctx.data);
   })
   .mapHandle((ctx, username) =>
     username.toLowerCase() === ctx.data.config.handle.toLowerCase() ? ctx.data.config.handle : null,

@@ -37,6 +37,7 @@ export const ACTIONS = {
   "staff-role": "changed a staff account's role",
   "staff-reset-factors": "reset a staff account's second factors",
   "staff-sign-out": "signed a staff account out everywhere",
+  "rotate-secret-key": "sealed the secrets with a new key",
   "require-second-factor": "changed whether a second factor is required",
   password: "changed their password",
   "totp-on": "turned on an authenticator app",

@@ -10,6 +10,7 @@ import { InvalidInputError } from "../errors.ts";
 import type { Database, Queryable } from "../storage/database.ts";
 import { json } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
+import type { SecretBox } from "./secrets.ts";
 import { endSignIns, type Staff } from "./staff.ts";
 
 /** SimpleWebAuthn, loaded when a passkey is first used (it adds ~20 MB to every process that imports it). */
@@ -44,18 +45,23 @@ export function totpUri(issuer: string, username: string, secret: string): strin
 }
 
 /** Starts setting up TOTP: a new secret (kept pending until a code from it is entered) and its otpauth:// URI. */
-export async function beginTotp(db: Queryable, staff: Staff, issuer: string): Promise<{ secret: string; uri: string }> {
+export async function beginTotp(
+  db: Queryable,
+  secrets: SecretBox,
+  staff: Staff,
+  issuer: string,
+): Promise<{ secret: string; uri: string }> {
   const secret = new Secret({ size: 20 }).base32;
-  await db.run(sql`UPDATE staff SET totp_pending_secret = ${secret} WHERE id = ${staff.id}`);
+  await db.run(sql`UPDATE staff SET totp_pending_secret = ${secrets.seal("totp", secret)} WHERE id = ${staff.id}`);
   return { secret, uri: totpUri(issuer, staff.username, secret) };
 }
 
 /** The pending TOTP secret being set up, if any. */
-export async function pendingTotp(db: Queryable, staffId: number): Promise<string | null> {
-  return (
-    (await db.get<{ s: string | null }>(sql`SELECT totp_pending_secret AS s FROM staff WHERE id = ${staffId}`))?.s ??
-    null
-  );
+export async function pendingTotp(db: Queryable, secrets: SecretBox, staffId: number): Promise<string | null> {
+  const sealed = (
+    await db.get<{ s: string | null }>(sql`SELECT totp_pending_secret AS s FROM staff WHERE id = ${staffId}`)
+  )?.s;
+  return sealed == null ? null : secrets.unseal("totp", sealed);
 }
 
 function stepOf(secret: string, code: string, now: number): number | null {
@@ -71,18 +77,20 @@ function stepOf(secret: string, code: string, now: number): number | null {
  */
 export async function confirmTotp(
   db: Database,
+  secrets: SecretBox,
   staffId: number,
   code: string,
   keepTokenHash: string,
   now: number = Date.now(),
 ): Promise<string[]> {
-  const secret = await pendingTotp(db, staffId);
+  const secret = await pendingTotp(db, secrets, staffId);
   if (secret === null) throw new FactorError("start setting up the authenticator app first");
   const step = stepOf(secret, code, now);
   if (step === null) throw new FactorError("that code is not right: enter the 6 digits the app shows now");
   return await db.transaction(async (tx) => {
     await tx.run(
-      sql`UPDATE staff SET totp_secret = ${secret}, totp_pending_secret = NULL, totp_last_step = ${step} WHERE id = ${staffId}`,
+      sql`UPDATE staff SET totp_secret = ${secrets.seal("totp", secret)}, totp_pending_secret = NULL,
+            totp_last_step = ${step} WHERE id = ${staffId}`,
     );
     await endSignIns(tx, staffId, keepTokenHash);
     return await newRecoveryCodes(tx, staffId);
@@ -92,6 +100,7 @@ export async function confirmTotp(
 /** Checks a TOTP code at sign-in; each code works once (a replayed one is refused). */
 export async function verifyTotp(
   db: Queryable,
+  secrets: SecretBox,
   staffId: number,
   code: string,
   now: number = Date.now(),
@@ -100,7 +109,7 @@ export async function verifyTotp(
     sql`SELECT totp_secret AS s, totp_last_step AS last FROM staff WHERE id = ${staffId}`,
   );
   if (row?.s == null) return false;
-  const step = stepOf(row.s, code, now);
+  const step = stepOf(secrets.unseal("totp", row.s), code, now);
   if (step === null || (row.last !== null && step <= Number(row.last))) return false;
   // Only one request can move the step past a given code.
   const moved = await db.run(

@@ -1,6 +1,7 @@
 import { exportJwk, generateCryptoKeyPair, importJwk } from "@fedify/fedify";
 import type { Database } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
+import type { SecretBox } from "./secrets.ts";
 
 const RSA = "RSASSA-PKCS1-v1_5";
 const ED25519 = "Ed25519";
@@ -12,17 +13,18 @@ const cache = new WeakMap<Database, Promise<CryptoKeyPair[]>>();
  * one) and Ed25519 second. Generated at the first call and kept in the
  * database: a changed key makes remote servers re-verify every follower.
  */
-export function getActorKeyPairs(db: Database): Promise<CryptoKeyPair[]> {
+export function getActorKeyPairs(data: { db: Database; secrets: SecretBox }): Promise<CryptoKeyPair[]> {
+  const { db, secrets } = data;
   let pairs = cache.get(db);
   if (pairs === undefined) {
-    pairs = loadOrCreate(db);
+    pairs = loadOrCreate(db, secrets);
     pairs.catch(() => cache.delete(db));
     cache.set(db, pairs);
   }
   return pairs;
 }
 
-async function loadOrCreate(db: Database): Promise<CryptoKeyPair[]> {
+async function loadOrCreate(db: Database, secrets: SecretBox): Promise<CryptoKeyPair[]> {
   const pairs: CryptoKeyPair[] = [];
   for (const algorithm of [RSA, ED25519]) {
     let row = await keyRow(db, algorithm);
@@ -31,7 +33,8 @@ async function loadOrCreate(db: Database): Promise<CryptoKeyPair[]> {
       const candidate = {
         algorithm,
         publicJwk: JSON.stringify(await exportJwk(pair.publicKey)),
-        privateJwk: JSON.stringify(await exportJwk(pair.privateKey)),
+        // Sealed: the database alone must not give the account away.
+        privateJwk: secrets.seal("actor-key", JSON.stringify(await exportJwk(pair.privateKey))),
         createdAt: Date.now(),
       };
       // Another process (the CLI) may have generated it meanwhile: the first one wins.
@@ -45,7 +48,7 @@ async function loadOrCreate(db: Database): Promise<CryptoKeyPair[]> {
     }
     pairs.push({
       publicKey: await importJwk(JSON.parse(row.publicJwk), "public"),
-      privateKey: await importJwk(JSON.parse(row.privateJwk), "private"),
+      privateKey: await importJwk(JSON.parse(secrets.unseal("actor-key", row.privateJwk)), "private"),
     });
   }
   return pairs;

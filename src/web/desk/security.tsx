@@ -56,7 +56,7 @@ export function securityRoutes(desk: Desk): void {
   };
   const pendingSetup = async (staff: Staff) => {
     if (staff.totp) return undefined;
-    const secret = await pendingTotp(db, staff.id);
+    const secret = await pendingTotp(db, lectern.secrets, staff.id);
     if (secret === null) return undefined;
     return { secret, uri: totpUri(issuer, staff.username, secret) };
   };
@@ -90,7 +90,7 @@ export function securityRoutes(desk: Desk): void {
   admin.post("/security/totp", async (c) => {
     const f = await form(c);
     if (!(await confirmed(c, f))) return wrong(c);
-    const pending = await beginTotp(db, await me(c), issuer);
+    const pending = await beginTotp(db, lectern.secrets, await me(c), issuer);
     return view(c, { pendingTotp: pending });
   });
 
@@ -98,7 +98,14 @@ export function securityRoutes(desk: Desk): void {
     const f = await form(c);
     let codes: string[];
     try {
-      codes = await confirmTotp(db, c.get("session").staffId, text(f, "code"), tokenHash(c.get("token")), now());
+      codes = await confirmTotp(
+        db,
+        lectern.secrets,
+        c.get("session").staffId,
+        text(f, "code"),
+        tokenHash(c.get("token")),
+        now(),
+      );
     } catch (e) {
       if (e instanceof FactorError) return view(c, { error: e.message }, 422);
       throw e;

@@ -162,7 +162,7 @@ export function signInRoutes(desk: Desk): void {
     const code = form.code ?? "";
     const recovery = form.recovery ?? "";
     if (code.trim() !== "") {
-      right = await verifyTotp(db, p.session.staffId, code, now());
+      right = await verifyTotp(db, lectern.secrets, p.session.staffId, code, now());
       how = "with an authenticator app";
     } else if (recovery.trim() !== "") {
       right = await useRecoveryCode(db, p.session.staffId, recovery, now());
