@@ -1,6 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { closeSync, existsSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from "node:fs";
-import path from "node:path";
 import { LecternError } from "../errors.ts";
 import type { Database, Queryable } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
@@ -179,7 +178,3 @@ async function anySealed(db: Queryable): Promise<boolean> {
   return false;
 }
 
-/** Where the key file is by default: beside the SQLite file, in the data directory. */
-export function defaultKeyFile(dataDir: string): string {
-  return path.join(dataDir, "secret.key");
-}
