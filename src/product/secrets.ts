@@ -177,4 +177,3 @@ async function anySealed(db: Queryable): Promise<boolean> {
   }
   return false;
 }
-
