@@ -1,8 +1,6 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { createServer, type IncomingMessage, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import CachePolicy from "http-cache-semantics";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +9,7 @@ import { publishDelete, publishEdit, publishPost, publishProfile } from "../src/
 import { runCli } from "./helpers/cli.ts";
 import { signIn } from "./helpers/desk.ts";
 import { freePort, startTestLectern, type TestLectern, tempDir, testEnv, waitFor } from "./helpers/lectern.ts";
+import { startLecternProcess } from "./helpers/started.ts";
 
 const AP = "application/activity+json";
 const HTML = "text/html,application/xhtml+xml";
@@ -392,33 +391,14 @@ function listeners(pids: number[], port: number): number[] {
   });
 }
 
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const task of readdirSync(`/proc/${pid}/task`))
-    out.push(...readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").split(" ").filter(Boolean).map(Number));
-  return out;
-}
-
 describe("every core serving", () => {
   it("the one-command start serves HTTP from several processes on one port, and a change shows in all of them", async () => {
     const tmp = tempDir();
     const port = await freePort();
     const env = testEnv(tmp.dir, port, { LECTERN_WEB_PROCESSES: "2", LECTERN_DELIVERY_WORKERS: "1" });
-    const server: ChildProcess = spawn(process.execPath, ["src/main.ts"], {
-      cwd: fileURLToPath(new URL("..", import.meta.url)),
-      env: { PATH: process.env.PATH ?? "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    server.stdout?.on("data", (d: Buffer) => {
-      output += d;
-    });
-    server.stderr?.on("data", (d: Buffer) => {
-      output += d;
-    });
+    const server = await startLecternProcess(env);
     try {
-      await waitFor(() => /is running \(role web\)/.test(output), 30_000, "the second web process");
-      const pids = [server.pid as number, ...childrenOf(server.pid as number)];
+      const pids = server.pids();
       expect(pids.length).toBe(2);
       await waitFor(() => listeners(pids, port).length === 2, 10_000, "both processes to listen");
 
@@ -432,8 +412,7 @@ describe("every core serving", () => {
       await new Promise((r) => setTimeout(r, 250));
       for (let i = 0; i < 20; i++) expect(await page()).toContain("Across processes");
     } finally {
-      server.kill("SIGTERM");
-      await new Promise((r) => server.once("exit", r));
+      await server.stop();
       tmp.remove();
     }
   });
