@@ -12,7 +12,7 @@ import { removeGoneFollowers } from "./product/gone.ts";
 import { sweepUnusedMedia } from "./product/media.ts";
 import { startScheduler } from "./product/schedule.ts";
 import { ensureOwner } from "./product/staff.ts";
-import { acquireLease } from "./storage/leases.ts";
+import { type Periodic, periodic } from "./storage/periodic.ts";
 import { createWeb, type Web } from "./web/app.ts";
 import { sweepUploads } from "./web/uploads.ts";
 
@@ -55,15 +55,15 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   // Uploads cut off by a crash leave their temporary files: a dead process's are nobody's, and so
   // is anything older than an hour. Checked at start and every ten minutes.
   const uploads = path.join(config.dataDir, "tmp");
-  let uploadSweeper: NodeJS.Timeout | undefined;
+  let uploadSweeper: Periodic | undefined;
   if (serving) {
-    const sweepTmp = () =>
-      void sweepUploads(uploads, 3600_000).catch((error) =>
-        logger.warning("Sweeping uploads failed: {error}", { error }),
-      );
     await sweepUploads(uploads, 3600_000);
-    uploadSweeper = setInterval(sweepTmp, 10 * 60_000);
-    uploadSweeper.unref();
+    uploadSweeper = periodic({
+      name: "Sweeping uploads",
+      everyMs: 10 * 60_000,
+      runAtStart: false,
+      run: () => sweepUploads(uploads, 3600_000),
+    });
   }
   let server: Server | undefined;
   let web: Web | undefined;
@@ -107,29 +107,28 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     // Uploads never used by a post (an abandoned draft), pictures replaced in the profile,
     // expired key-value entries (answered replies, counted boosts, caches), and deliveries
     // finished more than 30 days ago (folded into per-activity counts). One worker does it.
-    const sweep = async () => {
-      if (!(await acquireLease(lectern.db, "sweep", worker.workerId, SWEEP_EVERY_MS - 60_000))) return;
-      await lectern.kv.purgeExpired();
-      await pruneDeliveries(lectern.db);
-      await sweepUnusedMedia(lectern.data);
-    };
-    const runSweep = () => void sweep().catch((error) => logger.error("Sweeping failed: {error}", { error }));
-    runSweep();
-    const sweeper = setInterval(runSweep, SWEEP_EVERY_MS);
-    sweeper.unref();
+    const sweeper = periodic({
+      name: "sweep",
+      everyMs: SWEEP_EVERY_MS,
+      // Held a little less than the interval: the next sweep may fall to another worker.
+      lease: { db: lectern.db, owner: worker.workerId, ttlMs: SWEEP_EVERY_MS - 60_000 },
+      failure: "error",
+      run: async () => {
+        await lectern.kv.purgeExpired();
+        await pruneDeliveries(lectern.db);
+        await sweepUnusedMedia(lectern.data);
+      },
+    });
     const goneEvery = options.goneCheckIntervalMs ?? 5 * 60_000;
-    const checkGone = async () => {
-      if (!(await acquireLease(lectern.db, "gone-check", worker.workerId, goneEvery))) return;
-      await removeGoneFollowers(lectern.data);
-    };
-    const goneChecker = setInterval(
-      () => void checkGone().catch((error) => logger.warning("Checking gone followers failed: {error}", { error })),
-      goneEvery,
-    );
-    goneChecker.unref();
+    const goneChecker = periodic({
+      name: "gone-check",
+      everyMs: goneEvery,
+      runAtStart: false,
+      lease: { db: lectern.db, owner: worker.workerId },
+      run: () => removeGoneFollowers(lectern.data),
+    });
     stopWork = async () => {
-      clearInterval(sweeper);
-      clearInterval(goneChecker);
+      await Promise.all([sweeper.stop(), goneChecker.stop()]);
       await scheduler.stop();
       stopQueue.abort();
       await Promise.all([queueDone, worker.stop(), purges.stop()]);
@@ -148,7 +147,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         });
       }
       web?.close();
-      clearInterval(uploadSweeper);
+      await uploadSweeper?.stop();
       await stopWork();
       await lectern.close();
       logger.info("Stopped");

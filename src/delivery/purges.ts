@@ -2,7 +2,7 @@ import { getLogger } from "@logtape/logtape";
 import { request } from "undici";
 import type { Config } from "../config.ts";
 import { CHANNELS, type Database, type Queryable } from "../storage/database.ts";
-import { acquireLease } from "../storage/leases.ts";
+import { type Periodic, periodic } from "../storage/periodic.ts";
 import { sql } from "../storage/sql.ts";
 
 const logger = getLogger(["lectern", "purges"]);
@@ -39,10 +39,7 @@ export class PurgeSender {
   readonly #retry: { initialMs: number; maxMs: number };
   readonly #owner: string;
   readonly #now: () => number;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
-  #again = false;
-  #stopped = false;
+  #job: Periodic | undefined;
   #unlisten: (() => Promise<void>) | undefined;
 
   constructor(db: Database, config: Config, owner: string, options: { now?: () => number } = {}) {
@@ -56,37 +53,21 @@ export class PurgeSender {
 
   async start(pollMs = 1000): Promise<void> {
     if (this.#config.purgeUrl === null) return;
-    this.#unlisten = await this.#db.listen(CHANNELS.purges, () => this.wake());
-    this.#timer = setInterval(() => this.wake(), pollMs);
-    this.#timer.unref();
-    this.wake();
-  }
-
-  /** Sends what is due now (coalescing calls that arrive while sending). */
-  wake(): void {
-    if (this.#stopped) return;
-    if (this.#running !== undefined) {
-      this.#again = true;
-      return;
-    }
-    this.#running = (async () => {
-      do {
-        this.#again = false;
-        if (!(await acquireLease(this.#db, "purge", this.#owner, 30_000, this.#now()))) return;
-        await this.sendDue();
-      } while (this.#again && !this.#stopped);
-    })()
-      .catch((error) => logger.warning("Sending cache purges failed: {error}", { error }))
-      .finally(() => {
-        this.#running = undefined;
-      });
+    // One worker at a time sends (the `purge` lease); a change announced by any process wakes it.
+    const job = periodic({
+      name: "purge",
+      everyMs: pollMs,
+      lease: { db: this.#db, owner: this.#owner, ttlMs: 30_000 },
+      now: this.#now,
+      run: () => this.sendDue(),
+    });
+    this.#job = job;
+    this.#unlisten = await this.#db.listen(CHANNELS.purges, () => job.wake());
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    clearInterval(this.#timer);
     await this.#unlisten?.();
-    await this.#running;
+    await this.#job?.stop();
   }
 
   /** One pass over due purges; returns how many were done. */

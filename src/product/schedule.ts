@@ -3,6 +3,7 @@ import { getLogger } from "@logtape/logtape";
 import { isTimeZone } from "../config-parsers.ts";
 import type { AppData } from "../context.ts";
 import { bool, CHANNELS, json } from "../storage/database.ts";
+import { periodic } from "../storage/periodic.ts";
 import { sql } from "../storage/sql.ts";
 import { Temporal } from "../temporal.ts";
 import { postChange, siteChanged } from "./changes.ts";
@@ -172,23 +173,11 @@ export function startScheduler(
   options: { now?: () => number; intervalMs?: number } = {},
 ): { stop(): Promise<void> } {
   const now = options.now ?? Date.now;
-  const interval = options.intervalMs ?? 1000;
-  let stopped = false;
-  let running: Promise<unknown> = Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
-  const tick = () => {
-    running = publishDuePosts(ctx(), now())
-      .catch((error) => logger.error("Publishing scheduled posts failed: {error}", { error }))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, interval);
-      });
-  };
-  tick();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+  // Every worker looks: a due post is taken by one transaction (its row deleted first), so it leaves once.
+  return periodic({
+    name: "Publishing scheduled posts",
+    everyMs: options.intervalMs ?? 1000,
+    failure: "error",
+    run: () => publishDuePosts(ctx(), now()),
+  });
 }
