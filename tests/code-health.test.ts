@@ -4,6 +4,9 @@ import { fileURLToPath } from "node:url";
 import { type PgTable, getTableConfig as pgTable } from "drizzle-orm/pg-core";
 import { type SQLiteTable, getTableConfig as sqliteTable } from "drizzle-orm/sqlite-core";
 import { describe, expect, it } from "vitest";
+import { INBOUND_TYPES } from "../src/federation/inbound.ts";
+import { LISTENERS } from "../src/federation/inbox.ts";
+import { TRIAGED_TYPES } from "../src/federation/triage.ts";
 import * as pg from "../src/storage/schema/postgres.ts";
 import * as lite from "../src/storage/schema/sqlite.ts";
 import { PATHS, route, Urls } from "../src/urls.ts";
@@ -34,6 +37,16 @@ describe("the two database schemas", () => {
       .sort((a, b) => a.table.localeCompare(b.table));
     expect(sqliteTables.length).toBeGreaterThan(10);
     expect(pgTables).toEqual(sqliteTables);
+  });
+});
+
+describe("the inbox's types", () => {
+  it("are listened for and triaged alike: each type the inbox acts on has a listener and a triage rule", () => {
+    expect([...Object.keys(LISTENERS)].sort()).toEqual([...INBOUND_TYPES].sort());
+    expect([...TRIAGED_TYPES].sort()).toEqual([...INBOUND_TYPES].sort());
+    // Each listener's class is the type it is filed under (ActivityStreams' or GoToSocial's name).
+    for (const [type, [cls]] of Object.entries(LISTENERS))
+      expect((cls as unknown as { typeId: URL }).typeId.href).toMatch(new RegExp(`[#/]${type}$`));
   });
 });
 

@@ -1,4 +1,4 @@
-import { createExponentialBackoffPolicy, type Federation, type KvStore, type MessageQueue } from "@fedify/fedify";
+import type { Federation, KvStore, MessageQueue } from "@fedify/fedify";
 import type { Config } from "../config.ts";
 import type { AppData } from "../context.ts";
 import { LECTERN_VERSION } from "../version.ts";
@@ -30,14 +30,7 @@ export async function createLecternFederation(
     ...(config.allowPrivateAddress
       ? { allowPrivateAddress: true, userAgent: { software: `Lectern/${LECTERN_VERSION}`, url: config.origin } }
       : guardedLoaders(config, kv)),
-    // Cavage is understood everywhere; see INTEROP.md on servers that swallow RFC 9421.
-    firstKnock: "draft-cavage-http-signatures-12",
-    outboxRetryPolicy: createExponentialBackoffPolicy({
-      initialDelay: { milliseconds: config.delivery.retryInitialMs },
-      maxDelay: { milliseconds: config.delivery.retryMaxMs },
-      maxAttempts: config.delivery.maxAttempts,
-      factor: 2,
-      jitter: true,
-    }),
+    // Nothing is sent through Fedify's outbox (delivery/ signs and sends every activity), so its outbox
+    // settings (first knock, retry policy) are left out.
   });
 }

@@ -1,4 +1,4 @@
-import type { InboxContext } from "@fedify/fedify";
+import type { InboxContext, InboxListener } from "@fedify/fedify";
 import {
   Accept,
   Activity,
@@ -31,23 +31,37 @@ import { PATHS } from "../urls.ts";
 import { toAnswer } from "./activities.ts";
 import { AnswerLimiter } from "./answers.ts";
 import { builder } from "./builder.ts";
+import { INBOUND_TYPES, type InboundType } from "./inbound.ts";
 import { softwareOf, understandsReplyReject } from "./software.ts";
 
 const logger = getLogger(["lectern", "inbox"]);
 
-builder
-  .setInboxListeners(PATHS.inbox, PATHS.sharedInbox)
-  .on(Follow, onFollowed)
-  .on(Undo, onUndone)
-  .on(Delete, onDeleted)
-  .on(Create, onCreated)
-  .on(ReplyRequest, onReplyRequested)
-  .on(QuoteRequest, onQuoteRequested)
-  .on(Announce, onAnnounced)
-  .on(Update, onUpdated)
-  .on(Accept, onAccepted)
-  .on(Reject, onRejected)
-  .on(Move, onMoved)
+/** An activity class and its listener, as Fedify's `on()` takes them. */
+type Listener<T extends Activity> = readonly [
+  new (...args: ConstructorParameters<typeof Activity>) => T,
+  InboxListener<AppData, T>,
+];
+const listen = <T extends Activity>(type: Listener<T>[0], handler: Listener<T>[1]): Listener<Activity> =>
+  [type, handler] as unknown as Listener<Activity>;
+
+/** The listener of each inbound type (federation/inbound.ts); triage lets through only these. */
+export const LISTENERS: Record<InboundType, Listener<Activity>> = {
+  Follow: listen(Follow, onFollowed),
+  Undo: listen(Undo, onUndone),
+  Delete: listen(Delete, onDeleted),
+  Create: listen(Create, onCreated),
+  ReplyRequest: listen(ReplyRequest, onReplyRequested),
+  QuoteRequest: listen(QuoteRequest, onQuoteRequested),
+  Announce: listen(Announce, onAnnounced),
+  Update: listen(Update, onUpdated),
+  Accept: listen(Accept, onAccepted),
+  Reject: listen(Reject, onRejected),
+  Move: listen(Move, onMoved),
+};
+
+const listeners = builder.setInboxListeners(PATHS.inbox, PATHS.sharedInbox);
+for (const type of INBOUND_TYPES) listeners.on(...LISTENERS[type]);
+listeners
   // Likes, reactions, flags, blocks and everything else: answered 202, not stored.
   .on(Activity, () => {})
   .onError((_ctx, error) => {
