@@ -6,6 +6,7 @@ import { DeliveryOutbox } from "./delivery/outbox.ts";
 import { createLecternFederation, type LecternFederation } from "./federation/federation.ts";
 import { actorCreatedAt } from "./product/instance.ts";
 import { getActorKeyPairs } from "./product/keys.ts";
+import { type Channel, Outboxes } from "./product/outbox.ts";
 import { SecretBox } from "./product/secrets.ts";
 import type { Database } from "./storage/database.ts";
 import { DatabaseKvStore } from "./storage/kv.ts";
@@ -30,7 +31,12 @@ export interface Lectern {
   close(): Promise<void>;
 }
 
-export async function openLectern(config: Config): Promise<Lectern> {
+export interface LecternOptions {
+  /** Ways out besides the fediverse, each hearing the facts it takes (tests register one). */
+  channels?: Channel[];
+}
+
+export async function openLectern(config: Config, options: LecternOptions = {}): Promise<Lectern> {
   const db = await openDatabase(config);
   const kv = new DatabaseKvStore(db);
   const queue = new DatabaseMessageQueue(db, {
@@ -40,7 +46,11 @@ export async function openLectern(config: Config): Promise<Lectern> {
   const federation = await createLecternFederation(config, kv, queue);
   const media = await openMediaStore(config, path.join(config.dataDir, "media"));
   const urls = new Urls(config.origin, config.handle, config.media.publicUrl);
-  const outbox = new DeliveryOutbox(() => federation.createContext(config.origin, data));
+  // Every way out, registered here: the fediverse first, then any others (email, push, relays).
+  const outbox = new Outboxes([
+    new DeliveryOutbox(() => federation.createContext(config.origin, data)),
+    ...(options.channels ?? []),
+  ]);
   // The key that seals secrets in the database; what an older version kept in plain text is sealed now.
   const secrets = await SecretBox.open(config.secretKeyFile, db).catch(async (e) => {
     await db.close();

@@ -3,13 +3,15 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { getLogger } from "@logtape/logtape";
 import type { Config } from "./config.ts";
-import { queueNewPosts, warmUp } from "./delivery/outbox.ts";
+import { warmUp } from "./delivery/outbox.ts";
 import { pruneDeliveries } from "./delivery/progress.ts";
+import { publishNewPosts } from "./delivery/published.ts";
 import { PurgeSender } from "./delivery/purges.ts";
 import { DeliveryWorker } from "./delivery/worker.ts";
 import { type Lectern, openLectern } from "./lectern.ts";
 import { removeGoneFollowers } from "./product/gone.ts";
 import { sweepUnusedMedia } from "./product/media.ts";
+import type { Channel } from "./product/outbox.ts";
 import { startScheduler } from "./product/schedule.ts";
 import { ensureOwner } from "./product/staff.ts";
 import { type Periodic, periodic } from "./storage/periodic.ts";
@@ -38,6 +40,8 @@ export interface ServerOptions {
   schedulerIntervalMs?: number;
   /** How often followers behind inboxes answering 404/410 are checked for being gone, in milliseconds. */
   goneCheckIntervalMs?: number;
+  /** Ways out besides the fediverse (see product/outbox.ts). */
+  channels?: Channel[];
 }
 
 /**
@@ -47,7 +51,7 @@ export interface ServerOptions {
  * Any number of each can share one database.
  */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
-  const lectern = await openLectern(config);
+  const lectern = await openLectern(config, { channels: options.channels });
   const serving = config.role !== "worker";
   const working = config.role !== "web";
   const initialPassword = serving ? await ensureOwner(lectern.db) : undefined;
@@ -91,7 +95,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   if (working) {
     const worker = new DeliveryWorker(lectern.data, {
       now: options.now,
-      queuePosts: () => queueNewPosts(lectern.context()),
+      queuePosts: () => publishNewPosts(lectern.context()),
     });
     deliveries = worker;
     await warmUp(lectern.context()).catch((error) => logger.warning("Warm-up failed: {error}", { error }));

@@ -3,6 +3,7 @@ import type { Activity } from "@fedify/vocab";
 import type { AppData } from "../context.ts";
 import {
   followOf,
+  requestOf,
   toAnswer,
   toCreate,
   toDelete,
@@ -15,10 +16,10 @@ import {
   toUpdate,
 } from "../federation/activities.ts";
 import { type AttachmentExtras, attachmentExtras, finishJson } from "../federation/json.ts";
-import type { Follower } from "../product/followers.ts";
-import type { Outbox } from "../product/outbox.ts";
-import { claimQueued, type Post, postsAwaitingQueue, unsavedPost } from "../product/posts.ts";
+import type { FollowRef, InteractionRequest, Outbox, Recipient } from "../product/outbox.ts";
+import { type Post, unsavedPost } from "../product/posts.ts";
 import type { QuoteStamp } from "../product/quotes.ts";
+import type { Queryable } from "../storage/database.ts";
 import { deliverTo, fanOut, wakeDeliveries } from "./fanout.ts";
 
 /** An activity as the JSON every server receives: compacted once, then finished (see federation/json.ts). */
@@ -28,9 +29,9 @@ async function activityJson(ctx: Context<AppData>, activity: Activity, extras?: 
 }
 
 /**
- * The delivery engine as the product's outbox: each activity becomes JSON
- * once, here, and is stored with its deliveries (one per follower server, or
- * one for a single recipient); the workers sign and send them.
+ * The fediverse channel: each fact becomes its activity, as JSON once, here,
+ * stored with its deliveries (one per follower server, or one for a single
+ * recipient); the workers sign and send them.
  */
 export class DeliveryOutbox implements Outbox {
   readonly #context: () => Context<AppData>;
@@ -60,14 +61,28 @@ export class DeliveryOutbox implements Outbox {
     return deliveries;
   }
 
-  async send(recipient: { id: URL; inbox: URL }, activity: Activity, kind: string, postId: string | null = null) {
+  async #toOne(recipient: Recipient, activity: Activity, kind: string): Promise<void> {
     const ctx = this.#context();
     const body = await this.#json(activity);
-    await deliverTo(ctx.data.db, { activityIri: activity.id?.href ?? "", kind, postId, body }, recipient.inbox.href);
+    await deliverTo(
+      ctx.data.db,
+      { activityIri: activity.id?.href ?? "", kind, postId: null, body },
+      recipient.inbox.href,
+    );
     await wakeDeliveries(ctx.data.db);
   }
 
-  async postUpdated(post: Post): Promise<void> {
+  async postPublished(post: Post): Promise<(tx: Queryable) => Promise<void>> {
+    const ctx = this.#context();
+    const create = await toCreate(ctx, post);
+    // The JSON is made before the transaction: only the rows are written inside it.
+    const body = await this.#json(create, await attachmentExtras(ctx.data, [post]));
+    return async (tx) => {
+      await fanOut(tx, { activityIri: create.id?.href ?? "", kind: "Create", postId: post.id, body });
+    };
+  }
+
+  async postEdited(post: Post): Promise<void> {
     const ctx = this.#context();
     await this.#toFollowers(await toUpdate(ctx, post), "Update", post.id, await attachmentExtras(ctx.data, [post]));
   }
@@ -84,22 +99,51 @@ export class DeliveryOutbox implements Outbox {
     await this.#toFollowers(await toProfileUpdate(this.#context(), at), "Update(Person)", null);
   }
 
-  async followAnswered(follower: Pick<Follower, "actorIri" | "followIri" | "inbox">, accepted: boolean) {
+  async followAccepted(follow: FollowRef): Promise<void> {
+    await this.#answerFollow(follow, "accept");
+  }
+
+  async followRejected(follow: FollowRef): Promise<void> {
+    await this.#answerFollow(follow, "reject");
+  }
+
+  async #answerFollow(follow: FollowRef, answer: "accept" | "reject"): Promise<void> {
     const ctx = this.#context();
-    const answer = toAnswer(ctx, accepted ? "accept" : "reject", { object: followOf(ctx, follower) });
-    await this.send(
-      { id: new URL(follower.actorIri), inbox: new URL(follower.inbox) },
-      answer,
-      accepted ? "Accept" : "Reject",
+    await this.#toOne(
+      { id: new URL(follow.actorIri), inbox: new URL(follow.inbox) },
+      // The Follow as received, by ids.
+      toAnswer(ctx, answer, { object: followOf(ctx, follow) }),
+      answer === "accept" ? "Accept" : "Reject",
     );
   }
 
-  async followed(account: { id: URL; inbox: URL }, followId: URL): Promise<void> {
-    await this.send(account, toFollow(this.#context(), account.id, followId), "Follow");
+  async replyRejected(
+    to: Recipient,
+    reply: { id: URL; target: URL | null; request?: InteractionRequest },
+  ): Promise<void> {
+    const ctx = this.#context();
+    const object = reply.request ? requestOf(reply.request) : reply.id;
+    await this.#toOne(to, toAnswer(ctx, "reject", { object, target: reply.target, to: to.id }), "Reject");
   }
 
-  async unfollowed(account: { id: URL; inbox: URL }, followId: URL): Promise<void> {
-    await this.send(account, toUndoFollow(this.#context(), account.id, followId), "Undo(Follow)");
+  async quoteAnswered(to: Recipient, request: InteractionRequest, stamp: URL | null): Promise<void> {
+    const ctx = this.#context();
+    const object = requestOf(request);
+    await this.#toOne(
+      to,
+      stamp === null
+        ? toAnswer(ctx, "reject", { object })
+        : toAnswer(ctx, "accept", { object, result: stamp, to: to.id }),
+      stamp === null ? "Reject" : "Accept",
+    );
+  }
+
+  async followed(account: Recipient, followId: URL): Promise<void> {
+    await this.#toOne(account, toFollow(this.#context(), account.id, followId), "Follow");
+  }
+
+  async unfollowed(account: Recipient, followId: URL): Promise<void> {
+    await this.#toOne(account, toUndoFollow(this.#context(), account.id, followId), "Undo(Follow)");
   }
 
   async accountMoved(target: URL, at: number): Promise<void> {
@@ -107,37 +151,12 @@ export class DeliveryOutbox implements Outbox {
   }
 
   async stampRevoked(stamp: QuoteStamp): Promise<void> {
-    const ctx = this.#context();
-    await this.send(
+    await this.#toOne(
       { id: new URL(stamp.actorIri), inbox: new URL(stamp.inbox) },
-      toStampRevocation(ctx, stamp),
+      toStampRevocation(this.#context(), stamp),
       "Delete",
     );
   }
-}
-
-/**
- * Turns every stored post not yet delivered into a Create for all followers
- * (run by the delivery workers). Each post is claimed in the same
- * transaction as its deliveries are written, so however many workers run, a
- * post is fanned out once; a crash in between leaves it for the next round.
- */
-export async function queueNewPosts(ctx: Context<AppData>): Promise<number> {
-  const { db } = ctx.data;
-  const waiting = await postsAwaitingQueue(db);
-  let queued = 0;
-  for (const post of waiting) {
-    const create = await toCreate(ctx, post);
-    const body = await activityJson(ctx, create, await attachmentExtras(ctx.data, [post]));
-    const done = await db.transaction(async (tx) => {
-      if (!(await claimQueued(tx, post.id))) return false;
-      await fanOut(tx, { activityIri: create.id?.href ?? "", kind: "Create", postId: post.id, body });
-      return true;
-    });
-    if (done) queued++;
-  }
-  if (queued > 0) await wakeDeliveries(db);
-  return queued;
 }
 
 /**

@@ -1,8 +1,22 @@
 import type { Context } from "@fedify/fedify";
-import { Accept, Add, Delete, Follow, Move, PUBLIC_COLLECTION, Reject, Remove, Undo, Update } from "@fedify/vocab";
+import {
+  Accept,
+  Add,
+  Delete,
+  Follow,
+  Move,
+  PUBLIC_COLLECTION,
+  QuoteRequest,
+  Reject,
+  Remove,
+  ReplyRequest,
+  Undo,
+  Update,
+} from "@fedify/vocab";
 import type { AppData } from "../context.ts";
 import type { Follower } from "../product/followers.ts";
 import { uuidv7 } from "../product/ids.ts";
+import type { InteractionRequest } from "../product/outbox.ts";
 import type { Post } from "../product/posts.ts";
 import type { QuoteStamp } from "../product/quotes.ts";
 import { actorFromProfile } from "./actor.ts";
@@ -47,6 +61,12 @@ export function followOf(ctx: Context<AppData>, follower: Pick<Follower, "actorI
     actor: new URL(follower.actorIri),
     object: ctx.data.urls.actor(),
   });
+}
+
+/** A polite request as it was received, rebuilt from its ids (the object of our answer to it). */
+export function requestOf(request: InteractionRequest): ReplyRequest | QuoteRequest {
+  const values = { id: request.id, actor: request.actor, object: request.object, instrument: request.instrument };
+  return request.type === "ReplyRequest" ? new ReplyRequest(values) : new QuoteRequest(values);
 }
 
 /** Accept or Reject of a follower's Follow (or of any request: a quote, a reply). */

@@ -22,13 +22,13 @@ import { isBlocked } from "../product/blocks.ts";
 import { addFollower, getFollower } from "../product/followers.ts";
 import { followAccepted, followRejected, getFollowing } from "../product/following.ts";
 import { recordMoveIn } from "../product/moves.ts";
+import type { InteractionRequest } from "../product/outbox.ts";
 import { getLivePost } from "../product/posts.ts";
 import { getProfile } from "../product/profile.ts";
 import { countBoost, removeFollower } from "../product/publish.ts";
 import { grantQuote } from "../product/quotes.ts";
 import { Temporal } from "../temporal.ts";
 import { PATHS } from "../urls.ts";
-import { toAnswer } from "./activities.ts";
 import { AnswerLimiter } from "./answers.ts";
 import { builder } from "./builder.ts";
 import { INBOUND_TYPES, type InboundType } from "./inbound.ts";
@@ -68,6 +68,17 @@ listeners
     logger.warning("Inbox activity failed: {error}", { error });
   });
 
+/** A polite request as received, by its ids (what our answer's object is). */
+function receivedRequest(type: InteractionRequest["type"], request: ReplyRequest | QuoteRequest): InteractionRequest {
+  return {
+    type,
+    id: request.id as URL,
+    actor: request.actorId as URL,
+    object: request.objectId,
+    instrument: request.instrumentId,
+  };
+}
+
 const limiters = new WeakMap<object, AnswerLimiter>();
 function limiter(data: AppData): AnswerLimiter {
   let l = limiters.get(data.kv);
@@ -102,7 +113,6 @@ function signedLoader(ctx: InboxContext<AppData>) {
  */
 export async function onFollowed(ctx: InboxContext<AppData>, follow: Follow): Promise<void> {
   if (follow.id == null || follow.actorId == null || !isOurActor(ctx, follow.objectId)) return;
-  const asReceived = new Follow({ id: follow.id, actor: follow.actorId, object: follow.objectId });
   const follower = await follow.getActor({
     documentLoader: await signedLoader(ctx),
     contextLoader: ctx.contextLoader,
@@ -112,13 +122,11 @@ export async function onFollowed(ctx: InboxContext<AppData>, follow: Follow): Pr
     logger.info("Ignoring a Follow from {actor}: its actor document could not be read", { actor: follow.actorId.href });
     return;
   }
+  // The Follow as received, by ids (`follow` now caches the follower's whole actor document).
+  const followRef = { actorIri: follower.id.href, followIri: follow.id.href, inbox: follower.inboxId.href };
   if (await isBlocked(ctx.data.db, follower.id)) {
     logger.info("Refusing a Follow from blocked {actor}", { actor: follower.id.href });
-    await ctx.data.outbox.send(
-      { id: follower.id, inbox: follower.inboxId },
-      toAnswer(ctx, "reject", { object: asReceived }),
-      "Reject",
-    );
+    await ctx.data.outbox.followRejected(followRef);
     return;
   }
   const known = await getFollower(ctx.data.db, follower.id.href);
@@ -143,12 +151,7 @@ export async function onFollowed(ctx: InboxContext<AppData>, follow: Follow): Pr
   if (known?.status === "accepted" && (await ctx.data.kv.get(answered)) !== undefined) return;
   await ctx.data.kv.set(answered, 1, { ttl: Temporal.Duration.from({ minutes: 10 }) });
   logger.info("New follower {follower}", { follower: handle ?? follower.id.href });
-  // The Follow as received, by ids: `follow` now caches the follower's whole actor document.
-  await ctx.data.outbox.send(
-    { id: follower.id, inbox: follower.inboxId },
-    toAnswer(ctx, "accept", { object: asReceived }),
-    "Accept",
-  );
+  await ctx.data.outbox.followAccepted(followRef);
 }
 
 /**
@@ -262,10 +265,9 @@ async function refuse(
   if (!(await limiter(ctx.data).allow(objectId.href, to.host))) return;
   const sender = await ctx.lookupObject(to, { documentLoader: await signedLoader(ctx) }).catch(() => null);
   if (!isActor(sender) || sender.id?.href !== to.href || sender.inboxId == null) return;
-  await ctx.data.outbox.send(
+  await ctx.data.outbox.replyRejected(
     { id: to, inbox: sender.inboxId },
-    toAnswer(ctx, "reject", { object: request ?? objectId, target, to }),
-    "Reject",
+    { id: objectId, target, request: request === undefined ? undefined : receivedRequest("ReplyRequest", request) },
   );
 }
 
@@ -285,18 +287,9 @@ export async function onQuoteRequested(ctx: InboxContext<AppData>, request: Quot
   await ctx.data.kv.set(answered, 1, { ttl: Temporal.Duration.from({ hours: 1 }) });
   const sender = await ctx.lookupObject(asker, { documentLoader: await signedLoader(ctx) }).catch(() => null);
   if (!isActor(sender) || sender.id?.href !== asker.href || sender.inboxId == null) return;
-  const answerTo = new QuoteRequest({
-    id: request.id,
-    actor: asker,
-    object: request.objectId,
-    instrument: request.instrumentId,
-  });
+  const answerTo = receivedRequest("QuoteRequest", request);
   if (ctx.data.config.quotes !== "anyone" || (await isBlocked(ctx.data.db, asker))) {
-    await ctx.data.outbox.send(
-      { id: asker, inbox: sender.inboxId },
-      toAnswer(ctx, "reject", { object: answerTo }),
-      "Reject",
-    );
+    await ctx.data.outbox.quoteAnswered({ id: asker, inbox: sender.inboxId }, answerTo, null);
     return;
   }
   const stamp = await grantQuote(ctx.data.db, {
@@ -305,11 +298,7 @@ export async function onQuoteRequested(ctx: InboxContext<AppData>, request: Quot
     actorIri: asker.href,
     inbox: sender.endpoints?.sharedInbox?.href ?? sender.inboxId.href,
   });
-  await ctx.data.outbox.send(
-    { id: asker, inbox: sender.inboxId },
-    toAnswer(ctx, "accept", { object: answerTo, result: ctx.data.urls.stamp(stamp.id), to: asker }),
-    "Accept",
-  );
+  await ctx.data.outbox.quoteAnswered({ id: asker, inbox: sender.inboxId }, answerTo, ctx.data.urls.stamp(stamp.id));
 }
 
 /**

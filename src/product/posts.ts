@@ -1,7 +1,7 @@
 import type { AppData } from "../context.ts";
 import { InvalidInputError, NotFoundError } from "../errors.ts";
 import { bool, type Database, json, type Queryable } from "../storage/database.ts";
-import { sql } from "../storage/sql.ts";
+import { type Sql, sql } from "../storage/sql.ts";
 import { UUID_PATTERN, uuidv7 } from "./ids.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { checkAttachments, InvalidMediaError } from "./media.ts";
@@ -273,19 +273,9 @@ export async function getLivePost(db: Queryable, id: string): Promise<Post | und
   return toPost(await db.get(sql`SELECT ${COLUMNS} FROM posts WHERE id = ${id} AND deleted_at IS NULL`));
 }
 
-/**
- * Marks a post's Create as turned into deliveries, if nobody did yet: true
- * for the one caller (of however many workers) that gets to do it.
- */
-export async function claimQueued(db: Queryable, id: string, now: number = Date.now()): Promise<boolean> {
-  return (await db.run(sql`UPDATE posts SET queued_at = ${now} WHERE id = ${id} AND queued_at IS NULL`)) === 1;
-}
-
-/** Posts stored but not yet turned into deliveries (new ones, or the process died in between). */
-export async function postsAwaitingQueue(db: Queryable, limit = 100): Promise<Post[]> {
-  const rows = await db.all(
-    sql`SELECT ${COLUMNS} FROM posts WHERE queued_at IS NULL AND deleted_at IS NULL ORDER BY published_at LIMIT ${limit}`,
-  );
+/** Posts (deleted ones too) that `where` picks, oldest published first. */
+export async function postsWhere(db: Queryable, where: Sql, limit: number): Promise<Post[]> {
+  const rows = await db.all(sql`SELECT ${COLUMNS} FROM posts WHERE ${where} ORDER BY published_at LIMIT ${limit}`);
   return rows.map((r) => toPost(r) as Post);
 }
 

@@ -50,7 +50,7 @@ export async function publishEdit(
   const post = await editPost(ctx.data, id, input, now);
   // The tags it had and the tags it has: both tag pages change.
   await siteChanged(ctx.data, [postChange(post), ...(before ? [postChange(before)] : [])]);
-  await ctx.data.outbox.postUpdated(post);
+  await ctx.data.outbox.postEdited(post);
   return post;
 }
 
@@ -106,7 +106,7 @@ export async function removeFollower(data: AppData, actorIri: string): Promise<b
 export async function rejectFollower(ctx: Context<AppData>, actorIri: string): Promise<boolean> {
   const follower = await getFollower(ctx.data.db, actorIri);
   if (follower === undefined || !(await removeFollower(ctx.data, actorIri))) return false;
-  await ctx.data.outbox.followAnswered(follower, false);
+  await ctx.data.outbox.followRejected(follower);
   return true;
 }
 
@@ -115,7 +115,7 @@ export async function approveFollowRequest(ctx: Context<AppData>, actorIri: stri
   const follower = await getFollower(ctx.data.db, actorIri);
   if (follower === undefined || !(await markAccepted(ctx.data.db, actorIri))) return false;
   await siteChanged(ctx.data, [{ kind: "followers" }]);
-  await ctx.data.outbox.followAnswered(follower, true);
+  await ctx.data.outbox.followAccepted(follower);
   return true;
 }
 

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type Config, loadConfig } from "../../src/config.ts";
+import type { Channel } from "../../src/product/outbox.ts";
 import { type RunningServer, startServer } from "../../src/server.ts";
 import { databaseEnv, type TestDialect } from "./databases.ts";
 import { freePort } from "./net.ts";
@@ -52,7 +53,13 @@ export interface TestLectern {
 /** Starts a real Lectern server in this process on a free loopback port. */
 export async function startTestLectern(
   dataDir: string,
-  options: { port?: number; env?: Record<string, string>; now?: () => number; dialect?: TestDialect } = {},
+  options: {
+    port?: number;
+    env?: Record<string, string>;
+    now?: () => number;
+    dialect?: TestDialect;
+    channels?: Channel[];
+  } = {},
 ): Promise<TestLectern> {
   const port = options.port ?? (await freePort());
   const database =
@@ -61,7 +68,12 @@ export async function startTestLectern(
       : {};
   const extra = { ...database, ...options.env };
   const config = testConfig(dataDir, port, extra);
-  const server = await startServer(config, { now: options.now, schedulerIntervalMs: 50, goneCheckIntervalMs: 300 });
+  const server = await startServer(config, {
+    now: options.now,
+    schedulerIntervalMs: 50,
+    goneCheckIntervalMs: 300,
+    channels: options.channels,
+  });
   return {
     config,
     env: testEnv(dataDir, port, extra),
