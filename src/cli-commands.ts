@@ -11,12 +11,12 @@ import { audit, COMMAND_LINE } from "./product/audit.ts";
 import { listBlocks } from "./product/blocks.ts";
 import { countFollowers, followersCsv, listFollowers } from "./product/followers.ts";
 import { followAccount, unfollowAccount } from "./product/following.ts";
+import { identify, importDomainBlocks } from "./product/identify.ts";
 import { UUID_PATTERN } from "./product/ids.ts";
 import { getSetting, setSetting } from "./product/instance.ts";
 import { ingestMedia } from "./product/media.ts";
 import { migrateMedia } from "./product/media-migrate.ts";
 import { moveAccount, setAliases } from "./product/moves.ts";
-import { identify, importDomainBlocks } from "./product/named.ts";
 import { getLivePost, PostNotFoundError } from "./product/posts.ts";
 import { getProfile } from "./product/profile.ts";
 import {

@@ -58,6 +58,11 @@ describe("the source tree", () => {
       path.resolve(path.dirname(file), m[1]),
     );
 
+  it("keeps SQL out of the web routes (they call product/)", () => {
+    const withSql = sources.filter((f) => folderOf(f) === "web" && /\bsql`/.test(readFileSync(f, "utf8")));
+    expect(withSql.map((f) => path.relative(SRC, f))).toEqual([]);
+  });
+
   it("has no import cycle between its folders", () => {
     const edges = new Map<string, Set<string>>();
     for (const file of sources) {

@@ -4,12 +4,12 @@ import { loadConfig } from "../src/config.ts";
 import { openLectern } from "../src/lectern.ts";
 import { countFollowers } from "../src/product/followers.ts";
 import {
+  dismissFollower,
   publishDelete,
   publishEdit,
   publishPin,
   publishPost,
   publishProfile,
-  rejectFollower,
 } from "../src/product/publish.ts";
 import { cancelScheduled, editScheduled, listScheduled, schedulePost } from "../src/product/schedule.ts";
 import { Temporal } from "../src/temporal.ts";
@@ -161,7 +161,7 @@ describe("what the author does reaches followers' servers", () => {
   });
 
   it("removing a follower sends them Reject of their Follow", async () => {
-    const removed = await rejectFollower(ctx(), remote.actorId("alice").href);
+    const removed = await dismissFollower(ctx(), remote.actorId("alice").href);
     expect(removed).toBe(true);
     const reject = (await remote.waitForActivity((a) => a.type === "Reject")).json as Json;
     expect(reject.object.type).toBe("Follow");

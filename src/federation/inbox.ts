@@ -25,7 +25,7 @@ import { recordMoveIn } from "../product/moves.ts";
 import type { InteractionRequest } from "../product/outbox.ts";
 import { getLivePost } from "../product/posts.ts";
 import { getProfile } from "../product/profile.ts";
-import { countBoost, removeFollower } from "../product/publish.ts";
+import { countBoost, followerLeft } from "../product/publish.ts";
 import { grantQuote } from "../product/quotes.ts";
 import { Temporal } from "../temporal.ts";
 import { PATHS } from "../urls.ts";
@@ -183,7 +183,7 @@ export async function onUndone(ctx: InboxContext<AppData>, undo: Undo): Promise<
       unfollow = false;
     }
   }
-  if (unfollow && (await removeFollower(ctx.data, actorId.href))) {
+  if (unfollow && (await followerLeft(ctx.data, actorId.href))) {
     logger.info("{follower} unfollowed", { follower: follower.handle ?? actorId.href });
   }
 }
@@ -192,7 +192,7 @@ export async function onUndone(ctx: InboxContext<AppData>, undo: Undo): Promise<
 export async function onDeleted(ctx: InboxContext<AppData>, del: Delete): Promise<void> {
   const actorId = del.actorId;
   if (actorId == null || del.objectId?.href !== actorId.href) return;
-  if (await removeFollower(ctx.data, actorId.href)) {
+  if (await followerLeft(ctx.data, actorId.href)) {
     logger.info("Follower {follower} was deleted", { follower: actorId.href });
   }
 }

@@ -156,3 +156,8 @@ export function sameToken(a: string | undefined, b: string): boolean {
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
 }
+
+/** A session that had to set up a second factor, once one exists: a full one. */
+export async function completeEnrolment(db: Database, token: string): Promise<void> {
+  await db.run(sql`UPDATE sessions SET stage = 'full' WHERE token_hash = ${tokenHash(token)} AND stage = 'enrol'`);
+}

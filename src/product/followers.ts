@@ -60,8 +60,8 @@ export async function getFollower(db: Queryable, actorIri: string): Promise<Foll
   return await db.get<Follower>(sql`SELECT ${COLUMNS} FROM followers WHERE actor_iri = ${actorIri}`);
 }
 
-/** Removes a follower; true when there was one. */
-export async function deleteFollower(db: Queryable, actorIri: string): Promise<boolean> {
+/** Deletes a follower's row (nothing else: see followerLeft and dismissFollower); true when there was one. */
+export async function deleteFollowerRow(db: Queryable, actorIri: string): Promise<boolean> {
   return (await db.run(sql`DELETE FROM followers WHERE actor_iri = ${actorIri}`)) > 0;
 }
 
@@ -156,4 +156,17 @@ export async function followersOverTime(
     out.push({ day: start + i * dayMs, followers: total });
   }
   return out;
+}
+
+/** Accepted followers, newest first, before the row id `before` (all when null): a page of `limit`. */
+export async function followersBefore(
+  db: Queryable,
+  before: number | null,
+  limit: number,
+): Promise<{ id: number; iri: string; handle: string | null; at: number }[]> {
+  const older = before === null ? sql.empty : sql` AND id < ${before}`;
+  return await db.all(
+    sql`SELECT id, actor_iri AS iri, handle, created_at AS at FROM followers WHERE status = 'accepted'${older}
+        ORDER BY id DESC LIMIT ${limit}`,
+  );
 }

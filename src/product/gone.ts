@@ -3,7 +3,7 @@ import type { AppData } from "../context.ts";
 import { fetchDocument, fetchOptions } from "../http-client.ts";
 import { sql } from "../storage/sql.ts";
 import { Temporal } from "../temporal.ts";
-import { removeFollower } from "./publish.ts";
+import { followerLeft } from "./publish.ts";
 
 const logger = getLogger(["lectern", "followers"]);
 
@@ -32,7 +32,7 @@ export async function removeGoneFollowers(data: AppData, limit = 30, now: number
     checked++;
     const answer = await fetchDocument(new URL(actor), options);
     const tombstone = (answer.body as { type?: unknown } | undefined)?.type === "Tombstone";
-    if ((answer.status === 410 || tombstone) && (await removeFollower(data, actor))) {
+    if ((answer.status === 410 || tombstone) && (await followerLeft(data, actor))) {
       removed++;
       logger.info("Follower {actor} is gone (its actor answers {why}): removed", {
         actor,

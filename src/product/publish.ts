@@ -4,7 +4,7 @@ import { CHANNELS } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
 import { addBlock, normalizeActor, normalizeDomain, removeBlock } from "./blocks.ts";
 import { postChange, siteChanged } from "./changes.ts";
-import { deleteFollower, followersOnHost, getFollower, markAccepted } from "./followers.ts";
+import { deleteFollowerRow, followersOnHost, getFollower, markAccepted } from "./followers.ts";
 import { sweepUnusedMedia } from "./media.ts";
 import {
   createPost,
@@ -92,9 +92,13 @@ export async function publishProfile(
   return profile;
 }
 
-/** Removes a follower (no message to anyone); true when there was one. */
-export async function removeFollower(data: AppData, actorIri: string): Promise<boolean> {
-  if (!(await deleteFollower(data.db, actorIri))) return false;
+/**
+ * A follower is gone (they unfollowed, or their account no longer exists):
+ * their row and what shows them on the site, with no message to anyone; true
+ * when there was one.
+ */
+export async function followerLeft(data: AppData, actorIri: string): Promise<boolean> {
+  if (!(await deleteFollowerRow(data.db, actorIri))) return false;
   await siteChanged(data, [{ kind: "followers" }]);
   return true;
 }
@@ -103,9 +107,9 @@ export async function removeFollower(data: AppData, actorIri: string): Promise<b
  * Removes a follower; their server is told with a Reject of their Follow, and
  * stops counting them as following. False when they were not following.
  */
-export async function rejectFollower(ctx: Context<AppData>, actorIri: string): Promise<boolean> {
+export async function dismissFollower(ctx: Context<AppData>, actorIri: string): Promise<boolean> {
   const follower = await getFollower(ctx.data.db, actorIri);
-  if (follower === undefined || !(await removeFollower(ctx.data, actorIri))) return false;
+  if (follower === undefined || !(await followerLeft(ctx.data, actorIri))) return false;
   await ctx.data.outbox.followRejected(follower);
   return true;
 }
@@ -123,7 +127,7 @@ export async function approveFollowRequest(ctx: Context<AppData>, actorIri: stri
 export async function blockAccount(ctx: Context<AppData>, actorIri: string): Promise<string> {
   const iri = normalizeActor(actorIri);
   await addBlock(ctx.data.db, "actor", iri);
-  await rejectFollower(ctx, iri);
+  await dismissFollower(ctx, iri);
   return iri;
 }
 
@@ -136,7 +140,7 @@ export async function blockServer(ctx: Context<AppData>, domain: string): Promis
   await addBlock(ctx.data.db, "domain", host);
   let removed = 0;
   for (const f of await followersOnHost(ctx.data.db, host))
-    if (await deleteFollower(ctx.data.db, f.actorIri)) removed++;
+    if (await deleteFollowerRow(ctx.data.db, f.actorIri)) removed++;
   await siteChanged(ctx.data, [{ kind: "followers" }]);
   return { domain: host, removed };
 }

@@ -17,8 +17,8 @@ import { RateLimiter } from "../rate-limit.ts";
 import { isUnavailable } from "../storage/database.ts";
 import { adminRoutes, UPLOAD_ROUTES } from "./admin.ts";
 import type { WebDeps } from "./deps.ts";
+import { mastodonAccounts } from "./mastodon/accounts.ts";
 import { mastodonApi } from "./mastodon/api.ts";
-import { mastodonMore } from "./mastodon/more.ts";
 import { oauthRoutes } from "./mastodon/oauth.tsx";
 import { mastodonTimelines } from "./mastodon/timelines.ts";
 import { mediaRoutes } from "./media.ts";
@@ -181,7 +181,7 @@ export function createWeb(lectern: Lectern, options: AppOptions = {}): Web {
       }),
     );
   oauthRoutes(app, deps);
-  mastodonMore(app, deps);
+  mastodonAccounts(app, deps);
   mastodonTimelines(app, deps);
   mastodonApi(app, deps);
   adminRoutes(app, deps);

@@ -4,8 +4,8 @@ import { failingServers } from "../../delivery/status.ts";
 import { audit } from "../../product/audit.ts";
 import { InvalidBlockError, listBlocks } from "../../product/blocks.ts";
 import { countFollowers, followersOverTime, listFollowers } from "../../product/followers.ts";
-import { identify, importDomainBlocks } from "../../product/named.ts";
-import { approveFollowRequest, blockAccount, blockServer, rejectFollower, unblock } from "../../product/publish.ts";
+import { identify, importDomainBlocks } from "../../product/identify.ts";
+import { approveFollowRequest, blockAccount, blockServer, dismissFollower, unblock } from "../../product/publish.ts";
 import { Messages } from "../views/desk.tsx";
 import { BlocksPage, FailingServersTable, FollowersChart, FollowersTable, PendingTable } from "../views/people.tsx";
 import type { Desk, DeskEnv } from "./desk.tsx";
@@ -137,7 +137,7 @@ export function peopleRoutes(desk: Desk): void {
 
   admin.post("/followers/remove", async (c) => {
     const actor = await follower(c);
-    if (actor === undefined || !(await rejectFollower(lectern.context(), actor))) return c.notFound();
+    if (actor === undefined || !(await dismissFollower(lectern.context(), actor))) return c.notFound();
     await audit(db, desk.actor(c), "remove-follower", actor, now());
     return c.redirect("/admin/followers?notice=removed", 303);
   });

@@ -1,6 +1,13 @@
 import type { Context } from "hono";
 import { audit } from "../../product/audit.ts";
-import { InvalidPasswordError, listSessions, revokeSession, setChallenge, tokenHash } from "../../product/auth.ts";
+import {
+  completeEnrolment,
+  InvalidPasswordError,
+  listSessions,
+  revokeSession,
+  setChallenge,
+  tokenHash,
+} from "../../product/auth.ts";
 import {
   beginTotp,
   confirmTotp,
@@ -16,7 +23,6 @@ import {
 } from "../../product/factors.ts";
 import { listAuthorizations, revokeApp } from "../../product/oauth.ts";
 import { checkOwnPassword, getStaff, type Staff, setStaffPassword } from "../../product/staff.ts";
-import { sql } from "../../storage/sql.ts";
 import { SecurityPage, type SecurityView } from "../views/security.tsx";
 import { type Desk, type DeskEnv, relyingParty } from "./desk.tsx";
 
@@ -68,8 +74,7 @@ export function securityRoutes(desk: Desk): void {
   const wrong = (c: Context<DeskEnv>) => view(c, { error: "Your current password is not right." }, 403);
   /** Once a factor exists, a session that had to enrol becomes a full one. */
   const promote = async (c: Context<DeskEnv>) => {
-    if (c.get("session").stage === "enrol")
-      await db.run(sql`UPDATE sessions SET stage = 'full' WHERE token_hash = ${tokenHash(c.get("token"))}`);
+    if (c.get("session").stage === "enrol") await completeEnrolment(db, c.get("token"));
   };
 
   admin.get("/security", (c) => view(c));

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import type { Context, Hono } from "hono";
 import { audit } from "../../product/audit.ts";
+import { followersBefore } from "../../product/followers.ts";
 import { InvalidMediaError, ingestMedia } from "../../product/media.ts";
 import { InvalidPostError } from "../../product/posts.ts";
 import { InvalidProfileError } from "../../product/profile.ts";
@@ -14,7 +15,6 @@ import {
   type ScheduledPost,
 } from "../../product/schedule.ts";
 import { RateLimiter } from "../../rate-limit.ts";
-import { sql } from "../../storage/sql.ts";
 import { Temporal } from "../../temporal.ts";
 import type { WebDeps } from "../deps.ts";
 import { clientAddress } from "../http.ts";
@@ -46,7 +46,7 @@ function scheduledJson(s: ScheduledPost): Record<string, unknown> {
 }
 
 /** More of the author's side: the profile (update_credentials) and scheduled statuses. */
-export function mastodonMore(app: Hono, deps: WebDeps): void {
+export function mastodonAccounts(app: Hono, deps: WebDeps): void {
   const { lectern, now } = deps;
   const { config, db, data } = lectern;
   const authorized = (c: Context, scope: string) => authorizeRequest(c, db, scope, true, now());
@@ -108,11 +108,7 @@ export function mastodonMore(app: Hono, deps: WebDeps): void {
   const followers = async (c: Context) => {
     const limit = Math.min(80, Math.max(1, Number(c.req.query("limit") ?? 40) || 40));
     const maxId = Number(String(c.req.query("max_id") ?? "").replace(/^f/, ""));
-    const before = Number.isSafeInteger(maxId) && maxId > 0 ? sql` AND id < ${maxId}` : sql.empty;
-    return await db.all<{ id: number; iri: string; handle: string | null; at: number }>(
-      sql`SELECT id, actor_iri AS iri, handle, created_at AS at FROM followers WHERE status = 'accepted'${before}
-          ORDER BY id DESC LIMIT ${limit}`,
-    );
+    return await followersBefore(db, Number.isSafeInteger(maxId) && maxId > 0 ? maxId : null, limit);
   };
 
   // New followers are the account's only notifications (nothing else reaches it).
