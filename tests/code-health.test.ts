@@ -63,6 +63,31 @@ describe("the source tree", () => {
     expect(withSql.map((f) => path.relative(SRC, f))).toEqual([]);
   });
 
+  it("has no import cycle between its files, type-only imports and re-exports included", () => {
+    const edges = new Map(
+      sources.map((f) => [
+        f,
+        [...readFileSync(f, "utf8").matchAll(/^(?:import|export)[^"';]*from\s*["'](\.[^"']+)["']/gm)].map((m) =>
+          path.resolve(path.dirname(f), m[1]),
+        ),
+      ]),
+    );
+    const cycles: string[] = [];
+    const state = new Map<string, "open" | "done">();
+    const walk = (file: string, trail: string[]) => {
+      if (state.get(file) === "done") return;
+      if (state.get(file) === "open") {
+        cycles.push([...trail.slice(trail.indexOf(file)), file].map((f) => path.relative(SRC, f)).join(" → "));
+        return;
+      }
+      state.set(file, "open");
+      for (const next of edges.get(file) ?? []) walk(next, [...trail, file]);
+      state.set(file, "done");
+    };
+    for (const f of sources) walk(f, []);
+    expect(cycles).toEqual([]);
+  });
+
   it("has no import cycle between its folders", () => {
     const edges = new Map<string, Set<string>>();
     for (const file of sources) {

@@ -9,7 +9,7 @@ import type { AppData } from "../context.ts";
 import { InvalidInputError, UnavailableError } from "../errors.ts";
 import type { MediaStore } from "../storage/media-store.ts";
 import { sql } from "../storage/sql.ts";
-import type { Attachment } from "./posts.ts";
+import type { Attachment } from "./post.ts";
 import { checkVideo, cleanVideo } from "./video.ts";
 import { videoTools } from "./video-tools.ts";
 

@@ -1,6 +1,6 @@
 import type { Queryable } from "../storage/database.ts";
 import type { Follower } from "./followers.ts";
-import type { Post } from "./posts.ts";
+import type { Post } from "./post.ts";
 import type { QuoteStamp } from "./quotes.ts";
 
 /** Someone we answer or tell something: their actor and their inbox. */

@@ -1,64 +1,25 @@
 import type { AppData } from "../context.ts";
 import { InvalidInputError, NotFoundError } from "../errors.ts";
-import { bool, type Database, json, type Queryable } from "../storage/database.ts";
+import type { Database, Queryable } from "../storage/database.ts";
 import { type Sql, sql } from "../storage/sql.ts";
 import { UUID_PATTERN, uuidv7 } from "./ids.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { checkAttachments, InvalidMediaError } from "./media.ts";
+import {
+  type Attachment,
+  type CheckedPost,
+  POST_COLUMNS,
+  type Post,
+  type PostVersion,
+  VERSION_COLUMNS,
+} from "./post.ts";
 
-/** An attachment of a post: which media file, with the author's description. */
-export interface Attachment {
-  mediaId: string;
-  /** Alt text. */
-  alt: string;
-  /** Focal point, x and y in -1..1 (Mastodon's convention). */
-  focus?: [number, number];
-}
+export type { Attachment, CheckedPost, Post, PostVersion } from "./post.ts";
 
-export interface Post {
-  /** UUIDv7: sorts by creation time. */
-  id: string;
-  /** What the author wrote (Markdown). */
-  source: string;
-  /** Sanitized HTML rendered once from `source`. */
-  contentHtml: string;
-  language: string;
-  /** Content warning. */
-  summary: string | null;
-  sensitive: boolean;
-  /** Hashtag names without '#'. */
-  hashtags: string[];
-  attachments: Attachment[];
-  publishedAt: number;
-  updatedAt: number | null;
-  /** Set once its Create was turned into deliveries. */
-  queuedAt: number | null;
-  pinnedAt: number | null;
-  /** Set when deleted: the row stays, emptied, so the post's URL answers 410. */
-  deletedAt: number | null;
-  /** How many times it was boosted: a number, nothing about who. */
-  boosts: number;
-  /** The author's own post this one continues, if any (a thread). */
-  inReplyTo: string | null;
-  /** The first post of its thread; null when it is not a continuation. */
-  threadRoot: string | null;
-}
-
-const COLUMNS = sql.raw(
-  `id, source, content_html AS "contentHtml", language, summary, sensitive, hashtags, attachments,
-   published_at AS "publishedAt", updated_at AS "updatedAt", queued_at AS "queuedAt", pinned_at AS "pinnedAt",
-   deleted_at AS "deletedAt", boosts, in_reply_to AS "inReplyTo", thread_root AS "threadRoot"`,
-);
-
-function toPost(row: Record<string, unknown> | undefined): Post | undefined {
-  if (row === undefined) return undefined;
-  return {
-    ...(row as unknown as Post),
-    sensitive: bool(row.sensitive),
-    hashtags: json<string[]>(row.hashtags, []),
-    attachments: json<Attachment[]>(row.attachments, []),
-  };
-}
+/** A row of `posts` as a Post; undefined for no row. */
+const toPost = (row: Record<string, unknown> | undefined): Post | undefined =>
+  row === undefined ? undefined : POST_COLUMNS.decode(row);
+const COLUMNS = POST_COLUMNS.select;
 
 export const MAX_POST_LENGTH = 10_000;
 export const MAX_SUMMARY_LENGTH = 500;
@@ -80,18 +41,6 @@ export interface PostInput {
   attachments?: Attachment[];
   /** Continues a thread: the id of one of the author's own live posts (new posts only). */
   inReplyTo?: string | null;
-}
-
-export interface CheckedPost {
-  source: string;
-  contentHtml: string;
-  hashtags: string[];
-  language: string;
-  summary: string | null;
-  sensitive: boolean;
-  attachments?: Attachment[];
-  inReplyTo: string | null;
-  threadRoot: string | null;
 }
 
 /** Validates and renders what the author wrote, or throws {@link InvalidPostError}. */
@@ -358,26 +307,10 @@ export async function listPosts(
   return { items, next: rows.length > limit && last ? { publishedAt: last.publishedAt, id: last.id } : null };
 }
 
-/** A post as it read before an edit, from `at` until the next version. */
-export interface PostVersion {
-  contentHtml: string;
-  summary: string | null;
-  sensitive: boolean;
-  language: string;
-  attachments: Attachment[];
-  at: number;
-}
-
 /** Earlier versions of a post, oldest first (none for a post never edited, or deleted). */
 export async function listVersions(db: Queryable, id: string): Promise<PostVersion[]> {
-  const rows = await db.all<PostVersion & { sensitive: unknown; attachments: unknown }>(
-    sql`SELECT content_html AS "contentHtml", summary, sensitive, language, attachments, at
-        FROM post_versions WHERE post_id = ${id} ORDER BY at, id`,
+  const rows = await db.all(
+    sql`SELECT ${VERSION_COLUMNS.select} FROM post_versions WHERE post_id = ${id} ORDER BY at, id`,
   );
-  return rows.map((r) => ({
-    ...r,
-    at: Number(r.at),
-    sensitive: bool(r.sensitive),
-    attachments: json<Attachment[]>(r.attachments, []),
-  }));
+  return rows.map((r) => VERSION_COLUMNS.decode(r));
 }

@@ -2,45 +2,23 @@ import type { Context } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
 import { isTimeZone } from "../config-parsers.ts";
 import type { AppData } from "../context.ts";
-import { bool, CHANNELS, json } from "../storage/database.ts";
+import { CHANNELS } from "../storage/database.ts";
 import { periodic } from "../storage/periodic.ts";
 import { sql } from "../storage/sql.ts";
 import { Temporal } from "../temporal.ts";
 import { postChange, siteChanged } from "./changes.ts";
 import { uuidv7 } from "./ids.ts";
-import { type Attachment, checkPost, InvalidPostError, insertPost, type Post, type PostInput } from "./posts.ts";
+import { SCHEDULED_COLUMNS, type ScheduledPost } from "./post.ts";
+import { checkPost, InvalidPostError, insertPost, type Post, type PostInput } from "./posts.ts";
 import { getProfile } from "./profile.ts";
 
 const logger = getLogger(["lectern", "schedule"]);
 
-/** A post waiting for its time; published (moved to `posts`) by a worker's scheduler. */
-export interface ScheduledPost {
-  id: string;
-  source: string;
-  language: string;
-  summary: string | null;
-  sensitive: boolean;
-  attachments: Attachment[];
-  /** When to publish, milliseconds since the epoch. */
-  publishAt: number;
-  /** The time zone the author chose, to show the time back as they wrote it. */
-  timeZone: string;
-  createdAt: number;
-}
+export type { ScheduledPost } from "./post.ts";
 
-const COLUMNS = sql.raw(
-  `id, source, language, summary, sensitive, attachments, publish_at AS "publishAt", time_zone AS "timeZone",
-   created_at AS "createdAt"`,
-);
-
-function toScheduled(row: Record<string, unknown> | undefined): ScheduledPost | undefined {
-  if (row === undefined) return undefined;
-  return {
-    ...(row as unknown as ScheduledPost),
-    sensitive: bool(row.sensitive),
-    attachments: json<Attachment[]>(row.attachments, []),
-  };
-}
+const COLUMNS = SCHEDULED_COLUMNS.select;
+const toScheduled = (row: Record<string, unknown> | undefined): ScheduledPost | undefined =>
+  row === undefined ? undefined : SCHEDULED_COLUMNS.decode(row);
 
 /** How far ahead a post can be scheduled. */
 const MAX_AHEAD_MS = 366 * 86_400_000;
