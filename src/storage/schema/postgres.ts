@@ -1,367 +1,84 @@
-/*
- * The PostgreSQL schema: the same tables and columns as ./sqlite.ts (a test
- * compares them), with PostgreSQL's types: bigint for milliseconds and ids,
- * boolean for flags, text for JSON (parsed by the code, like on SQLite).
- */
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, boolean, index, integer, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  integer,
+  type PgTable,
+  pgTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+import type { ColumnDef, TableDef } from "./define.ts";
+import * as tables from "./tables.ts";
+import * as staffTables from "./tables-staff.ts";
 
-/** The actor's key pairs, generated once at first start and kept forever. */
-export const actorKeys = pgTable("actor_keys", {
-  /** "RSASSA-PKCS1-v1_5" (RSA-2048, used to sign requests) or "Ed25519" (object proofs). */
-  algorithm: text("algorithm").primaryKey(),
-  publicJwk: text("public_jwk").notNull(),
-  privateJwk: text("private_jwk").notNull(),
-  createdAt: bigint("created_at", { mode: "number" }).notNull(),
-});
+/*
+ * The tables (tables.ts, tables-staff.ts) as PostgreSQL's Drizzle schema,
+ * which drizzle-kit writes drizzle/postgres's migrations from: whole numbers
+ * bigint (milliseconds, counts) or integer, booleans boolean, ids bigserial.
+ */
 
-/** Facts about this instance that are fixed once written (e.g. when the actor was created). */
-export const instance = pgTable("instance", {
-  key: text("key").primaryKey(),
-  value: text("value").notNull(),
-});
-
-export const followers = pgTable(
-  "followers",
-  {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
-    actorIri: text("actor_iri").notNull(),
-    /** The Follow activity's id, kept to answer it (Accept now, Reject if removed later). */
-    followIri: text("follow_iri"),
-    inbox: text("inbox").notNull(),
-    sharedInbox: text("shared_inbox"),
-    /** Host of the actor id, lower-case: groups followers by server. */
-    host: text("host").notNull(),
-    /** `@user@host` as shown to the author, when known. */
-    handle: text("handle"),
-    /** "accepted", or "pending" while the author approves followers by hand. */
-    status: text("status").$type<"accepted" | "pending">().notNull().default("accepted"),
-    createdAt: bigint("created_at", { mode: "number" }).notNull(),
-  },
-  (t) => [
-    uniqueIndex("followers_actor_iri").on(t.actorIri),
-    index("followers_host").on(t.host),
-    index("followers_status").on(t.status),
-  ],
-);
-
-/** Accounts and whole servers the author blocked: no follows, no inbox traffic, no deliveries. */
-export const blocks = pgTable(
-  "blocks",
-  {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
-    kind: text("kind").$type<"actor" | "domain">().notNull(),
-    /** An actor id, or a lower-case host name. */
-    value: text("value").notNull(),
-    createdAt: bigint("created_at", { mode: "number" }).notNull(),
-  },
-  (t) => [uniqueIndex("blocks_kind_value").on(t.kind, t.value)],
-);
-
-/** Quote permissions we granted (FEP-044f stamps): what a revocation needs, nothing more. */
-export const quoteStamps = pgTable(
-  "quote_stamps",
-  {
-    id: text("id").primaryKey(),
-    postId: text("post_id").notNull(),
-    /** The quoting post. */
-    quoteIri: text("quote_iri").notNull(),
-    /** Who quoted, and where to tell them when the stamp is revoked. */
-    actorIri: text("actor_iri").notNull(),
-    inbox: text("inbox").notNull(),
-    createdAt: bigint("created_at", { mode: "number" }).notNull(),
-  },
-  (t) => [index("quote_stamps_post").on(t.postId), uniqueIndex("quote_stamps_quote").on(t.postId, t.quoteIri)],
-);
-
-/** An attachment of a post: which media file, with the author's description. */
-export interface Attachment {
-  mediaId: string;
-  /** Alt text. */
-  alt: string;
-  /** Focal point, x and y in -1..1 (Mastodon's convention). */
-  focus?: [number, number];
+/** The part of Drizzle's column builders used here (their own types are one per column type). */
+interface Builder {
+  primaryKey(options?: { autoIncrement: boolean }): Builder;
+  notNull(): Builder;
+  default(value: unknown): Builder;
 }
 
-export const posts = pgTable(
-  "posts",
-  {
-    /** UUIDv7: sorts by creation time. */
-    id: text("id").primaryKey(),
-    /** What the author wrote (Markdown). */
-    source: text("source").notNull(),
-    /** Sanitized HTML rendered once from `source`. */
-    contentHtml: text("content_html").notNull(),
-    language: text("language").notNull(),
-    /** Content warning. */
-    summary: text("summary"),
-    sensitive: boolean("sensitive").notNull().default(false),
-    /** Hashtag names without '#', JSON array. */
-    hashtags: text("hashtags").$type<string[]>().notNull().default(sql`'[]'`),
-    attachments: text("attachments").$type<Attachment[]>().notNull().default(sql`'[]'`),
-    publishedAt: bigint("published_at", { mode: "number" }).notNull(),
-    updatedAt: bigint("updated_at", { mode: "number" }),
-    /** Set once the Create has been handed to the delivery queue; unset posts are re-queued at start. */
-    queuedAt: bigint("queued_at", { mode: "number" }),
-    /** Set when pinned to the profile (the `featured` collection). */
-    pinnedAt: bigint("pinned_at", { mode: "number" }),
-    /** Set when deleted: the row stays, emptied, so the post's URL answers 410. */
-    deletedAt: bigint("deleted_at", { mode: "number" }),
-    /** How many times it was boosted: a number, nothing about who. */
-    boosts: bigint("boosts", { mode: "number" }).notNull().default(0),
-    /** The author's own post this one continues (a thread); never anyone else's. */
-    inReplyTo: text("in_reply_to"),
-    /** The first post of its thread (null for a post that starts none or is the first). */
-    threadRoot: text("thread_root"),
-  },
-  (t) => [
-    index("posts_published").on(t.publishedAt, t.id),
-    index("posts_thread").on(t.threadRoot),
-    // The delivery worker looks for posts not queued yet on every round: only those are indexed.
-    index("posts_unqueued").on(t.publishedAt).where(sql`${t.queuedAt} IS NULL`),
-  ],
-);
+function column(c: ColumnDef): Builder {
+  let b = (c.kind === "text"
+    ? text(c.name)
+    : c.kind === "bool"
+      ? boolean(c.name)
+      : c.kind === "int32"
+        ? integer(c.name)
+        : c.kind === "serial"
+          ? bigserial(c.name, { mode: "number" })
+          : bigint(c.name, { mode: "number" })) as unknown as Builder;
+  if (c.isPrimaryKey) b = b.primaryKey();
+  if (c.isNotNull) b = b.notNull();
+  if (c.defaultValue !== undefined)
+    b = b.default(typeof c.defaultValue === "object" ? sql.raw(c.defaultValue.sql) : c.defaultValue);
+  return b;
+}
 
-/**
- * Earlier versions of edited posts, as they read before each edit (for the
- * edit history apps show). Erased with the post.
- */
-export const postVersions = pgTable(
-  "post_versions",
-  {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
-    postId: text("post_id").notNull(),
-    source: text("source").notNull(),
-    contentHtml: text("content_html").notNull(),
-    language: text("language").notNull(),
-    summary: text("summary"),
-    sensitive: boolean("sensitive").notNull().default(false),
-    attachments: text("attachments").$type<Attachment[]>().notNull().default(sql`'[]'`),
-    /** When this version was published or last edited: from then until the next version. */
-    at: bigint("at", { mode: "number" }).notNull(),
-  },
-  (t) => [index("post_versions_post").on(t.postId, t.at)],
-);
+function build(def: TableDef): PgTable {
+  const columns = Object.fromEntries(Object.entries(def.columns).map(([f, c]) => [f, column(c as ColumnDef)]));
+  return pgTable(def.name, columns as unknown as Record<string, ReturnType<typeof text>>, (t) =>
+    def.indexes.map((i) => {
+      const [first, ...rest] = i.fields.map((f) => t[f]);
+      const on = (i.unique ? uniqueIndex : index)(i.name).on(first, ...rest);
+      return i.nullField === undefined ? on : on.where(sql`${t[i.nullField]} IS NULL`);
+    }),
+  );
+}
 
-/** Fedify's key-value store (caches, idempotence records, circuit breaker state). */
-export const kv = pgTable(
-  "kv",
-  {
-    /** JSON array of the key parts. */
-    key: text("key").primaryKey(),
-    value: text("value").notNull(),
-    /** Milliseconds since the epoch; null never expires. */
-    expiresAt: bigint("expires_at", { mode: "number" }),
-  },
-  (t) => [index("kv_expires").on(t.expiresAt)],
-);
-
-/** Fedify's message queue: deliveries, fan-outs and inbox work, durable across restarts. */
-export const queue = pgTable(
-  "queue",
-  {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
-    payload: text("payload").notNull(),
-    orderingKey: text("ordering_key"),
-    /** Milliseconds since the epoch when the message becomes ready. */
-    runAt: bigint("run_at", { mode: "number" }).notNull(),
-    /** Set while a worker holds the message; a crashed worker's lease runs out. */
-    lockedUntil: bigint("locked_until", { mode: "number" }),
-    /** Times a handler threw on this message (Fedify retries deliveries itself; this guards the rest). */
-    attempts: bigint("attempts", { mode: "number" }).notNull().default(0),
-    createdAt: bigint("created_at", { mode: "number" }).notNull(),
-  },
-  (t) => [index("queue_ready").on(t.runAt, t.id), index("queue_ordering").on(t.orderingKey)],
-);
-
-/** Posts waiting for their time; published (moved to `posts`) by the server's scheduler. */
-export const scheduledPosts = pgTable(
-  "scheduled_posts",
-  {
-    id: text("id").primaryKey(),
-    source: text("source").notNull(),
-    language: text("language").notNull(),
-    summary: text("summary"),
-    sensitive: boolean("sensitive").notNull().default(false),
-    attachments: text("attachments").$type<Attachment[]>().notNull().default(sql`'[]'`),
-    /** When to publish, milliseconds since the epoch. */
-    publishAt: bigint("publish_at", { mode: "number" }).notNull(),
-    /** The time zone the author chose, to show the time back as they wrote it. */
-    timeZone: text("time_zone").notNull(),
-    createdAt: bigint("created_at", { mode: "number" }).notNull(),
-  },
-  (t) => [index("scheduled_posts_due").on(t.publishAt)],
-);
-
-/** Signed-in browser sessions of the author. Only a hash of the cookie's token is stored. */
-export const sessions = pgTable(
-  "sessions",
-  {
-    tokenHash: text("token_hash").primaryKey(),
-    csrfToken: text("csrf_token").notNull(),
-    createdAt: bigint("created_at", { mode: "number" }).notNull(),
-    expiresAt: bigint("expires_at", { mode: "number" }).notNull(),
-    /** Who signed in (a staff account). */
-    staffId: bigint("staff_id", { mode: "number" }).notNull(),
-    /** `full`; `second-factor` (the password was right, a factor is still asked); `enrol` (a factor must be set up first). */
-    stage: text("stage").notNull().default("full"),
-    /** Where and with what it was started, for the sessions list. */
-    address: text("address"),
-    userAgent: text("user_agent"),
-    lastSeenAt: bigint("last_seen_at", { mode: "number" }),
-    /** The WebAuthn challenge of a passkey ceremony in progress. */
-    challenge: text("challenge"),
-  },
-  (t) => [index("sessions_expires").on(t.expiresAt), index("sessions_staff").on(t.staffId)],
-);
-
-/** The author's profile as edited in the desk; null columns fall back to the configuration. */
-export const profile = pgTable("profile", {
-  id: integer("id").primaryKey(),
-  name: text("name"),
-  /** Markdown. */
-  summary: text("summary"),
-  bot: boolean("bot"),
-  /** Up to four `{ name, value }` pairs, JSON. */
-  fields: text("fields").$type<{ name: string; value: string }[]>(),
-  avatarMediaId: text("avatar_media_id"),
-  headerMediaId: text("header_media_id"),
-  /** Other accounts of the author (`alsoKnownAs`): actor ids, JSON. */
-  alsoKnownAs: text("also_known_as"),
-  /** Set when the account moved away: the new account's actor id (`movedTo`). */
-  movedTo: text("moved_to"),
-  /** New followers wait for the author's approval. */
-  approveFollowers: boolean("approve_followers"),
-  updatedAt: bigint("updated_at", { mode: "number" }).notNull(),
-});
-
-/** Uploaded pictures and videos, processed once; files live in the media store. */
-export const media = pgTable("media", {
-  /** SHA-256 of the uploaded bytes: the same upload twice is one media. */
-  id: text("id").primaryKey(),
-  kind: text("kind").$type<"image" | "video">().notNull(),
-  mediaType: text("media_type").notNull(),
-  /** Stored file name (content-addressed). */
-  file: text("file").notNull(),
-  size: bigint("size", { mode: "number" }).notNull(),
-  width: bigint("width", { mode: "number" }),
-  height: bigint("height", { mode: "number" }),
-  durationMs: bigint("duration_ms", { mode: "number" }),
-  blurhash: text("blurhash"),
-  /** A small WebP: the thumbnail of an image, the poster frame of a video. */
-  previewFile: text("preview_file"),
-  previewWidth: bigint("preview_width", { mode: "number" }),
-  previewHeight: bigint("preview_height", { mode: "number" }),
-  createdAt: bigint("created_at", { mode: "number" }).notNull(),
-});
-
-/** An activity sent to every follower's server: the body is stored once, delivered many times. */
-export const outgoing = pgTable(
-  "outgoing",
-  {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
-    activityIri: text("activity_iri").notNull(),
-    /** "Create", "Update", "Delete", "Add", "Remove", "Update(Person)". */
-    kind: text("kind").notNull(),
-    /** The post it is about, when it is about one (ordering and progress). */
-    postId: text("post_id"),
-    /** The JSON body, exactly as sent. */
-    body: text("body").notNull(),
-    /** Finished deliveries pruned from `deliveries`, counted here so progress stays whole. */
-    prunedDelivered: bigint("pruned_delivered", { mode: "number" }).notNull().default(0),
-    prunedGone: bigint("pruned_gone", { mode: "number" }).notNull().default(0),
-    prunedFailed: bigint("pruned_failed", { mode: "number" }).notNull().default(0),
-    prunedGivenUp: bigint("pruned_given_up", { mode: "number" }).notNull().default(0),
-    createdAt: bigint("created_at", { mode: "number" }).notNull(),
-  },
-  (t) => [index("outgoing_post").on(t.postId)],
-);
-
-export type DeliveryStatus = "pending" | "sending" | "delivered" | "gone" | "failed" | "given_up";
-
-/** One activity to one inbox (a server's shared inbox, mostly): what the author sees as progress. */
-export const deliveries = pgTable(
-  "deliveries",
-  {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
-    outgoingId: bigint("outgoing_id", { mode: "number" }).notNull(),
-    postId: text("post_id"),
-    inbox: text("inbox").notNull(),
-    host: text("host").notNull(),
-    status: text("status").$type<DeliveryStatus>().notNull().default("pending"),
-    attempts: bigint("attempts", { mode: "number" }).notNull().default(0),
-    nextAttemptAt: bigint("next_attempt_at", { mode: "number" }).notNull(),
-    lastStatus: bigint("last_status", { mode: "number" }),
-    lastError: text("last_error"),
-    updatedAt: bigint("updated_at", { mode: "number" }).notNull(),
-    /** Which worker may send it: servers are split into partitions by a hash of the host (see delivery/partitions.ts). */
-    partition: bigint("partition", { mode: "number" }).notNull().default(0),
-    /** While `sending`: the worker holding it, and until when (a dead worker's rows come free then). */
-    owner: text("owner"),
-    leaseUntil: bigint("lease_until", { mode: "number" }),
-  },
-  (t) => [
-    index("deliveries_due").on(t.status, t.nextAttemptAt),
-    index("deliveries_partition").on(t.partition, t.status, t.nextAttemptAt),
-    index("deliveries_outgoing").on(t.outgoingId, t.status),
-    index("deliveries_order").on(t.inbox, t.postId, t.id),
-    index("deliveries_host").on(t.host, t.status),
-  ],
-);
-
-/** What we know of each follower's server: whether it answers, whether it is paused. */
-export const servers = pgTable("servers", {
-  host: text("host").primaryKey(),
-  /** Set at the first failure after a success; cleared by a success. */
-  failingSince: bigint("failing_since", { mode: "number" }),
-  /** Distinct days (UTC) with failures since then. */
-  failureDays: bigint("failure_days", { mode: "number" }).notNull().default(0),
-  lastFailureDay: bigint("last_failure_day", { mode: "number" }),
-  lastSuccessAt: bigint("last_success_at", { mode: "number" }),
-  /** While set, the server is paused: only a probe is tried at this time. */
-  probeAt: bigint("probe_at", { mode: "number" }),
-  /** The HTTP signature scheme it accepts: "cavage" (first knock) or "rfc9421". */
-  signature: text("signature").notNull().default("cavage"),
-});
-
-/**
- * Expiring leases: who owns a delivery partition, which worker is alive,
- * who runs a once-only job (the scheduler, the sweeps). Taken and renewed by
- * one upsert; a process that dies stops renewing and loses them.
- */
-export const leases = pgTable("leases", {
-  name: text("name").primaryKey(),
-  owner: text("owner").notNull(),
-  expiresAt: bigint("expires_at", { mode: "number" }).notNull(),
-});
-
-/**
- * Cache purges waiting to be sent (`cache.purge_url`): one row per changed
- * URL, retried with growing delays until the cache answers; a second change
- * of the same URL before then is the same row.
- */
-export const purges = pgTable("purges", {
-  url: text("url").primaryKey(),
-  attempts: integer("attempts").notNull().default(0),
-  nextAttemptAt: bigint("next_attempt_at", { mode: "number" }).notNull(),
-  lastError: text("last_error"),
-  createdAt: bigint("created_at", { mode: "number" }).notNull(),
-});
-
-/** Accounts the actor follows: only a bridge (Bridgy Fed), never people. */
-export const following = pgTable(
-  "following",
-  {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
-    actorIri: text("actor_iri").notNull(),
-    inbox: text("inbox").notNull(),
-    /** Our Follow's id, to match the Accept and to Undo it. */
-    followIri: text("follow_iri").notNull(),
-    /** "pending" until the account accepts. */
-    status: text("status").$type<"pending" | "accepted">().notNull().default("pending"),
-    createdAt: bigint("created_at", { mode: "number" }).notNull(),
-  },
-  (t) => [uniqueIndex("following_actor_iri").on(t.actorIri)],
-);
-
-export * from "./postgres-staff.ts";
+export const actorKeys = build(tables.actorKeys);
+export const instance = build(tables.instance);
+export const followers = build(tables.followers);
+export const blocks = build(tables.blocks);
+export const quoteStamps = build(tables.quoteStamps);
+export const posts = build(tables.posts);
+export const postVersions = build(tables.postVersions);
+export const kv = build(tables.kv);
+export const queue = build(tables.queue);
+export const scheduledPosts = build(tables.scheduledPosts);
+export const sessions = build(tables.sessions);
+export const profile = build(tables.profile);
+export const media = build(tables.media);
+export const outgoing = build(tables.outgoing);
+export const deliveries = build(tables.deliveries);
+export const servers = build(tables.servers);
+export const leases = build(tables.leases);
+export const purges = build(tables.purges);
+export const following = build(tables.following);
+export const staff = build(staffTables.staff);
+export const passkeys = build(staffTables.passkeys);
+export const recoveryCodes = build(staffTables.recoveryCodes);
+export const auditLog = build(staffTables.auditLog);
+export const drafts = build(staffTables.drafts);
+export const oauthApps = build(staffTables.oauthApps);
+export const oauthTokens = build(staffTables.oauthTokens);
+export const signInThrottle = build(staffTables.signInThrottle);

@@ -1,16 +1,22 @@
-import { bigint, bigserial, index, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { index, number, serial, table, text, uniqueIndex } from "./define.ts";
 
-/* Staff accounts, their second factors and the audit log (postgres). */
+/*
+ * Staff accounts, their second factors, the audit log, the apps they allowed and
+ * sign-in attempts: defined once for SQLite and PostgreSQL (define.ts; built by
+ * sqlite.ts and postgres.ts).
+ */
+
+/* Staff accounts, their second factors and the audit log (sqlite). */
 
 /**
  * The people who write as the account: an owner (everything: staff, keys,
  * settings) or editors (posts). Each with their own password (an scrypt
  * hash) and second factors.
  */
-export const staff = pgTable(
+export const staff = table(
   "staff",
   {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
+    id: serial("id"),
     /** Lower-case letters, digits, dots, dashes, underscores. */
     username: text("username").notNull(),
     passwordHash: text("password_hash").notNull(),
@@ -19,38 +25,38 @@ export const staff = pgTable(
     totpSecret: text("totp_secret"),
     totpPendingSecret: text("totp_pending_secret"),
     /** The last TOTP time step used: a code works once. */
-    totpLastStep: bigint("totp_last_step", { mode: "number" }),
-    createdAt: bigint("created_at", { mode: "number" }).notNull(),
+    totpLastStep: number("totp_last_step"),
+    createdAt: number("created_at").notNull(),
   },
   (t) => [uniqueIndex("staff_username").on(t.username)],
 );
 
 /** Passkeys (WebAuthn credentials) of staff accounts. */
-export const passkeys = pgTable(
+export const passkeys = table(
   "passkeys",
   {
     /** The credential id, base64url. */
     id: text("id").primaryKey(),
-    staffId: bigint("staff_id", { mode: "number" }).notNull(),
+    staffId: number("staff_id").notNull(),
     /** COSE public key, base64url. */
     publicKey: text("public_key").notNull(),
-    counter: bigint("counter", { mode: "number" }).notNull(),
+    counter: number("counter").notNull(),
     /** JSON array of transports, as the browser gave them. */
     transports: text("transports"),
     name: text("name").notNull(),
-    createdAt: bigint("created_at", { mode: "number" }).notNull(),
-    lastUsedAt: bigint("last_used_at", { mode: "number" }),
+    createdAt: number("created_at").notNull(),
+    lastUsedAt: number("last_used_at"),
   },
   (t) => [index("passkeys_staff").on(t.staffId)],
 );
 
 /** One-time recovery codes (SHA-256 of each; they are random, 50 bits). */
-export const recoveryCodes = pgTable(
+export const recoveryCodes = table(
   "recovery_codes",
   {
     codeHash: text("code_hash").primaryKey(),
-    staffId: bigint("staff_id", { mode: "number" }).notNull(),
-    usedAt: bigint("used_at", { mode: "number" }),
+    staffId: number("staff_id").notNull(),
+    usedAt: number("used_at"),
   },
   (t) => [index("recovery_codes_staff").on(t.staffId)],
 );
@@ -59,12 +65,12 @@ export const recoveryCodes = pgTable(
  * Who did what, from where: written once, never changed (the database
  * refuses UPDATE and DELETE on it).
  */
-export const auditLog = pgTable(
+export const auditLog = table(
   "audit_log",
   {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
-    at: bigint("at", { mode: "number" }).notNull(),
-    staffId: bigint("staff_id", { mode: "number" }),
+    id: serial("id"),
+    at: number("at").notNull(),
+    staffId: number("staff_id"),
     /** The username at the time, or "command line". */
     actor: text("actor").notNull(),
     action: text("action").notNull(),
@@ -75,15 +81,15 @@ export const auditLog = pgTable(
 );
 
 /** The unfinished post of each staff account, kept by the desk as it is typed. */
-export const drafts = pgTable("drafts", {
-  staffId: bigint("staff_id", { mode: "number" }).primaryKey(),
+export const drafts = table("drafts", {
+  staffId: number("staff_id").primaryKey(),
   text: text("text").notNull(),
   summary: text("summary").notNull().default(""),
-  updatedAt: bigint("updated_at", { mode: "number" }).notNull(),
+  updatedAt: number("updated_at").notNull(),
 });
 
 /** Apps registered through the Mastodon API (`POST /api/v1/apps`); only a hash of the secret is kept. */
-export const oauthApps = pgTable("oauth_apps", {
+export const oauthApps = table("oauth_apps", {
   clientId: text("client_id").primaryKey(),
   secretHash: text("secret_hash").notNull(),
   name: text("name").notNull(),
@@ -91,19 +97,19 @@ export const oauthApps = pgTable("oauth_apps", {
   /** Space-separated, as registered. */
   redirectUris: text("redirect_uris").notNull(),
   scopes: text("scopes").notNull(),
-  createdAt: bigint("created_at", { mode: "number" }).notNull(),
+  createdAt: number("created_at").notNull(),
 });
 
 /** Access tokens (hashes) an app holds for a staff account, or for itself (client credentials: no account). */
-export const oauthTokens = pgTable(
+export const oauthTokens = table(
   "oauth_tokens",
   {
     tokenHash: text("token_hash").primaryKey(),
     clientId: text("client_id").notNull(),
-    staffId: bigint("staff_id", { mode: "number" }),
+    staffId: number("staff_id"),
     scopes: text("scopes").notNull(),
-    createdAt: bigint("created_at", { mode: "number" }).notNull(),
-    lastUsedAt: bigint("last_used_at", { mode: "number" }),
+    createdAt: number("created_at").notNull(),
+    lastUsedAt: number("last_used_at"),
   },
   (t) => [index("oauth_tokens_staff").on(t.staffId)],
 );
@@ -114,19 +120,19 @@ export const oauthTokens = pgTable(
  * of checks a minute for addresses that have failed lately). Rows untouched
  * for an hour are forgotten.
  */
-export const signInThrottle = pgTable(
+export const signInThrottle = table(
   "sign_in_throttle",
   {
     /** `address:…`, `account:…`, `code-address:…` or `code-account:…`. */
     key: text("key").primaryKey(),
-    count: bigint("count", { mode: "number" }).notNull(),
+    count: number("count").notNull(),
     /** The start of the account's budget window. */
-    since: bigint("since", { mode: "number" }).notNull(),
+    since: number("since").notNull(),
     /** The address's present wait, doubled at each further attempt. */
-    waitMs: bigint("wait_ms", { mode: "number" }).notNull(),
+    waitMs: number("wait_ms").notNull(),
     /** The address's next attempt is not checked before this time. */
-    nextAt: bigint("next_at", { mode: "number" }).notNull(),
-    lastAt: bigint("last_at", { mode: "number" }).notNull(),
+    nextAt: number("next_at").notNull(),
+    lastAt: number("last_at").notNull(),
   },
   (t) => [index("sign_in_throttle_last").on(t.lastAt)],
 );
