@@ -195,3 +195,16 @@ export async function recordFailure(
   });
   return { status: "pending", paused, days };
 }
+
+/** When the next pending delivery of these partitions is due; null when none is pending. */
+export async function nextRetryAt(db: Queryable, partitions: number[]): Promise<number | null> {
+  const row = await db.get<{ t: number | null }>(
+    sql`SELECT min(next_attempt_at) AS t FROM deliveries WHERE status = 'pending' AND partition IN (${sql.join(partitions)})`,
+  );
+  return row?.t == null ? null : Number(row.t);
+}
+
+/** The JSON body of a stored activity, as it is sent. */
+export async function outgoingBody(db: Queryable, outgoingId: number): Promise<string | undefined> {
+  return (await db.get<{ body: string }>(sql`SELECT body FROM outgoing WHERE id = ${outgoingId}`))?.body;
+}

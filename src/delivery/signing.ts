@@ -1,4 +1,5 @@
 import { createHash, KeyObject, sign } from "node:crypto";
+import { signRequest } from "@fedify/fedify";
 
 /** What one activity body needs for every signed delivery: its bytes and its digest, computed once. */
 export interface SignedBody {
@@ -56,4 +57,22 @@ export function signCavage(
       });
     });
   });
+}
+
+/** RFC 9421, for the few servers that refuse draft-cavage: Fedify's implementation. */
+export async function signRfc9421(
+  url: URL,
+  body: SignedBody,
+  privateKey: CryptoKey,
+  keyId: URL,
+  headers: Record<string, string>,
+): Promise<Record<string, string>> {
+  const bytes = body.bytes;
+  const signed = await signRequest(
+    new Request(url, { method: "POST", headers, body: new Uint8Array(bytes) }),
+    privateKey,
+    keyId,
+    { spec: "rfc9421", body: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer },
+  );
+  return Object.fromEntries(signed.headers);
 }

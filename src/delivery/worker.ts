@@ -1,17 +1,23 @@
 import type { KeyObject } from "node:crypto";
-import { signRequest } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
 import { type Dispatcher, request as httpRequest } from "undici";
 import type { AppData } from "../context.ts";
 import { deliveryAgent, refuseUrl } from "../http-client.ts";
 import { getActorKeyPairs } from "../product/keys.ts";
 import { CHANNELS } from "../storage/database.ts";
-import { sql } from "../storage/sql.ts";
 import { userAgent } from "../version.ts";
 import { withDeadline } from "./deadline.ts";
 import { PartitionLeases } from "./partitions.ts";
-import { type Claimed, claimRows, reclaimRows, recordDelivered, recordFailure } from "./rows.ts";
-import { keyObject, type SignedBody, signCavage, signedBody } from "./signing.ts";
+import {
+  type Claimed,
+  claimRows,
+  nextRetryAt,
+  outgoingBody,
+  reclaimRows,
+  recordDelivered,
+  recordFailure,
+} from "./rows.ts";
+import { keyObject, type SignedBody, signCavage, signedBody, signRfc9421 } from "./signing.ts";
 
 const logger = getLogger(["lectern", "delivery"]);
 
@@ -139,94 +145,109 @@ export class DeliveryWorker {
     if (this.#ownsAgent) await this.#agent.close();
   }
 
-  async #reclaim(partitions: number[]): Promise<void> {
-    const n = await reclaimRows(this.#data.db, partitions, this.workerId, this.#now());
-    if (n > 0) logger.info("Taking over {count} deliveries a stopped worker was sending", { count: n });
-  }
-
-  async #claim(limit: number, partitions: number[]): Promise<Claimed[]> {
-    const { perServer, timeoutMs, connectTimeoutMs } = this.#data.config.delivery;
-    const now = this.#now();
-    return await claimRows(this.#data.db, {
-      limit,
-      partitions,
-      worker: this.workerId,
-      now,
-      leaseUntil: now + connectTimeoutMs + timeoutMs + 10_000,
-      perServer,
-      busy: this.#perHost,
-    });
-  }
-
+  /**
+   * The delivery loop, a round at a time: publish new posts, take back what
+   * a stopped worker left in our partitions, claim what is due and start it,
+   * then sleep until more is due (or a wake-up, or the poll). A database that
+   * is away pauses it (backing off up to 10 s); nothing is lost.
+   */
   async #run(): Promise<void> {
     const { concurrency, pollMs } = this.#data.config.delivery;
-    const db = this.#data.db;
     // Claim in batches: a transaction per finished request would cost more than the request.
     const batch = Math.max(1, Math.min(32, Math.floor(concurrency / 4)));
-    let lastPostCheck = 0;
     let failures = 0;
-    let reclaimedFor = "";
-    let reclaimedAt = 0;
     while (!this.#stopped) {
       let wait = pollMs;
       try {
-        // New posts: when told (this process, or any on PostgreSQL) or once per poll (the CLI on SQLite, a crash).
-        if (this.#postsWaiting || Date.now() - lastPostCheck >= (db.sharedNotifications ? 10 * pollMs : pollMs)) {
-          this.#postsWaiting = false;
-          lastPostCheck = Date.now();
-          await step(this.#queuePosts(), "queueing new posts");
-        }
+        await this.#publishNewPosts();
         const partitions = this.leases.current();
-        const key = partitions.join(",");
-        if (partitions.length > 0 && (key !== reclaimedFor || Date.now() - reclaimedAt >= RECLAIM_EVERY_MS)) {
-          await step(this.#reclaim(partitions), "taking back deliveries");
-          reclaimedFor = key;
-          reclaimedAt = Date.now();
-        }
-        const free = Math.min(concurrency - this.#fast, MAX_SLOW - this.#slow);
-        const claiming = partitions.length > 0 && (free >= batch || (free > 0 && this.#fast + this.#slow === 0));
-        // While a claim runs no partition is given up (see `busy` and PartitionLeases.tick); its rows are
-        // counted in flight before it ends.
-        let rows: Claimed[] = [];
-        if (claiming) {
-          this.#claiming++;
-          const owned = this.leases.current(); // read in the same step as the count above
-          try {
-            rows = owned.length > 0 ? await step(this.#claim(Math.min(free, 256), owned), "claiming") : [];
-            for (const row of rows) this.#start(row);
-          } finally {
-            this.#claiming--;
-          }
-        }
+        await this.#takeBack(partitions);
+        const { claimed, rows } = await this.#claimDue(partitions, batch);
         failures = 0;
-        if (rows.length > 0 && concurrency - this.#fast >= batch) continue;
-        // Nothing due now: sleep until the next retry is due (or a wake-up, or the poll).
-        if (claiming && rows.length === 0) {
-          const next = await step(
-            db.get<{ t: number | null }>(
-              sql`SELECT min(next_attempt_at) AS t FROM deliveries
-                  WHERE status = 'pending' AND partition IN (${sql.join(partitions)})`,
-            ),
-            "finding the next retry",
-          );
-          const now = this.#now();
-          if (next?.t != null && next.t > now) wait = Math.min(wait, next.t - now);
-        }
+        if (rows > 0 && concurrency - this.#fast >= batch) continue;
+        if (claimed && rows === 0) wait = Math.min(wait, await this.#untilNextRetry(partitions));
       } catch (error) {
-        // The database is away or busy: back off (up to 10 s) and try again; nothing is lost.
         failures++;
         wait = Math.min(10_000, pollMs * 2 ** Math.min(failures, 6));
         if (failures === 1) logger.warning("Delivery worker paused: {error}", { error: (error as Error).message });
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#wake = () => {};
+      await this.#sleep(wait);
     }
+  }
+
+  #lastPostCheck = 0;
+  /** New posts to every channel: when told (this process, or any on PostgreSQL) or once per poll (the CLI on SQLite, a crash). */
+  async #publishNewPosts(): Promise<void> {
+    const { pollMs } = this.#data.config.delivery;
+    const every = this.#data.db.sharedNotifications ? 10 * pollMs : pollMs;
+    if (!this.#postsWaiting && Date.now() - this.#lastPostCheck < every) return;
+    this.#postsWaiting = false;
+    this.#lastPostCheck = Date.now();
+    await step(this.#queuePosts(), "queueing new posts");
+  }
+
+  #reclaimedFor = "";
+  #reclaimedAt = 0;
+  /** Deliveries a stopped worker was sending in our partitions: when they change, and every so often. */
+  async #takeBack(partitions: number[]): Promise<void> {
+    const key = partitions.join(",");
+    if (partitions.length === 0 || (key === this.#reclaimedFor && Date.now() - this.#reclaimedAt < RECLAIM_EVERY_MS))
+      return;
+    const n = await step(reclaimRows(this.#data.db, partitions, this.workerId, this.#now()), "taking back deliveries");
+    if (n > 0) logger.info("Taking over {count} deliveries a stopped worker was sending", { count: n });
+    this.#reclaimedFor = key;
+    this.#reclaimedAt = Date.now();
+  }
+
+  /** Claims what is due, as much as there are free slots for, and starts it. */
+  async #claimDue(partitions: number[], batch: number): Promise<{ claimed: boolean; rows: number }> {
+    const { concurrency, perServer, timeoutMs, connectTimeoutMs } = this.#data.config.delivery;
+    const free = Math.min(concurrency - this.#fast, MAX_SLOW - this.#slow);
+    const claiming = partitions.length > 0 && (free >= batch || (free > 0 && this.#fast + this.#slow === 0));
+    if (!claiming) return { claimed: false, rows: 0 };
+    // While a claim runs no partition is given up (see `busy` and PartitionLeases.tick); its rows are
+    // counted in flight before it ends.
+    this.#claiming++;
+    const owned = this.leases.current(); // read in the same step as the count above
+    try {
+      const now = this.#now();
+      const claim = claimRows(this.#data.db, {
+        limit: Math.min(free, 256),
+        partitions: owned,
+        worker: this.workerId,
+        now,
+        leaseUntil: now + connectTimeoutMs + timeoutMs + 10_000,
+        perServer,
+        busy: this.#perHost,
+      });
+      const rows = owned.length > 0 ? await step(claim, "claiming") : [];
+      for (const row of rows) this.#start(row);
+      return { claimed: true, rows: rows.length };
+    } finally {
+      this.#claiming--;
+    }
+  }
+
+  /** How long until the next retry in our partitions is due (the poll interval when none is). */
+  async #untilNextRetry(partitions: number[]): Promise<number> {
+    const next = await step(nextRetryAt(this.#data.db, partitions), "finding the next retry");
+    const now = this.#now();
+    return next !== null && next > now ? next - now : this.#data.config.delivery.pollMs;
+  }
+
+  /** Sleeps `ms`, or until woken (a new post, a finished delivery, a lease change). */
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#wake = () => {};
+        resolve();
+      }, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        this.#wake = () => {};
+        resolve();
+      };
+    });
   }
 
   #start(row: Claimed): void {
@@ -261,8 +282,7 @@ export class DeliveryWorker {
   async #body(outgoingId: number): Promise<SignedBody> {
     let body = this.#bodies.get(outgoingId);
     if (body === undefined) {
-      const row = await this.#data.db.get<{ body: string }>(sql`SELECT body FROM outgoing WHERE id = ${outgoingId}`);
-      body = signedBody(row?.body ?? "{}");
+      body = signedBody((await outgoingBody(this.#data.db, outgoingId)) ?? "{}");
       if (this.#bodies.size >= 32) this.#bodies.delete(this.#bodies.keys().next().value as number);
       this.#bodies.set(outgoingId, body);
     }
@@ -317,20 +337,9 @@ export class DeliveryWorker {
     return await signCavage(url, body, await this.#key, this.#keyId.href, headers);
   }
 
-  /** RFC 9421, for the few servers that refuse draft-cavage: Fedify's implementation. */
   async #signRfc9421(url: URL, body: SignedBody, headers: Record<string, string>): Promise<Record<string, string>> {
     const [pair] = await getActorKeyPairs(this.#data);
-    const bytes = body.bytes;
-    const signed = await signRequest(
-      new Request(url, { method: "POST", headers, body: new Uint8Array(bytes) }),
-      pair.privateKey,
-      this.#keyId,
-      {
-        spec: "rfc9421",
-        body: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
-      },
-    );
-    return Object.fromEntries(signed.headers);
+    return await signRfc9421(url, body, pair.privateKey, this.#keyId, headers);
   }
 
   #flush(): Promise<void> {
