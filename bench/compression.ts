@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
-import { loadConfig } from "../src/config.ts";
 import { publishPost } from "../src/product/publish.ts";
-import { startServer } from "../src/server.ts";
+import { loadConfig } from "../src/shared/config.ts";
+import { startServer } from "../src/start/server.ts";
 import { freePort } from "../tests/helpers/net.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "lectern-compression-"));

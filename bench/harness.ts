@@ -4,11 +4,11 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadConfig } from "../src/config.ts";
 import { publishPost } from "../src/product/publish.ts";
-import { type RunningServer, startServer } from "../src/server.ts";
+import { loadConfig } from "../src/shared/config.ts";
+import { type RunningServer, startServer } from "../src/start/server.ts";
+import { WORKER_V8_FLAGS } from "../src/start/supervisor.ts";
 import { sql } from "../src/storage/sql.ts";
-import { WORKER_V8_FLAGS } from "../src/supervisor.ts";
 import { freePort } from "../tests/helpers/net.ts";
 import { startPostgres } from "../tests/helpers/postgres-server.ts";
 

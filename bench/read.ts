@@ -19,10 +19,10 @@ import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
-import { loadConfig } from "../src/config.ts";
 import { openLectern } from "../src/lectern.ts";
 import { addFollower } from "../src/product/followers.ts";
 import { publishPost } from "../src/product/publish.ts";
+import { loadConfig } from "../src/shared/config.ts";
 import { freePort as freePortFor } from "../tests/helpers/lectern.ts";
 import { arg } from "./harness.ts";
 

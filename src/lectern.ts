@@ -1,20 +1,20 @@
 import path from "node:path";
 import type { Context } from "@fedify/fedify";
-import type { Config } from "./config.ts";
-import type { AppData } from "./context.ts";
 import { DeliveryOutbox } from "./delivery/outbox.ts";
 import { createLecternFederation, type LecternFederation } from "./federation/federation.ts";
+import type { AppData } from "./product/context.ts";
 import { actorCreatedAt } from "./product/instance.ts";
 import { getActorKeyPairs } from "./product/keys.ts";
 import { type Channel, Outboxes } from "./product/outbox.ts";
 import { SecretBox } from "./product/secrets.ts";
+import type { Config } from "./shared/config.ts";
+import { Urls } from "./shared/urls.ts";
 import type { Database } from "./storage/database.ts";
 import { DatabaseKvStore } from "./storage/kv.ts";
 import type { MediaStore } from "./storage/media-store.ts";
 import { openDatabase } from "./storage/open.ts";
 import { DatabaseMessageQueue } from "./storage/queue.ts";
 import { openMediaStore } from "./storage/s3-media-store.ts";
-import { Urls } from "./urls.ts";
 
 /** One Lectern: configuration, database, queue and federation, as the server, the CLI and tests use it. */
 export interface Lectern {

@@ -1,4 +1,4 @@
 // Starts the server (serve.ts) once the `.tsx` views can load.
 import "./tsx-hooks.ts";
 
-await import("./serve.ts");
+await import("./start/serve.ts");

@@ -7,9 +7,9 @@ import { describe, expect, it } from "vitest";
 import { INBOUND_TYPES } from "../src/federation/inbound.ts";
 import { LISTENERS } from "../src/federation/inbox.ts";
 import { TRIAGED_TYPES } from "../src/federation/triage.ts";
+import { PATHS, route, Urls } from "../src/shared/urls.ts";
 import * as pg from "../src/storage/schema/postgres.ts";
 import * as lite from "../src/storage/schema/sqlite.ts";
-import { PATHS, route, Urls } from "../src/urls.ts";
 
 const SRC = fileURLToPath(new URL("../src", import.meta.url));
 

@@ -4,7 +4,7 @@ import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { ConfigError, loadConfig } from "../src/config.ts";
+import { ConfigError, loadConfig } from "../src/shared/config.ts";
 import { PostgresDatabase } from "../src/storage/postgres.ts";
 import { sql } from "../src/storage/sql.ts";
 import { runCli } from "./helpers/cli.ts";

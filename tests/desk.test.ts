@@ -1,6 +1,5 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.ts";
 import { openLectern } from "../src/lectern.ts";
 import { countFollowers } from "../src/product/followers.ts";
 import {
@@ -12,7 +11,8 @@ import {
   publishProfile,
 } from "../src/product/publish.ts";
 import { cancelScheduled, editScheduled, listScheduled, schedulePost } from "../src/product/schedule.ts";
-import { Temporal } from "../src/temporal.ts";
+import { loadConfig } from "../src/shared/config.ts";
+import { Temporal } from "../src/shared/temporal.ts";
 import { createApp } from "../src/web/app.ts";
 import { runCli } from "./helpers/cli.ts";
 import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";

@@ -1,8 +1,8 @@
 import { type LogRecord, reset } from "@logtape/logtape";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { configureLogging } from "../src/logging.ts";
 import { countFollowers } from "../src/product/followers.ts";
 import { publishPost } from "../src/product/publish.ts";
+import { configureLogging } from "../src/start/logging.ts";
 import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
 import { startTestLectern, type TestLectern, tempDir, waitFor } from "./helpers/lectern.ts";
 import { contentRows as contentRowsOf, scalar } from "./helpers/rows.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderMarkdown } from "../src/product/markdown.ts";
-import { Urls } from "../src/urls.ts";
+import { Urls } from "../src/shared/urls.ts";
 
 const origin = new Urls(new URL("https://desk.example"), "desk");
 

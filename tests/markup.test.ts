@@ -1,7 +1,7 @@
 import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
-import { escapeText, h, htmlToText, join, trusted, x, xmlDocument } from "../src/markup.ts";
 import { fieldValueHtml } from "../src/product/profile.ts";
+import { escapeText, h, htmlToText, join, trusted, x, xmlDocument } from "../src/shared/markup.ts";
 
 const HOSTILE = `"><script>alert('x')</script>&amp;`;
 

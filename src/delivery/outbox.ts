@@ -1,6 +1,5 @@
 import type { Context } from "@fedify/fedify";
 import type { Activity } from "@fedify/vocab";
-import type { AppData } from "../context.ts";
 import {
   followOf,
   requestOf,
@@ -16,6 +15,7 @@ import {
   toUpdate,
 } from "../federation/activities.ts";
 import { type AttachmentExtras, attachmentExtras, finishJson } from "../federation/json.ts";
+import type { AppData } from "../product/context.ts";
 import type { FollowRef, InteractionRequest, Outbox, Recipient } from "../product/outbox.ts";
 import { type Post, unsavedPost } from "../product/posts.ts";
 import type { QuoteStamp } from "../product/quotes.ts";

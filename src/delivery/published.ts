@@ -1,5 +1,5 @@
 import type { Context } from "@fedify/fedify";
-import type { AppData } from "../context.ts";
+import type { AppData } from "../product/context.ts";
 import { type Post, postsWhere } from "../product/posts.ts";
 import type { Queryable } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";

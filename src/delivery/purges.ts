@@ -1,6 +1,6 @@
 import { getLogger } from "@logtape/logtape";
 import { request } from "undici";
-import type { Config } from "../config.ts";
+import type { Config } from "../shared/config.ts";
 import { CHANNELS, type Database, type Queryable } from "../storage/database.ts";
 import { type Periodic, periodic } from "../storage/periodic.ts";
 import { sql } from "../storage/sql.ts";

@@ -1,4 +1,4 @@
-import type { Config } from "../config.ts";
+import type { Config } from "../shared/config.ts";
 import type { Queryable } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
 

@@ -1,11 +1,11 @@
 import type { KeyObject } from "node:crypto";
 import { getLogger } from "@logtape/logtape";
 import { type Dispatcher, request as httpRequest } from "undici";
-import type { AppData } from "../context.ts";
-import { deliveryAgent, refuseUrl } from "../http-client.ts";
+import type { AppData } from "../product/context.ts";
 import { getActorKeyPairs } from "../product/keys.ts";
+import { deliveryAgent, refuseUrl } from "../shared/http-client.ts";
+import { userAgent } from "../shared/version.ts";
 import { CHANNELS } from "../storage/database.ts";
-import { userAgent } from "../version.ts";
 import { withDeadline } from "./deadline.ts";
 import { PartitionLeases } from "./partitions.ts";
 import {

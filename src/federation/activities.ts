@@ -13,12 +13,12 @@ import {
   Undo,
   Update,
 } from "@fedify/vocab";
-import type { AppData } from "../context.ts";
+import type { AppData } from "../product/context.ts";
 import type { Follower } from "../product/followers.ts";
-import { uuidv7 } from "../product/ids.ts";
 import type { InteractionRequest } from "../product/outbox.ts";
 import type { Post } from "../product/posts.ts";
 import type { QuoteStamp } from "../product/quotes.ts";
+import { uuidv7 } from "../shared/ids.ts";
 import { actorFromProfile } from "./actor.ts";
 import { createFromPost, deleteFromPost, updateFromPost } from "./note.ts";
 

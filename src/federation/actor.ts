@@ -1,12 +1,12 @@
 import type { Context } from "@fedify/fedify";
 import { Endpoints, Image, Person, PropertyValue, Service } from "@fedify/vocab";
-import type { AppData } from "../context.ts";
+import type { AppData } from "../product/context.ts";
 import { actorCreatedAt } from "../product/instance.ts";
 import { getActorKeyPairs } from "../product/keys.ts";
 import { getMedia } from "../product/media.ts";
 import { fieldValueHtml, getProfile } from "../product/profile.ts";
-import { Temporal } from "../temporal.ts";
-import { PATHS } from "../urls.ts";
+import { Temporal } from "../shared/temporal.ts";
+import { PATHS } from "../shared/urls.ts";
 import { builder } from "./builder.ts";
 
 builder

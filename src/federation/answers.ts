@@ -1,5 +1,5 @@
 import type { KvStore } from "@fedify/fedify";
-import { Temporal } from "../temporal.ts";
+import { Temporal } from "../shared/temporal.ts";
 
 /**
  * Limits the answers (Rejects) we send to unwanted replies, so that a flood

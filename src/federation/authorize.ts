@@ -1,6 +1,6 @@
 import type { RequestContext } from "@fedify/fedify";
-import type { AppData } from "../context.ts";
 import { isBlocked } from "../product/blocks.ts";
+import type { AppData } from "../product/context.ts";
 
 /**
  * With authorized fetch on, ActivityPub documents (posts, collections,

@@ -1,5 +1,5 @@
 import { createFederationBuilder } from "@fedify/fedify";
-import type { AppData } from "../context.ts";
+import type { AppData } from "../product/context.ts";
 
 /**
  * Every dispatcher and listener registers itself on this builder; each

@@ -2,7 +2,7 @@ import type { Recipient } from "@fedify/vocab";
 import { countFollowers, listFollowers } from "../product/followers.ts";
 import { listFollowing } from "../product/following.ts";
 import { countPosts, decodePostCursor, encodePostCursor, listPinned, listPosts } from "../product/posts.ts";
-import { PATHS } from "../urls.ts";
+import { PATHS } from "../shared/urls.ts";
 import { mayFetch } from "./authorize.ts";
 import { builder } from "./builder.ts";
 import { createFromPost, noteFromPost } from "./note.ts";

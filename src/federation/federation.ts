@@ -1,7 +1,7 @@
 import type { Federation, KvStore, MessageQueue } from "@fedify/fedify";
-import type { Config } from "../config.ts";
-import type { AppData } from "../context.ts";
-import { LECTERN_VERSION } from "../version.ts";
+import type { AppData } from "../product/context.ts";
+import type { Config } from "../shared/config.ts";
+import { LECTERN_VERSION } from "../shared/version.ts";
 import { builder } from "./builder.ts";
 import { guardedLoaders } from "./loader.ts";
 import "./actor.ts";

@@ -17,8 +17,8 @@ import {
   Update,
 } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
-import type { AppData } from "../context.ts";
 import { isBlocked } from "../product/blocks.ts";
+import type { AppData } from "../product/context.ts";
 import { addFollower, getFollower } from "../product/followers.ts";
 import { followAccepted, followRejected, getFollowing } from "../product/following.ts";
 import { recordMoveIn } from "../product/moves.ts";
@@ -27,8 +27,8 @@ import { getLivePost } from "../product/posts.ts";
 import { getProfile } from "../product/profile.ts";
 import { countBoost, followerLeft } from "../product/publish.ts";
 import { grantQuote } from "../product/quotes.ts";
-import { Temporal } from "../temporal.ts";
-import { PATHS } from "../urls.ts";
+import { Temporal } from "../shared/temporal.ts";
+import { PATHS } from "../shared/urls.ts";
 import { AnswerLimiter } from "./answers.ts";
 import { builder } from "./builder.ts";
 import { INBOUND_TYPES, type InboundType } from "./inbound.ts";

@@ -1,5 +1,5 @@
 import { PUBLIC_COLLECTION } from "@fedify/vocab";
-import type { AppData } from "../context.ts";
+import type { AppData } from "../product/context.ts";
 import { getMedia } from "../product/media.ts";
 import { getPost, type Post } from "../product/posts.ts";
 

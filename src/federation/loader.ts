@@ -7,7 +7,7 @@ import {
   signRequest,
 } from "@fedify/fedify";
 import { FetchError, preloadedContexts } from "@fedify/vocab-runtime";
-import { fetchDocument, fetchOptions } from "../http-client.ts";
+import { fetchDocument, fetchOptions } from "../shared/http-client.ts";
 
 const ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"';
 /** An actor, a key, a Note or a JSON-LD context: a megabyte is plenty. */

@@ -1,5 +1,5 @@
 import { countPosts } from "../product/posts.ts";
-import { LECTERN_VERSION } from "../version.ts";
+import { LECTERN_VERSION } from "../shared/version.ts";
 import { builder } from "./builder.ts";
 
 builder.setNodeInfoDispatcher("/nodeinfo/2.1", async (ctx) => {

@@ -16,12 +16,12 @@ import {
   Update,
   Video,
 } from "@fedify/vocab";
-import type { AppData } from "../context.ts";
-import { UUID_PATTERN } from "../product/ids.ts";
+import type { AppData } from "../product/context.ts";
 import { getMedia, type Media } from "../product/media.ts";
 import { type Attachment, getLivePost, listContinuations, type Post } from "../product/posts.ts";
-import { Temporal } from "../temporal.ts";
-import { PATHS } from "../urls.ts";
+import { UUID_PATTERN } from "../shared/ids.ts";
+import { Temporal } from "../shared/temporal.ts";
+import { PATHS } from "../shared/urls.ts";
 import { mayFetch } from "./authorize.ts";
 import { builder } from "./builder.ts";
 

@@ -1,6 +1,6 @@
-import type { AppData } from "../context.ts";
-import { fetchJson, fetchOptions } from "../http-client.ts";
-import { Temporal } from "../temporal.ts";
+import type { AppData } from "../product/context.ts";
+import { fetchJson, fetchOptions } from "../shared/http-client.ts";
+import { Temporal } from "../shared/temporal.ts";
 
 /** How long a server's software name is remembered. */
 const REMEMBER = Temporal.Duration.from({ hours: 24 });

@@ -1,9 +1,9 @@
 import type { Context } from "@fedify/fedify";
 import { QuoteAuthorization } from "@fedify/vocab";
-import type { AppData } from "../context.ts";
-import { UUID_PATTERN } from "../product/ids.ts";
+import type { AppData } from "../product/context.ts";
 import { getStamp } from "../product/quotes.ts";
-import { PATHS } from "../urls.ts";
+import { UUID_PATTERN } from "../shared/ids.ts";
+import { PATHS } from "../shared/urls.ts";
 import { mayFetch } from "./authorize.ts";
 import { builder } from "./builder.ts";
 

@@ -1,5 +1,5 @@
-import type { AppData } from "../context.ts";
 import { isDomainBlocked } from "../product/blocks.ts";
+import type { AppData } from "../product/context.ts";
 import { getFollower } from "../product/followers.ts";
 import { getFollowing } from "../product/following.ts";
 import { getProfile } from "../product/profile.ts";

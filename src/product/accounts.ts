@@ -1,8 +1,8 @@
 import type { Context } from "@fedify/fedify";
 import { isActor } from "@fedify/vocab";
-import type { AppData } from "../context.ts";
-import { NotFoundError } from "../errors.ts";
-import { fetchJson, fetchOptions } from "../http-client.ts";
+import { NotFoundError } from "../shared/errors.ts";
+import { fetchJson, fetchOptions } from "../shared/http-client.ts";
+import type { AppData } from "./context.ts";
 
 /** Someone named by the author that cannot be found; the message says who. */
 export class AccountNotFoundError extends NotFoundError {

@@ -1,6 +1,6 @@
-import type { AppData } from "../context.ts";
 import { CHANNELS, type Queryable } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
+import type { AppData } from "./context.ts";
 import { bumpSiteVersion } from "./instance.ts";
 
 /**

@@ -6,7 +6,7 @@ import type {
   RegistrationResponseJSON,
 } from "@simplewebauthn/server";
 import { Secret, TOTP } from "otpauth";
-import { InvalidInputError } from "../errors.ts";
+import { InvalidInputError } from "../shared/errors.ts";
 import type { Database, Queryable } from "../storage/database.ts";
 import { json } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";

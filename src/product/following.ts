@@ -1,10 +1,10 @@
 import type { Context } from "@fedify/fedify";
-import type { AppData } from "../context.ts";
+import { uuidv7 } from "../shared/ids.ts";
 import type { Queryable } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
 import { AccountNotFoundError, resolveAccount } from "./accounts.ts";
 import { siteChanged } from "./changes.ts";
-import { uuidv7 } from "./ids.ts";
+import type { AppData } from "./context.ts";
 import { InvalidProfileError } from "./profile.ts";
 
 /** An account the actor follows (a bridge such as Bridgy Fed; Lectern follows no people). */

@@ -1,8 +1,8 @@
 import { getLogger } from "@logtape/logtape";
-import type { AppData } from "../context.ts";
-import { fetchDocument, fetchOptions } from "../http-client.ts";
+import { fetchDocument, fetchOptions } from "../shared/http-client.ts";
+import { Temporal } from "../shared/temporal.ts";
 import { sql } from "../storage/sql.ts";
-import { Temporal } from "../temporal.ts";
+import type { AppData } from "./context.ts";
 import { followerLeft } from "./publish.ts";
 
 const logger = getLogger(["lectern", "followers"]);

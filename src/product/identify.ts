@@ -1,8 +1,8 @@
 import type { Context } from "@fedify/fedify";
-import type { AppData } from "../context.ts";
 import { sql } from "../storage/sql.ts";
 import { AccountNotFoundError, resolveAccount } from "./accounts.ts";
 import { InvalidBlockError, normalizeActor, normalizeDomain } from "./blocks.ts";
+import type { AppData } from "./context.ts";
 import { blockServer } from "./publish.ts";
 
 /** Someone or somewhere the author named: an account (its actor id) or a whole server. */

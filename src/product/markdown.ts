@@ -1,7 +1,7 @@
 import { Marked, type TokenizerAndRendererExtension, type Tokens } from "marked";
 import sanitizeHtml from "sanitize-html";
-import { h } from "../markup.ts";
-import type { Urls } from "../urls.ts";
+import { h } from "../shared/markup.ts";
+import type { Urls } from "../shared/urls.ts";
 
 export interface RenderedText {
   /** Sanitized HTML, safe to embed and to federate. */

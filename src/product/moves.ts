@@ -1,8 +1,8 @@
 import type { Context } from "@fedify/fedify";
-import type { AppData } from "../context.ts";
 import { sql } from "../storage/sql.ts";
 import { AccountNotFoundError, resolveAccount } from "./accounts.ts";
 import { siteChanged } from "./changes.ts";
+import type { AppData } from "./context.ts";
 import { getSetting, setSetting } from "./instance.ts";
 import { getProfile, InvalidProfileError, setMovedTo, updateProfile } from "./profile.ts";
 

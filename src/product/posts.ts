@@ -1,8 +1,8 @@
-import type { AppData } from "../context.ts";
-import { InvalidInputError, NotFoundError } from "../errors.ts";
+import { InvalidInputError, NotFoundError } from "../shared/errors.ts";
+import { UUID_PATTERN, uuidv7 } from "../shared/ids.ts";
 import type { Database, Queryable } from "../storage/database.ts";
 import { type Sql, sql } from "../storage/sql.ts";
-import { UUID_PATTERN, uuidv7 } from "./ids.ts";
+import type { AppData } from "./context.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { checkAttachments, InvalidMediaError } from "./media.ts";
 import {

@@ -1,8 +1,8 @@
-import type { AppData } from "../context.ts";
-import { InvalidInputError } from "../errors.ts";
-import { escapeText, h } from "../markup.ts";
+import { InvalidInputError } from "../shared/errors.ts";
+import { escapeText, h } from "../shared/markup.ts";
 import { bool, json } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
+import type { AppData } from "./context.ts";
 import { renderMarkdown } from "./markdown.ts";
 
 export const MAX_FIELDS = 4;

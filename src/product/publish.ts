@@ -1,9 +1,9 @@
 import type { Context } from "@fedify/fedify";
-import type { AppData } from "../context.ts";
 import { CHANNELS } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
 import { addBlock, normalizeActor, normalizeDomain, removeBlock } from "./blocks.ts";
 import { postChange, siteChanged } from "./changes.ts";
+import type { AppData } from "./context.ts";
 import { deleteFollowerRow, followersOnHost, getFollower, markAccepted } from "./followers.ts";
 import { sweepUnusedMedia } from "./media.ts";
 import {

@@ -1,6 +1,6 @@
+import { uuidv7 } from "../shared/ids.ts";
 import type { Queryable } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
-import { uuidv7 } from "./ids.ts";
 
 /** A quote permission we granted (FEP-044f stamp): what a revocation needs, nothing more. */
 export interface QuoteStamp {

@@ -1,13 +1,13 @@
 import type { Context } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
-import { isTimeZone } from "../config-parsers.ts";
-import type { AppData } from "../context.ts";
+import { isTimeZone } from "../shared/config-parsers.ts";
+import { uuidv7 } from "../shared/ids.ts";
+import { Temporal } from "../shared/temporal.ts";
 import { CHANNELS } from "../storage/database.ts";
 import { periodic } from "../storage/periodic.ts";
 import { sql } from "../storage/sql.ts";
-import { Temporal } from "../temporal.ts";
 import { postChange, siteChanged } from "./changes.ts";
-import { uuidv7 } from "./ids.ts";
+import type { AppData } from "./context.ts";
 import { SCHEDULED_COLUMNS, type ScheduledPost } from "./post.ts";
 import { checkPost, InvalidPostError, insertPost, type Post, type PostInput } from "./posts.ts";
 import { getProfile } from "./profile.ts";

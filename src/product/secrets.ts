@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { closeSync, existsSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from "node:fs";
-import { LecternError } from "../errors.ts";
+import { LecternError } from "../shared/errors.ts";
 import type { Database, Queryable } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { InvalidInputError, NotFoundError } from "../errors.ts";
+import { InvalidInputError, NotFoundError } from "../shared/errors.ts";
 import type { Database, Queryable } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
 import {

@@ -1,4 +1,4 @@
-import { UnavailableError } from "../errors.ts";
+import { UnavailableError } from "../shared/errors.ts";
 import type { Sql } from "./sql.ts";
 
 export type Dialect = "sqlite" | "postgres";

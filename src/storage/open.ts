@@ -1,4 +1,4 @@
-import type { Config } from "../config.ts";
+import type { Config } from "../shared/config.ts";
 import type { Database } from "./database.ts";
 import { migrate } from "./migrate.ts";
 

@@ -1,6 +1,6 @@
 import { getLogger } from "@logtape/logtape";
 import postgres from "postgres";
-import { Problem, postgresUrl } from "../config-parsers.ts";
+import { Problem, postgresUrl } from "../shared/config-parsers.ts";
 import { type Database, DatabaseUnavailableError, isUnavailable, type Queryable } from "./database.ts";
 import type { Sql } from "./sql.ts";
 

@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
-import type { S3Settings } from "../config.ts";
-import { UnavailableError } from "../errors.ts";
+import type { S3Settings } from "../shared/config.ts";
+import { UnavailableError } from "../shared/errors.ts";
 import {
   FileMediaStore,
   MEDIA_CACHE_CONTROL,

@@ -1,4 +1,4 @@
-import type { AppData } from "../context.ts";
+import type { AppData } from "../product/context.ts";
 import { getMedia } from "../product/media.ts";
 import type { Attachment } from "../product/posts.ts";
 

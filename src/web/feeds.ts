@@ -1,8 +1,8 @@
 import type { Context } from "@fedify/fedify";
-import type { AppData } from "../context.ts";
-import { h, htmlToText, join, type Markup, trusted, x, xmlDocument } from "../markup.ts";
+import type { AppData } from "../product/context.ts";
 import type { Post } from "../product/posts.ts";
 import type { Profile } from "../product/profile.ts";
+import { h, htmlToText, join, type Markup, trusted, x, xmlDocument } from "../shared/markup.ts";
 import type { ShownAttachment } from "./attachments.ts";
 
 export const FEED_SIZE = 20;

@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import type { Hono } from "hono";
+import { PATHS, route } from "../shared/urls.ts";
 import { MEDIA_CACHE_CONTROL, MEDIA_NAME, MEDIA_TYPES } from "../storage/media-store.ts";
-import { PATHS, route } from "../urls.ts";
 import type { WebDeps } from "./deps.ts";
 
 /**

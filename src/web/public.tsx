@@ -1,7 +1,5 @@
 import type { Context, Hono } from "hono";
-import { htmlToText } from "../markup.ts";
 import { countFollowers } from "../product/followers.ts";
-import { UUID_PATTERN } from "../product/ids.ts";
 import { siteVersion } from "../product/instance.ts";
 import { getMedia } from "../product/media.ts";
 import {
@@ -16,8 +14,10 @@ import {
   type Post,
 } from "../product/posts.ts";
 import { getProfile } from "../product/profile.ts";
-import { RateLimiter } from "../rate-limit.ts";
-import { PATHS, route } from "../urls.ts";
+import { UUID_PATTERN } from "../shared/ids.ts";
+import { htmlToText } from "../shared/markup.ts";
+import { RateLimiter } from "../shared/rate-limit.ts";
+import { PATHS, route } from "../shared/urls.ts";
 import { ASSETS } from "./assets.ts";
 import { showAttachments } from "./attachments.ts";
 import type { WebDeps } from "./deps.ts";

@@ -1,5 +1,5 @@
-import type { AppData } from "../context.ts";
 import { softwareOf } from "../federation/software.ts";
+import type { AppData } from "../product/context.ts";
 
 /** Follow pages by software family: where a signed-in reader is asked "Follow @desk@host?". */
 const FAMILIES: [RegExp, (origin: string, acct: string) => string][] = [

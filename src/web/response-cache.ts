@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import type { MiddlewareHandler } from "hono";
-import type { Config } from "../config.ts";
+import type { Config } from "../shared/config.ts";
 import type { SiteVersion } from "./site-version.ts";
 
 /** How long a kept response is served before it is rendered again (follower counts move without a version). */

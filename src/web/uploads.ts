@@ -8,7 +8,7 @@ import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import busboy from "busboy";
 import type { Context } from "hono";
-import { LecternError } from "../errors.ts";
+import { LecternError } from "../shared/errors.ts";
 
 /** Temporary upload files are named so; what a killed process left is swept (see {@link sweepUploads}). */
 const PREFIX = "upload-";

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { createFederation, type Federation, MemoryKvStore, signRequest } from "@fedify/fedify";
 import { Activity, type Actor, Endpoints, Follow, isActor, Person, Undo } from "@fedify/vocab";
 import { type ServerType, serve } from "@hono/node-server";
-import { Temporal } from "../../src/temporal.ts";
+import { Temporal } from "../../src/shared/temporal.ts";
 import { waitFor } from "./lectern.ts";
 
 /** One request that reached the follower server, as it arrived. */

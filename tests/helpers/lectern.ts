@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type Config, loadConfig } from "../../src/config.ts";
 import type { Channel } from "../../src/product/outbox.ts";
-import { type RunningServer, startServer } from "../../src/server.ts";
+import { type Config, loadConfig } from "../../src/shared/config.ts";
+import { type RunningServer, startServer } from "../../src/start/server.ts";
 import { databaseEnv, type TestDialect } from "./databases.ts";
 import { freePort } from "./net.ts";
 

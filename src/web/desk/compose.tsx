@@ -1,7 +1,7 @@
 import type { Context } from "hono";
-import { UnavailableError } from "../../errors.ts";
 import { InvalidMediaError, ingestMedia, MAX_ATTACHMENTS } from "../../product/media.ts";
 import { type Attachment, checkPost, unsavedPost } from "../../product/posts.ts";
+import { UnavailableError } from "../../shared/errors.ts";
 import { showAttachments } from "../attachments.ts";
 import type { ComposeValues, SlotValue } from "../views/compose.tsx";
 import type { Html } from "../views/layout.tsx";

@@ -2,7 +2,6 @@ import type { Context } from "hono";
 import { deliveryProgress } from "../../delivery/progress.ts";
 import { audit } from "../../product/audit.ts";
 import { clearDraft, getDraft } from "../../product/drafts.ts";
-import { UUID_PATTERN } from "../../product/ids.ts";
 import {
   decodePostCursor,
   encodePostCursor,
@@ -14,6 +13,7 @@ import {
 } from "../../product/posts.ts";
 import { publishDelete, publishEdit, publishPin, publishPost } from "../../product/publish.ts";
 import { listScheduled, schedulePost } from "../../product/schedule.ts";
+import { UUID_PATTERN } from "../../shared/ids.ts";
 import { showAttachments } from "../attachments.ts";
 import { ComposeForm, type ComposeValues } from "../views/compose.tsx";
 import { Messages } from "../views/desk.tsx";

@@ -1,8 +1,8 @@
-import { UnavailableError } from "../../errors.ts";
 import { audit } from "../../product/audit.ts";
 import { InvalidMediaError, ingestMedia } from "../../product/media.ts";
 import { getProfile, InvalidProfileError } from "../../product/profile.ts";
 import { publishProfile } from "../../product/publish.ts";
+import { UnavailableError } from "../../shared/errors.ts";
 import { Messages } from "../views/desk.tsx";
 import { ProfileForm } from "../views/profile-form.tsx";
 import { type Desk, isMultipart } from "./desk.tsx";

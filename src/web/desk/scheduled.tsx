@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { audit } from "../../product/audit.ts";
 import { InvalidPostError } from "../../product/posts.ts";
 import { cancelScheduled, editScheduled, getScheduled } from "../../product/schedule.ts";
-import { Temporal } from "../../temporal.ts";
+import { Temporal } from "../../shared/temporal.ts";
 import { ComposeForm, type ComposeValues } from "../views/compose.tsx";
 import { Messages } from "../views/desk.tsx";
 import { composer, type PageExtra, TIME_ZONES } from "./compose.tsx";

@@ -14,8 +14,8 @@ import {
   listScheduled,
   type ScheduledPost,
 } from "../../product/schedule.ts";
-import { RateLimiter } from "../../rate-limit.ts";
-import { Temporal } from "../../temporal.ts";
+import { RateLimiter } from "../../shared/rate-limit.ts";
+import { Temporal } from "../../shared/temporal.ts";
 import type { WebDeps } from "../deps.ts";
 import { clientAddress } from "../http.ts";
 import { parseUpload, UploadError } from "../uploads.ts";

@@ -1,6 +1,5 @@
 import path from "node:path";
 import type { Context, Hono } from "hono";
-import { UnavailableError } from "../../errors.ts";
 import { audit } from "../../product/audit.ts";
 import { InvalidMediaError, ingestMedia, MAX_ATTACHMENTS } from "../../product/media.ts";
 import type { TokenInfo } from "../../product/oauth.ts";
@@ -15,7 +14,8 @@ import {
 import { publishDelete, publishEdit, publishPin, publishPost } from "../../product/publish.ts";
 import { schedulePost } from "../../product/schedule.ts";
 import { MAX_VIDEO_PIXELS } from "../../product/video.ts";
-import { Temporal } from "../../temporal.ts";
+import { UnavailableError } from "../../shared/errors.ts";
+import { Temporal } from "../../shared/temporal.ts";
 import { showAttachments } from "../attachments.ts";
 import type { WebDeps } from "../deps.ts";
 import { parseUpload, UploadError } from "../uploads.ts";

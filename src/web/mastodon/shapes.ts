@@ -1,4 +1,4 @@
-import type { AppData } from "../../context.ts";
+import type { AppData } from "../../product/context.ts";
 import { countFollowers } from "../../product/followers.ts";
 import { actorCreatedAt } from "../../product/instance.ts";
 import { getMedia } from "../../product/media.ts";

@@ -1,6 +1,6 @@
 import type { Context, Hono } from "hono";
-import { UUID_PATTERN } from "../../product/ids.ts";
 import { getPost, listPosts, type Post, type PostCursor } from "../../product/posts.ts";
+import { UUID_PATTERN } from "../../shared/ids.ts";
 import type { WebDeps } from "../deps.ts";
 import { apiError, authorizeRequest } from "./oauth.tsx";
 import { ACCOUNT_ID, accountJson, statusJson } from "./shapes.ts";

@@ -1,7 +1,7 @@
 import type { DeliveryProgress } from "../../delivery/progress.ts";
 import type { Post } from "../../product/posts.ts";
 import type { ScheduledPost } from "../../product/schedule.ts";
-import { Temporal } from "../../temporal.ts";
+import { Temporal } from "../../shared/temporal.ts";
 import { PostButton, TableHead } from "./desk.tsx";
 import type { Html } from "./layout.tsx";
 import { formatDate } from "./public.tsx";

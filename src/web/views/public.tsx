@@ -1,8 +1,8 @@
 import { raw } from "hono/html";
-import { htmlToText } from "../../markup.ts";
 import type { Post } from "../../product/posts.ts";
 import type { Profile } from "../../product/profile.ts";
 import { fieldValueHtml } from "../../product/profile.ts";
+import { htmlToText } from "../../shared/markup.ts";
 import type { ShownAttachment } from "../attachments.ts";
 import { type Html, Page } from "./layout.tsx";
 

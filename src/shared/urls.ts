@@ -1,4 +1,4 @@
-import { UUID_PATTERN } from "./product/ids.ts";
+import { UUID_PATTERN } from "./ids.ts";
 
 /**
  * Every path Lectern serves, in one place: Fedify's dispatchers register

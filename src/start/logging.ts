@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { configure, getConsoleSink, type LogLevel, type Sink } from "@logtape/logtape";
-import type { Config } from "./config.ts";
+import type { Config } from "../shared/config.ts";
 
 /**
  * Lectern's logs at the configured level; Fedify's at warning unless debugging.

@@ -1,4 +1,4 @@
-import type { Config } from "./config.ts";
+import type { Config } from "../shared/config.ts";
 
 /** A start-up failure caused by a setting, named by its key; undefined for anything else. */
 export function startupProblem(error: unknown, config: Config): string | undefined {

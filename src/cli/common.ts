@@ -1,5 +1,5 @@
-import type { Config } from "./config.ts";
-import { type Lectern, openLectern } from "./lectern.ts";
+import { type Lectern, openLectern } from "../lectern.ts";
+import type { Config } from "../shared/config.ts";
 
 /** A command used wrongly: its message and exit 64. */
 export class UsageError extends Error {}

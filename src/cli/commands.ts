@@ -1,24 +1,20 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { UsageError, withLectern } from "./cli-common.ts";
-import { staffCommand } from "./cli-staff.ts";
-import type { Config, S3Settings } from "./config.ts";
-import { deliveryProgress } from "./delivery/progress.ts";
-import { purgeStatus } from "./delivery/purges.ts";
-import { deliveryStatus } from "./delivery/status.ts";
-import { audit, COMMAND_LINE } from "./product/audit.ts";
-import { listBlocks } from "./product/blocks.ts";
-import { countFollowers, followersCsv, listFollowers } from "./product/followers.ts";
-import { followAccount, unfollowAccount } from "./product/following.ts";
-import { identify, importDomainBlocks } from "./product/identify.ts";
-import { UUID_PATTERN } from "./product/ids.ts";
-import { getSetting, setSetting } from "./product/instance.ts";
-import { ingestMedia } from "./product/media.ts";
-import { migrateMedia } from "./product/media-migrate.ts";
-import { moveAccount, setAliases } from "./product/moves.ts";
-import { getLivePost, PostNotFoundError } from "./product/posts.ts";
-import { getProfile } from "./product/profile.ts";
+import { deliveryProgress } from "../delivery/progress.ts";
+import { purgeStatus } from "../delivery/purges.ts";
+import { deliveryStatus } from "../delivery/status.ts";
+import { audit, COMMAND_LINE } from "../product/audit.ts";
+import { listBlocks } from "../product/blocks.ts";
+import { countFollowers, followersCsv, listFollowers } from "../product/followers.ts";
+import { followAccount, unfollowAccount } from "../product/following.ts";
+import { identify, importDomainBlocks } from "../product/identify.ts";
+import { getSetting, setSetting } from "../product/instance.ts";
+import { ingestMedia } from "../product/media.ts";
+import { migrateMedia } from "../product/media-migrate.ts";
+import { moveAccount, setAliases } from "../product/moves.ts";
+import { getLivePost, PostNotFoundError } from "../product/posts.ts";
+import { getProfile } from "../product/profile.ts";
 import {
   approveFollowRequest,
   blockAccount,
@@ -27,11 +23,15 @@ import {
   publishEdit,
   publishPost,
   unblock,
-} from "./product/publish.ts";
-import { listStaff, setPassword } from "./product/staff.ts";
-import { FileMediaStore } from "./storage/media-store.ts";
-import { S3MediaStore } from "./storage/s3-media-store.ts";
-import { Urls } from "./urls.ts";
+} from "../product/publish.ts";
+import { listStaff, setPassword } from "../product/staff.ts";
+import type { Config, S3Settings } from "../shared/config.ts";
+import { UUID_PATTERN } from "../shared/ids.ts";
+import { Urls } from "../shared/urls.ts";
+import { FileMediaStore } from "../storage/media-store.ts";
+import { S3MediaStore } from "../storage/s3-media-store.ts";
+import { UsageError, withLectern } from "./common.ts";
+import { staffCommand } from "./staff.ts";
 
 /*
  * The CLI's commands, one function each, looked up by name in COMMANDS

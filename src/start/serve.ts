@@ -1,4 +1,4 @@
-import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { type Config, ConfigError, loadConfig } from "../shared/config.ts";
 import { startupProblem } from "./startup.ts";
 
 function fail(message: string): never {

@@ -1,9 +1,9 @@
-import { COMMANDS } from "./cli-commands.ts";
-import { UsageError } from "./cli-common.ts";
-import { type Config, ConfigError, loadConfig } from "./config.ts";
-import { InvalidInputError, LecternError } from "./errors.ts";
-import { configureLogging } from "./logging.ts";
-import { startupProblem } from "./startup.ts";
+import { type Config, ConfigError, loadConfig } from "../shared/config.ts";
+import { InvalidInputError, LecternError } from "../shared/errors.ts";
+import { configureLogging } from "../start/logging.ts";
+import { startupProblem } from "../start/startup.ts";
+import { COMMANDS } from "./commands.ts";
+import { UsageError } from "./common.ts";
 
 const USAGE = `Usage: npm run -s lectern -- <command> [options]
 

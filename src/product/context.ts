@@ -1,10 +1,10 @@
 import type { KvStore } from "@fedify/fedify";
-import type { Config } from "./config.ts";
-import type { Outbox } from "./product/outbox.ts";
-import type { SecretBox } from "./product/secrets.ts";
-import type { Database } from "./storage/database.ts";
-import type { MediaStore } from "./storage/media-store.ts";
-import type { Urls } from "./urls.ts";
+import type { Config } from "../shared/config.ts";
+import type { Urls } from "../shared/urls.ts";
+import type { Database } from "../storage/database.ts";
+import type { MediaStore } from "../storage/media-store.ts";
+import type { Outbox } from "./outbox.ts";
+import type { SecretBox } from "./secrets.ts";
 
 /** What every request, queue job and CLI command works with: Fedify's context data. */
 export interface AppData {

@@ -1,8 +1,6 @@
 import { parseArgs } from "node:util";
-import { UsageError, withLectern } from "./cli-common.ts";
-import type { Config } from "./config.ts";
-import { audit, COMMAND_LINE } from "./product/audit.ts";
-import { tokenForScript } from "./product/oauth.ts";
+import { audit, COMMAND_LINE } from "../product/audit.ts";
+import { tokenForScript } from "../product/oauth.ts";
 import {
   createStaff,
   endSignIns,
@@ -12,7 +10,9 @@ import {
   removeStaff,
   resetFactors,
   setRole,
-} from "./product/staff.ts";
+} from "../product/staff.ts";
+import type { Config } from "../shared/config.ts";
+import { UsageError, withLectern } from "./common.ts";
 
 /** `lectern staff …`: the way in when the desk is out of reach (the first owner, lost factors). */
 export async function staffCommand(config: Config, args: string[]): Promise<number> {

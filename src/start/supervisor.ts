@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { getLogger } from "@logtape/logtape";
-import type { Config } from "./config.ts";
+import type { Config } from "../shared/config.ts";
 
 const logger = getLogger(["lectern", "supervisor"]);
 
@@ -42,7 +42,7 @@ export function superviseChildren(config: Config, port: number): { stop(): Promi
   };
   const children = new Set<ChildProcess>();
   let stopping = false;
-  const main = fileURLToPath(new URL("./main.ts", import.meta.url));
+  const main = fileURLToPath(new URL("../main.ts", import.meta.url));
   const spawn = (slot: number, delayMs: number) => {
     if (stopping) return;
     const startedAt = Date.now();
