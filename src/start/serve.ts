@@ -45,11 +45,19 @@ if (server.initialPassword) {
     `\nThe author's desk is at ${new URL("/admin", config.origin).href}\nFirst start: sign in as  owner  with the password  ${server.initialPassword}\n(shown only now; change it in the desk under Security, or with: npm run -s lectern -- set-password owner)\n`,
   );
 }
+/** The longest a stop may take (the delivery timeout, 15 s by default, and a little more). */
+const STOP_DEADLINE_MS = config.delivery.timeoutMs + 10_000;
 let stopping = false;
 const stop = (why: string) => {
   if (stopping) return;
   stopping = true;
   console.log(`${why}: finishing in-flight work`);
+  // Whatever is pending, the process ends: a delivery in flight is sent again by the next owner of its
+  // partition (the rows are the state), and nothing else is lost by stopping.
+  setTimeout(() => {
+    console.error(`${why}: in-flight work did not finish within ${STOP_DEADLINE_MS / 1000} s; stopping now`);
+    process.exit(1);
+  }, STOP_DEADLINE_MS).unref();
   Promise.all([workers?.stop(), server.close()]).then(
     () => process.exit(0),
     (error) => {
