@@ -1,9 +1,9 @@
 import { createRestAPIClient } from "masto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ownerOnly, ROLE_PERMISSIONS } from "../src/product/access.ts";
-import { listAudit } from "../src/product/audit.ts";
-import { tokenForScript } from "../src/product/oauth.ts";
-import { createStaff, findStaff, removeStaff, setStaffPassword } from "../src/product/staff.ts";
+import { listAudit } from "../src/product/access/audit.ts";
+import { tokenForScript } from "../src/product/access/oauth.ts";
+import { ownerOnly, ROLE_PERMISSIONS } from "../src/product/access/roles.ts";
+import { createStaff, findStaff, removeStaff, setStaffPassword } from "../src/product/access/staff.ts";
 import { needOf } from "../src/web/access.ts";
 import { createApp } from "../src/web/app.ts";
 import { runCli } from "./helpers/cli.ts";
@@ -19,7 +19,7 @@ const SAMPLE: Record<string, string> = {
 const sample = (route: string) => route.replace(/:(\w+)(\{[^}]*\})?/g, (_, name: string) => SAMPLE[name] ?? "x");
 
 // One authorization rule for every door: the table in web/access.ts names what each desk and API route
-// needs, a person's role (product/access.ts) decides, and the same answer comes from the desk and the API.
+// needs, a person's role (product/access/roles.ts) decides, and the same answer comes from the desk and the API.
 describe("one authorization rule for the desk and the Mastodon API", () => {
   let tmp: ReturnType<typeof tempDir>;
   let lectern: TestLectern;

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { setPassword } from "../src/product/access/staff.ts";
 import { addFollower } from "../src/product/followers.ts";
 import { moveAccount, movesIn, setAliases } from "../src/product/moves.ts";
 import { InvalidPostError } from "../src/product/posts.ts";
 import { InvalidProfileError } from "../src/product/profile.ts";
 import { publishPost } from "../src/product/publish.ts";
-import { setPassword } from "../src/product/staff.ts";
 import { runCli } from "./helpers/cli.ts";
 import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
 import { startTestLectern, type TestLectern, tempDir, waitFor } from "./helpers/lectern.ts";

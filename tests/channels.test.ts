@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tokenForScript } from "../src/product/oauth.ts";
+import { tokenForScript } from "../src/product/access/oauth.ts";
+import { findStaff } from "../src/product/access/staff.ts";
 import type { Channel } from "../src/product/outbox.ts";
 import type { Post } from "../src/product/posts.ts";
-import { findStaff } from "../src/product/staff.ts";
 import { runCli } from "./helpers/cli.ts";
 import { signIn } from "./helpers/desk.ts";
 import { startTestLectern, type TestLectern, tempDir, waitFor } from "./helpers/lectern.ts";

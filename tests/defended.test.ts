@@ -1,8 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setPassword } from "../src/product/access/staff.ts";
 import { publishPost } from "../src/product/publish.ts";
-import { setPassword } from "../src/product/staff.ts";
 import { isPublicAddress, refuseUrl } from "../src/shared/http-client.ts";
 import { type FollowerServer, startFollowerServer } from "./helpers/follower.ts";
 import { startTestLectern, type TestLectern, tempDir, waitFor } from "./helpers/lectern.ts";

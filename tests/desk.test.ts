@@ -434,7 +434,7 @@ describe("signing in", () => {
     });
     const lectern = await openLectern(config);
     try {
-      const { ensureOwner, setPassword } = await import("../src/product/staff.ts");
+      const { ensureOwner, setPassword } = await import("../src/product/access/staff.ts");
       await ensureOwner(lectern.db);
       await setPassword(lectern.db, "a long enough password", "owner");
       const app = createApp(lectern);

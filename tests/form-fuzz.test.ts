@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tokenForScript } from "../src/product/oauth.ts";
-import { findStaff } from "../src/product/staff.ts";
+import { tokenForScript } from "../src/product/access/oauth.ts";
+import { findStaff } from "../src/product/access/staff.ts";
 import { createApp } from "../src/web/app.ts";
 import { signIn } from "./helpers/desk.ts";
 import { startTestLectern, type TestLectern, tempDir } from "./helpers/lectern.ts";

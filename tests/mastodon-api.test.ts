@@ -3,7 +3,7 @@ import { createRestAPIClient, type mastodon } from "masto";
 import generator from "megalodon";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listAudit } from "../src/product/audit.ts";
+import { listAudit } from "../src/product/access/audit.ts";
 import { publishDelete, publishPost } from "../src/product/publish.ts";
 import { runCli } from "./helpers/cli.ts";
 import { signIn } from "./helpers/desk.ts";

@@ -3,9 +3,9 @@ import { readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Secret, TOTP } from "otpauth";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { audit, COMMAND_LINE, listAudit } from "../src/product/audit.ts";
-import { beginTotp, confirmTotp, useRecoveryCode, verifyTotp } from "../src/product/factors.ts";
-import { SecretBox } from "../src/product/secrets.ts";
+import { audit, COMMAND_LINE, listAudit } from "../src/product/access/audit.ts";
+import { beginTotp, confirmTotp, useRecoveryCode, verifyTotp } from "../src/product/access/factors.ts";
+import { SecretBox } from "../src/product/access/secrets.ts";
 import {
   createStaff,
   ensureOwner,
@@ -15,8 +15,8 @@ import {
   StaffError,
   setPassword,
   setRole,
-} from "../src/product/staff.ts";
-import { attemptSource, DEFAULT_RULES, SignInThrottle } from "../src/product/throttle.ts";
+} from "../src/product/access/staff.ts";
+import { attemptSource, DEFAULT_RULES, SignInThrottle } from "../src/product/access/throttle.ts";
 import type { Database } from "../src/storage/database.ts";
 import { sql } from "../src/storage/sql.ts";
 import { runCli } from "./helpers/cli.ts";
@@ -55,12 +55,12 @@ describe.each(DIALECTS)("staff, factors and the audit log on %s", (dialect) => {
 
   it("keeps the password of an install from before staff accounts as the owner's", async () => {
     const db = await fresh();
-    const { hashPassword } = await import("../src/product/auth.ts");
+    const { hashPassword } = await import("../src/product/access/auth.ts");
     await db.run(
       sql`INSERT INTO instance (key, value) VALUES ('password_hash', ${await hashPassword("the old single password")})`,
     );
     expect(await ensureOwner(db)).toBeUndefined(); // nothing made up: the old password stays
-    const { checkCredentials } = await import("../src/product/staff.ts");
+    const { checkCredentials } = await import("../src/product/access/staff.ts");
     expect((await checkCredentials(db, "owner", "the old single password"))?.role).toBe("owner");
     expect(await checkCredentials(db, "owner", "a wrong password!")).toBeUndefined();
   });

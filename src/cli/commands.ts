@@ -4,7 +4,8 @@ import { parseArgs } from "node:util";
 import { deliveryProgress } from "../delivery/progress.ts";
 import { purgeStatus } from "../delivery/purges.ts";
 import { deliveryStatus } from "../delivery/status.ts";
-import { audit, COMMAND_LINE } from "../product/audit.ts";
+import { audit, COMMAND_LINE } from "../product/access/audit.ts";
+import { listStaff, setPassword } from "../product/access/staff.ts";
 import { listBlocks } from "../product/blocks.ts";
 import { countFollowers, followersCsv, listFollowers } from "../product/followers.ts";
 import { followAccount, unfollowAccount } from "../product/following.ts";
@@ -24,7 +25,6 @@ import {
   publishPost,
   unblock,
 } from "../product/publish.ts";
-import { listStaff, setPassword } from "../product/staff.ts";
 import type { Config, S3Settings } from "../shared/config.ts";
 import { UUID_PATTERN } from "../shared/ids.ts";
 import { Urls } from "../shared/urls.ts";

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
-import { audit, COMMAND_LINE } from "../product/audit.ts";
-import { tokenForScript } from "../product/oauth.ts";
+import { audit, COMMAND_LINE } from "../product/access/audit.ts";
+import { tokenForScript } from "../product/access/oauth.ts";
 import {
   createStaff,
   endSignIns,
@@ -10,7 +10,7 @@ import {
   removeStaff,
   resetFactors,
   setRole,
-} from "../product/staff.ts";
+} from "../product/access/staff.ts";
 import type { Config } from "../shared/config.ts";
 import { UsageError, withLectern } from "./common.ts";
 

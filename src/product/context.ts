@@ -3,8 +3,8 @@ import type { Config } from "../shared/config.ts";
 import type { Urls } from "../shared/urls.ts";
 import type { Database } from "../storage/database.ts";
 import type { MediaStore } from "../storage/media-store.ts";
+import type { SecretBox } from "./access/secrets.ts";
 import type { Outbox } from "./outbox.ts";
-import type { SecretBox } from "./secrets.ts";
 
 /** What every request, queue job and CLI command works with: Fedify's context data. */
 export interface AppData {

@@ -1,7 +1,7 @@
 import { exportJwk, generateCryptoKeyPair, importJwk } from "@fedify/fedify";
 import type { Database } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
-import type { SecretBox } from "./secrets.ts";
+import type { SecretBox } from "./access/secrets.ts";
 
 const RSA = "RSASSA-PKCS1-v1_5";
 const ED25519 = "Ed25519";

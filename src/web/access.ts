@@ -1,11 +1,11 @@
-import { may, type Permission } from "../product/access.ts";
-import type { Role } from "../product/auth.ts";
+import type { Role } from "../product/access/auth.ts";
+import { may, type Permission } from "../product/access/roles.ts";
 
 /**
  * What a route needs: nothing (`public`: anyone, signed in or not), a person
  * signed in (`signed-in`: their own things, such as their security page or
  * their own profile as an app reads it), or a permission their role must
- * have (product/access.ts).
+ * have (product/access/roles.ts).
  */
 export type Need = Permission | "signed-in" | "public";
 

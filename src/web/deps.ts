@@ -1,5 +1,5 @@
 import type { Lectern } from "../lectern.ts";
-import type { CheckSlots, SignInThrottle } from "../product/throttle.ts";
+import type { CheckSlots, SignInThrottle } from "../product/access/throttle.ts";
 
 /** What the web routes need besides the request. */
 export interface WebDeps {

@@ -1,4 +1,4 @@
-import { setPassword } from "../../src/product/staff.ts";
+import { setPassword } from "../../src/product/access/staff.ts";
 import type { TestLectern } from "./lectern.ts";
 
 export const TEST_PASSWORD = "a long enough password";

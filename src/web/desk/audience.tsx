@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { audit } from "../../product/audit.ts";
+import { audit } from "../../product/access/audit.ts";
 import { followersCsv } from "../../product/followers.ts";
 import { followAccount, getFollowing, unfollowAccount } from "../../product/following.ts";
 import { getSetting, setSetting } from "../../product/instance.ts";

@@ -1,7 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import type { Context } from "hono";
 import { failingServers } from "../../delivery/status.ts";
-import { audit } from "../../product/audit.ts";
+import { audit } from "../../product/access/audit.ts";
 import { InvalidBlockError, listBlocks } from "../../product/blocks.ts";
 import { countFollowers, followersOverTime, listFollowers } from "../../product/followers.ts";
 import { identify, importDomainBlocks } from "../../product/identify.ts";

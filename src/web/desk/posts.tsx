@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { deliveryProgress } from "../../delivery/progress.ts";
-import { audit } from "../../product/audit.ts";
+import { audit } from "../../product/access/audit.ts";
 import { clearDraft, getDraft } from "../../product/drafts.ts";
 import {
   decodePostCursor,
@@ -17,7 +17,7 @@ import { UUID_PATTERN } from "../../shared/ids.ts";
 import { showAttachments } from "../attachments.ts";
 import { ComposeForm, type ComposeValues } from "../views/compose.tsx";
 import { Messages } from "../views/desk.tsx";
-import { DeliveryBox, PostsTable, ScheduledTable } from "../views/desk-posts.tsx";
+import { DeliveryBox, PostsTable, ScheduledTable } from "../views/posts.tsx";
 import { PostArticle } from "../views/public.tsx";
 import { composer, type PageExtra, TIME_ZONES } from "./compose.tsx";
 import type { Desk, DeskEnv } from "./desk.tsx";

@@ -1,10 +1,10 @@
-import { audit } from "../../product/audit.ts";
+import { audit } from "../../product/access/audit.ts";
 import { InvalidMediaError, ingestMedia } from "../../product/media.ts";
 import { getProfile, InvalidProfileError } from "../../product/profile.ts";
 import { publishProfile } from "../../product/publish.ts";
 import { UnavailableError } from "../../shared/errors.ts";
 import { Messages } from "../views/desk.tsx";
-import { ProfileForm } from "../views/profile-form.tsx";
+import { ProfileForm } from "../views/profile.tsx";
 import { type Desk, isMultipart } from "./desk.tsx";
 
 /** The author's profile: name, bio, fields, pictures, bot flag, follower approval. */

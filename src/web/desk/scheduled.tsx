@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { audit } from "../../product/audit.ts";
+import { audit } from "../../product/access/audit.ts";
 import { InvalidPostError } from "../../product/posts.ts";
 import { cancelScheduled, editScheduled, getScheduled } from "../../product/schedule.ts";
 import { Temporal } from "../../shared/temporal.ts";

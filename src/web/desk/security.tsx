@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { audit } from "../../product/audit.ts";
+import { audit } from "../../product/access/audit.ts";
 import {
   completeEnrolment,
   InvalidPasswordError,
@@ -7,7 +7,7 @@ import {
   revokeSession,
   setChallenge,
   tokenHash,
-} from "../../product/auth.ts";
+} from "../../product/access/auth.ts";
 import {
   beginTotp,
   confirmTotp,
@@ -20,9 +20,9 @@ import {
   pendingTotp,
   removePasskey,
   totpUri,
-} from "../../product/factors.ts";
-import { listAuthorizations, revokeApp } from "../../product/oauth.ts";
-import { checkOwnPassword, getStaff, type Staff, setStaffPassword } from "../../product/staff.ts";
+} from "../../product/access/factors.ts";
+import { listAuthorizations, revokeApp } from "../../product/access/oauth.ts";
+import { checkOwnPassword, getStaff, type Staff, setStaffPassword } from "../../product/access/staff.ts";
 import { SecurityPage, type SecurityView } from "../views/security.tsx";
 import { type Desk, type DeskEnv, relyingParty } from "./desk.tsx";
 

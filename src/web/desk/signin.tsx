@@ -1,10 +1,17 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { type Actor, audit } from "../../product/audit.ts";
-import { createSession, endSession, getSession, type Session, sameToken, setChallenge } from "../../product/auth.ts";
-import { passkeyAuthentication, useRecoveryCode, verifyPasskey, verifyTotp } from "../../product/factors.ts";
-import { checkCredentials, getStaff, hasSecondFactor, secondFactorRequired } from "../../product/staff.ts";
-import { attemptSource } from "../../product/throttle.ts";
+import { type Actor, audit } from "../../product/access/audit.ts";
+import {
+  createSession,
+  endSession,
+  getSession,
+  type Session,
+  sameToken,
+  setChallenge,
+} from "../../product/access/auth.ts";
+import { passkeyAuthentication, useRecoveryCode, verifyPasskey, verifyTotp } from "../../product/access/factors.ts";
+import { checkCredentials, getStaff, hasSecondFactor, secondFactorRequired } from "../../product/access/staff.ts";
+import { attemptSource } from "../../product/access/throttle.ts";
 import { clientAddress, readFormWithin } from "../http.ts";
 import { LoginPage, VerifyPage } from "../views/signin.tsx";
 import { type Desk, type DeskEnv, relyingParty } from "./desk.tsx";

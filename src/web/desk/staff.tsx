@@ -1,6 +1,6 @@
 import type { Context } from "hono";
-import { audit, listAudit } from "../../product/audit.ts";
-import { InvalidPasswordError } from "../../product/auth.ts";
+import { audit, listAudit } from "../../product/access/audit.ts";
+import { InvalidPasswordError } from "../../product/access/auth.ts";
 import {
   createStaff,
   endSignIns,
@@ -12,7 +12,7 @@ import {
   StaffError,
   secondFactorRequired,
   setRole,
-} from "../../product/staff.ts";
+} from "../../product/access/staff.ts";
 import { AuditPage, StaffPage, type StaffView } from "../views/staff.tsx";
 import type { Desk, DeskEnv } from "./desk.tsx";
 

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 import type { Context, Hono } from "hono";
-import { audit } from "../../product/audit.ts";
+import { audit } from "../../product/access/audit.ts";
 import { followersBefore } from "../../product/followers.ts";
 import { InvalidMediaError, ingestMedia } from "../../product/media.ts";
 import { InvalidPostError } from "../../product/posts.ts";

@@ -1,8 +1,8 @@
 import path from "node:path";
 import type { Context, Hono } from "hono";
-import { audit } from "../../product/audit.ts";
+import { audit } from "../../product/access/audit.ts";
+import type { TokenInfo } from "../../product/access/oauth.ts";
 import { InvalidMediaError, ingestMedia, MAX_ATTACHMENTS } from "../../product/media.ts";
-import type { TokenInfo } from "../../product/oauth.ts";
 import {
   getLivePost,
   InvalidPostError,

@@ -2,8 +2,8 @@ import type { BlockList } from "node:net";
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
-import { type Actor, audit } from "../../product/audit.ts";
-import { getSession, sameToken } from "../../product/auth.ts";
+import { type Actor, audit } from "../../product/access/audit.ts";
+import { getSession, sameToken } from "../../product/access/auth.ts";
 import {
   allows,
   exchange,
@@ -17,7 +17,7 @@ import {
   SCOPES,
   type TokenInfo,
   tokenInfo,
-} from "../../product/oauth.ts";
+} from "../../product/access/oauth.ts";
 import { getProfile } from "../../product/profile.ts";
 import type { Queryable } from "../../storage/database.ts";
 import { allowed, needOf } from "../access.ts";

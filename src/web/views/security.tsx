@@ -1,7 +1,7 @@
-import type { SessionInfo } from "../../product/auth.ts";
-import type { Passkey } from "../../product/factors.ts";
-import type { Authorization } from "../../product/oauth.ts";
-import type { Staff } from "../../product/staff.ts";
+import type { SessionInfo } from "../../product/access/auth.ts";
+import type { Passkey } from "../../product/access/factors.ts";
+import type { Authorization } from "../../product/access/oauth.ts";
+import type { Staff } from "../../product/access/staff.ts";
 import { Csrf, Messages, PostButton, TableHead } from "./desk.tsx";
 import type { Html } from "./layout.tsx";
 import { formatDate } from "./public.tsx";

@@ -1,5 +1,5 @@
-import { ACTIONS, type AuditEntry } from "../../product/audit.ts";
-import type { Staff } from "../../product/staff.ts";
+import { ACTIONS, type AuditEntry } from "../../product/access/audit.ts";
+import type { Staff } from "../../product/access/staff.ts";
 import { Csrf, Messages, PostButton, TableHead } from "./desk.tsx";
 import type { Html } from "./layout.tsx";
 import { formatDate } from "./public.tsx";

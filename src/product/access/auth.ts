@@ -1,7 +1,7 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
-import { InvalidInputError } from "../shared/errors.ts";
-import type { Database } from "../storage/database.ts";
-import { sql } from "../storage/sql.ts";
+import { InvalidInputError } from "../../shared/errors.ts";
+import type { Database } from "../../storage/database.ts";
+import { sql } from "../../storage/sql.ts";
 
 export const MIN_PASSWORD_LENGTH = 10;
 export const MAX_PASSWORD_LENGTH = 1024;

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { InvalidInputError, NotFoundError } from "../shared/errors.ts";
-import type { Database, Queryable } from "../storage/database.ts";
-import { sql } from "../storage/sql.ts";
+import { InvalidInputError, NotFoundError } from "../../shared/errors.ts";
+import type { Database, Queryable } from "../../storage/database.ts";
+import { sql } from "../../storage/sql.ts";
+import { getSetting, setSetting } from "../instance.ts";
 import {
   hashPassword,
   InvalidPasswordError,
@@ -10,7 +11,6 @@ import {
   type Role,
   verifyPasswordHash,
 } from "./auth.ts";
-import { getSetting, setSetting } from "./instance.ts";
 import { revokeTokensOf } from "./oauth.ts";
 
 export type { Role };

@@ -1,8 +1,8 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { closeSync, existsSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from "node:fs";
-import { LecternError } from "../shared/errors.ts";
-import type { Database, Queryable } from "../storage/database.ts";
-import { sql } from "../storage/sql.ts";
+import { LecternError } from "../../shared/errors.ts";
+import type { Database, Queryable } from "../../storage/database.ts";
+import { sql } from "../../storage/sql.ts";
 
 /*
  * Secrets that must be read back (the actor's private keys, authenticator-app

@@ -1,10 +1,11 @@
 import type { Role } from "./auth.ts";
 
 /*
- * Who may do what: the one rule every door applies. The desk's routes, the
- * Mastodon API's routes and the CLI's commands each name the permission they
- * need (web/access.ts, cli-commands.ts); a person's role decides whether they
- * have it. An app's OAuth scopes can only narrow what its person may do.
+ * Who may do what: the one rule every door applies. The desk's and the
+ * Mastodon API's routes each name the permission they need (web/access.ts);
+ * a person's role decides whether they have it (the CLI is the server's
+ * operator and acts as the owner). An app's OAuth scopes can only narrow what
+ * its person may do.
  */
 
 /** What an action touches. */

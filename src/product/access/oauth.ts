@@ -1,9 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { KvStore } from "@fedify/fedify";
-import { LecternError } from "../shared/errors.ts";
-import { Temporal } from "../shared/temporal.ts";
-import type { Database, Queryable } from "../storage/database.ts";
-import { sql } from "../storage/sql.ts";
+import { LecternError } from "../../shared/errors.ts";
+import { Temporal } from "../../shared/temporal.ts";
+import type { Database, Queryable } from "../../storage/database.ts";
+import { sql } from "../../storage/sql.ts";
 import type { Role } from "./auth.ts";
 
 /*

@@ -6,10 +6,10 @@ import type {
   RegistrationResponseJSON,
 } from "@simplewebauthn/server";
 import { Secret, TOTP } from "otpauth";
-import { InvalidInputError } from "../shared/errors.ts";
-import type { Database, Queryable } from "../storage/database.ts";
-import { json } from "../storage/database.ts";
-import { sql } from "../storage/sql.ts";
+import { InvalidInputError } from "../../shared/errors.ts";
+import type { Database, Queryable } from "../../storage/database.ts";
+import { json } from "../../storage/database.ts";
+import { sql } from "../../storage/sql.ts";
 import type { SecretBox } from "./secrets.ts";
 import { endSignIns, type Staff } from "./staff.ts";
 

@@ -1,5 +1,5 @@
-import type { Queryable } from "../storage/database.ts";
-import { sql } from "../storage/sql.ts";
+import type { Queryable } from "../../storage/database.ts";
+import { sql } from "../../storage/sql.ts";
 
 /*
  * Password and second-factor guessing, bounded where every process sees it

@@ -1,5 +1,5 @@
-import type { Queryable } from "../storage/database.ts";
-import { sql } from "../storage/sql.ts";
+import type { Queryable } from "../../storage/database.ts";
+import { sql } from "../../storage/sql.ts";
 
 /** Who acted: a staff account (with where from), or the command line on the server itself. */
 export interface Actor {
