@@ -134,6 +134,10 @@ describe("what the author does reaches followers' servers", () => {
       .json as Json;
     expect(update.object.name).toBe("Port Authority");
     expect(update.object.summary).toBe("<p>Ships <strong>in</strong>, ships out.</p>");
+    // Rendered once, when saved, as a post's HTML is: the row keeps it.
+    expect(await scalar(lectern.server.lectern.db, "SELECT summary_html FROM profile")).toBe(
+      "<p>Ships <strong>in</strong>, ships out.</p>",
+    );
     const fields = [update.object.attachment].flat();
     expect(fields).toHaveLength(1);
     expect(fields[0]).toMatchObject({ type: "PropertyValue", name: "Site" });

@@ -43,6 +43,7 @@ export class InvalidProfileError extends InvalidInputError {
 interface ProfileRow {
   name: string | null;
   summary: string | null;
+  summaryHtml: string | null;
   bot: unknown;
   fields: unknown;
   avatarMediaId: string | null;
@@ -53,9 +54,23 @@ interface ProfileRow {
   updatedAt: number;
 }
 
+/** The HTML of a bio not stored rendered (the configuration's), rendered once per text and site. */
+const rendered = new Map<string, string>();
+function renderedOnce(summary: string, data: AppData): string {
+  if (summary === "") return "";
+  const key = `${data.urls.origin.href}\n${summary}`;
+  let html = rendered.get(key);
+  if (html === undefined) {
+    html = renderMarkdown(summary, data.urls).html;
+    if (rendered.size > 16) rendered.clear();
+    rendered.set(key, html);
+  }
+  return html;
+}
+
 export async function getProfile(data: AppData): Promise<Profile> {
   const row = await data.db.get<ProfileRow>(
-    sql`SELECT name, summary, bot, fields, avatar_media_id AS "avatarMediaId", header_media_id AS "headerMediaId",
+    sql`SELECT name, summary, summary_html AS "summaryHtml", bot, fields, avatar_media_id AS "avatarMediaId", header_media_id AS "headerMediaId",
           approve_followers AS "approveFollowers", also_known_as AS "alsoKnownAs", moved_to AS "movedTo",
           updated_at AS "updatedAt"
         FROM profile WHERE id = 1`,
@@ -64,7 +79,8 @@ export async function getProfile(data: AppData): Promise<Profile> {
   return {
     name: row?.name ?? data.config.profile.name,
     summary,
-    summaryHtml: summary ? renderMarkdown(summary, data.urls).html : "",
+    // Rendered when saved; a bio from the configuration (or saved by an older version) is rendered once here.
+    summaryHtml: row?.summaryHtml ?? renderedOnce(summary, data),
     bot: row?.bot == null ? data.config.profile.type === "Service" : bool(row.bot),
     fields: json<ProfileField[]>(row?.fields, []),
     avatarMediaId: row?.avatarMediaId ?? null,
@@ -112,6 +128,7 @@ export async function updateProfile(data: AppData, input: ProfileInput, now: num
     id: 1,
     name,
     summary,
+    summaryHtml: summary ? renderMarkdown(summary, data.urls).html : "",
     bot: input.bot ?? current.bot,
     fields,
     avatarMediaId: input.avatarMediaId === undefined ? current.avatarMediaId : input.avatarMediaId,
@@ -123,11 +140,13 @@ export async function updateProfile(data: AppData, input: ProfileInput, now: num
   await data.db.transaction(
     (tx) =>
       tx.run(
-        sql`INSERT INTO profile (id, name, summary, bot, fields, avatar_media_id, header_media_id, approve_followers,
-              also_known_as, updated_at)
-            VALUES (1, ${row.name}, ${row.summary}, ${row.bot}, ${JSON.stringify(row.fields)}, ${row.avatarMediaId},
-                    ${row.headerMediaId}, ${row.approveFollowers}, ${JSON.stringify(row.aliases)}, ${row.updatedAt})
-            ON CONFLICT (id) DO UPDATE SET name = excluded.name, summary = excluded.summary, bot = excluded.bot,
+        sql`INSERT INTO profile (id, name, summary, summary_html, bot, fields, avatar_media_id, header_media_id,
+              approve_followers, also_known_as, updated_at)
+            VALUES (1, ${row.name}, ${row.summary}, ${row.summaryHtml}, ${row.bot}, ${JSON.stringify(row.fields)},
+                    ${row.avatarMediaId}, ${row.headerMediaId}, ${row.approveFollowers}, ${JSON.stringify(row.aliases)},
+                    ${row.updatedAt})
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name, summary = excluded.summary,
+              summary_html = excluded.summary_html, bot = excluded.bot,
               fields = excluded.fields, avatar_media_id = excluded.avatar_media_id, header_media_id = excluded.header_media_id,
               approve_followers = excluded.approve_followers, also_known_as = excluded.also_known_as,
               updated_at = excluded.updated_at`,

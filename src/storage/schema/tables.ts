@@ -208,6 +208,8 @@ export const profile = table("profile", {
   name: text("name"),
   /** Markdown. */
   summary: text("summary"),
+  /** The bio as HTML, rendered (and sanitized) when it is saved, as a post's is. */
+  summaryHtml: text("summary_html"),
   bot: bool("bot"),
   /** Up to four `{ name, value }` pairs, JSON. */
   fields: text("fields"),

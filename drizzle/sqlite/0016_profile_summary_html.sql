@@ -1,0 +1,1 @@
+ALTER TABLE `profile` ADD `summary_html` text;
