@@ -34,8 +34,8 @@ export interface DeliveryWorkerOptions {
   now?: () => number;
   /** Replaces the HTTP client (benchmarks count connections this way). */
   dispatcher?: Dispatcher;
-  /** Turns stored posts into deliveries (see publish.ts); called when woken and on every poll. */
-  queuePosts?: () => Promise<unknown>;
+  /** Hands new posts to every channel (see published.ts); called when woken and on every poll. */
+  publishPosts?: () => Promise<unknown>;
   /** This worker's name in leases (unique per process). */
   workerId?: string;
 }
@@ -94,7 +94,7 @@ export class DeliveryWorker {
   #wake: () => void = () => {};
   #loop: Promise<void> | undefined;
   #unsubscribe: (() => Promise<void>)[] = [];
-  readonly #queuePosts: () => Promise<unknown>;
+  readonly #publishPosts: () => Promise<unknown>;
   #postsWaiting = true;
 
   constructor(data: AppData, options: DeliveryWorkerOptions = {}) {
@@ -102,7 +102,7 @@ export class DeliveryWorker {
     this.#now = options.now ?? Date.now;
     this.#keyId = data.urls.keyId();
     this.#userAgent = userAgent(data.config.origin);
-    this.#queuePosts = options.queuePosts ?? (() => Promise.resolve());
+    this.#publishPosts = options.publishPosts ?? (() => Promise.resolve());
     this.workerId = options.workerId ?? `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
     this.leases = new PartitionLeases(data.db, this.workerId, {
       now: this.#now,
@@ -183,7 +183,7 @@ export class DeliveryWorker {
     if (!this.#postsWaiting && Date.now() - this.#lastPostCheck < every) return;
     this.#postsWaiting = false;
     this.#lastPostCheck = Date.now();
-    await step(this.#queuePosts(), "queueing new posts");
+    await step(this.#publishPosts(), "publishing new posts");
   }
 
   #reclaimedFor = "";

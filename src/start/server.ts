@@ -95,7 +95,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   if (working) {
     const worker = new DeliveryWorker(lectern.data, {
       now: options.now,
-      queuePosts: () => publishNewPosts(lectern.context()),
+      publishPosts: () => publishNewPosts(lectern.context()),
     });
     deliveries = worker;
     await warmUp(lectern.context()).catch((error) => logger.warning("Warm-up failed: {error}", { error }));

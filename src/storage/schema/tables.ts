@@ -88,7 +88,7 @@ export const posts = table(
     attachments: text("attachments").notNull().defaultSql("'[]'"),
     publishedAt: number("published_at").notNull(),
     updatedAt: number("updated_at"),
-    /** Set once the Create has been handed to the delivery queue; unset posts are re-queued at start. */
+    /** Set once a worker handed the post to every channel (delivery/published.ts); until then one will. */
     queuedAt: number("queued_at"),
     /** Set when pinned to the profile (the `featured` collection). */
     pinnedAt: number("pinned_at"),
