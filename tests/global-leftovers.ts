@@ -20,6 +20,19 @@ function leftovers(): number[] {
   return found;
 }
 
+/** What a process is, for the message: its settings and parent. */
+function describe(pid: number): string {
+  try {
+    const env = readFileSync(`/proc/${pid}/environ`, "utf8")
+      .split("\0")
+      .filter((v) => /^(LECTERN_|PORT=)/.test(v) && !/SECRET|PASSWORD|TOKEN/.test(v));
+    const parent = /PPid:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return `parent ${parent}; ${env.join(" ")}`;
+  } catch {
+    return "gone";
+  }
+}
+
 /**
  * After the run: no server process a test started is left behind (a stopped
  * process ends within its stop deadline, the delivery timeout and 10 s). Any
@@ -34,11 +47,12 @@ export default function setup(): () => Promise<void> {
       left = leftovers();
     }
     if (left.length === 0) return;
+    const described = left.map((pid) => `${pid} (${describe(pid)})`);
     for (const pid of left) {
       try {
         process.kill(pid, "SIGKILL");
       } catch {}
     }
-    throw new Error(`server processes left running after the tests (killed now): ${left.join(", ")}`);
+    throw new Error(`server processes left running after the tests (killed now): ${described.join("; ")}`);
   };
 }

@@ -13,6 +13,11 @@ try {
   if (!(e instanceof ConfigError)) throw e;
   fail(e.message);
 }
+// A process started by an `all` process stops with it, even when it was killed outright, and even while
+// this one is still starting (then there is nothing to finish: it just ends).
+let parentGone: ((why: string) => void) | undefined;
+if (process.channel !== undefined)
+  process.once("disconnect", () => (parentGone ? parentGone("The supervising process is gone") : process.exit(0)));
 // The configuration is checked first: a wrong setting is told at once, before the server's modules load.
 const { configureLogging } = await import("./logging.ts");
 const { startServer } = await import("./server.ts");
@@ -67,5 +72,5 @@ const stop = (why: string) => {
   );
 };
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop(`Received ${signal}`));
-// A worker started by an `all` process stops with it, even when it was killed outright.
-if (process.channel !== undefined) process.once("disconnect", () => stop("The supervising process is gone"));
+parentGone = stop;
+if (process.channel !== undefined && !process.connected) stop("The supervising process is gone");
