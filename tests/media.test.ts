@@ -284,6 +284,19 @@ describe("in posts", () => {
     }
   });
 
+  it("a Note with a single attachment, fetched at its URL, carries its blurhash and focal point", async () => {
+    // Fedify compacts one attachment to an object, not a list: the extras are found either way.
+    const photo = await ingest(fixture("photo.jpg"));
+    const post = await publishPost(lectern.server.lectern.context(), {
+      text: "One picture",
+      attachments: [{ mediaId: photo.id, alt: "Alone", focus: [0.5, 0.5] }],
+    });
+    const url = lectern.server.lectern.data.urls.post(post.id);
+    const served = (await (await fetch(url, { headers: { Accept: "application/activity+json" } })).json()) as Json;
+    expect(Array.isArray(served.attachment)).toBe(false);
+    expect(served.attachment).toMatchObject({ blurhash: photo.blurhash, focalPoint: [0.5, 0.5] });
+  });
+
   it("deleting a post deletes its media unless another post uses them", async () => {
     await sharp({ create: { width: 64, height: 64, channels: 3, background: "#00aa00" } })
       .png()

@@ -108,7 +108,8 @@ async function postsIn(data: AppData, doc: unknown): Promise<Post[]> {
       return;
     }
     const o = v as Record<string, unknown>;
-    if (typeof o.id === "string" && Array.isArray(o.attachment)) {
+    // One attachment is compacted to an object, more to a list: either names a post with media.
+    if (typeof o.id === "string" && o.attachment !== null && typeof o.attachment === "object") {
       const id = data.urls.parsePost(o.id);
       if (id !== null) ids.add(id);
     }
