@@ -306,6 +306,15 @@ describe("authorized fetch", () => {
         .getDocumentLoader({ identifier: "sam" });
       const doc = (await loader(url.href)).document as Json;
       expect(doc.type).toBe("Note");
+      // The outbox and its pages, as snac collects earlier posts: served to the same signed fetch alike.
+      const outbox = (await loader(new URL("/users/desk/outbox", lectern.origin).href)).document as Json;
+      expect(outbox.type).toBe("OrderedCollection");
+      const first = (await loader(String(outbox.first))).document as Json;
+      expect(first.type).toBe("OrderedCollectionPage");
+      expect(JSON.stringify(first.orderedItems)).toContain("Signed readers only");
+      expect((await fetch(String(outbox.first), { headers: { Accept: "application/activity+json" } })).status).toBe(
+        401,
+      );
       await blockServer(lectern.server.lectern.context(), remote.origin.host);
       await expect(loader(url.href)).rejects.toThrow();
     } finally {
