@@ -69,13 +69,15 @@ describe("an owner who always gets in", () => {
     };
     for (let i = 0; i < 8; i++) trickle();
 
-    // Twenty guessers, each from its own address, each sending its next guess as soon as the last is answered.
+    // Twenty guessers, each from its own address, each sending its next guess 50 ms after the last is answered
+    // (a few hundred a second in all, leaving the other test files running beside it some of the machine).
     const statuses = new Map<number, number>();
     const guesser = async (n: number) => {
       for (let i = 0; !stop; i++) {
         const res = await signIn(`guess ${n}-${i}`, `198.51.100.${n + 1}`).catch(() => undefined);
         if (res) statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         await res?.body?.cancel();
+        await new Promise((r) => setTimeout(r, 50));
       }
     };
     const started = Date.now();

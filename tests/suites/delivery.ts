@@ -214,6 +214,9 @@ export function suite(dialects: readonly TestDialect[]): void {
           ...testEnv(tmp.dir, port, await databaseEnv(dialect)),
           LECTERN_DELIVERY_CONCURRENCY: "4",
           LECTERN_DELIVERY_PER_SERVER: "1",
+          // What the killed processes were sending comes free when its lease runs out: connect + request
+          // timeouts + 10 s (5 + 5 + 10 s here).
+          LECTERN_DELIVERY_TIMEOUT_SECONDS: "5",
         };
         // 12 follower servers, each slow to answer, so the fan-out takes a while.
         const sinks = await Promise.all(Array.from({ length: 12 }, () => sink({ delayMs: 400 })));
@@ -259,7 +262,7 @@ export function suite(dialects: readonly TestDialect[]): void {
 
         server = start();
         await listening(server);
-        await waitFor(() => received() === 12, 30_000, "every server after the restart");
+        await waitFor(() => received() === 12, 45_000, "every server after the restart");
         expect(before).toBeLessThan(12);
         // Every server got the same activity; duplicates (a request in flight at the kill) are at most a few.
         const ids = new Set(sinks.flatMap((s) => s.requests.map((r) => JSON.parse(r.body).id)));
