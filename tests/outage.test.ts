@@ -37,7 +37,14 @@ describe("PostgreSQL restarting while Lectern runs", () => {
     await publishPost(ctx, { text: "Before the outage" });
     await waitFor(() => sink.requests.length === 1, 15_000, "the first post");
 
+    const ready = await fetch(new URL("/readyz", lectern.origin));
+    expect([ready.status, await ready.text(), ready.headers.get("cache-control")]).toEqual([200, "ready", "no-store"]);
     await pg.halt();
+    // Not ready while the database is away (and says why), yet alive.
+    const away = await fetch(new URL("/readyz", lectern.origin));
+    expect(away.status).toBe(503);
+    expect(await away.text()).toMatch(/^not ready\ndatabase: /);
+    expect((await fetch(new URL("/livez", lectern.origin))).status).toBe(200);
     const during = await fetch(new URL("/", lectern.origin), { headers: { Accept: "text/html" } });
     expect(during.status).toBe(503);
     expect(during.headers.get("retry-after")).toMatch(/^\d+$/);
@@ -59,6 +66,7 @@ describe("PostgreSQL restarting while Lectern runs", () => {
       45_000,
       "pages to come back",
     );
+    await waitFor(async () => (await fetch(new URL("/readyz", lectern.origin))).status === 200, 30_000, "ready again");
     await publishPost(ctx, { text: "After the outage" });
     // The workers' partition leases ran out during the outage: they are taken again first (slower on a busy machine).
     await waitFor(() => sink.requests.length === 2, 40_000, "the second post").catch(async (error) => {

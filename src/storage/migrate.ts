@@ -43,3 +43,22 @@ export async function migrate(db: Database): Promise<void> {
     }
   });
 }
+
+/**
+ * How the database's schema stands against the migrations this code ships:
+ * how many are not applied yet, and how many applied ones it does not know
+ * (a newer version migrated it).
+ */
+export async function schemaState(db: Database): Promise<{ pending: number; unknown: number }> {
+  const folder = fileURLToPath(new URL(`../../drizzle/${db.dialect}`, import.meta.url));
+  const journal = JSON.parse(readFileSync(`${folder}/meta/_journal.json`, "utf8")) as { entries: { when: number }[] };
+  const known = new Set(journal.entries.map((e) => e.when));
+  const applied = (await db.all<{ created_at: number | string }>(sql`SELECT created_at FROM __drizzle_migrations`)).map(
+    (r) => Number(r.created_at),
+  );
+  const done = new Set(applied);
+  return {
+    pending: journal.entries.filter((e) => !done.has(e.when)).length,
+    unknown: applied.filter((when) => !known.has(when)).length,
+  };
+}

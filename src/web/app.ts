@@ -17,6 +17,7 @@ import { RateLimiter } from "../shared/rate-limit.ts";
 import { isUnavailable } from "../storage/database.ts";
 import { adminRoutes, UPLOAD_ROUTES } from "./admin.ts";
 import type { WebDeps } from "./deps.ts";
+import { healthRoutes } from "./health.ts";
 import { mastodonAccounts } from "./mastodon/accounts.ts";
 import { mastodonApi } from "./mastodon/api.ts";
 import { oauthRoutes } from "./mastodon/oauth.tsx";
@@ -189,6 +190,7 @@ export function createWeb(lectern: Lectern, options: AppOptions = {}): Web {
   publicRoutes(app, deps);
 
   app.get("/health", (c) => c.json({ ok: true }));
+  healthRoutes(app, lectern);
   // Browsers get a page in the site's dress; servers and scripts a line of text.
   app.notFound(async (c) =>
     /text\/html/.test(c.req.header("accept") ?? "")

@@ -104,7 +104,9 @@ export class ResponseCache {
       path.startsWith("/api/") ||
       path.startsWith("/oauth/") ||
       path.startsWith("/media/") ||
-      path === "/health"
+      path === "/health" ||
+      path === "/livez" ||
+      path === "/readyz"
     );
   }
 
