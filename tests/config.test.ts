@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/shared/config.ts";
+import { openDatabase } from "../src/storage/open.ts";
 import { PostgresDatabase } from "../src/storage/postgres.ts";
 import { sql } from "../src/storage/sql.ts";
 import { runCli } from "./helpers/cli.ts";
@@ -207,6 +208,19 @@ describe("a server that cannot start because of a setting", () => {
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(ms).toBeLessThan(2000);
+  });
+
+  it("a database a newer version migrated: exit 78, the database named, and which schema it has", async () => {
+    const data = dir();
+    const db = await openDatabase({ databaseUrl: null, databasePath: path.join(data, "lectern.sqlite") });
+    await db.run(sql`INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('newer', ${4_102_444_800_000})`);
+    await db.close();
+    const r = await start({ LECTERN_DATA_DIR: data, PORT: String(await freePort()) });
+    expect(r.code, r.stdout + r.stderr).toBe(78);
+    expect(r.stderr).toMatch(
+      /LECTERN_DATA_DIR \(.*lectern\.sqlite\): this database was migrated by a newer version of Lectern \(its schema is from 2100-01-01T00:00:00\.000Z/,
+    );
+    expect(r.stderr).not.toMatch(/^\s+at /m);
   });
 
   it("reaches PostgreSQL on an IPv6 address written in brackets", async () => {

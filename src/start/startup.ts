@@ -5,6 +5,8 @@ export function startupProblem(error: unknown, config: Config): string | undefin
   const e = error as NodeJS.ErrnoException & { address?: string };
   const code = e?.code ?? "";
   if (e?.name === "SecretKeyError") return e.message;
+  if (e?.name === "SchemaTooNewError")
+    return `${config.databaseUrl === null ? `LECTERN_DATA_DIR (${config.databasePath})` : "LECTERN_DATABASE_URL"}: ${e.message}`;
   if (code === "EADDRINUSE") return `PORT: ${config.port} is already in use on ${config.host}`;
   if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EINVAL") {
     if (e.syscall === "listen" || e.syscall === "getaddrinfo" || e.address !== undefined) {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { LecternError } from "../shared/errors.ts";
 import type { Database } from "./database.ts";
 import { sql } from "./sql.ts";
 
@@ -11,6 +12,14 @@ import { sql } from "./sql.ts";
  * database migrated by earlier versions carries on. All in one transaction;
  * on PostgreSQL an advisory lock makes processes starting together take turns.
  */
+/** The database is newer than this code (exit 78: it is the installation, not the input, that is wrong). */
+export class SchemaTooNewError extends LecternError {
+  override name = "SchemaTooNewError";
+  constructor(message: string) {
+    super(message, 503, 78);
+  }
+}
+
 export async function migrate(db: Database): Promise<void> {
   const folder = fileURLToPath(new URL(`../../drizzle/${db.dialect}`, import.meta.url));
   const journal = JSON.parse(readFileSync(`${folder}/meta/_journal.json`, "utf8")) as {
@@ -36,6 +45,12 @@ export async function migrate(db: Database): Promise<void> {
       sql`SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 1`,
     );
     const applied = last === undefined ? -1 : Number(last.created_at);
+    const newest = migrations.at(-1)?.when ?? -1;
+    // A database a newer version migrated: this code would read tables it does not know the shape of.
+    if (applied > newest)
+      throw new SchemaTooNewError(
+        `this database was migrated by a newer version of Lectern (its schema is from ${new Date(applied).toISOString()}, this version knows up to ${new Date(newest).toISOString()}): run that version, or restore the database from before the upgrade`,
+      );
     for (const m of migrations) {
       if (m.when <= applied) continue;
       for (const statement of m.statements) await tx.run(sql.raw(statement));
