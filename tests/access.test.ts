@@ -106,6 +106,9 @@ describe("one authorization rule for the desk and the Mastodon API", () => {
     // What is theirs to do still works through both doors.
     expect((await desk(cookie, "GET", "/admin")).status).toBe(200);
     expect((await desk(cookie, "GET", "/admin/security")).status).toBe(200);
+    // A reload after setting up an authenticator app goes back to the page, not to a 404.
+    const reload = await desk(cookie, "GET", "/admin/security/totp");
+    expect([reload.status, reload.headers.get("location")]).toEqual([303, "/admin/security"]);
     const posted = await api(token, "POST", "/api/v1/statuses", { status: "Written by an editor" });
     expect(posted.status).toBe(200);
     expect((await api(token, "GET", "/api/v1/accounts/verify_credentials")).status).toBe(200);

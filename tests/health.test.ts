@@ -28,6 +28,12 @@ describe("health endpoints", () => {
     expect(await (await get("/readyz")).text()).toBe("ready");
   });
 
+  it("tells search engines to keep out of the desk, the sign-in and the API", async () => {
+    const res = await get("/robots.txt");
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("User-agent: *\nDisallow: /admin\nDisallow: /oauth/\nDisallow: /api/\n");
+  });
+
   it("is not ready on a database a newer version migrated, and says so", async () => {
     const db = lectern.server.lectern.db;
     await db.run(

@@ -190,6 +190,12 @@ export function createWeb(lectern: Lectern, options: AppOptions = {}): Web {
   publicRoutes(app, deps);
 
   app.get("/health", (c) => c.json({ ok: true }));
+  // Search engines may read the public pages; the desk, the sign-in and the API are nobody's to index.
+  app.get("/robots.txt", (c) =>
+    c.text("User-agent: *\nDisallow: /admin\nDisallow: /oauth/\nDisallow: /api/\n", 200, {
+      "Cache-Control": "public, max-age=86400",
+    }),
+  );
   healthRoutes(app, lectern);
   // Browsers get a page in the site's dress; servers and scripts a line of text.
   app.notFound(async (c) =>

@@ -92,6 +92,10 @@ export function securityRoutes(desk: Desk): void {
     return c.redirect("/admin/security?notice=password", 303);
   });
 
+  // The setup answers a form: a reload (or the back button) asks for it again, and gets the page it came from.
+  for (const step of ["/security/totp", "/security/totp/confirm", "/security/password"])
+    admin.get(step, (c) => c.redirect("/admin/security", 303));
+
   admin.post("/security/totp", async (c) => {
     const f = await form(c);
     if (!(await confirmed(c, f))) return wrong(c);
