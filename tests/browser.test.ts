@@ -162,6 +162,8 @@ describe("the desk in a browser", () => {
 
   it("composes like a modern app: focus, paste and drop with thumbnails, a draft, a question about descriptions, Ctrl+Enter, progress", async () => {
     await page.goto(at("/admin"));
+    // The text box takes the focus as the page's script starts (on a busy machine, a moment after load).
+    await page.waitForFunction(() => document.activeElement?.id === "text", undefined, { timeout: 5000 });
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("text");
     // A draft is kept on the server as it is typed: another browser signed in as the same account finds it.
     await Promise.all([
