@@ -5,13 +5,6 @@ import { LecternError } from "../shared/errors.ts";
 import type { Database } from "./database.ts";
 import { sql } from "./sql.ts";
 
-/**
- * Applies the migrations drizzle-kit generated for this database's dialect
- * (drizzle/sqlite or drizzle/postgres), recording them in drizzle's own
- * `__drizzle_migrations` table exactly as drizzle's migrator does, so a
- * database migrated by earlier versions carries on. All in one transaction;
- * on PostgreSQL an advisory lock makes processes starting together take turns.
- */
 /** The database is newer than this code (exit 78: it is the installation, not the input, that is wrong). */
 export class SchemaTooNewError extends LecternError {
   override name = "SchemaTooNewError";
@@ -20,19 +13,43 @@ export class SchemaTooNewError extends LecternError {
   }
 }
 
-export async function migrate(db: Database): Promise<void> {
-  const folder = fileURLToPath(new URL(`../../drizzle/${db.dialect}`, import.meta.url));
-  const journal = JSON.parse(readFileSync(`${folder}/meta/_journal.json`, "utf8")) as {
-    entries: { tag: string; when: number }[];
-  };
-  const migrations = journal.entries.map((e) => {
-    const text = readFileSync(`${folder}/${e.tag}.sql`, "utf8");
-    return {
-      statements: text.split("--> statement-breakpoint").filter((s) => s.trim() !== ""),
-      when: e.when,
-      hash: createHash("sha256").update(text).digest("hex"),
+interface Migration {
+  statements: string[];
+  when: number;
+  hash: string;
+}
+
+const shipped = new Map<Database["dialect"], Migration[]>();
+/** The migrations this code ships for a dialect, read from drizzle/ once per process. */
+function migrationsOf(dialect: Database["dialect"]): Migration[] {
+  let list = shipped.get(dialect);
+  if (list === undefined) {
+    const folder = fileURLToPath(new URL(`../../drizzle/${dialect}`, import.meta.url));
+    const journal = JSON.parse(readFileSync(`${folder}/meta/_journal.json`, "utf8")) as {
+      entries: { tag: string; when: number }[];
     };
-  });
+    list = journal.entries.map((e) => {
+      const text = readFileSync(`${folder}/${e.tag}.sql`, "utf8");
+      return {
+        statements: text.split("--> statement-breakpoint").filter((t) => t.trim() !== ""),
+        when: e.when,
+        hash: createHash("sha256").update(text).digest("hex"),
+      };
+    });
+    shipped.set(dialect, list);
+  }
+  return list;
+}
+
+/**
+ * Applies the migrations drizzle-kit generated for this database's dialect
+ * (drizzle/sqlite or drizzle/postgres), recording them in drizzle's own
+ * `__drizzle_migrations` table exactly as drizzle's migrator does, so a
+ * database migrated by earlier versions carries on. All in one transaction;
+ * on PostgreSQL an advisory lock makes processes starting together take turns.
+ */
+export async function migrate(db: Database): Promise<void> {
+  const migrations = migrationsOf(db.dialect);
   const id = db.dialect === "postgres" ? "SERIAL" : "INTEGER";
   await db.run(
     sql.raw(
@@ -65,15 +82,14 @@ export async function migrate(db: Database): Promise<void> {
  * (a newer version migrated it).
  */
 export async function schemaState(db: Database): Promise<{ pending: number; unknown: number }> {
-  const folder = fileURLToPath(new URL(`../../drizzle/${db.dialect}`, import.meta.url));
-  const journal = JSON.parse(readFileSync(`${folder}/meta/_journal.json`, "utf8")) as { entries: { when: number }[] };
-  const known = new Set(journal.entries.map((e) => e.when));
+  const migrations = migrationsOf(db.dialect);
+  const known = new Set(migrations.map((m) => m.when));
   const applied = (await db.all<{ created_at: number | string }>(sql`SELECT created_at FROM __drizzle_migrations`)).map(
     (r) => Number(r.created_at),
   );
   const done = new Set(applied);
   return {
-    pending: journal.entries.filter((e) => !done.has(e.when)).length,
+    pending: migrations.filter((m) => !done.has(m.when)).length,
     unknown: applied.filter((when) => !known.has(when)).length,
   };
 }
