@@ -318,6 +318,7 @@ async function status(config: Config, _rest: string[], _command: string): Promis
     console.log(`delivered in the last minute: ${st.deliveredLastMinute} (${st.perSecond}/s)`);
     console.log(`paused servers: ${st.pausedServers}`);
     console.log(`posts waiting for a worker: ${st.postsWaiting}`);
+    console.log(`fan-outs being queued: ${st.fanOutsQueueing}`);
     console.log(`inbox queue: ${st.queue}`);
     if (config.cache.purgeUrl !== null) {
       const p = await purgeStatus(lectern.db);

@@ -1,5 +1,5 @@
-import { DELIVERABLE } from "../product/followers.ts";
 import { CHANNELS, type Database, type Queryable } from "../storage/database.ts";
+import { acquireLease } from "../storage/leases.ts";
 import { sql } from "../storage/sql.ts";
 import { PARTITIONS } from "./partitions.ts";
 
@@ -11,42 +11,32 @@ export interface OutgoingActivity {
   body: string;
 }
 
-async function storeActivity(tx: Queryable, activity: OutgoingActivity, now: number): Promise<number> {
+/** Targets queued per transaction at most: a chunk of a fan-out (see {@link queueNextChunk}). */
+export const QUEUE_CHUNK = 2_000;
+
+async function storeActivity(
+  tx: Queryable,
+  activity: OutgoingActivity,
+  now: number,
+  queuedPartition: number,
+): Promise<number> {
   const row = await tx.get<{ id: number }>(
-    sql`INSERT INTO outgoing (activity_iri, kind, post_id, body, created_at)
-        VALUES (${activity.activityIri}, ${activity.kind}, ${activity.postId}, ${activity.body}, ${now}) RETURNING id`,
+    sql`INSERT INTO outgoing (activity_iri, kind, post_id, body, queued_partition, created_at)
+        VALUES (${activity.activityIri}, ${activity.kind}, ${activity.postId}, ${activity.body}, ${queuedPartition}, ${now})
+        RETURNING id`,
   );
   return Number(row?.id);
 }
 
 /**
- * Queues an activity for every follower's server in one transaction: one
- * delivery per shared inbox (one request per server, however many followers
- * it has), one per personal inbox for followers without one. Done in SQL, so
- * a million followers never become a list in memory. Blocked servers and
- * pending followers are left out. Returns how many deliveries were queued.
+ * Stores an activity for every follower's server. Only the activity is
+ * written here (one row, in the caller's transaction); the workers then
+ * queue one delivery per delivery target — a shared inbox, or the personal
+ * inbox of a follower without one — in short chunks ({@link queueNextChunk}),
+ * and the first deliveries leave while later chunks are still being queued.
  */
-export async function fanOut(
-  db: Queryable,
-  activity: OutgoingActivity,
-  now: number = Date.now(),
-): Promise<{ outgoingId: number; deliveries: number }> {
-  return await db.transaction(async (tx) => {
-    const outgoingId = await storeActivity(tx, activity, now);
-    // Never to ourselves (a follower record pointing at our own origin).
-    const own = `${new URL(activity.activityIri).origin}/%`;
-    const deliveries = await tx.run(
-      sql`INSERT INTO deliveries (outgoing_id, post_id, inbox, host, partition, status, attempts, next_attempt_at, updated_at)
-          SELECT ${outgoingId}, ${activity.postId}, target, host, lectern_partition(host, ${PARTITIONS}), 'pending', 0, ${now}, ${now}
-          FROM (
-            SELECT coalesce(shared_inbox, inbox) AS target, min(host) AS host
-            FROM followers WHERE ${DELIVERABLE}
-            GROUP BY coalesce(shared_inbox, inbox)
-          ) AS targets
-          WHERE target NOT LIKE ${own}`,
-    );
-    return { outgoingId, deliveries };
-  });
+export async function fanOut(db: Queryable, activity: OutgoingActivity, now: number = Date.now()): Promise<number> {
+  return await storeActivity(db, activity, now, 0);
 }
 
 /** Queues an activity for one inbox (an Accept, a Reject, a revocation). */
@@ -58,7 +48,7 @@ export async function deliverTo(
 ): Promise<number> {
   const host = new URL(inbox).host.toLowerCase();
   return await db.transaction(async (tx) => {
-    const outgoingId = await storeActivity(tx, activity, now);
+    const outgoingId = await storeActivity(tx, activity, now, PARTITIONS);
     await tx.run(
       sql`INSERT INTO deliveries (outgoing_id, post_id, inbox, host, partition, status, attempts, next_attempt_at, updated_at)
           VALUES (${outgoingId}, ${activity.postId}, ${inbox}, ${host}, lectern_partition(${host}, ${PARTITIONS}),
@@ -66,6 +56,98 @@ export async function deliverTo(
     );
     return outgoingId;
   });
+}
+
+/** What one queueing step did. */
+export interface QueuedChunk {
+  /** Deliveries queued by this step. */
+  queued: number;
+  /** Whether an activity is still not fully queued. */
+  more: boolean;
+}
+
+/**
+ * Queues the next chunk of the oldest activity not yet queued for every
+ * target: at most {@link QUEUE_CHUNK} targets, in one short transaction,
+ * walking the partitions in order and each by inbox. Where it got to is
+ * written with the chunk, so a crash resumes at the next chunk (nothing
+ * queued twice, nothing skipped). Activities are queued one after the other,
+ * in the order they were stored, so a post's Update never reaches a
+ * partition before its Create.
+ *
+ * Each chunk reads the targets as they are when it runs: a post reaches the
+ * followers of the moment its chunk was queued (normally within a second of
+ * publishing); someone who follows or leaves while it is being queued may or
+ * may not get it.
+ *
+ * Blocked servers, empty targets and our own origin are skipped.
+ */
+export async function queueNextChunk(db: Queryable, ownOrigin: string, now: number = Date.now()): Promise<QueuedChunk> {
+  return await db.transaction(async (tx) => {
+    const next = await tx.get<{ id: number; post_id: string | null; p: number; after: string | null }>(
+      sql`SELECT id, post_id, queued_partition AS p, queued_after AS after FROM outgoing
+          WHERE queued_partition < ${PARTITIONS} ORDER BY id LIMIT 1`,
+    );
+    if (next === undefined) return { queued: 0, more: false };
+    const own = `${ownOrigin}/%`;
+    let partition = Number(next.p);
+    let after: string | null = next.after;
+    // Claims this step (another process racing for the same chunk finds nothing to change and stops).
+    const claimed = await tx.run(
+      sql`UPDATE outgoing SET queued_after = queued_after
+          WHERE id = ${next.id} AND queued_partition = ${partition} AND coalesce(queued_after, '') = ${after ?? ""}`,
+    );
+    if (claimed === 0) return { queued: 0, more: true };
+    let queued = 0;
+    while (partition < PARTITIONS && queued < QUEUE_CHUNK) {
+      const room = QUEUE_CHUNK - queued;
+      const from = after === null ? sql.empty : sql` AND inbox > ${after}`;
+      // The chunk's last target, when the partition has more than there is room for.
+      const end = await tx.get<{ inbox: string }>(
+        sql`SELECT inbox FROM delivery_targets WHERE partition = ${partition}${from}
+            ORDER BY inbox LIMIT 1 OFFSET ${room - 1}`,
+      );
+      const upTo = end === undefined ? sql.empty : sql` AND inbox <= ${end.inbox}`;
+      queued += await tx.run(
+        sql`INSERT INTO deliveries (outgoing_id, post_id, inbox, host, partition, status, attempts, next_attempt_at, updated_at)
+            SELECT ${next.id}, ${next.post_id}, inbox, host, partition, 'pending', 0, ${now}, ${now}
+            FROM delivery_targets
+            WHERE partition = ${partition}${from}${upTo} AND followers > 0 AND inbox NOT LIKE ${own}
+              AND host NOT IN (SELECT value FROM blocks WHERE kind = 'domain')`,
+      );
+      if (end === undefined) {
+        partition++;
+        after = null;
+      } else {
+        after = end.inbox;
+      }
+    }
+    await tx.run(
+      sql`UPDATE outgoing SET queued_partition = ${partition}, queued_after = ${after} WHERE id = ${next.id}`,
+    );
+    return { queued, more: true };
+  });
+}
+
+/** Whether some activity is waiting to be queued (a cheap look, before taking the queueing lease). */
+export async function fanOutsWaiting(db: Queryable): Promise<boolean> {
+  return (await db.get(sql`SELECT 1 AS x FROM outgoing WHERE queued_partition < ${PARTITIONS} LIMIT 1`)) !== undefined;
+}
+
+/** The lease a worker holds while it queues fan-outs: one process queues at a time, in order. */
+export async function takeQueueing(db: Queryable, worker: string, ttlMs: number, now: number = Date.now()) {
+  return await acquireLease(db, "queueing", worker, ttlMs, now);
+}
+
+/** Delivery targets (servers, roughly) an activity for every follower goes to now. */
+export async function countTargets(db: Queryable): Promise<number> {
+  const row = await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM delivery_targets WHERE followers > 0`);
+  return Number(row?.n ?? 0);
+}
+
+/** Removes targets no follower is behind any more (daily: a row at 0 costs nothing until then). */
+export async function sweepEmptyTargets(db: Queryable): Promise<number> {
+  return await db.run(sql`DELETE FROM delivery_targets WHERE followers <= 0`);
 }
 
 /** Wakes the delivery workers (in every process on PostgreSQL; this process on SQLite, others poll). */

@@ -30,8 +30,9 @@ async function activityJson(ctx: Context<AppData>, activity: Activity, extras?: 
 
 /**
  * The fediverse channel: each fact becomes its activity, as JSON once, here,
- * stored with its deliveries (one per follower server, or one for a single
- * recipient); the workers sign and send them.
+ * stored once; the workers queue its deliveries (one per follower server, in
+ * chunks: fanout.ts) or it is queued for its one recipient, and the workers
+ * sign and send them.
  */
 export class DeliveryOutbox implements Outbox {
   readonly #context: () => Context<AppData>;
@@ -48,17 +49,11 @@ export class DeliveryOutbox implements Outbox {
     kind: string,
     postId: string | null,
     extras?: AttachmentExtras,
-  ): Promise<number> {
+  ): Promise<void> {
     const ctx = this.#context();
     const body = await this.#json(activity, extras);
-    const { deliveries } = await fanOut(ctx.data.db, {
-      activityIri: activity.id?.href ?? "",
-      kind,
-      postId,
-      body,
-    });
+    await fanOut(ctx.data.db, { activityIri: activity.id?.href ?? "", kind, postId, body });
     await wakeDeliveries(ctx.data.db);
-    return deliveries;
   }
 
   async #toOne(recipient: Recipient, activity: Activity, kind: string): Promise<void> {

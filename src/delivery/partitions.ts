@@ -29,6 +29,7 @@ export class PartitionLeases {
   readonly #worker: string;
   readonly #now: () => number;
   readonly #busy: (partition: number) => boolean;
+  readonly #inFlight: () => number;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #onChange: () => void = () => {};
@@ -37,12 +38,13 @@ export class PartitionLeases {
   constructor(
     db: Database,
     worker: string,
-    options: { now?: () => number; busy?: (partition: number) => boolean } = {},
+    options: { now?: () => number; busy?: (partition: number) => boolean; inFlight?: () => number } = {},
   ) {
     this.#db = db;
     this.#worker = worker;
     this.#now = options.now ?? Date.now;
     this.#busy = options.busy ?? (() => false);
+    this.#inFlight = options.inFlight ?? (() => 0);
   }
 
   /** Takes its share now, then keeps it up to date; `onChange` runs when partitions were gained. */
@@ -75,7 +77,7 @@ export class PartitionLeases {
     const db = this.#db;
     const now = this.#now();
     try {
-      await acquireLease(db, `worker:${this.#worker}`, this.#worker, LEASE_MS, now);
+      await acquireLease(db, `worker:${this.#worker}`, this.#worker, LEASE_MS, now, this.#inFlight());
       const workers = (await liveLeases(db, "worker:", now)).length || 1;
       const share = Math.ceil(PARTITIONS / workers);
       const held = await liveLeases(db, "partition:", now);

@@ -35,7 +35,7 @@ export async function deliveryProgress(
     failures: [],
   };
   const row = await db.get<{ id: number; d: number; g: number; f: number; u: number }>(
-    sql`SELECT id, pruned_delivered AS d, pruned_gone AS g, pruned_failed AS f, pruned_given_up AS u
+    sql`SELECT id, delivered AS d, pruned_gone AS g, pruned_failed AS f, pruned_given_up AS u
         FROM outgoing WHERE post_id = ${postId} AND kind = 'Create' ORDER BY id LIMIT 1`,
   );
   if (row === undefined) return empty;
@@ -43,7 +43,7 @@ export async function deliveryProgress(
     sql`SELECT status, attempts > 0 AS retried, count(*) AS n FROM deliveries
         WHERE outgoing_id = ${row.id} GROUP BY status, attempts > 0`,
   );
-  // What was pruned (finished long ago) counts as it ended.
+  // Successes are counts (their rows are deleted when recorded); what was pruned counts as it ended.
   const n = (x: unknown) => Number(x);
   const p = {
     ...empty,
@@ -72,9 +72,11 @@ export async function deliveryProgress(
 }
 
 /**
- * Folds finished deliveries older than `olderThanMs` into their activity's
- * counters and deletes them: a post's progress stays whole, the table stays
- * the size of recent work. Returns how many rows went.
+ * Folds deliveries that failed for good, older than `olderThanMs`, into their
+ * activity's counters and deletes them (successes never stay: see
+ * recordDelivered), and forgets the delivery pace of more than a day ago: a
+ * post's progress stays whole, the table stays the size of recent work.
+ * Returns how many delivery rows went.
  */
 export async function pruneDeliveries(
   db: Queryable,
@@ -82,13 +84,13 @@ export async function pruneDeliveries(
   now: number = Date.now(),
 ): Promise<number> {
   const cutoff = now - olderThanMs;
-  const finished = sql.raw("('delivered', 'gone', 'failed', 'given_up')");
+  const finished = sql.raw("('gone', 'failed', 'given_up')");
   const count = (status: string) =>
     sql`(SELECT count(*) FROM deliveries d WHERE d.outgoing_id = outgoing.id AND d.status = ${status} AND d.updated_at < ${cutoff})`;
   return await db.transaction(async (tx) => {
+    await tx.run(sql`DELETE FROM delivery_pace WHERE bucket < ${now - 86_400_000}`);
     await tx.run(
       sql`UPDATE outgoing SET
-            pruned_delivered = pruned_delivered + ${count("delivered")},
             pruned_gone = pruned_gone + ${count("gone")},
             pruned_failed = pruned_failed + ${count("failed")},
             pruned_given_up = pruned_given_up + ${count("given_up")}

@@ -20,105 +20,112 @@ export interface Claimed {
   partition: number;
   attempts: number;
   outgoing_id: number;
+  next_attempt_at: number;
   probe_at: number | null;
   signature: string | null;
   /** The server has a failure record to clear on success. */
   failing: unknown;
 }
 
-/**
- * Rows of the worker's partitions left `sending` by a worker that died (or
- * stalled past its lease) go back to `pending`: they are sent again, with the
- * same activity id. Partitions belong to one worker, so any other owner is gone.
- */
-export async function reclaimRows(db: Queryable, partitions: number[], worker: string, now: number): Promise<number> {
-  return await db.run(
-    sql`UPDATE deliveries SET status = 'pending', owner = NULL, lease_until = NULL, next_attempt_at = ${now}
-        WHERE status = 'sending' AND partition IN (${sql.join(partitions)})
-          AND (owner IS NULL OR owner <> ${worker} OR lease_until < ${now})`,
-  );
+/** Where a worker's walk through its due rows got to: the last row it looked at, in (due time, id) order. */
+export interface ClaimCursor {
+  at: number;
+  id: number;
 }
 
 /**
- * Leases due rows from the worker's partitions (oldest due first; a post's
- * activities to one inbox in order), at most `perServer` in flight to one
- * server counting what it already sends (`busy`), one probe at a time to a
- * paused server. `FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's write lock.
+ * Takes due rows of the worker's partitions, in the order they fell due (a
+ * post's activities to one inbox in order), walking on from `after`: at most
+ * `perServer` in flight to one server counting what it already sends
+ * (`busy`), one probe at a time to a paused server. Nothing is written for a
+ * claim (but a probe's next time): the partitions are this worker's alone,
+ * and `exclude` holds the rows it already has in flight or has yet to record.
+ * `end` says the walk reached the last due row; the next walk starts over,
+ * which gives rows passed over for a busy server their turn.
  */
 export async function claimRows(
   db: Queryable,
   o: {
     limit: number;
     partitions: number[];
-    worker: string;
     now: number;
-    leaseUntil: number;
     perServer: number;
     busy: ReadonlyMap<string, number>;
+    exclude: ReadonlySet<number>;
+    after: ClaimCursor | null;
   },
-): Promise<Claimed[]> {
-  return await db.transaction(async (tx) => {
-    const rows = await tx.all<Claimed>(
-      sql`SELECT d.id, d.inbox, d.host, d.partition, d.attempts, d.outgoing_id, s.probe_at, s.signature,
-                 (s.failing_since IS NOT NULL OR s.probe_at IS NOT NULL) AS failing
-          FROM deliveries d LEFT JOIN servers s ON s.host = d.host
-          WHERE d.status = 'pending' AND d.next_attempt_at <= ${o.now}
-            AND d.partition IN (${sql.join(o.partitions)})
-            AND (s.probe_at IS NULL OR s.probe_at <= ${o.now})
-            AND NOT EXISTS (SELECT 1 FROM deliveries e
-                            WHERE e.inbox = d.inbox AND e.post_id = d.post_id AND e.id < d.id
-                              AND e.status IN ('pending', 'sending'))
-          ORDER BY d.next_attempt_at, d.id LIMIT ${o.limit * 4}
-          ${tx.dialect === "postgres" ? sql`FOR UPDATE OF d SKIP LOCKED` : sql.empty}`,
-    );
-    const taken: Claimed[] = [];
-    const hosts = new Map(o.busy);
-    const probes = new Set<string>();
-    for (const row of rows) {
-      if (taken.length >= o.limit) break;
-      const busy = hosts.get(row.host) ?? 0;
-      // A paused server gets one probe at a time, and the next probe later.
-      if (busy >= (row.probe_at !== null ? 1 : o.perServer)) continue;
-      hosts.set(row.host, busy + 1);
-      if (row.probe_at !== null) probes.add(row.host);
-      taken.push(row);
-    }
-    if (taken.length > 0) {
-      await tx.run(
-        sql`UPDATE deliveries SET status = 'sending', owner = ${o.worker}, lease_until = ${o.leaseUntil}, updated_at = ${o.now}
-            WHERE id IN (${sql.join(taken.map((r) => r.id))})`,
-      );
-    }
-    for (const host of probes) {
-      await tx.run(sql`UPDATE servers SET probe_at = ${o.now + PROBE_EVERY_MS} WHERE host = ${host}`);
-    }
-    return taken;
-  });
+): Promise<{ taken: Claimed[]; last: ClaimCursor | null; end: boolean }> {
+  const scan = o.limit * 4;
+  const after = o.after === null ? sql.empty : sql` AND (d.next_attempt_at, d.id) > (${o.after.at}, ${o.after.id})`;
+  const rows = await db.all<Claimed>(
+    sql`SELECT d.id, d.inbox, d.host, d.partition, d.attempts, d.outgoing_id, d.next_attempt_at, s.probe_at, s.signature,
+               (s.failing_since IS NOT NULL OR s.probe_at IS NOT NULL) AS failing
+        FROM deliveries d LEFT JOIN servers s ON s.host = d.host
+        WHERE d.status = 'pending' AND d.next_attempt_at <= ${o.now}${after}
+          AND d.partition IN (${sql.join(o.partitions)})
+          AND (s.probe_at IS NULL OR s.probe_at <= ${o.now})
+          AND NOT EXISTS (SELECT 1 FROM deliveries e
+                          WHERE e.inbox = d.inbox AND e.post_id = d.post_id AND e.id < d.id AND e.status = 'pending')
+        ORDER BY d.next_attempt_at, d.id LIMIT ${scan}`,
+  );
+  const taken: Claimed[] = [];
+  const hosts = new Map(o.busy);
+  const probes = new Set<string>();
+  let last: ClaimCursor | null = o.after;
+  for (const row of rows) {
+    if (taken.length >= o.limit) break;
+    last = { at: Number(row.next_attempt_at), id: Number(row.id) };
+    if (o.exclude.has(Number(row.id))) continue;
+    const busy = hosts.get(row.host) ?? 0;
+    // A paused server gets one probe at a time, and the next probe later.
+    if (busy >= (row.probe_at !== null ? 1 : o.perServer)) continue;
+    hosts.set(row.host, busy + 1);
+    if (row.probe_at !== null) probes.add(row.host);
+    taken.push(row);
+  }
+  for (const host of probes) {
+    await db.run(sql`UPDATE servers SET probe_at = ${o.now + PROBE_EVERY_MS} WHERE host = ${host}`);
+  }
+  return { taken, last, end: rows.length < scan && taken.length < o.limit };
 }
 
-/** Successes, written together: one statement per status code answered (202 nearly always). */
+/** The start of the 5 seconds `at` falls in (delivery_pace). */
+const paceBucket = (at: number) => at - (at % 5_000);
+
+/**
+ * Successes, written together: their rows are deleted, and each activity's
+ * count of deliveries and the pace go up by what was deleted (a row another
+ * worker already recorded is not counted twice). Servers that answered after
+ * failing are well again.
+ */
 export async function recordDelivered(
   db: Queryable,
-  done: { id: number; status: number; at: number; host: string | null }[],
+  done: { id: number; at: number; host: string | null }[],
 ): Promise<void> {
   await db.transaction(async (tx) => {
-    const byStatus = new Map<number, number[]>();
-    for (const d of done) {
-      const ids = byStatus.get(d.status);
-      if (ids === undefined) byStatus.set(d.status, [d.id]);
-      else ids.push(d.id);
-    }
-    const at = done[done.length - 1].at;
-    for (const [status, ids] of byStatus) {
-      for (let i = 0; i < ids.length; i += 500) {
-        await tx.run(
-          sql`UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, last_status = ${status},
-                last_error = NULL, owner = NULL, lease_until = NULL, updated_at = ${at}
-              WHERE id IN (${sql.join(ids.slice(i, i + 500))})`,
-        );
+    const perActivity = new Map<number, number>();
+    for (let i = 0; i < done.length; i += 500) {
+      const gone = await tx.all<{ outgoing_id: number }>(
+        sql`DELETE FROM deliveries WHERE id IN (${sql.join(done.slice(i, i + 500).map((d) => d.id))}) RETURNING outgoing_id`,
+      );
+      for (const { outgoing_id } of gone) {
+        const id = Number(outgoing_id);
+        perActivity.set(id, (perActivity.get(id) ?? 0) + 1);
       }
     }
-    // A server that answered after failing is well again.
+    const at = done[done.length - 1].at;
+    let total = 0;
+    // In id order: two workers recording at once take the rows' locks in the same order.
+    for (const [id, n] of [...perActivity].sort((a, b) => a[0] - b[0])) {
+      await tx.run(sql`UPDATE outgoing SET delivered = delivered + ${n} WHERE id = ${id}`);
+      total += n;
+    }
+    if (total > 0) {
+      await tx.run(
+        sql`INSERT INTO delivery_pace (bucket, delivered) VALUES (${paceBucket(at)}, ${total})
+            ON CONFLICT (bucket) DO UPDATE SET delivered = delivery_pace.delivered + excluded.delivered`,
+      );
+    }
     for (const host of new Set(done.flatMap((d) => (d.host === null ? [] : [d.host])))) {
       await tx.run(
         sql`UPDATE servers SET failing_since = NULL, failure_days = 0, last_failure_day = NULL,
@@ -150,7 +157,7 @@ export async function recordFailure(
     db.run(
       sql`UPDATE deliveries SET status = ${values.status}, attempts = ${values.attempts},
             next_attempt_at = ${values.next ?? now}, last_status = ${status}, last_error = ${error},
-            owner = NULL, lease_until = NULL, updated_at = ${now}
+            updated_at = ${now}
           WHERE id = ${row.id}`,
     );
   const attempts = Number(row.attempts);

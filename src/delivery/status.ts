@@ -1,6 +1,7 @@
 import type { Queryable } from "../storage/database.ts";
 import { liveLeases } from "../storage/leases.ts";
 import { sql } from "../storage/sql.ts";
+import { PARTITIONS } from "./partitions.ts";
 
 /** What an operator watches: workers, the delivery backlog and its pace, paused servers, the inbox queue. */
 export interface DeliveryStatus {
@@ -16,6 +17,8 @@ export interface DeliveryStatus {
   pausedServers: number;
   /** Posts stored but not yet turned into deliveries. */
   postsWaiting: number;
+  /** Activities for every follower not fully queued yet (a fan-out in progress). */
+  fanOutsQueueing: number;
   /** Fedify's queue (inbox work). */
   queue: number;
 }
@@ -24,18 +27,29 @@ export async function deliveryStatus(db: Queryable, now: number = Date.now()): P
   const n = async (query: ReturnType<typeof sql>) => Number((await db.get<{ n: number }>(query))?.n ?? 0);
   const workers = (await liveLeases(db, "worker:", now)).map((l) => l.owner);
   const partitions = await liveLeases(db, "partition:", now);
+  // Counted per 5 seconds (delivery_pace): the last minute is the last twelve of them.
   const delivered = await n(
-    sql`SELECT count(*) AS n FROM deliveries WHERE status = 'delivered' AND updated_at > ${now - 60_000}`,
+    sql`SELECT coalesce(sum(delivered), 0) AS n FROM delivery_pace WHERE bucket > ${now - 60_000}`,
+  );
+  const sending = await n(
+    sql`SELECT coalesce(sum(in_flight), 0) AS n FROM leases WHERE name LIKE 'worker:%' AND expires_at > ${now}`,
   );
   return {
     workers: workers.map((id) => ({ id, partitions: partitions.filter((p) => p.owner === id).length })),
-    due: await n(sql`SELECT count(*) AS n FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ${now}`),
+    // Rows in flight are due rows too (nothing marks them): "due" is what is not being sent.
+    due: Math.max(
+      0,
+      (await n(sql`SELECT count(*) AS n FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ${now}`)) -
+        sending,
+    ),
     retrying: await n(sql`SELECT count(*) AS n FROM deliveries WHERE status = 'pending' AND next_attempt_at > ${now}`),
-    sending: await n(sql`SELECT count(*) AS n FROM deliveries WHERE status = 'sending'`),
+    // As each worker said at its last lease renewal (every 2 s).
+    sending,
     deliveredLastMinute: delivered,
     perSecond: Math.round((delivered / 60) * 10) / 10,
     pausedServers: await n(sql`SELECT count(*) AS n FROM servers WHERE probe_at IS NOT NULL`),
     postsWaiting: await n(sql`SELECT count(*) AS n FROM posts WHERE queued_at IS NULL AND deleted_at IS NULL`),
+    fanOutsQueueing: await n(sql`SELECT count(*) AS n FROM outgoing WHERE queued_partition < ${PARTITIONS}`),
     queue: await n(sql`SELECT count(*) AS n FROM queue`),
   };
 }
@@ -57,7 +71,7 @@ export interface FailingServer {
 export async function failingServers(db: Queryable, limit = 50): Promise<FailingServer[]> {
   const rows = await db.all<Record<string, number | string | null>>(
     sql`SELECT s.host, s.failing_since AS since, s.failure_days AS days, s.last_success_at AS ok, s.probe_at AS probe,
-          (SELECT count(*) FROM followers f WHERE f.host = s.host AND f.status = 'accepted') AS followers
+          (SELECT coalesce(sum(t.followers), 0) FROM delivery_targets t WHERE t.host = s.host) AS followers
         FROM servers s WHERE s.failing_since IS NOT NULL OR s.probe_at IS NOT NULL
         ORDER BY followers DESC, s.host LIMIT ${limit}`,
   );

@@ -7,13 +7,14 @@ import { deliveryAgent, refuseUrl } from "../shared/http-client.ts";
 import { userAgent } from "../shared/version.ts";
 import { CHANNELS } from "../storage/database.ts";
 import { withDeadline } from "./deadline.ts";
+import { fanOutsWaiting, queueNextChunk, takeQueueing } from "./fanout.ts";
 import { PartitionLeases } from "./partitions.ts";
 import {
+  type ClaimCursor,
   type Claimed,
   claimRows,
   nextRetryAt,
   outgoingBody,
-  reclaimRows,
   recordDelivered,
   recordFailure,
 } from "./rows.ts";
@@ -25,8 +26,8 @@ const logger = getLogger(["lectern", "delivery"]);
 const SLOW_AFTER_MS = 500;
 /** Slow requests (a blackholed server) allowed in flight, besides the fast ones. */
 const MAX_SLOW = 2048;
-/** How often rows a dead worker left `sending` are looked for (and whenever partitions change). */
-const RECLAIM_EVERY_MS = 5_000;
+/** How long the queueing lease lasts without renewal (a worker renews it with every chunk it queues). */
+const QUEUEING_LEASE_MS = 10_000;
 /** A step of the delivery loop, given up after 30 s without an answer from the database (see withDeadline). */
 const step = <T>(work: Promise<T>, what: string): Promise<T> => withDeadline(work, 30_000, what);
 
@@ -53,9 +54,14 @@ export interface DeliveryStats {
  * `perServer` requests to one server.
  *
  * Any number of workers share the tables: servers are split into partitions
- * (see partitions.ts) and a worker claims rows only from its own, under a
- * lease; a row whose worker died is claimed again by the partition's next
- * owner (sent again with the same activity id).
+ * (see partitions.ts) and a worker sends rows only from its own, under a
+ * lease. Taking a row writes nothing (the worker keeps what it has in flight
+ * in memory); a success deletes it, in a batch. A row whose worker died is
+ * still due, and the partition's next owner sends it again (same activity id).
+ *
+ * One worker at a time (under the `queueing` lease) turns stored activities
+ * into deliveries, a chunk per round of its loop (fanout.ts), so the first
+ * deliveries leave while the rest are being queued.
  *
  * A dead server must not slow the live ones: `concurrency` bounds the
  * requests that are *fast*; one that has run for more than 500 ms (a blackholed
@@ -79,6 +85,11 @@ export class DeliveryWorker {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #perHost = new Map<string, number>();
   readonly #perPartition = new Map<number, number>();
+  /** Rows in flight, or sent and not yet recorded: never taken twice. */
+  readonly #held = new Set<number>();
+  /** Where the walk through due rows got to, and for which partitions (see claimRows). */
+  #cursor: ClaimCursor | null = null;
+  #cursorFor = "";
   /** Claims in progress: while one runs, no partition is given up (it may hold rows of any of them). */
   #claiming = 0;
   readonly #bodies = new Map<number, SignedBody>();
@@ -87,7 +98,7 @@ export class DeliveryWorker {
   #fast = 0;
   #slow = 0;
   /** Successes waiting to be written, in one transaction (see #flush). */
-  #delivered: { id: number; attempts: number; status: number; at: number; host: string | null }[] = [];
+  #delivered: { id: number; at: number; host: string | null }[] = [];
   #flushTimer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
   #stopped = false;
@@ -106,7 +117,8 @@ export class DeliveryWorker {
     this.workerId = options.workerId ?? `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
     this.leases = new PartitionLeases(data.db, this.workerId, {
       now: this.#now,
-      busy: (p) => this.#claiming > 0 || (this.#perPartition.get(p) ?? 0) > 0,
+      busy: (p) => this.#claiming > 0 || (this.#perPartition.get(p) ?? 0) > 0 || this.#delivered.length > 0,
+      inFlight: () => this.#held.size,
     });
     const d = data.config.delivery;
     this.#ownsAgent = options.dispatcher === undefined;
@@ -127,7 +139,10 @@ export class DeliveryWorker {
         this.#postsWaiting = true;
         this.#wake();
       }),
-      await db.listen(CHANNELS.deliveries, () => this.#wake()),
+      await db.listen(CHANNELS.deliveries, () => {
+        this.#queueing = true;
+        this.#wake();
+      }),
     );
     await this.leases.start(() => this.#wake());
     this.#loop = this.#run();
@@ -146,10 +161,10 @@ export class DeliveryWorker {
   }
 
   /**
-   * The delivery loop, a round at a time: publish new posts, take back what
-   * a stopped worker left in our partitions, claim what is due and start it,
-   * then sleep until more is due (or a wake-up, or the poll). A database that
-   * is away pauses it (backing off up to 10 s); nothing is lost.
+   * The delivery loop, a round at a time: publish new posts, queue a chunk of
+   * a fan-out, claim what is due and start it, then sleep until more is due
+   * (or a wake-up, or the poll). A database that is away pauses it (backing
+   * off up to 10 s); nothing is lost.
    */
   async #run(): Promise<void> {
     const { concurrency, pollMs } = this.#data.config.delivery;
@@ -160,12 +175,13 @@ export class DeliveryWorker {
       let wait = pollMs;
       try {
         await this.#publishNewPosts();
+        const queueing = await this.#queueFanOuts();
         const partitions = this.leases.current();
-        await this.#takeBack(partitions);
-        const { claimed, rows } = await this.#claimDue(partitions, batch);
+        const { claimed, rows, end } = await this.#claimDue(partitions, batch);
         failures = 0;
-        if (rows > 0 && concurrency - this.#fast >= batch) continue;
-        if (claimed && rows === 0) wait = Math.min(wait, await this.#untilNextRetry(partitions));
+        if (queueing) continue;
+        if ((rows > 0 || (claimed && !end)) && concurrency - this.#fast >= batch) continue;
+        if (claimed && end && rows === 0) wait = Math.min(wait, await this.#untilNextRetry(partitions));
       } catch (error) {
         failures++;
         wait = Math.min(10_000, pollMs * 2 ** Math.min(failures, 6));
@@ -186,43 +202,61 @@ export class DeliveryWorker {
     await step(this.#publishPosts(), "publishing new posts");
   }
 
-  #reclaimedFor = "";
-  #reclaimedAt = 0;
-  /** Deliveries a stopped worker was sending in our partitions: when they change, and every so often. */
-  async #takeBack(partitions: number[]): Promise<void> {
-    const key = partitions.join(",");
-    if (partitions.length === 0 || (key === this.#reclaimedFor && Date.now() - this.#reclaimedAt < RECLAIM_EVERY_MS))
-      return;
-    const n = await step(reclaimRows(this.#data.db, partitions, this.workerId, this.#now()), "taking back deliveries");
-    if (n > 0) logger.info("Taking over {count} deliveries a stopped worker was sending", { count: n });
-    this.#reclaimedFor = key;
-    this.#reclaimedAt = Date.now();
+  #fanOutsChecked = 0;
+  /**
+   * Queues the next chunk of a fan-out when one is waiting and no other
+   * worker is queueing; true when it queued some (the loop goes on at once).
+   */
+  async #queueFanOuts(): Promise<boolean> {
+    const db = this.#data.db;
+    // Looked for on every round while there is work, else when woken or once per poll.
+    if (!this.#queueing && Date.now() - this.#fanOutsChecked < this.#data.config.delivery.pollMs) return false;
+    this.#fanOutsChecked = Date.now();
+    this.#queueing = await step(fanOutsWaiting(db), "looking for fan-outs");
+    if (!this.#queueing) return false;
+    const now = this.#now();
+    if (!(await step(takeQueueing(db, this.workerId, QUEUEING_LEASE_MS, now), "taking the queueing lease")))
+      return false;
+    const chunk = await step(queueNextChunk(db, this.#data.config.origin.origin, now), "queueing deliveries");
+    this.#queueing = chunk.more;
+    return chunk.queued > 0 || chunk.more;
   }
+  #queueing = true;
 
   /** Claims what is due, as much as there are free slots for, and starts it. */
-  async #claimDue(partitions: number[], batch: number): Promise<{ claimed: boolean; rows: number }> {
-    const { concurrency, perServer, timeoutMs, connectTimeoutMs } = this.#data.config.delivery;
+  async #claimDue(partitions: number[], batch: number): Promise<{ claimed: boolean; rows: number; end: boolean }> {
+    const { concurrency, perServer } = this.#data.config.delivery;
     const free = Math.min(concurrency - this.#fast, MAX_SLOW - this.#slow);
     const claiming = partitions.length > 0 && (free >= batch || (free > 0 && this.#fast + this.#slow === 0));
-    if (!claiming) return { claimed: false, rows: 0 };
+    if (!claiming) return { claimed: false, rows: 0, end: false };
     // While a claim runs no partition is given up (see `busy` and PartitionLeases.tick); its rows are
     // counted in flight before it ends.
     this.#claiming++;
     const owned = this.leases.current(); // read in the same step as the count above
     try {
       const now = this.#now();
-      const claim = claimRows(this.#data.db, {
-        limit: Math.min(free, 256),
-        partitions: owned,
-        worker: this.workerId,
-        now,
-        leaseUntil: now + connectTimeoutMs + timeoutMs + 10_000,
-        perServer,
-        busy: this.#perHost,
-      });
-      const rows = owned.length > 0 ? await step(claim, "claiming") : [];
-      for (const row of rows) this.#start(row);
-      return { claimed: true, rows: rows.length };
+      // A new set of partitions starts a new walk.
+      const key = owned.join(",");
+      if (key !== this.#cursorFor) {
+        this.#cursor = null;
+        this.#cursorFor = key;
+      }
+      if (owned.length === 0) return { claimed: true, rows: 0, end: true };
+      const { taken, last, end } = await step(
+        claimRows(this.#data.db, {
+          limit: Math.min(free, 256),
+          partitions: owned,
+          now,
+          perServer,
+          busy: this.#perHost,
+          exclude: this.#held,
+          after: this.#cursor,
+        }),
+        "claiming",
+      );
+      this.#cursor = end ? null : last;
+      for (const row of taken) this.#start(row);
+      return { claimed: true, rows: taken.length, end };
     } finally {
       this.#claiming--;
     }
@@ -252,6 +286,7 @@ export class DeliveryWorker {
 
   #start(row: Claimed): void {
     this.#fast++;
+    this.#held.add(Number(row.id));
     this.#perHost.set(row.host, (this.#perHost.get(row.host) ?? 0) + 1);
     this.#perPartition.set(row.partition, (this.#perPartition.get(row.partition) ?? 0) + 1);
     let slow = false;
@@ -352,8 +387,10 @@ export class DeliveryWorker {
       try {
         await recordDelivered(this.#data.db, done);
       } catch (error) {
-        // Not written: the rows stay `sending` and are sent again once their lease runs out (same activity id).
+        // Not written: the rows are still due and are sent again (same activity id).
         logger.warning("Could not record {count} deliveries: {error}", { count: done.length, error });
+      } finally {
+        for (const d of done) this.#held.delete(d.id);
       }
     };
     this.#flushing = this.#flushing.then(write);
@@ -370,13 +407,7 @@ export class DeliveryWorker {
     const now = this.#now();
     if (status !== null && status >= 200 && status < 300) {
       // Written in a batch: a crash before the flush only means the same activity is sent again.
-      this.#delivered.push({
-        id: row.id,
-        attempts: Number(row.attempts) + 1,
-        status,
-        at: now,
-        host: row.failing ? row.host : null,
-      });
+      this.#delivered.push({ id: Number(row.id), at: now, host: row.failing ? row.host : null });
       this.stats.delivered++;
       this.#flushTimer ??= setTimeout(() => void this.#flush(), 25);
       return;
@@ -387,7 +418,7 @@ export class DeliveryWorker {
       { status, error, spec, retryAfterMs },
       this.#data.config.delivery,
       now,
-    );
+    ).finally(() => this.#held.delete(Number(row.id)));
     if (outcome.paused) {
       logger.warning("Pausing deliveries to {host}: failing on {days} days; probing it twice a day", {
         host: row.host,

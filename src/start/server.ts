@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { getLogger } from "@logtape/logtape";
+import { sweepEmptyTargets } from "../delivery/fanout.ts";
 import { warmUp } from "../delivery/outbox.ts";
 import { pruneDeliveries } from "../delivery/progress.ts";
 import { publishNewPosts } from "../delivery/published.ts";
@@ -109,8 +110,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       intervalMs: options.schedulerIntervalMs,
     });
     // Uploads never used by a post (an abandoned draft), pictures replaced in the profile,
-    // expired key-value entries (answered replies, counted boosts, caches), and deliveries
-    // finished more than 30 days ago (folded into per-activity counts). One worker does it.
+    // expired key-value entries (answered replies, counted boosts, caches), deliveries that
+    // failed for good more than 30 days ago (folded into per-activity counts), delivery targets
+    // no follower is behind any more. One worker does it.
     const sweeper = periodic({
       name: "sweep",
       everyMs: SWEEP_EVERY_MS,
@@ -120,6 +122,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       run: async () => {
         await lectern.kv.purgeExpired();
         await pruneDeliveries(lectern.db);
+        await sweepEmptyTargets(lectern.db);
         await sweepUnusedMedia(lectern.data);
       },
     });

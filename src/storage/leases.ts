@@ -4,7 +4,8 @@ import { sql } from "./sql.ts";
 /**
  * Takes or renews the lease `name` for `owner` until `now + ttlMs`; true when
  * `owner` holds it afterwards. A lease held by someone else is taken only
- * once it has run out (its holder died or stalled).
+ * once it has run out (its holder died or stalled). A worker's lease also
+ * says how many deliveries it has in flight (`inFlight`).
  */
 export async function acquireLease(
   db: Queryable,
@@ -12,10 +13,12 @@ export async function acquireLease(
   owner: string,
   ttlMs: number,
   now: number = Date.now(),
+  inFlight: number | null = null,
 ): Promise<boolean> {
   const changed = await db.run(
-    sql`INSERT INTO leases (name, owner, expires_at) VALUES (${name}, ${owner}, ${now + ttlMs})
-        ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+    sql`INSERT INTO leases (name, owner, expires_at, in_flight) VALUES (${name}, ${owner}, ${now + ttlMs}, ${inFlight})
+        ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at,
+          in_flight = excluded.in_flight
         WHERE leases.owner = excluded.owner OR leases.expires_at < ${now}`,
   );
   return changed > 0;

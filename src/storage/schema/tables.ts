@@ -256,17 +256,32 @@ export const outgoing = table(
     postId: text("post_id"),
     /** The JSON body, exactly as sent. */
     body: text("body").notNull(),
-    /** Finished deliveries pruned from `deliveries`, counted here so progress stays whole. */
-    prunedDelivered: number("pruned_delivered").notNull().default(0),
+    /** Deliveries that succeeded: counted here as they are recorded (their rows are deleted then). */
+    delivered: number("delivered").notNull().default(0),
+    /**
+     * How far the activity is queued for the delivery targets (see delivery/queueing.ts): the partition
+     * being queued and the last target inbox queued in it. `PARTITIONS` when queued for all (or when it
+     * goes to one inbox only).
+     */
+    queuedPartition: int32("queued_partition").notNull().default(0),
+    queuedAfter: text("queued_after"),
+    /** Finished deliveries that did not succeed, pruned from `deliveries`, counted here so progress stays whole. */
     prunedGone: number("pruned_gone").notNull().default(0),
     prunedFailed: number("pruned_failed").notNull().default(0),
     prunedGivenUp: number("pruned_given_up").notNull().default(0),
     createdAt: number("created_at").notNull(),
   },
-  (t) => [index("outgoing_post").on(t.postId)],
+  (t) => [index("outgoing_post").on(t.postId), index("outgoing_queueing").on(t.queuedPartition, t.id)],
 );
 
-/** One activity to one inbox (a server's shared inbox, mostly): what the author sees as progress. */
+/**
+ * One activity to one inbox (a server's shared inbox, mostly), while it is
+ * due or retrying, and when it failed for good. A success deletes the row and
+ * counts it on `outgoing.delivered`: one write after the queue step. Nothing
+ * marks a row as being sent: a partition's rows are sent by its one owner
+ * (delivery/partitions.ts), who keeps what it has in flight in memory; a row
+ * a dead worker had in flight is still due and is sent again by the next owner.
+ */
 export const deliveries = table(
   "deliveries",
   {
@@ -275,6 +290,7 @@ export const deliveries = table(
     postId: text("post_id"),
     inbox: text("inbox").notNull(),
     host: text("host").notNull(),
+    /** "pending" (due at `next_attempt_at`), or finished: "failed" (refused for good), "given_up", "gone". */
     status: text("status").notNull().default("pending"),
     attempts: number("attempts").notNull().default(0),
     nextAttemptAt: number("next_attempt_at").notNull(),
@@ -283,18 +299,42 @@ export const deliveries = table(
     updatedAt: number("updated_at").notNull(),
     /** Which worker may send it: servers are split into partitions by a hash of the host (see delivery/partitions.ts). */
     partition: number("partition").notNull().default(0),
-    /** While `sending`: the worker holding it, and until when (a dead worker's rows come free then). */
-    owner: text("owner"),
-    leaseUntil: number("lease_until"),
   },
   (t) => [
-    index("deliveries_due").on(t.status, t.nextAttemptAt),
-    index("deliveries_partition").on(t.partition, t.status, t.nextAttemptAt),
+    index("deliveries_due").on(t.status, t.nextAttemptAt, t.id),
     index("deliveries_outgoing").on(t.outgoingId, t.status),
     index("deliveries_order").on(t.inbox, t.postId, t.id),
-    index("deliveries_host").on(t.host, t.status),
   ],
 );
+
+/**
+ * Where an activity for every follower goes: one row per shared inbox (or
+ * personal inbox of a follower without one) with how many accepted followers
+ * it serves. Kept by database triggers on `followers` (see the migration
+ * `delivery_targets`), so every change of a follower — follow, approval,
+ * unfollow, removal, a block, a move, a new inbox — changes it in the same
+ * transaction, whatever code made it. A post is queued from here in short
+ * chunks (delivery/queueing.ts): its cost is per server, not per follower.
+ * Rows reaching 0 followers stay (and are skipped) until the daily sweep.
+ */
+export const deliveryTargets = table(
+  "delivery_targets",
+  {
+    inbox: text("inbox").primaryKey(),
+    /** The host of the first follower behind it (lower-case): the server it belongs to. */
+    host: text("host").notNull(),
+    partition: int32("partition").notNull(),
+    followers: number("followers").notNull().default(0),
+  },
+  (t) => [index("delivery_targets_partition").on(t.partition, t.inbox)],
+);
+
+/** Deliveries that succeeded, per 5 seconds (the pace `lectern status` shows); a day is kept. */
+export const deliveryPace = table("delivery_pace", {
+  /** The start of the 5 seconds (epoch milliseconds). */
+  bucket: number("bucket").primaryKey(),
+  delivered: number("delivered").notNull().default(0),
+});
 
 /** What we know of each follower's server: whether it answers, whether it is paused. */
 export const servers = table("servers", {
@@ -320,6 +360,8 @@ export const leases = table("leases", {
   name: text("name").primaryKey(),
   owner: text("owner").notNull(),
   expiresAt: number("expires_at").notNull(),
+  /** A worker's lease: deliveries it has in flight, as of its last renewal. */
+  inFlight: int32("in_flight"),
 });
 
 /**

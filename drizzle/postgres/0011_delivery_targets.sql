@@ -1,0 +1,55 @@
+CREATE TABLE "delivery_pace" (
+	"bucket" bigint PRIMARY KEY NOT NULL,
+	"delivered" bigint DEFAULT 0 NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "delivery_targets" (
+	"inbox" text PRIMARY KEY NOT NULL,
+	"host" text NOT NULL,
+	"partition" integer NOT NULL,
+	"followers" bigint DEFAULT 0 NOT NULL
+);
+--> statement-breakpoint
+DROP INDEX "deliveries_partition";--> statement-breakpoint
+DROP INDEX "deliveries_host";--> statement-breakpoint
+DROP INDEX "deliveries_due";--> statement-breakpoint
+ALTER TABLE "leases" ADD COLUMN "in_flight" integer;--> statement-breakpoint
+ALTER TABLE "outgoing" ADD COLUMN "delivered" bigint DEFAULT 0 NOT NULL;--> statement-breakpoint
+ALTER TABLE "outgoing" ADD COLUMN "queued_partition" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+ALTER TABLE "outgoing" ADD COLUMN "queued_after" text;--> statement-breakpoint
+CREATE INDEX "delivery_targets_partition" ON "delivery_targets" USING btree ("partition","inbox");--> statement-breakpoint
+CREATE INDEX "outgoing_queueing" ON "outgoing" USING btree ("queued_partition","id");--> statement-breakpoint
+CREATE INDEX "deliveries_due" ON "deliveries" USING btree ("status","next_attempt_at","id");--> statement-breakpoint
+-- Hand-written: the delivery targets built from today's followers, then kept by a trigger (see tables.ts).
+INSERT INTO "delivery_targets" ("inbox", "host", "partition", "followers")
+  SELECT coalesce("shared_inbox", "inbox"), min("host"), lectern_partition(min("host"), 64), count(*)
+  FROM "followers" WHERE "status" = 'accepted' GROUP BY coalesce("shared_inbox", "inbox");--> statement-breakpoint
+CREATE OR REPLACE FUNCTION lectern_follower_targets() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' THEN
+    IF OLD.status IS NOT DISTINCT FROM NEW.status
+       AND coalesce(OLD.shared_inbox, OLD.inbox) = coalesce(NEW.shared_inbox, NEW.inbox) THEN
+      RETURN NULL;
+    END IF;
+  END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    IF OLD.status = 'accepted' THEN
+      UPDATE delivery_targets SET followers = followers - 1 WHERE inbox = coalesce(OLD.shared_inbox, OLD.inbox);
+    END IF;
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    IF NEW.status = 'accepted' THEN
+      INSERT INTO delivery_targets (inbox, host, partition, followers)
+        VALUES (coalesce(NEW.shared_inbox, NEW.inbox), NEW.host, lectern_partition(NEW.host, 64), 1)
+        ON CONFLICT (inbox) DO UPDATE SET followers = delivery_targets.followers + 1;
+    END IF;
+  END IF;
+  RETURN NULL;
+END $$;--> statement-breakpoint
+CREATE TRIGGER "followers_targets" AFTER INSERT OR UPDATE OR DELETE ON "followers"
+  FOR EACH ROW EXECUTE FUNCTION lectern_follower_targets();--> statement-breakpoint
+-- Successes become a count on their activity (their rows go); nothing is marked as being sent any more.
+UPDATE "outgoing" SET "queued_partition" = 64,
+  "delivered" = "pruned_delivered" + (SELECT count(*) FROM "deliveries" d WHERE d."outgoing_id" = "outgoing"."id" AND d."status" = 'delivered');--> statement-breakpoint
+DELETE FROM "deliveries" WHERE "status" = 'delivered';--> statement-breakpoint
+UPDATE "deliveries" SET "status" = 'pending' WHERE "status" = 'sending';
