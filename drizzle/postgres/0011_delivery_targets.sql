@@ -25,24 +25,35 @@ INSERT INTO "delivery_targets" ("inbox", "host", "partition", "followers")
   SELECT coalesce("shared_inbox", "inbox"), min("host"), lectern_partition(min("host"), 64), count(*)
   FROM "followers" WHERE "status" = 'accepted' GROUP BY coalesce("shared_inbox", "inbox");--> statement-breakpoint
 CREATE OR REPLACE FUNCTION lectern_follower_targets() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  old_target text;
+  new_target text;
 BEGIN
-  IF TG_OP = 'UPDATE' THEN
-    IF OLD.status IS NOT DISTINCT FROM NEW.status
-       AND coalesce(OLD.shared_inbox, OLD.inbox) = coalesce(NEW.shared_inbox, NEW.inbox) THEN
-      RETURN NULL;
-    END IF;
-  END IF;
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
     IF OLD.status = 'accepted' THEN
-      UPDATE delivery_targets SET followers = followers - 1 WHERE inbox = coalesce(OLD.shared_inbox, OLD.inbox);
+      old_target := coalesce(OLD.shared_inbox, OLD.inbox);
     END IF;
   END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
     IF NEW.status = 'accepted' THEN
-      INSERT INTO delivery_targets (inbox, host, partition, followers)
-        VALUES (coalesce(NEW.shared_inbox, NEW.inbox), NEW.host, lectern_partition(NEW.host, 64), 1)
-        ON CONFLICT (inbox) DO UPDATE SET followers = delivery_targets.followers + 1;
+      new_target := coalesce(NEW.shared_inbox, NEW.inbox);
     END IF;
+  END IF;
+  IF old_target IS NOT DISTINCT FROM new_target THEN
+    RETURN NULL;
+  END IF;
+  -- Two targets change in inbox order, so statements moving followers both ways never deadlock.
+  IF old_target IS NOT NULL AND (new_target IS NULL OR old_target < new_target) THEN
+    UPDATE delivery_targets SET followers = followers - 1 WHERE inbox = old_target;
+    old_target := NULL;
+  END IF;
+  IF new_target IS NOT NULL THEN
+    INSERT INTO delivery_targets (inbox, host, partition, followers)
+      VALUES (new_target, NEW.host, lectern_partition(NEW.host, 64), 1)
+      ON CONFLICT (inbox) DO UPDATE SET followers = delivery_targets.followers + 1;
+  END IF;
+  IF old_target IS NOT NULL THEN
+    UPDATE delivery_targets SET followers = followers - 1 WHERE inbox = old_target;
   END IF;
   RETURN NULL;
 END $$;--> statement-breakpoint
