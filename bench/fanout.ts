@@ -6,6 +6,9 @@
 //   npm run bench:fanout -- --big                 (100,000 followers on 10,000 servers)
 //   npm run bench:fanout -- --servers 50000 --followers 50000
 //   npm run bench:fanout -- --verify              (sinks verify every signature with http-signature)
+//   npm run bench:fanout -- --followers 10000000 --servers 100000   (followers made in SQL)
+//   npm run bench:fanout -- --latency 50-300 --tls (sinks answer after 50–300 ms, over HTTPS, a new
+//                                                   handshake per connection)
 import { arg, benchPostgres, flag, rawPipeline, runFanout, signingRate, startSinks } from "./harness.ts";
 
 const big = flag("big");
@@ -14,17 +17,22 @@ const servers = arg("servers", big ? 10_000 : 200);
 const concurrency = arg("concurrency", 128);
 const workers = arg("workers", 0);
 const postgres = flag("postgres") ? await benchPostgres() : undefined;
+const latencyArg = process.argv[process.argv.indexOf("--latency") + 1];
+const latency: [number, number] | undefined = flag("latency")
+  ? (latencyArg.split("-").map(Number) as [number, number])
+  : undefined;
+const tls = flag("tls");
 
 console.log(
-  `fan-out: ${followers} followers on ${servers} servers, concurrency ${concurrency}, ${workers === 0 ? "one process" : `${workers} worker processes`} on ${postgres ? "PostgreSQL" : "SQLite"}${flag("verify") ? ", signatures verified by the sinks" : ""}`,
+  `fan-out: ${followers} followers on ${servers} servers, concurrency ${concurrency}, ${workers === 0 ? "one process" : `${workers} worker processes`} on ${postgres ? "PostgreSQL" : "SQLite"}${flag("verify") ? ", signatures verified by the sinks" : ""}${latency ? `, sinks answering after ${latency[0]}–${latency[1]} ms` : ""}${tls ? ", over TLS" : ""}`,
 );
 const limit = await signingRate(concurrency);
 console.log(`signing limit (RSA-2048, ${concurrency} in flight): ${limit} signatures/s`);
 const behaviours = Array(servers).fill("ok");
-const sinks = await startSinks(behaviours);
+const sinks = await startSinks(behaviours, { latency, tls });
 // The best of a few concurrencies: the baseline is the fastest the machine does it without Lectern.
 let raw = 0;
-for (const c of [32, 128]) {
+for (const c of latency ? [concurrency, 4 * concurrency] : [32, 128]) {
   sinks.reset();
   raw = Math.max(raw, await rawPipeline(sinks.origins, c));
 }
@@ -37,15 +45,22 @@ const run = await runFanout({
   verify: flag("verify"),
   workers,
   databaseUrl: postgres?.url,
+  latency,
+  tls,
 });
+console.log(`followers made in SQL in: ${run.followersMs} ms`);
 console.log(`publish returned in: ${run.publishMs} ms`);
 console.log(`time to first delivery: ${run.firstDeliveryMs} ms`);
+console.log(`time to queue: ${run.queueMs} ms`);
+console.log(`longest queueing transaction: ${run.longestQueueChunkMs} ms`);
 console.log(`time from publish to last delivery: ${run.lastHealthyMs} ms`);
 console.log(`delivered: ${run.healthyDelivered}/${run.healthy} servers`);
 console.log(`deliveries per second: ${run.deliveriesPerSecond}`);
 console.log(`ratio to signing limit: ${(run.deliveriesPerSecond / limit).toFixed(2)}`);
 console.log(`ratio to raw pipeline: ${(run.deliveriesPerSecond / raw).toFixed(2)}`);
 console.log(`signatures per delivery: ${run.signaturesPerDelivery.toFixed(2)}`);
+console.log(`CPU per delivery (all Lectern processes): ${run.cpuMsPerDelivery} ms`);
+console.log(`database growth for this post: ${run.databaseGrowthMb} MB`);
 console.log(`duplicates: ${run.duplicates}`);
 console.log(`most requests in flight to one server: ${run.maxInFlightPerServer}`);
 for (const p of run.processes) console.log(`  ${p.name}: CPU ${p.cpuPercent}% of one core, peak RSS ${p.peakRssMb} MB`);

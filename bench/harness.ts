@@ -1,16 +1,19 @@
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { PARTITIONS } from "../src/delivery/partitions.ts";
 import { publishPost } from "../src/product/publish.ts";
 import { loadConfig } from "../src/shared/config.ts";
 import { type RunningServer, startServer } from "../src/start/server.ts";
 import { WORKER_V8_FLAGS } from "../src/start/supervisor.ts";
+import type { Database } from "../src/storage/database.ts";
 import { sql } from "../src/storage/sql.ts";
 import { freePort } from "../tests/helpers/net.ts";
 import { startPostgres } from "../tests/helpers/postgres-server.ts";
+import { selfSignedCertificate } from "../tests/helpers/tls-proxy.ts";
 
 export type Behaviour = "ok" | "blackhole" | "error" | "slow";
 
@@ -49,6 +52,16 @@ export interface FanoutRun {
   maxInFlightPerServer: number;
   /** Each Lectern process: the publishing one (web or all) and the workers. */
   processes: ProcessUsage[];
+  /** From publishing until the post was queued for every server. */
+  queueMs: number;
+  /** The longest transaction queueing a chunk of it took (ms). */
+  longestQueueChunkMs: number;
+  /** CPU of all Lectern processes per delivery (ms). */
+  cpuMsPerDelivery: number;
+  /** How much the database grew from before publishing until the last delivery (MB). */
+  databaseGrowthMb: number;
+  /** Time to generate the followers in SQL (ms). */
+  followersMs: number;
 }
 
 export function arg(name: string, fallback: number): number {
@@ -58,7 +71,11 @@ export function arg(name: string, fallback: number): number {
 export const flag = (name: string) => process.argv.includes(`--${name}`);
 
 /** Child processes with `behaviours.length` inboxes on loopback ports (10,000 per process, file limit raised). */
-export async function startSinks(behaviours: Behaviour[], options: { slowMs?: number; verifyPem?: string } = {}) {
+export async function startSinks(
+  behaviours: Behaviour[],
+  options: { slowMs?: number; verifyPem?: string; latency?: [number, number]; tls?: boolean } = {},
+) {
+  const tls = options.tls ? await selfSignedCertificate() : undefined;
   const arrivals: [number, number, number][] = [];
   let badSignatures = 0;
   let maxInFlight = 0;
@@ -102,6 +119,8 @@ export async function startSinks(behaviours: Behaviour[], options: { slowMs?: nu
         port,
         slowMs: options.slowMs ?? 5000,
         verifyPem: options.verifyPem,
+        latency: options.latency,
+        tls,
       });
     });
     origins.push(...got);
@@ -159,13 +178,23 @@ export async function benchPostgres(): Promise<{ url: string; stop(): Promise<vo
 }
 
 /** Starts `n` worker processes (`LECTERN_ROLE=worker`) and waits until the partitions are shared among them. */
-async function startWorkers(n: number, env: Record<string, string>, server: RunningServer): Promise<ChildProcess[]> {
+async function startWorkers(
+  n: number,
+  env: Record<string, string>,
+  server: RunningServer,
+  longest: { ms: number },
+): Promise<ChildProcess[]> {
   const children = await Promise.all(
     Array.from({ length: n }, async () => {
       const child = spawn(process.execPath, [...WORKER_V8_FLAGS, path.join(ROOT, "src/main.ts")], {
         cwd: ROOT,
-        env: { ...process.env, ...env, LECTERN_ROLE: "worker" },
+        // Info level: the line a worker logs when it has queued a post says its longest transaction.
+        env: { ...process.env, ...env, LECTERN_ROLE: "worker", LECTERN_LOG_LEVEL: "info" },
         stdio: ["ignore", "pipe", "inherit"],
+      });
+      child.stdout?.on("data", (d: Buffer) => {
+        for (const m of d.toString().matchAll(/longest transaction ([\d.]+) ms/g))
+          longest.ms = Math.max(longest.ms, Number(m[1]));
       });
       await new Promise<void>((resolve, reject) => {
         child.stdout?.on(
@@ -206,6 +235,8 @@ export async function runFanout(options: {
   workers?: number;
   databaseUrl?: string;
   sinks?: Awaited<ReturnType<typeof startSinks>>;
+  latency?: [number, number];
+  tls?: boolean;
 }): Promise<FanoutRun> {
   const dir = mkdtempSync(path.join(tmpdir(), "lectern-bench-"));
   const servers = options.behaviours.length;
@@ -222,6 +253,8 @@ export async function runFanout(options: {
       LECTERN_DELIVERY_RETRY_INITIAL_SECONDS: "600",
       LECTERN_DELIVERY_POLL_MILLISECONDS: "20",
       LECTERN_DELIVERY_WORKERS: "1",
+      // The sinks' certificate is self-signed (with --tls).
+      ...(options.tls ? { NODE_TLS_REJECT_UNAUTHORIZED: "0" } : {}),
       ...(options.databaseUrl ? { LECTERN_DATABASE_URL: options.databaseUrl } : {}),
       // Web and worker processes of their own on the SQLite file: as the `all` role runs them (marked so).
       ...(options.databaseUrl || workers === 0 ? {} : { LECTERN_SUPERVISED: "1" }),
@@ -236,27 +269,22 @@ export async function runFanout(options: {
         )
       ).json()
     ).publicKey.publicKeyPem as string;
+    if (options.tls) process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";
     const sinks =
       options.sinks ??
-      (await startSinks(options.behaviours, { slowMs: options.slowMs, verifyPem: options.verify ? pem : undefined }));
+      (await startSinks(options.behaviours, {
+        slowMs: options.slowMs,
+        verifyPem: options.verify ? pem : undefined,
+        latency: options.latency,
+        tls: options.tls,
+      }));
     sinks.reset();
-    // Followers, spread evenly over the servers, inserted as a Follow would store them.
-    const batch = 1000;
-    for (let start = 0; start < options.followers; start += batch) {
-      const rows = [];
-      for (let i = start; i < Math.min(options.followers, start + batch); i++) {
-        const origin = sinks.origins[i % servers];
-        const host = new URL(origin).host;
-        rows.push(
-          sql`(${`${origin}/users/u${i}`}, NULL, ${`${origin}/users/u${i}/inbox`}, ${`${origin}/inbox`}, ${host}, NULL, 'accepted', ${Date.now()})`,
-        );
-      }
-      await server.lectern.db.run(
-        sql`INSERT INTO followers (actor_iri, follow_iri, inbox, shared_inbox, host, handle, status, created_at)
-            VALUES ${sql.join(rows)}`,
-      );
-    }
-    if (workers > 0) children = await startWorkers(workers, env, server);
+    const t1 = Date.now();
+    await generateFollowers(server.lectern.db, options.followers, sinks.origins);
+    const followersMs = Date.now() - t1;
+    const longest = { ms: 0 };
+    if (workers > 0) children = await startWorkers(workers, env, server, longest);
+    const sizeBefore = await databaseSize(server.lectern.db, dir);
     const pids = [process.pid, ...children.map((c) => c.pid as number)];
     const names = [workers > 0 ? "web (publishing)" : "all", ...children.map((_, i) => `worker ${i + 1}`)];
     const healthy = new Set(options.behaviours.flatMap((b, i) => (b === "ok" ? [i] : [])));
@@ -278,8 +306,15 @@ export async function runFanout(options: {
       return reached.size;
     };
     let lastReport = t0;
+    let queueMs = 0;
     while (delivered() < healthy.size && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
+      if (queueMs === 0) {
+        const q = await server.lectern.db.get<{ p: number }>(
+          sql`SELECT queued_partition AS p FROM outgoing WHERE kind = 'Create'`,
+        );
+        if (Number(q?.p) >= PARTITIONS) queueMs = Date.now() - t0;
+      }
       if (process.env.BENCH_TRACE && Date.now() - lastReport >= 1000) {
         lastReport = Date.now();
         console.log(`t+${Date.now() - t0} ms: ${delivered()} healthy delivered`);
@@ -287,6 +322,8 @@ export async function runFanout(options: {
     }
     const wall = Date.now() - t0;
     const peakRssMb = rss();
+    const databaseGrowthMb =
+      Math.round(((await databaseSize(server.lectern.db, dir)) - sizeBefore) / 1024 / 102.4) / 10;
     const processes = pids.map((pid, i) => ({
       name: names[i],
       cpuPercent: Math.round(((cpuSeconds(pid) - cpuBefore[i]) * 1000 * 100) / wall),
@@ -316,6 +353,13 @@ export async function runFanout(options: {
       duplicates: okArrivals.length - delivered(),
       maxInFlightPerServer: 0,
       processes,
+      queueMs,
+      longestQueueChunkMs: Math.round(Math.max(longest.ms, stats?.longestQueueChunkMs ?? 0) * 10) / 10,
+      cpuMsPerDelivery:
+        Math.round(((processes.reduce((n, p) => n + p.cpuPercent, 0) * wall) / 100 / Math.max(1, delivered())) * 100) /
+        100,
+      databaseGrowthMb,
+      followersMs,
     };
     // Stopped gently (a CPU profile, when asked for with NODE_OPTIONS, is written at exit).
     await Promise.all(
@@ -340,6 +384,73 @@ export async function runFanout(options: {
     for (const child of children) child.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * `n` followers spread evenly over the servers, made in SQL (a list of the
+ * servers is the only thing sent from here): 10 million followers never
+ * become a list in memory. The triggers that keep the delivery targets are
+ * set aside during the load and the targets built in one statement after it,
+ * as the upgrade that introduced them does.
+ */
+async function generateFollowers(db: Database, n: number, origins: string[]): Promise<void> {
+  await db.run(sql`CREATE TABLE bench_servers (idx integer PRIMARY KEY, origin text NOT NULL, host text NOT NULL)`);
+  for (let i = 0; i < origins.length; i += 1000) {
+    const rows = origins.slice(i, i + 1000).map((origin, j) => sql`(${i + j}, ${origin}, ${new URL(origin).host})`);
+    await db.run(sql`INSERT INTO bench_servers (idx, origin, host) VALUES ${sql.join(rows)}`);
+  }
+  const triggers =
+    db.dialect === "sqlite"
+      ? await db.all<{ name: string; sql: string }>(
+          sql`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'followers'`,
+        )
+      : [];
+  if (db.dialect === "postgres") await db.run(sql`ALTER TABLE followers DISABLE TRIGGER followers_targets`);
+  for (const t of triggers) await db.run(sql.raw(`DROP TRIGGER "${t.name}"`));
+  const now = Date.now();
+  // In slices of a million rows (one transaction each on SQLite's file, a statement each on PostgreSQL).
+  for (let start = 0; start < n; start += 1_000_000) {
+    const end = Math.min(n, start + 1_000_000) - 1;
+    const slice =
+      db.dialect === "postgres"
+        ? sql`SELECT g AS i FROM generate_series(${start}, ${end}) AS g`
+        : sql`WITH RECURSIVE s(i) AS (SELECT ${start} UNION ALL SELECT i + 1 FROM s WHERE i < ${end}) SELECT i FROM s`;
+    await db.run(
+      sql`INSERT INTO followers (actor_iri, inbox, shared_inbox, host, status, created_at)
+          SELECT b.origin || '/users/u' || CAST(i AS text), b.origin || '/users/u' || CAST(i AS text) || '/inbox',
+                 b.origin || '/inbox', b.host, 'accepted', CAST(${now} AS bigint)
+          FROM (${slice}) AS numbers JOIN bench_servers b ON b.idx = numbers.i % ${origins.length}`,
+    );
+  }
+  await db.run(
+    sql`INSERT INTO delivery_targets (inbox, host, partition, followers)
+        SELECT coalesce(shared_inbox, inbox), min(host), lectern_partition(min(host), ${PARTITIONS}), count(*)
+        FROM followers WHERE status = 'accepted' GROUP BY coalesce(shared_inbox, inbox)`,
+  );
+  for (const t of triggers) await db.run(sql.raw(t.sql));
+  if (db.dialect === "postgres") {
+    await db.run(sql`ALTER TABLE followers ENABLE TRIGGER followers_targets`);
+    await db.run(sql.raw("ANALYZE"));
+  } else {
+    await db.run(sql.raw("ANALYZE"));
+  }
+  await db.run(sql`DROP TABLE bench_servers`);
+}
+
+/** The database's size on disk (SQLite: the file and its write-ahead log), bytes. */
+async function databaseSize(db: Database, dir: string): Promise<number> {
+  if (db.dialect === "postgres") {
+    const row = await db.get<{ n: number }>(sql`SELECT pg_database_size(current_database()) AS n`);
+    return Number(row?.n ?? 0);
+  }
+  const size = (f: string) => {
+    try {
+      return statSync(path.join(dir, f)).size;
+    } catch {
+      return 0;
+    }
+  };
+  return size("lectern.sqlite") + size("lectern.sqlite-wal");
 }
 
 /**

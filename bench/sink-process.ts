@@ -3,7 +3,8 @@
 // requests any one server had in flight. Optionally verifies signatures with
 // an independent library (http-signature).
 import { createHash } from "node:crypto";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import httpSignatureModule from "http-signature";
 
@@ -18,6 +19,10 @@ interface Start {
   port: number;
   slowMs: number;
   verifyPem?: string;
+  /** Healthy servers answer after a delay drawn evenly from [min, max] ms (a real server's round trip). */
+  latency?: [number, number];
+  /** HTTPS with this certificate: every connection a full handshake. */
+  tls?: { key: string; cert: string };
 }
 
 const httpSignature = httpSignatureModule as unknown as {
@@ -43,7 +48,7 @@ process.on("message", async (msg: Start | { cmd: "stop" }) => {
   for (const [j, behaviour] of msg.behaviours.entries()) {
     const i = msg.offset + j;
     let inFlight = 0;
-    const server = createServer((req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       inFlight++;
       if (inFlight > maxInFlight) maxInFlight = inFlight;
       res.once("close", () => inFlight--);
@@ -71,9 +76,13 @@ process.on("message", async (msg: Start | { cmd: "stop" }) => {
           pending.push([i, Date.now(), status]);
         };
         if (behaviour === "slow") setTimeout(answer, msg.slowMs);
-        else answer();
+        else if (msg.latency) {
+          const [min, max] = msg.latency;
+          setTimeout(answer, min + Math.random() * (max - min));
+        } else answer();
       });
-    });
+    };
+    const server = msg.tls ? createTlsServer({ ...msg.tls, sessionTimeout: 0 }, handler) : createServer(handler);
     server.keepAliveTimeout = 1000;
     const host = msg.hosts[j];
     await new Promise<void>((resolve, reject) => {
@@ -81,7 +90,7 @@ process.on("message", async (msg: Start | { cmd: "stop" }) => {
       server.listen(msg.port, host, 4096, resolve);
     });
     servers.push(server);
-    origins.push(`http://${host}:${(server.address() as AddressInfo).port}`);
+    origins.push(`${msg.tls ? "https" : "http"}://${host}:${(server.address() as AddressInfo).port}`);
   }
   process.send?.({ origins });
   setInterval(flush, 50).unref();

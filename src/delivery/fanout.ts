@@ -64,6 +64,9 @@ export interface QueuedChunk {
   queued: number;
   /** Whether an activity is still not fully queued. */
   more: boolean;
+  /** The activity this step queued for, and whether that finished it. */
+  activity?: number;
+  finished?: boolean;
 }
 
 /**
@@ -97,7 +100,7 @@ export async function queueNextChunk(db: Queryable, ownOrigin: string, now: numb
       sql`UPDATE outgoing SET queued_after = queued_after
           WHERE id = ${next.id} AND queued_partition = ${partition} AND coalesce(queued_after, '') = ${after ?? ""}`,
     );
-    if (claimed === 0) return { queued: 0, more: true };
+    if (claimed === 0) return { queued: 0, more: true, activity: next.id, finished: false };
     let queued = 0;
     while (partition < PARTITIONS && queued < QUEUE_CHUNK) {
       const room = QUEUE_CHUNK - queued;
@@ -125,7 +128,7 @@ export async function queueNextChunk(db: Queryable, ownOrigin: string, now: numb
     await tx.run(
       sql`UPDATE outgoing SET queued_partition = ${partition}, queued_after = ${after} WHERE id = ${next.id}`,
     );
-    return { queued, more: true };
+    return { queued, more: true, activity: next.id, finished: partition >= PARTITIONS };
   });
 }
 

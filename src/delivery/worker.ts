@@ -46,6 +46,9 @@ export interface DeliveryStats {
   signatures: number;
   delivered: number;
   failed: number;
+  /** Fan-out chunks this worker queued, and the longest one took (its transaction, ms). */
+  queueChunks: number;
+  longestQueueChunkMs: number;
 }
 
 /**
@@ -74,7 +77,14 @@ export interface DeliveryStats {
  * No answer removes a follower (see followers.ts for what does).
  */
 export class DeliveryWorker {
-  readonly stats: DeliveryStats = { attempts: 0, signatures: 0, delivered: 0, failed: 0 };
+  readonly stats: DeliveryStats = {
+    attempts: 0,
+    signatures: 0,
+    delivered: 0,
+    failed: 0,
+    queueChunks: 0,
+    longestQueueChunkMs: 0,
+  };
   readonly workerId: string;
   readonly leases: PartitionLeases;
   readonly #data: AppData;
@@ -217,11 +227,41 @@ export class DeliveryWorker {
     const now = this.#now();
     if (!(await step(takeQueueing(db, this.workerId, QUEUEING_LEASE_MS, now), "taking the queueing lease")))
       return false;
+    const t0 = performance.now();
     const chunk = await step(queueNextChunk(db, this.#data.config.origin.origin, now), "queueing deliveries");
+    const ms = performance.now() - t0;
     this.#queueing = chunk.more;
+    if (chunk.activity !== undefined) {
+      this.stats.queueChunks++;
+      this.stats.longestQueueChunkMs = Math.max(this.stats.longestQueueChunkMs, ms);
+      const run = this.#queueRun?.activity === chunk.activity ? this.#queueRun : undefined;
+      this.#queueRun = {
+        activity: chunk.activity,
+        started: run?.started ?? t0,
+        chunks: (run?.chunks ?? 0) + 1,
+        queued: (run?.queued ?? 0) + chunk.queued,
+        longestMs: Math.max(run?.longestMs ?? 0, ms),
+      };
+      if (chunk.finished) {
+        const r = this.#queueRun;
+        logger.info(
+          "Queued activity {activity} for {queued} inboxes in {chunks} chunks over {ms} ms (longest transaction {longest} ms)",
+          {
+            activity: r.activity,
+            queued: r.queued,
+            chunks: r.chunks,
+            ms: Math.round(performance.now() - r.started),
+            longest: Math.round(r.longestMs * 10) / 10,
+          },
+        );
+        this.#queueRun = undefined;
+      }
+    }
     return chunk.queued > 0 || chunk.more;
   }
   #queueing = true;
+  /** The fan-out this worker is queueing, as it goes (for the line logged when it is queued). */
+  #queueRun: { activity: number; started: number; chunks: number; queued: number; longestMs: number } | undefined;
 
   /** Claims what is due, as much as there are free slots for, and starts it. */
   async #claimDue(partitions: number[], batch: number): Promise<{ claimed: boolean; rows: number; end: boolean }> {
