@@ -413,13 +413,13 @@ async function generateFollowers(db: Database, n: number, origins: string[]): Pr
     const end = Math.min(n, start + 1_000_000) - 1;
     const slice =
       db.dialect === "postgres"
-        ? sql`SELECT g AS i FROM generate_series(${start}, ${end}) AS g`
+        ? sql`SELECT g AS i FROM generate_series(CAST(${start} AS bigint), CAST(${end} AS bigint)) AS g`
         : sql`WITH RECURSIVE s(i) AS (SELECT ${start} UNION ALL SELECT i + 1 FROM s WHERE i < ${end}) SELECT i FROM s`;
     await db.run(
       sql`INSERT INTO followers (actor_iri, inbox, shared_inbox, host, status, created_at)
           SELECT b.origin || '/users/u' || CAST(i AS text), b.origin || '/users/u' || CAST(i AS text) || '/inbox',
                  b.origin || '/inbox', b.host, 'accepted', CAST(${now} AS bigint)
-          FROM (${slice}) AS numbers JOIN bench_servers b ON b.idx = numbers.i % ${origins.length}`,
+          FROM (${slice}) AS numbers JOIN bench_servers b ON b.idx = numbers.i % CAST(${origins.length} AS bigint)`,
     );
   }
   await db.run(

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { deliveryProgress } from "../src/delivery/progress.ts";
 import { addFollower, deleteFollowerRow, markAccepted } from "../src/product/followers.ts";
 import type { Database } from "../src/storage/database.ts";
 import { migrate } from "../src/storage/migrate.ts";
@@ -169,8 +170,9 @@ describe.each(DIALECTS)("delivery targets on %s", (dialect) => {
     expect(await keptTargets(db)).toEqual(await expectedTargets(db));
     // Eight accepted followers with a personal inbox, four servers with a shared one.
     expect(Object.keys(await keptTargets(db)).length).toBe(8 + 4);
-    // Seven successes (five pruned before, two rows), nothing marked as being sent, the rest as it was.
-    expect(Number(await scalar(db, "SELECT delivered FROM outgoing WHERE id = 1"))).toBe(7);
+    // Ten queued, seven of them delivered (five pruned before, two rows); nothing marked as being sent.
+    expect(Number(await scalar(db, "SELECT queued FROM outgoing WHERE id = 1"))).toBe(10);
+    expect(await deliveryProgress(db, "p1")).toMatchObject({ due: 10, delivered: 7, refused: 1, waiting: 2 });
     expect((await column(db, "SELECT status FROM deliveries ORDER BY id")).map(String)).toEqual([
       "pending",
       "pending",

@@ -1,8 +1,3 @@
-CREATE TABLE "delivery_pace" (
-	"bucket" bigint PRIMARY KEY NOT NULL,
-	"delivered" bigint DEFAULT 0 NOT NULL
-);
---> statement-breakpoint
 CREATE TABLE "delivery_targets" (
 	"inbox" text PRIMARY KEY NOT NULL,
 	"host" text NOT NULL,
@@ -14,7 +9,8 @@ DROP INDEX "deliveries_partition";--> statement-breakpoint
 DROP INDEX "deliveries_host";--> statement-breakpoint
 DROP INDEX "deliveries_due";--> statement-breakpoint
 ALTER TABLE "leases" ADD COLUMN "in_flight" integer;--> statement-breakpoint
-ALTER TABLE "outgoing" ADD COLUMN "delivered" bigint DEFAULT 0 NOT NULL;--> statement-breakpoint
+ALTER TABLE "leases" ADD COLUMN "delivered_last_minute" integer;--> statement-breakpoint
+ALTER TABLE "outgoing" ADD COLUMN "queued" bigint DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "outgoing" ADD COLUMN "queued_partition" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "outgoing" ADD COLUMN "queued_after" text;--> statement-breakpoint
 CREATE INDEX "delivery_targets_partition" ON "delivery_targets" USING btree ("partition","inbox");--> statement-breakpoint
@@ -59,8 +55,10 @@ BEGIN
 END $$;--> statement-breakpoint
 CREATE TRIGGER "followers_targets" AFTER INSERT OR UPDATE OR DELETE ON "followers"
   FOR EACH ROW EXECUTE FUNCTION lectern_follower_targets();--> statement-breakpoint
--- Successes become a count on their activity (their rows go); nothing is marked as being sent any more.
+-- Successes are counted by difference: what was queued less what remains (their rows go); nothing is marked
+-- as being sent any more.
 UPDATE "outgoing" SET "queued_partition" = 64,
-  "delivered" = "pruned_delivered" + (SELECT count(*) FROM "deliveries" d WHERE d."outgoing_id" = "outgoing"."id" AND d."status" = 'delivered');--> statement-breakpoint
+  "queued" = "pruned_delivered" + "pruned_gone" + "pruned_failed" + "pruned_given_up"
+    + (SELECT count(*) FROM "deliveries" d WHERE d."outgoing_id" = "outgoing"."id");--> statement-breakpoint
 DELETE FROM "deliveries" WHERE "status" = 'delivered';--> statement-breakpoint
 UPDATE "deliveries" SET "status" = 'pending' WHERE "status" = 'sending';

@@ -1,8 +1,3 @@
-CREATE TABLE `delivery_pace` (
-	`bucket` integer PRIMARY KEY NOT NULL,
-	`delivered` integer DEFAULT 0 NOT NULL
-);
---> statement-breakpoint
 CREATE TABLE `delivery_targets` (
 	`inbox` text PRIMARY KEY NOT NULL,
 	`host` text NOT NULL,
@@ -16,7 +11,8 @@ DROP INDEX `deliveries_host`;--> statement-breakpoint
 DROP INDEX `deliveries_due`;--> statement-breakpoint
 CREATE INDEX `deliveries_due` ON `deliveries` (`status`,`next_attempt_at`,`id`);--> statement-breakpoint
 ALTER TABLE `leases` ADD `in_flight` integer;--> statement-breakpoint
-ALTER TABLE `outgoing` ADD `delivered` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+ALTER TABLE `leases` ADD `delivered_last_minute` integer;--> statement-breakpoint
+ALTER TABLE `outgoing` ADD `queued` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE `outgoing` ADD `queued_partition` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE `outgoing` ADD `queued_after` text;--> statement-breakpoint
 CREATE INDEX `outgoing_queueing` ON `outgoing` (`queued_partition`,`id`);--> statement-breakpoint
@@ -46,8 +42,10 @@ BEGIN
     WHERE NEW.`status` = 'accepted'
     ON CONFLICT (`inbox`) DO UPDATE SET `followers` = `followers` + 1;
 END;--> statement-breakpoint
--- Successes become a count on their activity (their rows go); nothing is marked as being sent any more.
+-- Successes are counted by difference: what was queued less what remains (their rows go); nothing is marked
+-- as being sent any more.
 UPDATE `outgoing` SET `queued_partition` = 64,
-  `delivered` = `pruned_delivered` + (SELECT count(*) FROM `deliveries` d WHERE d.`outgoing_id` = `outgoing`.`id` AND d.`status` = 'delivered');--> statement-breakpoint
+  `queued` = `pruned_delivered` + `pruned_gone` + `pruned_failed` + `pruned_given_up`
+    + (SELECT count(*) FROM `deliveries` d WHERE d.`outgoing_id` = `outgoing`.`id`);--> statement-breakpoint
 DELETE FROM `deliveries` WHERE `status` = 'delivered';--> statement-breakpoint
 UPDATE `deliveries` SET `status` = 'pending' WHERE `status` = 'sending';

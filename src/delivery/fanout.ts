@@ -19,10 +19,12 @@ async function storeActivity(
   activity: OutgoingActivity,
   now: number,
   queuedPartition: number,
+  queued: number,
 ): Promise<number> {
   const row = await tx.get<{ id: number }>(
-    sql`INSERT INTO outgoing (activity_iri, kind, post_id, body, queued_partition, created_at)
-        VALUES (${activity.activityIri}, ${activity.kind}, ${activity.postId}, ${activity.body}, ${queuedPartition}, ${now})
+    sql`INSERT INTO outgoing (activity_iri, kind, post_id, body, queued_partition, queued, created_at)
+        VALUES (${activity.activityIri}, ${activity.kind}, ${activity.postId}, ${activity.body}, ${queuedPartition},
+                ${queued}, ${now})
         RETURNING id`,
   );
   return Number(row?.id);
@@ -36,7 +38,7 @@ async function storeActivity(
  * and the first deliveries leave while later chunks are still being queued.
  */
 export async function fanOut(db: Queryable, activity: OutgoingActivity, now: number = Date.now()): Promise<number> {
-  return await storeActivity(db, activity, now, 0);
+  return await storeActivity(db, activity, now, 0, 0);
 }
 
 /** Queues an activity for one inbox (an Accept, a Reject, a revocation). */
@@ -48,7 +50,7 @@ export async function deliverTo(
 ): Promise<number> {
   const host = new URL(inbox).host.toLowerCase();
   return await db.transaction(async (tx) => {
-    const outgoingId = await storeActivity(tx, activity, now, PARTITIONS);
+    const outgoingId = await storeActivity(tx, activity, now, PARTITIONS, 1);
     await tx.run(
       sql`INSERT INTO deliveries (outgoing_id, post_id, inbox, host, partition, status, attempts, next_attempt_at, updated_at)
           VALUES (${outgoingId}, ${activity.postId}, ${inbox}, ${host}, lectern_partition(${host}, ${PARTITIONS}),
@@ -126,7 +128,8 @@ export async function queueNextChunk(db: Queryable, ownOrigin: string, now: numb
       }
     }
     await tx.run(
-      sql`UPDATE outgoing SET queued_partition = ${partition}, queued_after = ${after} WHERE id = ${next.id}`,
+      sql`UPDATE outgoing SET queued_partition = ${partition}, queued_after = ${after}, queued = queued + ${queued}
+          WHERE id = ${next.id}`,
     );
     return { queued, more: true, activity: next.id, finished: partition >= PARTITIONS };
   });

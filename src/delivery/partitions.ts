@@ -29,7 +29,7 @@ export class PartitionLeases {
   readonly #worker: string;
   readonly #now: () => number;
   readonly #busy: (partition: number) => boolean;
-  readonly #inFlight: () => number;
+  readonly #pace: () => { inFlight: number; deliveredLastMinute: number };
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #onChange: () => void = () => {};
@@ -38,13 +38,17 @@ export class PartitionLeases {
   constructor(
     db: Database,
     worker: string,
-    options: { now?: () => number; busy?: (partition: number) => boolean; inFlight?: () => number } = {},
+    options: {
+      now?: () => number;
+      busy?: (partition: number) => boolean;
+      pace?: () => { inFlight: number; deliveredLastMinute: number };
+    } = {},
   ) {
     this.#db = db;
     this.#worker = worker;
     this.#now = options.now ?? Date.now;
     this.#busy = options.busy ?? (() => false);
-    this.#inFlight = options.inFlight ?? (() => 0);
+    this.#pace = options.pace ?? (() => ({ inFlight: 0, deliveredLastMinute: 0 }));
   }
 
   /** Takes its share now, then keeps it up to date; `onChange` runs when partitions were gained. */
@@ -77,7 +81,7 @@ export class PartitionLeases {
     const db = this.#db;
     const now = this.#now();
     try {
-      await acquireLease(db, `worker:${this.#worker}`, this.#worker, LEASE_MS, now, this.#inFlight());
+      await acquireLease(db, `worker:${this.#worker}`, this.#worker, LEASE_MS, now, this.#pace());
       const workers = (await liveLeases(db, "worker:", now)).length || 1;
       const share = Math.ceil(PARTITIONS / workers);
       const held = await liveLeases(db, "partition:", now);

@@ -34,8 +34,8 @@ export async function deliveryProgress(
     gone: 0,
     failures: [],
   };
-  const row = await db.get<{ id: number; d: number; g: number; f: number; u: number }>(
-    sql`SELECT id, delivered AS d, pruned_gone AS g, pruned_failed AS f, pruned_given_up AS u
+  const row = await db.get<{ id: number; q: number; g: number; f: number; u: number }>(
+    sql`SELECT id, queued AS q, pruned_gone AS g, pruned_failed AS f, pruned_given_up AS u
         FROM outgoing WHERE post_id = ${postId} AND kind = 'Create' ORDER BY id LIMIT 1`,
   );
   if (row === undefined) return empty;
@@ -43,29 +43,23 @@ export async function deliveryProgress(
     sql`SELECT status, attempts > 0 AS retried, count(*) AS n FROM deliveries
         WHERE outgoing_id = ${row.id} GROUP BY status, attempts > 0`,
   );
-  // Successes are counts (their rows are deleted when recorded); what was pruned counts as it ended.
+  // A success deletes its row: delivered is what was queued less what remains or was pruned.
   const n = (x: unknown) => Number(x);
-  const p = {
-    ...empty,
-    delivered: n(row.d),
-    gone: n(row.g),
-    refused: n(row.f),
-    givenUp: n(row.u),
-    due: n(row.d) + n(row.g) + n(row.f) + n(row.u),
-  };
+  const p = { ...empty, gone: n(row.g), refused: n(row.f), givenUp: n(row.u), due: n(row.q) };
+  let remaining = n(row.g) + n(row.f) + n(row.u);
   for (const { status, retried, n: count } of counts) {
     const k = Number(count);
-    p.due += k;
-    if (status === "delivered") p.delivered += k;
-    else if (status === "gone") p.gone += k;
+    remaining += k;
+    if (status === "gone") p.gone += k;
     else if (status === "failed") p.refused += k;
     else if (status === "given_up") p.givenUp += k;
     else if (retried === true || retried === 1) p.failing += k;
     else p.waiting += k;
   }
+  p.delivered = Math.max(0, p.due - remaining);
   p.failures = await db.all(
     sql`SELECT host, status, last_status AS "lastStatus", last_error AS "lastError", attempts FROM deliveries
-        WHERE outgoing_id = ${row.id} AND status <> 'delivered' AND attempts > 0 ORDER BY updated_at DESC
+        WHERE outgoing_id = ${row.id} AND attempts > 0 ORDER BY updated_at DESC
         LIMIT ${options.failures ?? 20}`,
   );
   return p;
@@ -74,8 +68,7 @@ export async function deliveryProgress(
 /**
  * Folds deliveries that failed for good, older than `olderThanMs`, into their
  * activity's counters and deletes them (successes never stay: see
- * recordDelivered), and forgets the delivery pace of more than a day ago: a
- * post's progress stays whole, the table stays the size of recent work.
+ * recordDelivered): a post's progress stays whole, the table stays the size of recent work.
  * Returns how many delivery rows went.
  */
 export async function pruneDeliveries(
@@ -88,7 +81,6 @@ export async function pruneDeliveries(
   const count = (status: string) =>
     sql`(SELECT count(*) FROM deliveries d WHERE d.outgoing_id = outgoing.id AND d.status = ${status} AND d.updated_at < ${cutoff})`;
   return await db.transaction(async (tx) => {
-    await tx.run(sql`DELETE FROM delivery_pace WHERE bucket < ${now - 86_400_000}`);
     await tx.run(
       sql`UPDATE outgoing SET
             pruned_gone = pruned_gone + ${count("gone")},

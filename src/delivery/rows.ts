@@ -89,43 +89,21 @@ export async function claimRows(
   return { taken, last, end: rows.length < scan && taken.length < o.limit };
 }
 
-/** The start of the 5 seconds `at` falls in (delivery_pace). */
-const paceBucket = (at: number) => at - (at % 5_000);
-
 /**
- * Successes, written together: their rows are deleted, and each activity's
- * count of deliveries and the pace go up by what was deleted (a row another
- * worker already recorded is not counted twice). Servers that answered after
- * failing are well again.
+ * Successes, written together: their rows are deleted (an activity's
+ * deliveries are what was queued less what remains, so nothing else is
+ * written, and no row is shared by the workers recording at once). Servers
+ * that answered after failing are well again. Returns how many rows went.
  */
-export async function recordDelivered(
-  db: Queryable,
-  done: { id: number; at: number; host: string | null }[],
-): Promise<void> {
-  await db.transaction(async (tx) => {
-    const perActivity = new Map<number, number>();
+export async function recordDelivered(db: Queryable, done: { id: number; at: number; host: string | null }[]) {
+  return await db.transaction(async (tx) => {
+    let deleted = 0;
     for (let i = 0; i < done.length; i += 500) {
-      const gone = await tx.all<{ outgoing_id: number }>(
-        sql`DELETE FROM deliveries WHERE id IN (${sql.join(done.slice(i, i + 500).map((d) => d.id))}) RETURNING outgoing_id`,
+      deleted += await tx.run(
+        sql`DELETE FROM deliveries WHERE id IN (${sql.join(done.slice(i, i + 500).map((d) => d.id))})`,
       );
-      for (const { outgoing_id } of gone) {
-        const id = Number(outgoing_id);
-        perActivity.set(id, (perActivity.get(id) ?? 0) + 1);
-      }
     }
     const at = done[done.length - 1].at;
-    let total = 0;
-    // In id order: two workers recording at once take the rows' locks in the same order.
-    for (const [id, n] of [...perActivity].sort((a, b) => a[0] - b[0])) {
-      await tx.run(sql`UPDATE outgoing SET delivered = delivered + ${n} WHERE id = ${id}`);
-      total += n;
-    }
-    if (total > 0) {
-      await tx.run(
-        sql`INSERT INTO delivery_pace (bucket, delivered) VALUES (${paceBucket(at)}, ${total})
-            ON CONFLICT (bucket) DO UPDATE SET delivered = delivery_pace.delivered + excluded.delivered`,
-      );
-    }
     for (const host of new Set(done.flatMap((d) => (d.host === null ? [] : [d.host])))) {
       await tx.run(
         sql`UPDATE servers SET failing_since = NULL, failure_days = 0, last_failure_day = NULL,
@@ -133,6 +111,7 @@ export async function recordDelivered(
             WHERE host = ${host}`,
       );
     }
+    return deleted;
   });
 }
 

@@ -27,9 +27,9 @@ export async function deliveryStatus(db: Queryable, now: number = Date.now()): P
   const n = async (query: ReturnType<typeof sql>) => Number((await db.get<{ n: number }>(query))?.n ?? 0);
   const workers = (await liveLeases(db, "worker:", now)).map((l) => l.owner);
   const partitions = await liveLeases(db, "partition:", now);
-  // Counted per 5 seconds (delivery_pace): the last minute is the last twelve of them.
+  // As each worker said at its last lease renewal (every 2 s).
   const delivered = await n(
-    sql`SELECT coalesce(sum(delivered), 0) AS n FROM delivery_pace WHERE bucket > ${now - 60_000}`,
+    sql`SELECT coalesce(sum(delivered_last_minute), 0) AS n FROM leases WHERE name LIKE 'worker:%' AND expires_at > ${now}`,
   );
   const sending = await n(
     sql`SELECT coalesce(sum(in_flight), 0) AS n FROM leases WHERE name LIKE 'worker:%' AND expires_at > ${now}`,

@@ -95,8 +95,15 @@ export class DeliveryWorker {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #perHost = new Map<string, number>();
   readonly #perPartition = new Map<number, number>();
-  /** Rows in flight, or sent and not yet recorded: never taken twice. */
+  /**
+   * Rows in flight, or sent and not yet recorded: never taken twice. A row
+   * recorded while a claim is running stays here until that claim is done
+   * (its query may have read the row before it was recorded).
+   */
   readonly #held = new Set<number>();
+  #releaseAfterClaim: number[] = [];
+  /** Deliveries recorded per 5 seconds over the last minute (the pace `lectern status` shows). */
+  readonly #pace: { at: number; n: number }[] = [];
   /** Where the walk through due rows got to, and for which partitions (see claimRows). */
   #cursor: ClaimCursor | null = null;
   #cursorFor = "";
@@ -128,7 +135,7 @@ export class DeliveryWorker {
     this.leases = new PartitionLeases(data.db, this.workerId, {
       now: this.#now,
       busy: (p) => this.#claiming > 0 || (this.#perPartition.get(p) ?? 0) > 0 || this.#delivered.length > 0,
-      inFlight: () => this.#held.size,
+      pace: () => ({ inFlight: this.#fast + this.#slow, deliveredLastMinute: this.#deliveredLastMinute() }),
     });
     const d = data.config.delivery;
     this.#ownsAgent = options.dispatcher === undefined;
@@ -299,7 +306,30 @@ export class DeliveryWorker {
       return { claimed: true, rows: taken.length, end };
     } finally {
       this.#claiming--;
+      if (this.#claiming === 0) {
+        for (const id of this.#releaseAfterClaim) this.#held.delete(id);
+        this.#releaseAfterClaim = [];
+      }
     }
+  }
+
+  /** Rows recorded (delivered, or failed and rescheduled): free to be taken again, once no claim may have read them before. */
+  #release(ids: number[]): void {
+    if (this.#claiming > 0) this.#releaseAfterClaim.push(...ids);
+    else for (const id of ids) this.#held.delete(id);
+  }
+
+  #countDelivered(n: number): void {
+    const bucket = Date.now() - (Date.now() % 5_000);
+    const last = this.#pace.at(-1);
+    if (last?.at === bucket) last.n += n;
+    else this.#pace.push({ at: bucket, n });
+    while (this.#pace.length > 0 && this.#pace[0].at <= Date.now() - 60_000) this.#pace.shift();
+  }
+
+  #deliveredLastMinute(): number {
+    const since = Date.now() - 60_000;
+    return this.#pace.reduce((n, b) => (b.at > since ? n + b.n : n), 0);
   }
 
   /** How long until the next retry in our partitions is due (the poll interval when none is). */
@@ -425,12 +455,12 @@ export class DeliveryWorker {
     this.#delivered = [];
     const write = async () => {
       try {
-        await recordDelivered(this.#data.db, done);
+        this.#countDelivered(await recordDelivered(this.#data.db, done));
       } catch (error) {
         // Not written: the rows are still due and are sent again (same activity id).
         logger.warning("Could not record {count} deliveries: {error}", { count: done.length, error });
       } finally {
-        for (const d of done) this.#held.delete(d.id);
+        this.#release(done.map((d) => d.id));
       }
     };
     this.#flushing = this.#flushing.then(write);
@@ -458,7 +488,7 @@ export class DeliveryWorker {
       { status, error, spec, retryAfterMs },
       this.#data.config.delivery,
       now,
-    ).finally(() => this.#held.delete(Number(row.id)));
+    ).finally(() => this.#release([Number(row.id)]));
     if (outcome.paused) {
       logger.warning("Pausing deliveries to {host}: failing on {days} days; probing it twice a day", {
         host: row.host,

@@ -5,7 +5,7 @@ import { sql } from "./sql.ts";
  * Takes or renews the lease `name` for `owner` until `now + ttlMs`; true when
  * `owner` holds it afterwards. A lease held by someone else is taken only
  * once it has run out (its holder died or stalled). A worker's lease also
- * says how many deliveries it has in flight (`inFlight`).
+ * says how many deliveries it has in flight and recorded in the last minute.
  */
 export async function acquireLease(
   db: Queryable,
@@ -13,12 +13,13 @@ export async function acquireLease(
   owner: string,
   ttlMs: number,
   now: number = Date.now(),
-  inFlight: number | null = null,
+  pace: { inFlight: number; deliveredLastMinute: number } | null = null,
 ): Promise<boolean> {
   const changed = await db.run(
-    sql`INSERT INTO leases (name, owner, expires_at, in_flight) VALUES (${name}, ${owner}, ${now + ttlMs}, ${inFlight})
+    sql`INSERT INTO leases (name, owner, expires_at, in_flight, delivered_last_minute)
+        VALUES (${name}, ${owner}, ${now + ttlMs}, ${pace?.inFlight ?? null}, ${pace?.deliveredLastMinute ?? null})
         ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at,
-          in_flight = excluded.in_flight
+          in_flight = excluded.in_flight, delivered_last_minute = excluded.delivered_last_minute
         WHERE leases.owner = excluded.owner OR leases.expires_at < ${now}`,
   );
   return changed > 0;

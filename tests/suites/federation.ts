@@ -43,8 +43,10 @@ export function suite(dialects: readonly TestDialect[]): void {
         expect(request?.headers.signature).toContain(`keyId="${lectern.actorId.href}#main-key"`);
         await waitFor(
           async () =>
-            (await scalar(lectern.server.lectern.db, "SELECT sum(delivered) FROM outgoing WHERE kind = 'Accept'")) ===
-            1,
+            (await scalar(
+              lectern.server.lectern.db,
+              "SELECT count(*) FROM outgoing o WHERE kind = 'Accept' AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.outgoing_id = o.id)",
+            )) === 1,
           5_000,
           "the Accept to be recorded as delivered",
         );

@@ -58,7 +58,6 @@ export const media = build(tables.media);
 export const outgoing = build(tables.outgoing);
 export const deliveries = build(tables.deliveries);
 export const deliveryTargets = build(tables.deliveryTargets);
-export const deliveryPace = build(tables.deliveryPace);
 export const servers = build(tables.servers);
 export const leases = build(tables.leases);
 export const purges = build(tables.purges);

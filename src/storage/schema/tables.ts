@@ -256,8 +256,12 @@ export const outgoing = table(
     postId: text("post_id"),
     /** The JSON body, exactly as sent. */
     body: text("body").notNull(),
-    /** Deliveries that succeeded: counted here as they are recorded (their rows are deleted then). */
-    delivered: number("delivered").notNull().default(0),
+    /**
+     * Deliveries queued for it, as the chunks are queued. A success deletes its row, so those
+     * delivered are the ones queued that are neither in `deliveries` nor pruned: no row is written
+     * per success, and no row is shared by the workers recording them.
+     */
+    queued: number("queued").notNull().default(0),
     /**
      * How far the activity is queued for the delivery targets (see delivery/queueing.ts): the partition
      * being queued and the last target inbox queued in it. `PARTITIONS` when queued for all (or when it
@@ -276,8 +280,8 @@ export const outgoing = table(
 
 /**
  * One activity to one inbox (a server's shared inbox, mostly), while it is
- * due or retrying, and when it failed for good. A success deletes the row and
- * counts it on `outgoing.delivered`: one write after the queue step. Nothing
+ * due or retrying, and when it failed for good. A success deletes the row
+ * (counted by `outgoing.queued` less what remains): one write after the queue step. Nothing
  * marks a row as being sent: a partition's rows are sent by its one owner
  * (delivery/partitions.ts), who keeps what it has in flight in memory; a row
  * a dead worker had in flight is still due and is sent again by the next owner.
@@ -329,13 +333,6 @@ export const deliveryTargets = table(
   (t) => [index("delivery_targets_partition").on(t.partition, t.inbox)],
 );
 
-/** Deliveries that succeeded, per 5 seconds (the pace `lectern status` shows); a day is kept. */
-export const deliveryPace = table("delivery_pace", {
-  /** The start of the 5 seconds (epoch milliseconds). */
-  bucket: number("bucket").primaryKey(),
-  delivered: number("delivered").notNull().default(0),
-});
-
 /** What we know of each follower's server: whether it answers, whether it is paused. */
 export const servers = table("servers", {
   host: text("host").primaryKey(),
@@ -360,8 +357,9 @@ export const leases = table("leases", {
   name: text("name").primaryKey(),
   owner: text("owner").notNull(),
   expiresAt: number("expires_at").notNull(),
-  /** A worker's lease: deliveries it has in flight, as of its last renewal. */
+  /** A worker's lease: deliveries it has in flight, and those it recorded in the last minute, as of its last renewal. */
   inFlight: int32("in_flight"),
+  deliveredLastMinute: int32("delivered_last_minute"),
 });
 
 /**
