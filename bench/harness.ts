@@ -310,10 +310,10 @@ export async function runFanout(options: {
     while (delivered() < healthy.size && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
       if (queueMs === 0) {
-        const q = await server.lectern.db.get<{ p: number }>(
-          sql`SELECT queued_partition AS p FROM outgoing WHERE kind = 'Create'`,
+        const q = await server.lectern.db.get(
+          sql`SELECT id FROM outgoing WHERE kind = 'Create' AND queued_all = ${true}`,
         );
-        if (Number(q?.p) >= PARTITIONS) queueMs = Date.now() - t0;
+        if (q !== undefined) queueMs = Date.now() - t0;
       }
       if (process.env.BENCH_TRACE && Date.now() - lastReport >= 1000) {
         lastReport = Date.now();

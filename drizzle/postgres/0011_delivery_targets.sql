@@ -11,10 +11,10 @@ DROP INDEX "deliveries_due";--> statement-breakpoint
 ALTER TABLE "leases" ADD COLUMN "in_flight" integer;--> statement-breakpoint
 ALTER TABLE "leases" ADD COLUMN "delivered_last_minute" integer;--> statement-breakpoint
 ALTER TABLE "outgoing" ADD COLUMN "queued" bigint DEFAULT 0 NOT NULL;--> statement-breakpoint
-ALTER TABLE "outgoing" ADD COLUMN "queued_partition" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+ALTER TABLE "outgoing" ADD COLUMN "queued_all" boolean DEFAULT false NOT NULL;--> statement-breakpoint
 ALTER TABLE "outgoing" ADD COLUMN "queued_after" text;--> statement-breakpoint
-CREATE INDEX "delivery_targets_partition" ON "delivery_targets" USING btree ("partition","inbox");--> statement-breakpoint
-CREATE INDEX "outgoing_queueing" ON "outgoing" USING btree ("queued_partition","id");--> statement-breakpoint
+CREATE INDEX "delivery_targets_host" ON "delivery_targets" USING btree ("host");--> statement-breakpoint
+CREATE INDEX "outgoing_queueing" ON "outgoing" USING btree ("queued_all","id");--> statement-breakpoint
 CREATE INDEX "deliveries_due" ON "deliveries" USING btree ("status","next_attempt_at","id");--> statement-breakpoint
 -- Hand-written: the delivery targets built from today's followers, then kept by a trigger (see tables.ts).
 INSERT INTO "delivery_targets" ("inbox", "host", "partition", "followers")
@@ -57,7 +57,7 @@ CREATE TRIGGER "followers_targets" AFTER INSERT OR UPDATE OR DELETE ON "follower
   FOR EACH ROW EXECUTE FUNCTION lectern_follower_targets();--> statement-breakpoint
 -- Successes are counted by difference: what was queued less what remains (their rows go); nothing is marked
 -- as being sent any more.
-UPDATE "outgoing" SET "queued_partition" = 64,
+UPDATE "outgoing" SET "queued_all" = true,
   "queued" = "pruned_delivered" + "pruned_gone" + "pruned_failed" + "pruned_given_up"
     + (SELECT count(*) FROM "deliveries" d WHERE d."outgoing_id" = "outgoing"."id");--> statement-breakpoint
 DELETE FROM "deliveries" WHERE "status" = 'delivered';--> statement-breakpoint

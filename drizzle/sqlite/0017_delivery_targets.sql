@@ -5,7 +5,7 @@ CREATE TABLE `delivery_targets` (
 	`followers` integer DEFAULT 0 NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX `delivery_targets_partition` ON `delivery_targets` (`partition`,`inbox`);--> statement-breakpoint
+CREATE INDEX `delivery_targets_host` ON `delivery_targets` (`host`);--> statement-breakpoint
 DROP INDEX `deliveries_partition`;--> statement-breakpoint
 DROP INDEX `deliveries_host`;--> statement-breakpoint
 DROP INDEX `deliveries_due`;--> statement-breakpoint
@@ -13,9 +13,9 @@ CREATE INDEX `deliveries_due` ON `deliveries` (`status`,`next_attempt_at`,`id`);
 ALTER TABLE `leases` ADD `in_flight` integer;--> statement-breakpoint
 ALTER TABLE `leases` ADD `delivered_last_minute` integer;--> statement-breakpoint
 ALTER TABLE `outgoing` ADD `queued` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
-ALTER TABLE `outgoing` ADD `queued_partition` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+ALTER TABLE `outgoing` ADD `queued_all` integer DEFAULT false NOT NULL;--> statement-breakpoint
 ALTER TABLE `outgoing` ADD `queued_after` text;--> statement-breakpoint
-CREATE INDEX `outgoing_queueing` ON `outgoing` (`queued_partition`,`id`);--> statement-breakpoint
+CREATE INDEX `outgoing_queueing` ON `outgoing` (`queued_all`,`id`);--> statement-breakpoint
 -- Hand-written: the delivery targets built from today's followers, then kept by triggers (see tables.ts).
 INSERT INTO `delivery_targets` (`inbox`, `host`, `partition`, `followers`)
   SELECT coalesce(`shared_inbox`, `inbox`), min(`host`), lectern_partition(min(`host`), 64), count(*)
@@ -44,7 +44,7 @@ BEGIN
 END;--> statement-breakpoint
 -- Successes are counted by difference: what was queued less what remains (their rows go); nothing is marked
 -- as being sent any more.
-UPDATE `outgoing` SET `queued_partition` = 64,
+UPDATE `outgoing` SET `queued_all` = true,
   `queued` = `pruned_delivered` + `pruned_gone` + `pruned_failed` + `pruned_given_up`
     + (SELECT count(*) FROM `deliveries` d WHERE d.`outgoing_id` = `outgoing`.`id`);--> statement-breakpoint
 DELETE FROM `deliveries` WHERE `status` = 'delivered';--> statement-breakpoint

@@ -13,17 +13,19 @@ export interface OutgoingActivity {
 
 /** Targets queued per transaction at most: a chunk of a fan-out (see {@link queueNextChunk}). */
 export const QUEUE_CHUNK = 2_000;
+/** The first chunk of an activity: small, so the first deliveries leave within milliseconds. */
+const FIRST_CHUNK = 200;
 
 async function storeActivity(
   tx: Queryable,
   activity: OutgoingActivity,
   now: number,
-  queuedPartition: number,
+  queuedAll: boolean,
   queued: number,
 ): Promise<number> {
   const row = await tx.get<{ id: number }>(
-    sql`INSERT INTO outgoing (activity_iri, kind, post_id, body, queued_partition, queued, created_at)
-        VALUES (${activity.activityIri}, ${activity.kind}, ${activity.postId}, ${activity.body}, ${queuedPartition},
+    sql`INSERT INTO outgoing (activity_iri, kind, post_id, body, queued_all, queued, created_at)
+        VALUES (${activity.activityIri}, ${activity.kind}, ${activity.postId}, ${activity.body}, ${queuedAll},
                 ${queued}, ${now})
         RETURNING id`,
   );
@@ -38,7 +40,7 @@ async function storeActivity(
  * and the first deliveries leave while later chunks are still being queued.
  */
 export async function fanOut(db: Queryable, activity: OutgoingActivity, now: number = Date.now()): Promise<number> {
-  return await storeActivity(db, activity, now, 0, 0);
+  return await storeActivity(db, activity, now, false, 0);
 }
 
 /** Queues an activity for one inbox (an Accept, a Reject, a revocation). */
@@ -50,7 +52,7 @@ export async function deliverTo(
 ): Promise<number> {
   const host = new URL(inbox).host.toLowerCase();
   return await db.transaction(async (tx) => {
-    const outgoingId = await storeActivity(tx, activity, now, PARTITIONS, 1);
+    const outgoingId = await storeActivity(tx, activity, now, true, 1);
     await tx.run(
       sql`INSERT INTO deliveries (outgoing_id, post_id, inbox, host, partition, status, attempts, next_attempt_at, updated_at)
           VALUES (${outgoingId}, ${activity.postId}, ${inbox}, ${host}, lectern_partition(${host}, ${PARTITIONS}),
@@ -73,12 +75,13 @@ export interface QueuedChunk {
 
 /**
  * Queues the next chunk of the oldest activity not yet queued for every
- * target: at most {@link QUEUE_CHUNK} targets, in one short transaction,
- * walking the partitions in order and each by inbox. Where it got to is
- * written with the chunk, so a crash resumes at the next chunk (nothing
- * queued twice, nothing skipped). Activities are queued one after the other,
- * in the order they were stored, so a post's Update never reaches a
- * partition before its Create.
+ * target: the next {@link QUEUE_CHUNK} targets in inbox order (the first
+ * chunk smaller, so the first deliveries leave sooner), in one short
+ * transaction. Inbox order spreads each chunk over every partition, so every
+ * worker has deliveries from the first chunk on. Where it got to is written
+ * with the chunk, so a crash resumes at the next one (nothing queued twice,
+ * nothing skipped). Activities are queued one after the other, in the order
+ * they were stored, so a post's Update never reaches an inbox before its Create.
  *
  * Each chunk reads the targets as they are when it runs: a post reaches the
  * followers of the moment its chunk was queued (normally within a second of
@@ -89,66 +92,50 @@ export interface QueuedChunk {
  */
 export async function queueNextChunk(db: Queryable, ownOrigin: string, now: number = Date.now()): Promise<QueuedChunk> {
   return await db.transaction(async (tx) => {
-    const next = await tx.get<{ id: number; post_id: string | null; p: number; after: string | null }>(
-      sql`SELECT id, post_id, queued_partition AS p, queued_after AS after FROM outgoing
-          WHERE queued_partition < ${PARTITIONS} ORDER BY id LIMIT 1`,
+    const next = await tx.get<{ id: number; post_id: string | null; after: string | null }>(
+      sql`SELECT id, post_id, queued_after AS after FROM outgoing WHERE queued_all = ${false} ORDER BY id LIMIT 1`,
     );
     if (next === undefined) return { queued: 0, more: false };
     const own = `${ownOrigin}/%`;
-    let partition = Number(next.p);
-    let after: string | null = next.after;
+    const after = next.after;
     // Claims this step (another process racing for the same chunk finds nothing to change and stops).
     const claimed = await tx.run(
       sql`UPDATE outgoing SET queued_after = queued_after
-          WHERE id = ${next.id} AND queued_partition = ${partition} AND coalesce(queued_after, '') = ${after ?? ""}`,
+          WHERE id = ${next.id} AND queued_all = ${false} AND coalesce(queued_after, '') = ${after ?? ""}`,
     );
     if (claimed === 0) return { queued: 0, more: true, activity: next.id, finished: false };
-    let queued = 0;
-    while (partition < PARTITIONS && queued < QUEUE_CHUNK) {
-      const room = QUEUE_CHUNK - queued;
-      const from = after === null ? sql.empty : sql` AND inbox > ${after}`;
-      // The chunk's last target, when the partition has more than there is room for.
-      const end = await tx.get<{ inbox: string }>(
-        sql`SELECT inbox FROM delivery_targets WHERE partition = ${partition}${from}
-            ORDER BY inbox LIMIT 1 OFFSET ${room - 1}`,
-      );
-      const upTo = end === undefined ? sql.empty : sql` AND inbox <= ${end.inbox}`;
-      queued += await tx.run(
-        sql`INSERT INTO deliveries (outgoing_id, post_id, inbox, host, partition, status, attempts, next_attempt_at, updated_at)
-            SELECT ${next.id}, ${next.post_id}, inbox, host, partition, 'pending', 0, ${now}, ${now}
-            FROM delivery_targets
-            WHERE partition = ${partition}${from}${upTo} AND followers > 0 AND inbox NOT LIKE ${own}
-              AND host NOT IN (SELECT value FROM blocks WHERE kind = 'domain')`,
-      );
-      if (end === undefined) {
-        partition++;
-        after = null;
-      } else {
-        after = end.inbox;
-      }
-    }
+    const size = after === null ? FIRST_CHUNK : QUEUE_CHUNK;
+    const from = after === null ? sql.empty : sql` AND inbox > ${after}`;
+    // The chunk's last target, when there are more than a chunk's worth left.
+    const end = await tx.get<{ inbox: string }>(
+      sql`SELECT inbox FROM delivery_targets WHERE true${from} ORDER BY inbox LIMIT 1 OFFSET ${size - 1}`,
+    );
+    const upTo = end === undefined ? sql.empty : sql` AND inbox <= ${end.inbox}`;
+    const queued = await tx.run(
+      sql`INSERT INTO deliveries (outgoing_id, post_id, inbox, host, partition, status, attempts, next_attempt_at, updated_at)
+          SELECT ${next.id}, ${next.post_id}, inbox, host, partition, 'pending', 0, ${now}, ${now}
+          FROM delivery_targets
+          WHERE followers > 0${from}${upTo} AND inbox NOT LIKE ${own}
+            AND host NOT IN (SELECT value FROM blocks WHERE kind = 'domain')`,
+    );
+    const finished = end === undefined;
     await tx.run(
-      sql`UPDATE outgoing SET queued_partition = ${partition}, queued_after = ${after}, queued = queued + ${queued}
+      sql`UPDATE outgoing SET queued_all = ${finished}, queued_after = ${finished ? null : end.inbox},
+            queued = queued + ${queued}
           WHERE id = ${next.id}`,
     );
-    return { queued, more: true, activity: next.id, finished: partition >= PARTITIONS };
+    return { queued, more: true, activity: next.id, finished };
   });
 }
 
 /** Whether some activity is waiting to be queued (a cheap look, before taking the queueing lease). */
 export async function fanOutsWaiting(db: Queryable): Promise<boolean> {
-  return (await db.get(sql`SELECT 1 AS x FROM outgoing WHERE queued_partition < ${PARTITIONS} LIMIT 1`)) !== undefined;
+  return (await db.get(sql`SELECT 1 AS x FROM outgoing WHERE queued_all = ${false} LIMIT 1`)) !== undefined;
 }
 
 /** The lease a worker holds while it queues fan-outs: one process queues at a time, in order. */
 export async function takeQueueing(db: Queryable, worker: string, ttlMs: number, now: number = Date.now()) {
   return await acquireLease(db, "queueing", worker, ttlMs, now);
-}
-
-/** Delivery targets (servers, roughly) an activity for every follower goes to now. */
-export async function countTargets(db: Queryable): Promise<number> {
-  const row = await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM delivery_targets WHERE followers > 0`);
-  return Number(row?.n ?? 0);
 }
 
 /** Removes targets no follower is behind any more (daily: a row at 0 costs nothing until then). */

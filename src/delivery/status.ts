@@ -1,7 +1,6 @@
 import type { Queryable } from "../storage/database.ts";
 import { liveLeases } from "../storage/leases.ts";
 import { sql } from "../storage/sql.ts";
-import { PARTITIONS } from "./partitions.ts";
 
 /** What an operator watches: workers, the delivery backlog and its pace, paused servers, the inbox queue. */
 export interface DeliveryStatus {
@@ -49,7 +48,7 @@ export async function deliveryStatus(db: Queryable, now: number = Date.now()): P
     perSecond: Math.round((delivered / 60) * 10) / 10,
     pausedServers: await n(sql`SELECT count(*) AS n FROM servers WHERE probe_at IS NOT NULL`),
     postsWaiting: await n(sql`SELECT count(*) AS n FROM posts WHERE queued_at IS NULL AND deleted_at IS NULL`),
-    fanOutsQueueing: await n(sql`SELECT count(*) AS n FROM outgoing WHERE queued_partition < ${PARTITIONS}`),
+    fanOutsQueueing: await n(sql`SELECT count(*) AS n FROM outgoing WHERE queued_all = ${false}`),
     queue: await n(sql`SELECT count(*) AS n FROM queue`),
   };
 }

@@ -22,14 +22,41 @@ import { keyObject, type SignedBody, signCavage, signedBody, signRfc9421 } from 
 
 const logger = getLogger(["lectern", "delivery"]);
 
-/** A request running longer than this stops counting against `concurrency` (see {@link DeliveryWorker}): a healthy server answering slowly only moves to the larger allowance, which costs a socket. */
-const SLOW_AFTER_MS = 500;
+/**
+ * A request running longer than three times what healthy servers take (the
+ * 95th percentile of recent answers), between these bounds, stops counting
+ * against `concurrency` (see {@link DeliveryWorker}): a healthy server
+ * answering slowly only moves to the larger allowance, which costs a socket.
+ */
+const SLOW_AFTER_MIN_MS = 100;
+const SLOW_AFTER_MAX_MS = 2_000;
 /** Slow requests (a blackholed server) allowed in flight, besides the fast ones. */
-const MAX_SLOW = 2048;
+const MAX_SLOW = 4096;
 /** How long the queueing lease lasts without renewal (a worker renews it with every chunk it queues). */
 const QUEUEING_LEASE_MS = 10_000;
 /** A step of the delivery loop, given up after 30 s without an answer from the database (see withDeadline). */
 const step = <T>(work: Promise<T>, what: string): Promise<T> => withDeadline(work, 30_000, what);
+
+/** How long healthy servers take to answer, from the last 256 successes: what counts as slow. */
+class AnswerTimes {
+  readonly #times = new Float64Array(256);
+  #count = 0;
+  #slowAfter = 500;
+
+  add(ms: number): void {
+    this.#times[this.#count++ % this.#times.length] = ms;
+    // Recomputed every 64 answers: a sort of 256 numbers, not one per delivery.
+    if (this.#count % 64 === 0) {
+      const sorted = this.#times.slice(0, Math.min(this.#count, this.#times.length)).sort();
+      const p95 = sorted[Math.floor(sorted.length * 0.95)];
+      this.#slowAfter = Math.min(SLOW_AFTER_MAX_MS, Math.max(SLOW_AFTER_MIN_MS, Math.round(3 * p95)));
+    }
+  }
+
+  slowAfterMs(): number {
+    return this.#slowAfter;
+  }
+}
 
 export interface DeliveryWorkerOptions {
   now?: () => number;
@@ -67,9 +94,10 @@ export interface DeliveryStats {
  * deliveries leave while the rest are being queued.
  *
  * A dead server must not slow the live ones: `concurrency` bounds the
- * requests that are *fast*; one that has run for more than 500 ms (a blackholed
- * host waiting for its timeout) moves to a separate, much larger allowance,
- * so the slots for healthy servers stay free.
+ * requests that are *fast*; one that has run for more than three times what
+ * healthy servers take (100 ms to 2 s; a blackholed host waiting for its
+ * timeout) moves to a separate, much larger allowance, so the slots for
+ * healthy servers stay free.
  *
  * Failures are retried with exponential backoff and jitter until
  * `maxAttempts`; a server failing on `pauseAfterDays` distinct days is paused
@@ -101,6 +129,7 @@ export class DeliveryWorker {
    * (its query may have read the row before it was recorded).
    */
   readonly #held = new Set<number>();
+  readonly #answers = new AnswerTimes();
   #releaseAfterClaim: number[] = [];
   /** Deliveries recorded per 5 seconds over the last minute (the pace `lectern status` shows). */
   readonly #pace: { at: number; n: number }[] = [];
@@ -365,7 +394,7 @@ export class DeliveryWorker {
       this.#fast--;
       this.#slow++;
       this.#wake();
-    }, SLOW_AFTER_MS);
+    }, this.#answers.slowAfterMs());
     const p = this.#deliver(row)
       .catch((error) => logger.error("Delivery {id} failed unexpectedly: {error}", { id: row.id, error }))
       .finally(() => {
@@ -416,6 +445,7 @@ export class DeliveryWorker {
       const signed =
         spec === "rfc9421" ? await this.#signRfc9421(url, body, headers) : await this.#signCavage(url, body, headers);
       this.stats.signatures++;
+      const started = performance.now();
       const res = await httpRequest(url, {
         method: "POST",
         headers: signed,
@@ -424,6 +454,7 @@ export class DeliveryWorker {
         dispatcher: this.#agent,
       });
       status = res.statusCode;
+      if (status < 300) this.#answers.add(performance.now() - started);
       const retryAfter = res.headers["retry-after"];
       if (typeof retryAfter === "string" && /^\d+$/.test(retryAfter)) retryAfterMs = Number(retryAfter) * 1000;
       if (status < 400) await res.body.dump({ limit: 64 * 1024 });

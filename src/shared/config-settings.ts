@@ -126,7 +126,7 @@ export const SETTINGS = {
   retryInitial: setting("delivery.retry_initial_seconds", "LECTERN_DELIVERY_RETRY_INITIAL_SECONDS", positive(86400)),
   retryMax: setting("delivery.retry_max_seconds", "LECTERN_DELIVERY_RETRY_MAX_SECONDS", positive(7 * 86400)),
   maxAttempts: setting("delivery.max_attempts", "LECTERN_DELIVERY_MAX_ATTEMPTS", whole(1, 100)),
-  concurrency: setting("delivery.concurrency", "LECTERN_DELIVERY_CONCURRENCY", whole(1, 1000)),
+  concurrency: setting("delivery.concurrency", "LECTERN_DELIVERY_CONCURRENCY", whole(1, 10000)),
   perServer: setting("delivery.per_server", "LECTERN_DELIVERY_PER_SERVER", whole(1, 64)),
   connectTimeout: setting(
     "delivery.connect_timeout_seconds",

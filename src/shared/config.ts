@@ -257,7 +257,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       retryInitialMs: seconds(retryInitial),
       retryMaxMs: seconds(retryMax),
       maxAttempts: read("maxAttempts", S.maxAttempts) ?? 16,
-      concurrency: read("concurrency", S.concurrency) ?? 128,
+      concurrency: read("concurrency", S.concurrency) ?? 512,
       perServer: read("perServer", S.perServer) ?? 4,
       connectTimeoutMs: seconds(read("connectTimeout", S.connectTimeout) ?? 5),
       timeoutMs: seconds(read("timeout", S.timeout) ?? 15),

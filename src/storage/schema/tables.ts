@@ -263,11 +263,10 @@ export const outgoing = table(
      */
     queued: number("queued").notNull().default(0),
     /**
-     * How far the activity is queued for the delivery targets (see delivery/queueing.ts): the partition
-     * being queued and the last target inbox queued in it. `PARTITIONS` when queued for all (or when it
-     * goes to one inbox only).
+     * Whether the activity is queued for all its targets (see delivery/fanout.ts), and while it is
+     * not, the last target inbox queued so far (targets are queued in inbox order, in chunks).
      */
-    queuedPartition: int32("queued_partition").notNull().default(0),
+    queuedAll: bool("queued_all").notNull().default(false),
     queuedAfter: text("queued_after"),
     /** Finished deliveries that did not succeed, pruned from `deliveries`, counted here so progress stays whole. */
     prunedGone: number("pruned_gone").notNull().default(0),
@@ -275,7 +274,7 @@ export const outgoing = table(
     prunedGivenUp: number("pruned_given_up").notNull().default(0),
     createdAt: number("created_at").notNull(),
   },
-  (t) => [index("outgoing_post").on(t.postId), index("outgoing_queueing").on(t.queuedPartition, t.id)],
+  (t) => [index("outgoing_post").on(t.postId), index("outgoing_queueing").on(t.queuedAll, t.id)],
 );
 
 /**
@@ -330,7 +329,7 @@ export const deliveryTargets = table(
     partition: int32("partition").notNull(),
     followers: number("followers").notNull().default(0),
   },
-  (t) => [index("delivery_targets_partition").on(t.partition, t.inbox)],
+  (t) => [index("delivery_targets_host").on(t.host)],
 );
 
 /** What we know of each follower's server: whether it answers, whether it is paused. */
