@@ -14,7 +14,7 @@ import { arg, benchPostgres, flag, rawPipeline, runFanout, signingRate, startSin
 const big = flag("big");
 const followers = arg("followers", big ? 100_000 : 2_000);
 const servers = arg("servers", big ? 10_000 : 200);
-const concurrency = arg("concurrency", 128);
+const concurrency = arg("concurrency", 512);
 const workers = arg("workers", 0);
 const postgres = flag("postgres") ? await benchPostgres() : undefined;
 const latencyArg = process.argv[process.argv.indexOf("--latency") + 1];

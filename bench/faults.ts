@@ -5,7 +5,7 @@ import { arg, type Behaviour, runFanout } from "./harness.ts";
 
 const followers = arg("followers", 2_000);
 const servers = arg("servers", 200);
-const concurrency = arg("concurrency", 128);
+const concurrency = arg("concurrency", 512);
 
 const faulty: Behaviour[] = Array.from({ length: servers }, (_, i) => {
   const r = i % 20;

@@ -193,6 +193,8 @@ async function startWorkers(
         stdio: ["ignore", "pipe", "inherit"],
       });
       child.stdout?.on("data", (d: Buffer) => {
+        if (process.env.BENCH_TRACE)
+          for (const l of d.toString().split("\n")) if (l.startsWith("TRACE")) console.log(l);
         for (const m of d.toString().matchAll(/longest transaction ([\d.]+) ms/g))
           longest.ms = Math.max(longest.ms, Number(m[1]));
       });
@@ -292,6 +294,7 @@ export async function runFanout(options: {
     const rss = sampleRss();
     const cpuBefore = pids.map(cpuSeconds);
     const t0 = Date.now();
+    if (process.env.BENCH_TRACE) console.log(`TRACE ${t0} publish`);
     await publishPost(server.lectern.context(), { text: "Benchmark post #bench" });
     const publishMs = Date.now() - t0;
     const deadline = t0 + (options.deadlineMs ?? 180_000);
@@ -333,6 +336,7 @@ export async function runFanout(options: {
     await new Promise((r) => setTimeout(r, 300));
     const okArrivals = sinks.arrivals.filter(([i, , s]) => healthy.has(i) && s === 202).map(([, t]) => t);
     const first = okArrivals.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
+    if (process.env.BENCH_TRACE) console.log(`TRACE ${first} first arrival`);
     const last = okArrivals.reduce((a, b) => Math.max(a, b), 0);
     const stats = server.deliveries?.stats;
     const result: FanoutRun = {
@@ -354,7 +358,7 @@ export async function runFanout(options: {
       maxInFlightPerServer: 0,
       processes,
       queueMs,
-      longestQueueChunkMs: Math.round(Math.max(longest.ms, stats?.longestQueueChunkMs ?? 0) * 10) / 10,
+      longestQueueChunkMs: Math.round(Math.max(longest.ms, server.deliveries?.queuer.longestChunkMs ?? 0) * 10) / 10,
       cpuMsPerDelivery:
         Math.round(((processes.reduce((n, p) => n + p.cpuPercent, 0) * wall) / 100 / Math.max(1, delivered())) * 100) /
         100,

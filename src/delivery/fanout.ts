@@ -133,8 +133,17 @@ export async function fanOutsWaiting(db: Queryable): Promise<boolean> {
   return (await db.get(sql`SELECT 1 AS x FROM outgoing WHERE queued_all = ${false} LIMIT 1`)) !== undefined;
 }
 
-/** The lease a worker holds while it queues fan-outs: one process queues at a time, in order. */
+/**
+ * The lease a worker holds while it queues fan-outs: one process queues at a
+ * time, in order. Looked at before it is written: on SQLite a write waits for
+ * the queueing worker's chunk to end, and a worker that only wanted to know
+ * would stall meanwhile.
+ */
 export async function takeQueueing(db: Queryable, worker: string, ttlMs: number, now: number = Date.now()) {
+  const held = await db.get<{ owner: string; expires_at: number }>(
+    sql`SELECT owner, expires_at FROM leases WHERE name = 'queueing'`,
+  );
+  if (held !== undefined && held.owner !== worker && Number(held.expires_at) > now) return false;
   return await acquireLease(db, "queueing", worker, ttlMs, now);
 }
 

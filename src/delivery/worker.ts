@@ -1,62 +1,20 @@
-import type { KeyObject } from "node:crypto";
 import { getLogger } from "@logtape/logtape";
-import { type Dispatcher, request as httpRequest } from "undici";
+import type { Dispatcher } from "undici";
 import type { AppData } from "../product/context.ts";
-import { getActorKeyPairs } from "../product/keys.ts";
-import { deliveryAgent, refuseUrl } from "../shared/http-client.ts";
-import { userAgent } from "../shared/version.ts";
 import { CHANNELS } from "../storage/database.ts";
 import { withDeadline } from "./deadline.ts";
-import { fanOutsWaiting, queueNextChunk, takeQueueing } from "./fanout.ts";
+import { RecentDeliveries } from "./pace.ts";
 import { PartitionLeases } from "./partitions.ts";
-import {
-  type ClaimCursor,
-  type Claimed,
-  claimRows,
-  nextRetryAt,
-  outgoingBody,
-  recordDelivered,
-  recordFailure,
-} from "./rows.ts";
-import { keyObject, type SignedBody, signCavage, signedBody, signRfc9421 } from "./signing.ts";
+import { FanOutQueuer } from "./queuer.ts";
+import { type ClaimCursor, type Claimed, claimRows, nextRetryAt, recordDelivered, recordFailure } from "./rows.ts";
+import { Sender } from "./send.ts";
 
 const logger = getLogger(["lectern", "delivery"]);
 
-/**
- * A request running longer than three times what healthy servers take (the
- * 95th percentile of recent answers), between these bounds, stops counting
- * against `concurrency` (see {@link DeliveryWorker}): a healthy server
- * answering slowly only moves to the larger allowance, which costs a socket.
- */
-const SLOW_AFTER_MIN_MS = 100;
-const SLOW_AFTER_MAX_MS = 2_000;
-/** Slow requests (a blackholed server) allowed in flight, besides the fast ones. */
+/** Slow requests (a blackholed server) allowed in flight, besides the fast ones (see pace.ts). */
 const MAX_SLOW = 4096;
-/** How long the queueing lease lasts without renewal (a worker renews it with every chunk it queues). */
-const QUEUEING_LEASE_MS = 10_000;
 /** A step of the delivery loop, given up after 30 s without an answer from the database (see withDeadline). */
 const step = <T>(work: Promise<T>, what: string): Promise<T> => withDeadline(work, 30_000, what);
-
-/** How long healthy servers take to answer, from the last 256 successes: what counts as slow. */
-class AnswerTimes {
-  readonly #times = new Float64Array(256);
-  #count = 0;
-  #slowAfter = 500;
-
-  add(ms: number): void {
-    this.#times[this.#count++ % this.#times.length] = ms;
-    // Recomputed every 64 answers: a sort of 256 numbers, not one per delivery.
-    if (this.#count % 64 === 0) {
-      const sorted = this.#times.slice(0, Math.min(this.#count, this.#times.length)).sort();
-      const p95 = sorted[Math.floor(sorted.length * 0.95)];
-      this.#slowAfter = Math.min(SLOW_AFTER_MAX_MS, Math.max(SLOW_AFTER_MIN_MS, Math.round(3 * p95)));
-    }
-  }
-
-  slowAfterMs(): number {
-    return this.#slowAfter;
-  }
-}
 
 export interface DeliveryWorkerOptions {
   now?: () => number;
@@ -73,9 +31,6 @@ export interface DeliveryStats {
   signatures: number;
   delivered: number;
   failed: number;
-  /** Fan-out chunks this worker queued, and the longest one took (its transaction, ms). */
-  queueChunks: number;
-  longestQueueChunkMs: number;
 }
 
 /**
@@ -110,16 +65,11 @@ export class DeliveryWorker {
     signatures: 0,
     delivered: 0,
     failed: 0,
-    queueChunks: 0,
-    longestQueueChunkMs: 0,
   };
   readonly workerId: string;
   readonly leases: PartitionLeases;
   readonly #data: AppData;
   readonly #now: () => number;
-  readonly #agent: Dispatcher;
-  readonly #ownsAgent: boolean;
-  readonly #keyId: URL;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #perHost = new Map<string, number>();
   readonly #perPartition = new Map<number, number>();
@@ -129,18 +79,15 @@ export class DeliveryWorker {
    * (its query may have read the row before it was recorded).
    */
   readonly #held = new Set<number>();
-  readonly #answers = new AnswerTimes();
   #releaseAfterClaim: number[] = [];
-  /** Deliveries recorded per 5 seconds over the last minute (the pace `lectern status` shows). */
-  readonly #pace: { at: number; n: number }[] = [];
+  readonly #recent = new RecentDeliveries();
+  readonly queuer: FanOutQueuer;
   /** Where the walk through due rows got to, and for which partitions (see claimRows). */
   #cursor: ClaimCursor | null = null;
   #cursorFor = "";
   /** Claims in progress: while one runs, no partition is given up (it may hold rows of any of them). */
   #claiming = 0;
-  readonly #bodies = new Map<number, SignedBody>();
-  readonly #userAgent: string;
-  #key: Promise<KeyObject> | undefined;
+  readonly #sender: Sender;
   #fast = 0;
   #slow = 0;
   /** Successes waiting to be written, in one transaction (see #flush). */
@@ -157,25 +104,15 @@ export class DeliveryWorker {
   constructor(data: AppData, options: DeliveryWorkerOptions = {}) {
     this.#data = data;
     this.#now = options.now ?? Date.now;
-    this.#keyId = data.urls.keyId();
-    this.#userAgent = userAgent(data.config.origin);
     this.#publishPosts = options.publishPosts ?? (() => Promise.resolve());
     this.workerId = options.workerId ?? `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+    this.queuer = new FanOutQueuer(data.db, this.workerId, data.config.origin.origin, data.config.delivery.pollMs);
     this.leases = new PartitionLeases(data.db, this.workerId, {
       now: this.#now,
       busy: (p) => this.#claiming > 0 || (this.#perPartition.get(p) ?? 0) > 0 || this.#delivered.length > 0,
-      pace: () => ({ inFlight: this.#fast + this.#slow, deliveredLastMinute: this.#deliveredLastMinute() }),
+      pace: () => ({ inFlight: this.#fast + this.#slow, deliveredLastMinute: this.#recent.lastMinute() }),
     });
-    const d = data.config.delivery;
-    this.#ownsAgent = options.dispatcher === undefined;
-    this.#agent =
-      options.dispatcher ??
-      deliveryAgent({
-        allowPrivateAddress: data.config.allowPrivateAddress,
-        connectTimeoutMs: d.connectTimeoutMs,
-        timeoutMs: d.timeoutMs,
-        connectionsPerServer: d.perServer,
-      });
+    this.#sender = new Sender(data, options.dispatcher);
   }
 
   async start(): Promise<void> {
@@ -186,7 +123,7 @@ export class DeliveryWorker {
         this.#wake();
       }),
       await db.listen(CHANNELS.deliveries, () => {
-        this.#queueing = true;
+        this.queuer.wake();
         this.#wake();
       }),
     );
@@ -203,7 +140,7 @@ export class DeliveryWorker {
     await Promise.allSettled([...this.#inFlight]);
     await this.#flush();
     await this.leases.stop();
-    if (this.#ownsAgent) await this.#agent.close();
+    await this.#sender.close();
   }
 
   /**
@@ -221,11 +158,17 @@ export class DeliveryWorker {
       let wait = pollMs;
       try {
         await this.#publishNewPosts();
-        const queueing = await this.#queueFanOuts();
+        const queueing = await this.queuer.step(this.#now());
         const partitions = this.leases.current();
         const { claimed, rows, end } = await this.#claimDue(partitions, batch);
         failures = 0;
         if (queueing) continue;
+        // Between two chunks on SQLite (see FanOutQueuer): back after the pause, or sooner when woken.
+        const pause = this.queuer.pause();
+        if (pause > 0) {
+          await this.#sleep(pause);
+          continue;
+        }
         if ((rows > 0 || (claimed && !end)) && concurrency - this.#fast >= batch) continue;
         if (claimed && end && rows === 0) wait = Math.min(wait, await this.#untilNextRetry(partitions));
       } catch (error) {
@@ -247,57 +190,6 @@ export class DeliveryWorker {
     this.#lastPostCheck = Date.now();
     await step(this.#publishPosts(), "publishing new posts");
   }
-
-  #fanOutsChecked = 0;
-  /**
-   * Queues the next chunk of a fan-out when one is waiting and no other
-   * worker is queueing; true when it queued some (the loop goes on at once).
-   */
-  async #queueFanOuts(): Promise<boolean> {
-    const db = this.#data.db;
-    // Looked for on every round while there is work, else when woken or once per poll.
-    if (!this.#queueing && Date.now() - this.#fanOutsChecked < this.#data.config.delivery.pollMs) return false;
-    this.#fanOutsChecked = Date.now();
-    this.#queueing = await step(fanOutsWaiting(db), "looking for fan-outs");
-    if (!this.#queueing) return false;
-    const now = this.#now();
-    if (!(await step(takeQueueing(db, this.workerId, QUEUEING_LEASE_MS, now), "taking the queueing lease")))
-      return false;
-    const t0 = performance.now();
-    const chunk = await step(queueNextChunk(db, this.#data.config.origin.origin, now), "queueing deliveries");
-    const ms = performance.now() - t0;
-    this.#queueing = chunk.more;
-    if (chunk.activity !== undefined) {
-      this.stats.queueChunks++;
-      this.stats.longestQueueChunkMs = Math.max(this.stats.longestQueueChunkMs, ms);
-      const run = this.#queueRun?.activity === chunk.activity ? this.#queueRun : undefined;
-      this.#queueRun = {
-        activity: chunk.activity,
-        started: run?.started ?? t0,
-        chunks: (run?.chunks ?? 0) + 1,
-        queued: (run?.queued ?? 0) + chunk.queued,
-        longestMs: Math.max(run?.longestMs ?? 0, ms),
-      };
-      if (chunk.finished) {
-        const r = this.#queueRun;
-        logger.info(
-          "Queued activity {activity} for {queued} inboxes in {chunks} chunks over {ms} ms (longest transaction {longest} ms)",
-          {
-            activity: r.activity,
-            queued: r.queued,
-            chunks: r.chunks,
-            ms: Math.round(performance.now() - r.started),
-            longest: Math.round(r.longestMs * 10) / 10,
-          },
-        );
-        this.#queueRun = undefined;
-      }
-    }
-    return chunk.queued > 0 || chunk.more;
-  }
-  #queueing = true;
-  /** The fan-out this worker is queueing, as it goes (for the line logged when it is queued). */
-  #queueRun: { activity: number; started: number; chunks: number; queued: number; longestMs: number } | undefined;
 
   /** Claims what is due, as much as there are free slots for, and starts it. */
   async #claimDue(partitions: number[], batch: number): Promise<{ claimed: boolean; rows: number; end: boolean }> {
@@ -348,19 +240,6 @@ export class DeliveryWorker {
     else for (const id of ids) this.#held.delete(id);
   }
 
-  #countDelivered(n: number): void {
-    const bucket = Date.now() - (Date.now() % 5_000);
-    const last = this.#pace.at(-1);
-    if (last?.at === bucket) last.n += n;
-    else this.#pace.push({ at: bucket, n });
-    while (this.#pace.length > 0 && this.#pace[0].at <= Date.now() - 60_000) this.#pace.shift();
-  }
-
-  #deliveredLastMinute(): number {
-    const since = Date.now() - 60_000;
-    return this.#pace.reduce((n, b) => (b.at > since ? n + b.n : n), 0);
-  }
-
   /** How long until the next retry in our partitions is due (the poll interval when none is). */
   async #untilNextRetry(partitions: number[]): Promise<number> {
     const next = await step(nextRetryAt(this.#data.db, partitions), "finding the next retry");
@@ -394,7 +273,7 @@ export class DeliveryWorker {
       this.#fast--;
       this.#slow++;
       this.#wake();
-    }, this.#answers.slowAfterMs());
+    }, this.#sender.answers.slowAfterMs());
     const p = this.#deliver(row)
       .catch((error) => logger.error("Delivery {id} failed unexpectedly: {error}", { id: row.id, error }))
       .finally(() => {
@@ -413,69 +292,11 @@ export class DeliveryWorker {
     this.#inFlight.add(p);
   }
 
-  async #body(outgoingId: number): Promise<SignedBody> {
-    let body = this.#bodies.get(outgoingId);
-    if (body === undefined) {
-      body = signedBody((await outgoingBody(this.#data.db, outgoingId)) ?? "{}");
-      if (this.#bodies.size >= 32) this.#bodies.delete(this.#bodies.keys().next().value as number);
-      this.#bodies.set(outgoingId, body);
-    }
-    return body;
-  }
-
   async #deliver(row: Claimed): Promise<void> {
     this.stats.attempts++;
-    const spec = row.signature === "rfc9421" ? "rfc9421" : "draft-cavage-http-signatures-12";
-    let status: number | null = null;
-    let error: string | null = null;
-    let retryAfterMs: number | null = null;
-    try {
-      const url = new URL(row.inbox);
-      const refused = refuseUrl(url, this.#data.config.allowPrivateAddress);
-      if (refused !== null) {
-        throw Object.assign(new Error(`refusing to deliver to ${refused}`), { code: "EPRIVATE" });
-      }
-      const body = await this.#body(row.outgoing_id);
-      const headers = {
-        "content-type": "application/activity+json",
-        accept: "application/activity+json",
-        "user-agent": this.#userAgent,
-      };
-      // Signed now, not when queued: Mastodon treats a Date more than an hour old as expired.
-      const signed =
-        spec === "rfc9421" ? await this.#signRfc9421(url, body, headers) : await this.#signCavage(url, body, headers);
-      this.stats.signatures++;
-      const started = performance.now();
-      const res = await httpRequest(url, {
-        method: "POST",
-        headers: signed,
-        body: body.bytes,
-        // Bounded by the agent's connect, headers and body timeouts.
-        dispatcher: this.#agent,
-      });
-      status = res.statusCode;
-      if (status < 300) this.#answers.add(performance.now() - started);
-      const retryAfter = res.headers["retry-after"];
-      if (typeof retryAfter === "string" && /^\d+$/.test(retryAfter)) retryAfterMs = Number(retryAfter) * 1000;
-      if (status < 400) await res.body.dump({ limit: 64 * 1024 });
-      const text = status >= 400 ? (await res.body.text()).slice(0, 200) : "";
-      if (status >= 400) error = `HTTP ${status}${text ? `: ${text.replace(/\s+/g, " ").trim()}` : ""}`;
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-      error = `${err.code ?? err.cause?.code ?? err.name}: ${err.message}`.slice(0, 300);
-      if (err.code === "EPRIVATE" || err.cause?.code === "EPRIVATE") status = -1;
-    }
-    await this.#record(row, status, error, spec, retryAfterMs);
-  }
-
-  async #signCavage(url: URL, body: SignedBody, headers: Record<string, string>): Promise<Record<string, string>> {
-    this.#key ??= getActorKeyPairs(this.#data).then(([pair]) => keyObject(pair.privateKey));
-    return await signCavage(url, body, await this.#key, this.#keyId.href, headers);
-  }
-
-  async #signRfc9421(url: URL, body: SignedBody, headers: Record<string, string>): Promise<Record<string, string>> {
-    const [pair] = await getActorKeyPairs(this.#data);
-    return await signRfc9421(url, body, pair.privateKey, this.#keyId, headers);
+    const answer = await this.#sender.send(row);
+    this.stats.signatures = this.#sender.signatures;
+    await this.#record(row, answer.status, answer.error, answer.spec, answer.retryAfterMs);
   }
 
   #flush(): Promise<void> {
@@ -486,7 +307,7 @@ export class DeliveryWorker {
     this.#delivered = [];
     const write = async () => {
       try {
-        this.#countDelivered(await recordDelivered(this.#data.db, done));
+        this.#recent.add(await recordDelivered(this.#data.db, done));
       } catch (error) {
         // Not written: the rows are still due and are sent again (same activity id).
         logger.warning("Could not record {count} deliveries: {error}", { count: done.length, error });

@@ -32,15 +32,6 @@ export interface NewFollower {
   status?: "accepted" | "pending";
 }
 
-/**
- * Which followers get deliveries: accepted, on a server that is not blocked
- * (blocking removes them too; this is the second lock). The fan-out's SQL
- * and the collections use this one rule.
- */
-export const DELIVERABLE = sql.raw(
-  "status = 'accepted' AND host NOT IN (SELECT value FROM blocks WHERE kind = 'domain')",
-);
-
 /** Stores a follower, or refreshes what we know of one who follows again (an accepted follower stays accepted). */
 export async function addFollower(db: Queryable, f: NewFollower, now: number = Date.now()): Promise<Follower> {
   const host = new URL(f.actorIri).host.toLowerCase();

@@ -18,9 +18,9 @@ export async function column(db: Database, text: string, ...params: unknown[]): 
 
 /**
  * Rows in every table but the expiring caches (kv), the work queues (an
- * answer on its way out: Fedify's queue, and the Accept and Reject
- * activities with their deliveries) and the leases: what "stored nothing" is
- * checked against.
+ * answer on its way out: Fedify's queue, the deliveries — a success deletes
+ * its row — and the Accept and Reject activities) and the leases: what
+ * "stored nothing" is checked against.
  */
 export async function contentRows(db: Database): Promise<Record<string, number>> {
   const tables = (
@@ -29,17 +29,12 @@ export async function contentRows(db: Database): Promise<Record<string, number>>
       : await column(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
   )
     .map(String)
-    .filter((t) => !t.startsWith("__drizzle") && !["kv", "queue", "leases"].includes(t))
+    .filter((t) => !t.startsWith("__drizzle") && !["kv", "queue", "leases", "deliveries"].includes(t))
     .sort();
   const counts: Record<string, number> = {};
   const answers = "SELECT id FROM outgoing WHERE kind IN ('Accept', 'Reject')";
   for (const t of tables) {
-    const where =
-      t === "outgoing"
-        ? ` WHERE id NOT IN (${answers})`
-        : t === "deliveries"
-          ? ` WHERE outgoing_id NOT IN (${answers})`
-          : "";
+    const where = t === "outgoing" ? ` WHERE id NOT IN (${answers})` : "";
     counts[t] = Number(await scalar(db, `SELECT count(*) FROM "${t}"${where}`));
   }
   return counts;

@@ -1,0 +1,95 @@
+import { getLogger } from "@logtape/logtape";
+import type { Database } from "../storage/database.ts";
+import { withDeadline } from "./deadline.ts";
+import { fanOutsWaiting, queueNextChunk, takeQueueing } from "./fanout.ts";
+
+const logger = getLogger(["lectern", "delivery"]);
+
+/** How long the queueing lease lasts without renewal (the worker queueing renews it with every chunk). */
+const QUEUEING_LEASE_MS = 10_000;
+const step = <T>(work: Promise<T>, what: string): Promise<T> => withDeadline(work, 30_000, what);
+
+/**
+ * A worker's part in queueing fan-outs (fanout.ts): a chunk at a time, one
+ * worker at a time (the `queueing` lease), between the worker's claims, so
+ * the first deliveries leave while the rest are being queued. Logs each
+ * fan-out once queued: chunks, time, longest transaction.
+ */
+export class FanOutQueuer {
+  /** Chunks queued, and the longest one took (its transaction, ms). */
+  chunks = 0;
+  longestChunkMs = 0;
+  readonly #db: Database;
+  readonly #worker: string;
+  readonly #origin: string;
+  readonly #pollMs: number;
+  /** Whether a fan-out may be waiting (looked at on every round while so, else once per poll). */
+  #waiting = true;
+  #checkedAt = 0;
+  #pauseUntil = 0;
+  #run: { activity: number; started: number; chunks: number; queued: number; longestMs: number } | undefined;
+
+  constructor(db: Database, worker: string, origin: string, pollMs: number) {
+    this.#db = db;
+    this.#worker = worker;
+    this.#origin = origin;
+    this.#pollMs = pollMs;
+  }
+
+  /** A fan-out was stored (the deliveries channel): look at once. */
+  wake(): void {
+    this.#waiting = true;
+  }
+
+  /** Milliseconds to wait before the next chunk (SQLite only; see {@link step}), 0 when none. */
+  pause(): number {
+    return this.#waiting ? Math.max(0, Math.ceil(this.#pauseUntil - performance.now())) : 0;
+  }
+
+  /** Queues the next chunk when a fan-out is waiting and no other worker is queueing; true when it did. */
+  async step(now: number): Promise<boolean> {
+    const db = this.#db;
+    if (!this.#waiting && Date.now() - this.#checkedAt < this.#pollMs) return false;
+    if (performance.now() < this.#pauseUntil) return false;
+    this.#checkedAt = Date.now();
+    this.#waiting = await step(fanOutsWaiting(db), "looking for fan-outs");
+    if (!this.#waiting) return false;
+    if (!(await step(takeQueueing(db, this.#worker, QUEUEING_LEASE_MS, now), "taking the queueing lease")))
+      return false;
+    const t0 = performance.now();
+    const chunk = await step(queueNextChunk(db, this.#origin, now), "queueing deliveries");
+    const ms = performance.now() - t0;
+    this.#waiting = chunk.more;
+    if (chunk.activity !== undefined) this.#count(chunk.activity, chunk.queued, ms, t0, chunk.finished === true);
+    // SQLite has one writer and no queue for it: a worker whose write waits on a chunk sleeps and retries,
+    // and would miss the moment between two chunks. A pause as long as the chunk lets it in.
+    if (db.dialect === "sqlite" && chunk.more) this.#pauseUntil = performance.now() + ms;
+    return chunk.queued > 0 || chunk.more;
+  }
+
+  #count(activity: number, queued: number, ms: number, t0: number, finished: boolean): void {
+    this.chunks++;
+    this.longestChunkMs = Math.max(this.longestChunkMs, ms);
+    const run = this.#run?.activity === activity ? this.#run : undefined;
+    this.#run = {
+      activity,
+      started: run?.started ?? t0,
+      chunks: (run?.chunks ?? 0) + 1,
+      queued: (run?.queued ?? 0) + queued,
+      longestMs: Math.max(run?.longestMs ?? 0, ms),
+    };
+    if (!finished) return;
+    const r = this.#run;
+    logger.info(
+      "Queued activity {activity} for {queued} inboxes in {chunks} chunks over {ms} ms (longest transaction {longest} ms)",
+      {
+        activity: r.activity,
+        queued: r.queued,
+        chunks: r.chunks,
+        ms: Math.round(performance.now() - r.started),
+        longest: Math.round(r.longestMs * 10) / 10,
+      },
+    );
+    this.#run = undefined;
+  }
+}
