@@ -12,7 +12,7 @@ export interface OutgoingActivity {
 }
 
 /** Targets queued per transaction at most: a chunk of a fan-out (see {@link queueNextChunk}). */
-export const QUEUE_CHUNK = 2_000;
+export const QUEUE_CHUNK = 1_000;
 /** The first chunk of an activity: small, so the first deliveries leave within milliseconds. */
 const FIRST_CHUNK = 200;
 
@@ -71,6 +71,8 @@ export interface QueuedChunk {
   /** The activity this step queued for, and whether that finished it. */
   activity?: number;
   finished?: boolean;
+  /** On PostgreSQL: how long the statement ran in the database (the step's time also counts waiting for this process). */
+  databaseMs?: number;
 }
 
 /**
@@ -91,6 +93,7 @@ export interface QueuedChunk {
  * Blocked servers, empty targets and our own origin are skipped.
  */
 export async function queueNextChunk(db: Queryable, ownOrigin: string, now: number = Date.now()): Promise<QueuedChunk> {
+  if (db.dialect === "postgres") return await queueNextChunkPostgres(db, ownOrigin, now);
   return await db.transaction(async (tx) => {
     const next = await tx.get<{ id: number; post_id: string | null; after: string | null }>(
       sql`SELECT id, post_id, queued_after AS after FROM outgoing WHERE queued_all = ${false} ORDER BY id LIMIT 1`,
@@ -126,6 +129,57 @@ export async function queueNextChunk(db: Queryable, ownOrigin: string, now: numb
     );
     return { queued, more: true, activity: next.id, finished };
   });
+}
+
+/**
+ * The same step on PostgreSQL, as one statement: a transaction of several
+ * statements would stay open while the worker's event loop, busy sending,
+ * gets round to each answer (360 ms seen at 50,000 servers, for 20 ms of work).
+ * The activity's row is locked first, so two queueing at once take turns.
+ */
+async function queueNextChunkPostgres(db: Queryable, ownOrigin: string, now: number): Promise<QueuedChunk> {
+  const row = await db.get<{ id: number | null; queued: number; finished: boolean; more: boolean; ms: number }>(
+    sql`WITH next AS (
+          SELECT id, post_id, queued_after, queued_after IS NULL AS first FROM outgoing
+          WHERE queued_all = false ORDER BY id LIMIT 1 FOR UPDATE
+        ), chunk AS (
+          SELECT t.inbox, t.host, t.partition, t.followers FROM delivery_targets t, next
+          WHERE t.inbox > coalesce(next.queued_after, '')
+          ORDER BY t.inbox
+          LIMIT (SELECT CASE WHEN first THEN ${FIRST_CHUNK}::integer ELSE ${QUEUE_CHUNK}::integer END FROM next)
+        ), added AS (
+          INSERT INTO deliveries (outgoing_id, post_id, inbox, host, partition, status, attempts, next_attempt_at, updated_at)
+          SELECT next.id, next.post_id, c.inbox, c.host, c.partition, 'pending', 0, ${now}::bigint, ${now}::bigint
+          FROM chunk c, next
+          WHERE c.followers > 0 AND c.inbox NOT LIKE ${`${ownOrigin}/%`}
+            AND c.host NOT IN (SELECT value FROM blocks WHERE kind = 'domain')
+          RETURNING 1
+        ), moved AS (
+          UPDATE outgoing SET
+            queued_after = (SELECT max(inbox) FROM chunk),
+            queued_all = (SELECT count(*) FROM chunk)
+              < (SELECT CASE WHEN first THEN ${FIRST_CHUNK}::integer ELSE ${QUEUE_CHUNK}::integer END FROM next),
+            queued = queued + (SELECT count(*) FROM added)
+          WHERE id = (SELECT id FROM next)
+          RETURNING id, queued_all
+        )
+        SELECT (SELECT id FROM moved) AS id, (SELECT count(*) FROM added) AS queued,
+               coalesce((SELECT queued_all FROM moved), true) AS finished,
+               EXISTS (SELECT 1 FROM outgoing WHERE queued_all = false AND id <> coalesce((SELECT id FROM moved), 0))
+                 OR NOT coalesce((SELECT queued_all FROM moved), true) AS more,
+               extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000 AS ms`,
+  );
+  if (row?.id == null) return { queued: 0, more: false };
+  const finished = row.finished === true;
+  // When this chunk finished its activity, the queued_after it wrote is the last inbox: cleared with it.
+  if (finished) await db.run(sql`UPDATE outgoing SET queued_after = NULL WHERE id = ${row.id}`);
+  return {
+    queued: Number(row.queued),
+    more: row.more === true || !finished,
+    activity: Number(row.id),
+    finished,
+    databaseMs: Number(row.ms),
+  };
 }
 
 /** Whether some activity is waiting to be queued (a cheap look, before taking the queueing lease). */

@@ -58,12 +58,13 @@ export class FanOutQueuer {
       return false;
     const t0 = performance.now();
     const chunk = await step(queueNextChunk(db, this.#origin, now), "queueing deliveries");
-    const ms = performance.now() - t0;
+    // The transaction's own time: PostgreSQL says how long its one statement ran; on SQLite the step is it.
+    const ms = chunk.databaseMs ?? performance.now() - t0;
     this.#waiting = chunk.more;
     if (chunk.activity !== undefined) this.#count(chunk.activity, chunk.queued, ms, t0, chunk.finished === true);
     // SQLite has one writer and no queue for it: a worker whose write waits on a chunk sleeps and retries,
     // and would miss the moment between two chunks. A pause as long as the chunk lets it in.
-    if (db.dialect === "sqlite" && chunk.more) this.#pauseUntil = performance.now() + ms;
+    if (db.dialect === "sqlite" && chunk.more) this.#pauseUntil = performance.now() + (performance.now() - t0);
     return chunk.queued > 0 || chunk.more;
   }
 
