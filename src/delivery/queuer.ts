@@ -10,10 +10,11 @@ const QUEUEING_LEASE_MS = 10_000;
 const step = <T>(work: Promise<T>, what: string): Promise<T> => withDeadline(work, 30_000, what);
 
 /**
- * A worker's part in queueing fan-outs (fanout.ts): a chunk at a time, one
- * worker at a time (the `queueing` lease), between the worker's claims, so
- * the first deliveries leave while the rest are being queued. Logs each
- * fan-out once queued: chunks, time, longest transaction.
+ * A worker's part in queueing fan-outs (fanout.ts): a loop of its own beside
+ * the delivery loop, a chunk at a time, one worker at a time (the `queueing`
+ * lease), so the first deliveries leave while the rest are being queued and
+ * a busy delivery loop does not slow the queueing. Logs each fan-out once
+ * queued: chunks, time, longest transaction.
  */
 export class FanOutQueuer {
   /** Chunks queued, and the longest one took (its transaction, ms). */
@@ -28,26 +29,67 @@ export class FanOutQueuer {
   #checkedAt = 0;
   #pauseUntil = 0;
   #run: { activity: number; started: number; chunks: number; queued: number; longestMs: number } | undefined;
+  readonly #now: () => number;
+  #stopped = false;
+  #loop: Promise<void> | undefined;
+  #wakeLoop: () => void = () => {};
 
-  constructor(db: Database, worker: string, origin: string, pollMs: number) {
+  constructor(db: Database, worker: string, origin: string, pollMs: number, now: () => number = Date.now) {
     this.#db = db;
     this.#worker = worker;
     this.#origin = origin;
     this.#pollMs = pollMs;
+    this.#now = now;
+  }
+
+  /** Starts the loop; `queued` runs after each chunk (the delivery loop has new rows to take). */
+  start(queued: () => void): void {
+    this.#loop = this.#runLoop(queued);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#wakeLoop();
+    await this.#loop;
   }
 
   /** A fan-out was stored (the deliveries channel): look at once. */
   wake(): void {
     this.#waiting = true;
+    this.#wakeLoop();
   }
 
-  /** Milliseconds to wait before the next chunk (SQLite only; see {@link step}), 0 when none. */
-  pause(): number {
-    return this.#waiting ? Math.max(0, Math.ceil(this.#pauseUntil - performance.now())) : 0;
+  async #runLoop(queued: () => void): Promise<void> {
+    let failures = 0;
+    while (!this.#stopped) {
+      let wait = this.#pollMs;
+      try {
+        const progressed = await this.#step(this.#now());
+        failures = 0;
+        if (progressed) {
+          queued();
+          // Between two chunks on SQLite (see #step): back after the pause, or sooner when woken.
+          wait = Math.max(0, Math.ceil(this.#pauseUntil - performance.now()));
+          if (wait === 0) continue;
+        }
+      } catch (error) {
+        failures++;
+        wait = Math.min(10_000, this.#pollMs * 2 ** Math.min(failures, 6));
+        if (failures === 1) logger.warning("Queueing deliveries paused: {error}", { error: (error as Error).message });
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        this.#wakeLoop = () => {
+          clearTimeout(timer);
+          this.#wakeLoop = () => {};
+          resolve();
+        };
+      });
+    }
   }
 
   /** Queues the next chunk when a fan-out is waiting and no other worker is queueing; true when it did. */
-  async step(now: number): Promise<boolean> {
+  async #step(now: number): Promise<boolean> {
     const db = this.#db;
     if (!this.#waiting && Date.now() - this.#checkedAt < this.#pollMs) return false;
     if (performance.now() < this.#pauseUntil) return false;

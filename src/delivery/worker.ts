@@ -106,7 +106,13 @@ export class DeliveryWorker {
     this.#now = options.now ?? Date.now;
     this.#publishPosts = options.publishPosts ?? (() => Promise.resolve());
     this.workerId = options.workerId ?? `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-    this.queuer = new FanOutQueuer(data.db, this.workerId, data.config.origin.origin, data.config.delivery.pollMs);
+    this.queuer = new FanOutQueuer(
+      data.db,
+      this.workerId,
+      data.config.origin.origin,
+      data.config.delivery.pollMs,
+      this.#now,
+    );
     this.leases = new PartitionLeases(data.db, this.workerId, {
       now: this.#now,
       busy: (p) => this.#claiming > 0 || (this.#perPartition.get(p) ?? 0) > 0 || this.#delivered.length > 0,
@@ -128,6 +134,7 @@ export class DeliveryWorker {
       }),
     );
     await this.leases.start(() => this.#wake());
+    this.queuer.start(() => this.#wake());
     this.#loop = this.#run();
   }
 
@@ -136,6 +143,7 @@ export class DeliveryWorker {
     this.#stopped = true;
     for (const off of this.#unsubscribe) await off().catch(() => {});
     this.#wake();
+    await this.queuer.stop();
     await this.#loop;
     await Promise.allSettled([...this.#inFlight]);
     await this.#flush();
@@ -144,8 +152,8 @@ export class DeliveryWorker {
   }
 
   /**
-   * The delivery loop, a round at a time: publish new posts, queue a chunk of
-   * a fan-out, claim what is due and start it, then sleep until more is due
+   * The delivery loop, a round at a time: publish new posts, claim what is
+   * due and start it (fan-outs are queued beside it: FanOutQueuer), then sleep until more is due
    * (or a wake-up, or the poll). A database that is away pauses it (backing
    * off up to 10 s); nothing is lost.
    */
@@ -158,17 +166,9 @@ export class DeliveryWorker {
       let wait = pollMs;
       try {
         await this.#publishNewPosts();
-        const queueing = await this.queuer.step(this.#now());
         const partitions = this.leases.current();
         const { claimed, rows, end } = await this.#claimDue(partitions, batch);
         failures = 0;
-        if (queueing) continue;
-        // Between two chunks on SQLite (see FanOutQueuer): back after the pause, or sooner when woken.
-        const pause = this.queuer.pause();
-        if (pause > 0) {
-          await this.#sleep(pause);
-          continue;
-        }
         if ((rows > 0 || (claimed && !end)) && concurrency - this.#fast >= batch) continue;
         if (claimed && end && rows === 0) wait = Math.min(wait, await this.#untilNextRetry(partitions));
       } catch (error) {
