@@ -7,6 +7,8 @@ const logger = getLogger(["lectern", "delivery"]);
 
 /** How long the queueing lease lasts without renewal (the worker queueing renews it with every chunk). */
 const QUEUEING_LEASE_MS = 10_000;
+/** Chunk statements sent together on PostgreSQL. */
+const PIPELINED = 4;
 const step = <T>(work: Promise<T>, what: string): Promise<T> => withDeadline(work, 30_000, what);
 
 /**
@@ -99,15 +101,27 @@ export class FanOutQueuer {
     if (!(await step(takeQueueing(db, this.#worker, QUEUEING_LEASE_MS, now), "taking the queueing lease")))
       return false;
     const t0 = performance.now();
-    const chunk = await step(queueNextChunk(db, this.#origin, now), "queueing deliveries");
-    // The transaction's own time: PostgreSQL says how long its one statement ran; on SQLite the step is it.
-    const ms = chunk.databaseMs ?? performance.now() - t0;
-    this.#waiting = chunk.more;
-    if (chunk.activity !== undefined) this.#count(chunk.activity, chunk.queued, ms, t0, chunk.finished === true);
+    // PostgreSQL: a few chunks sent at once, run one after the other (each locks the activity's row first),
+    // so the answers' wait for this busy process is paid once for all of them.
+    const chunks = await step(
+      Promise.all(
+        Array.from({ length: db.dialect === "postgres" ? PIPELINED : 1 }, () => queueNextChunk(db, this.#origin, now)),
+      ),
+      "queueing deliveries",
+    );
+    let progressed = false;
+    for (const chunk of chunks) {
+      // The transaction's own time: PostgreSQL says how long its one statement ran; on SQLite the step is it.
+      const ms = chunk.databaseMs ?? performance.now() - t0;
+      if (chunk.activity !== undefined) this.#count(chunk.activity, chunk.queued, ms, t0, chunk.finished === true);
+      progressed ||= chunk.queued > 0 || chunk.more;
+    }
+    const chunk = chunks[chunks.length - 1];
+    this.#waiting = chunks.some((c) => c.more);
     // SQLite has one writer and no queue for it: a worker whose write waits on a chunk sleeps and retries,
     // and would miss the moment between two chunks. A pause as long as the chunk lets it in.
     if (db.dialect === "sqlite" && chunk.more) this.#pauseUntil = performance.now() + (performance.now() - t0);
-    return chunk.queued > 0 || chunk.more;
+    return progressed;
   }
 
   #count(activity: number, queued: number, ms: number, t0: number, finished: boolean): void {
