@@ -1,4 +1,5 @@
 import { getLogger } from "@logtape/logtape";
+import { Nap } from "../shared/nap.ts";
 import type { Database } from "../storage/database.ts";
 import { withDeadline } from "./deadline.ts";
 import { fanOutsWaiting, queueNextChunk, takeQueueing } from "./fanout.ts";
@@ -34,7 +35,7 @@ export class FanOutQueuer {
   readonly #now: () => number;
   #stopped = false;
   #loop: Promise<void> | undefined;
-  #wakeLoop: () => void = () => {};
+  readonly #nap = new Nap();
 
   constructor(db: Database, worker: string, origin: string, pollMs: number, now: () => number = Date.now) {
     this.#db = db;
@@ -51,14 +52,14 @@ export class FanOutQueuer {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#wakeLoop();
+    this.#nap.wake();
     await this.#loop;
   }
 
   /** A fan-out was stored (the deliveries channel): look at once. */
   wake(): void {
     this.#waiting = true;
-    this.#wakeLoop();
+    this.#nap.wake();
   }
 
   async #runLoop(queued: () => void): Promise<void> {
@@ -79,14 +80,7 @@ export class FanOutQueuer {
         wait = Math.min(10_000, this.#pollMs * 2 ** Math.min(failures, 6));
         if (failures === 1) logger.warning("Queueing deliveries paused: {error}", { error: (error as Error).message });
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait);
-        this.#wakeLoop = () => {
-          clearTimeout(timer);
-          this.#wakeLoop = () => {};
-          resolve();
-        };
-      });
+      await this.#nap.sleep(wait);
     }
   }
 

@@ -1,6 +1,7 @@
 import { getLogger } from "@logtape/logtape";
 import type { Dispatcher } from "undici";
 import type { AppData } from "../product/context.ts";
+import { Nap } from "../shared/nap.ts";
 import { CHANNELS } from "../storage/database.ts";
 import { withDeadline } from "./deadline.ts";
 import { RecentDeliveries } from "./pace.ts";
@@ -95,7 +96,8 @@ export class DeliveryWorker {
   #flushTimer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
   #stopped = false;
-  #wake: () => void = () => {};
+  /** The loop's sleep, cut short by a new post, a finished delivery, a lease change. */
+  readonly #nap = new Nap();
   #loop: Promise<void> | undefined;
   #unsubscribe: (() => Promise<void>)[] = [];
   readonly #publishPosts: () => Promise<unknown>;
@@ -126,15 +128,15 @@ export class DeliveryWorker {
     this.#unsubscribe.push(
       await db.listen(CHANNELS.posts, () => {
         this.#postsWaiting = true;
-        this.#wake();
+        this.#nap.wake();
       }),
       await db.listen(CHANNELS.deliveries, () => {
         this.queuer.wake();
-        this.#wake();
+        this.#nap.wake();
       }),
     );
-    await this.leases.start(() => this.#wake());
-    this.queuer.start(() => this.#wake());
+    await this.leases.start(() => this.#nap.wake());
+    this.queuer.start(() => this.#nap.wake());
     this.#loop = this.#run();
   }
 
@@ -142,7 +144,7 @@ export class DeliveryWorker {
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const off of this.#unsubscribe) await off().catch(() => {});
-    this.#wake();
+    this.#nap.wake();
     await this.queuer.stop();
     await this.#loop;
     await Promise.allSettled([...this.#inFlight]);
@@ -176,7 +178,7 @@ export class DeliveryWorker {
         wait = Math.min(10_000, pollMs * 2 ** Math.min(failures, 6));
         if (failures === 1) logger.warning("Delivery worker paused: {error}", { error: (error as Error).message });
       }
-      await this.#sleep(wait);
+      await this.#nap.sleep(wait);
     }
   }
 
@@ -247,21 +249,6 @@ export class DeliveryWorker {
     return next !== null && next > now ? next - now : this.#data.config.delivery.pollMs;
   }
 
-  /** Sleeps `ms`, or until woken (a new post, a finished delivery, a lease change). */
-  #sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.#wake = () => {};
-        resolve();
-      }, ms);
-      this.#wake = () => {
-        clearTimeout(timer);
-        this.#wake = () => {};
-        resolve();
-      };
-    });
-  }
-
   #start(row: Claimed): void {
     this.#fast++;
     this.#held.add(Number(row.id));
@@ -272,7 +259,7 @@ export class DeliveryWorker {
       slow = true;
       this.#fast--;
       this.#slow++;
-      this.#wake();
+      this.#nap.wake();
     }, this.#sender.answers.slowAfterMs());
     const p = this.#deliver(row)
       .catch((error) => logger.error("Delivery {id} failed unexpectedly: {error}", { id: row.id, error }))
@@ -287,7 +274,7 @@ export class DeliveryWorker {
         if (m > 0) this.#perPartition.set(row.partition, m);
         else this.#perPartition.delete(row.partition);
         this.#inFlight.delete(p);
-        this.#wake();
+        this.#nap.wake();
       });
     this.#inFlight.add(p);
   }

@@ -5,6 +5,7 @@ import type {
   MessageQueueListenOptions,
 } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
+import { Nap } from "../shared/nap.ts";
 import type { Database } from "./database.ts";
 import { sql } from "./sql.ts";
 
@@ -143,8 +144,8 @@ export class DatabaseMessageQueue implements MessageQueue {
     );
     heartbeat.unref();
     const busyKeys = new Set<string>();
-    let wake: () => void = () => {};
-    const waker = () => wake();
+    const nap = new Nap();
+    const waker = () => nap.wake();
     const unlisten = await db.listen(CHANNEL, waker);
     signal?.addEventListener("abort", waker);
     const run = async (row: Row) => {
@@ -190,7 +191,7 @@ export class DatabaseMessageQueue implements MessageQueue {
             const p = run(row).finally(() => {
               inFlight.delete(p);
               if (key !== null) busyKeys.delete(key);
-              wake();
+              nap.wake();
             });
             inFlight.add(p);
           }
@@ -214,14 +215,7 @@ export class DatabaseMessageQueue implements MessageQueue {
           timeout = Math.min(10_000, this.#pollMs * 2 ** Math.min(failures, 6));
           if (failures === 1) logger.warning("Queue paused: {error}", { error: (error as Error).message });
         }
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, timeout);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = () => {};
+        await nap.sleep(timeout);
       }
     } finally {
       clearInterval(heartbeat);
