@@ -112,7 +112,9 @@ describe("the desk in a browser", () => {
       .toFile(picture);
     await page.goto(at("/admin"));
     await page.fill("#text", "Today's view of the harbour.");
-    await page.setInputFiles("#file-0", picture);
+    // Through the one "Add pictures or video" control, as a person does: the file lands in the first slot,
+    // which shows up with its description box (the spare slots stay hidden).
+    await page.setInputFiles("#add-media", picture);
     await page.fill("#newalt-0", "Calm blue water under a clear sky");
     // Preview keeps the upload: it comes back as an attached slot with its description.
     await page.click("button[value=preview]");
@@ -203,6 +205,13 @@ describe("the desk in a browser", () => {
       [one, two],
     );
     await expect(page.locator("#compose .slot img.thumb").count()).resolves.toBe(2);
+    // The thumbnails show the pictures (the page's CSP lets blob: images in), and the spare slots stay hidden.
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll<HTMLImageElement>("#compose .slot img.thumb")].every(
+        (img) => img.complete && img.naturalWidth > 0,
+      ),
+    );
+    await expect(page.locator("#compose .slot:visible").count()).resolves.toBe(2);
     // Publishing with a picture undescribed asks first; saying no keeps everything.
     let asked = "";
     page.once("dialog", (d) => {

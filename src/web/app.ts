@@ -80,8 +80,9 @@ export function createWeb(lectern: Lectern, options: AppOptions = {}): Web {
     secureHeaders({
       contentSecurityPolicy: {
         defaultSrc: ["'self'"],
-        imgSrc: ["'self'", "data:", "https:"],
-        mediaSrc: ["'self'", "https:"],
+        // blob: the desk's thumbnails of a picture or video just added, before it is uploaded.
+        imgSrc: ["'self'", "data:", "blob:", "https:"],
+        mediaSrc: ["'self'", "blob:", "https:"],
         styleSrc: ["'self'"],
         scriptSrc: ["'self'"],
         formAction: ["'self'", "https:"],
