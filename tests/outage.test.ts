@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deliveryProgress } from "../src/delivery/progress.ts";
 import { addFollower } from "../src/product/followers.ts";
 import { publishPost } from "../src/product/publish.ts";
 import { sql } from "../src/storage/sql.ts";
@@ -34,8 +35,14 @@ describe("PostgreSQL restarting while Lectern runs", () => {
 
   it("answers 503 with Retry-After while it is away, then serves and delivers again; nothing is lost", async () => {
     const ctx = lectern.server.lectern.context();
-    await publishPost(ctx, { text: "Before the outage" });
+    const before = await publishPost(ctx, { text: "Before the outage" });
     await waitFor(() => sink.requests.length === 1, 15_000, "the first post");
+    // Recorded as delivered before the database goes (a success not yet written when it goes is sent again).
+    await waitFor(
+      async () => (await deliveryProgress(lectern.server.lectern.db, before.id)).delivered === 1,
+      15_000,
+      "the first delivery to be recorded",
+    );
 
     const ready = await fetch(new URL("/readyz", lectern.origin));
     expect([ready.status, await ready.text(), ready.headers.get("cache-control")]).toEqual([200, "ready", "no-store"]);
@@ -74,7 +81,7 @@ describe("PostgreSQL restarting while Lectern runs", () => {
       const db = lectern.server.lectern.db;
       console.error({
         posts: await db.all(sql`SELECT id, queued_at, deleted_at FROM posts ORDER BY published_at`),
-        deliveries: await db.all(sql`SELECT id, status, attempts, owner, lease_until, next_attempt_at FROM deliveries`),
+        deliveries: await db.all(sql`SELECT id, status, attempts, last_error, next_attempt_at FROM deliveries`),
         leases: await db.all(sql`SELECT name, owner, expires_at FROM leases WHERE name LIKE 'worker:%'`),
         now: Date.now(),
       });
