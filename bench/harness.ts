@@ -432,12 +432,8 @@ async function generateFollowers(db: Database, n: number, origins: string[]): Pr
         FROM followers WHERE status = 'accepted' GROUP BY coalesce(shared_inbox, inbox)`,
   );
   for (const t of triggers) await db.run(sql.raw(t.sql));
-  if (db.dialect === "postgres") {
-    await db.run(sql`ALTER TABLE followers ENABLE TRIGGER followers_targets`);
-    await db.run(sql.raw("ANALYZE"));
-  } else {
-    await db.run(sql.raw("ANALYZE"));
-  }
+  if (db.dialect === "postgres") await db.run(sql`ALTER TABLE followers ENABLE TRIGGER followers_targets`);
+  await db.run(sql.raw("ANALYZE"));
   await db.run(sql`DROP TABLE bench_servers`);
 }
 

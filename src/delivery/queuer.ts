@@ -20,8 +20,7 @@ const step = <T>(work: Promise<T>, what: string): Promise<T> => withDeadline(wor
  * queued: chunks, time, longest transaction.
  */
 export class FanOutQueuer {
-  /** Chunks queued, and the longest one took (its transaction, ms). */
-  chunks = 0;
+  /** The longest a chunk took (its transaction, ms). */
   longestChunkMs = 0;
   readonly #db: Database;
   readonly #worker: string;
@@ -119,7 +118,6 @@ export class FanOutQueuer {
   }
 
   #count(activity: number, queued: number, ms: number, t0: number, finished: boolean): void {
-    this.chunks++;
     this.longestChunkMs = Math.max(this.longestChunkMs, ms);
     const run = this.#run?.activity === activity ? this.#run : undefined;
     this.#run = {

@@ -24,8 +24,9 @@ export interface Answer {
  */
 export class Sender {
   readonly answers = new AnswerTimes();
-  signatures = 0;
   readonly #data: AppData;
+  /** Counts its signatures (the worker's stats). */
+  readonly #stats: { signatures: number };
   readonly #agent: Dispatcher;
   readonly #ownsAgent: boolean;
   readonly #keyId: URL;
@@ -33,8 +34,9 @@ export class Sender {
   readonly #bodies = new Map<number, SignedBody>();
   #key: Promise<KeyObject> | undefined;
 
-  constructor(data: AppData, dispatcher?: Dispatcher) {
+  constructor(data: AppData, stats: { signatures: number }, dispatcher?: Dispatcher) {
     this.#data = data;
+    this.#stats = stats;
     this.#keyId = data.urls.keyId();
     this.#userAgent = userAgent(data.config.origin);
     const d = data.config.delivery;
@@ -73,7 +75,7 @@ export class Sender {
       // Signed now, not when queued: Mastodon treats a Date more than an hour old as expired.
       const signed =
         spec === "rfc9421" ? await this.#signRfc9421(url, body, headers) : await this.#signCavage(url, body, headers);
-      this.signatures++;
+      this.#stats.signatures++;
       const started = performance.now();
       const res = await httpRequest(url, {
         method: "POST",

@@ -120,7 +120,7 @@ export class DeliveryWorker {
       busy: (p) => this.#claiming > 0 || (this.#perPartition.get(p) ?? 0) > 0 || this.#delivered.length > 0,
       pace: () => ({ inFlight: this.#fast + this.#slow, deliveredLastMinute: this.#recent.lastMinute() }),
     });
-    this.#sender = new Sender(data, options.dispatcher);
+    this.#sender = new Sender(data, this.stats, options.dispatcher);
   }
 
   async start(): Promise<void> {
@@ -282,7 +282,6 @@ export class DeliveryWorker {
   async #deliver(row: Claimed): Promise<void> {
     this.stats.attempts++;
     const answer = await this.#sender.send(row);
-    this.stats.signatures = this.#sender.signatures;
     await this.#record(row, answer.status, answer.error, answer.spec, answer.retryAfterMs);
   }
 
