@@ -7,6 +7,8 @@ import type { AppData } from "./product/context.ts";
 import { actorCreatedAt } from "./product/instance.ts";
 import { getActorKeyPairs } from "./product/keys.ts";
 import { type Channel, Outboxes } from "./product/outbox.ts";
+import { readerChannel } from "./readers/fanout.ts";
+import { readerKeys } from "./readers/keys.ts";
 import type { Config } from "./shared/config.ts";
 import { Urls } from "./shared/urls.ts";
 import type { Database } from "./storage/database.ts";
@@ -49,6 +51,7 @@ export async function openLectern(config: Config, options: LecternOptions = {}):
   // Every way out, registered here: the fediverse first, then any others (email, push, relays).
   const outbox = new Outboxes([
     new DeliveryOutbox(() => federation.createContext(config.origin, data)),
+    readerChannel(config),
     ...(options.channels ?? []),
   ]);
   // The key that seals secrets in the database; what an older version kept in plain text is sealed now.
@@ -61,6 +64,7 @@ export async function openLectern(config: Config, options: LecternOptions = {}):
   // Create the actor's keys and birth date now, not during a remote server's first request.
   await actorCreatedAt(db);
   await getActorKeyPairs(data);
+  await readerKeys(data);
   return {
     config,
     db,

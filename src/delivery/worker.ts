@@ -25,6 +25,8 @@ export interface DeliveryWorkerOptions {
   publishPosts?: () => Promise<unknown>;
   /** This worker's name in leases (unique per process). */
   workerId?: string;
+  /** Whether a partition has other work in flight here (readers' messages): it is not given up meanwhile. */
+  busy?: (partition: number) => boolean;
 }
 
 export interface DeliveryStats {
@@ -117,7 +119,11 @@ export class DeliveryWorker {
     );
     this.leases = new PartitionLeases(data.db, this.workerId, {
       now: this.#now,
-      busy: (p) => this.#claiming > 0 || (this.#perPartition.get(p) ?? 0) > 0 || this.#delivered.length > 0,
+      busy: (p) =>
+        this.#claiming > 0 ||
+        (this.#perPartition.get(p) ?? 0) > 0 ||
+        this.#delivered.length > 0 ||
+        (options.busy?.(p) ?? false),
       pace: () => ({ inFlight: this.#fast + this.#slow, deliveredLastMinute: this.#recent.lastMinute() }),
     });
     this.#sender = new Sender(data, this.stats, options.dispatcher);

@@ -228,6 +228,13 @@ export async function postsWhere(db: Queryable, where: Sql, limit: number): Prom
   return rows.map((r) => toPost(r) as Post);
 }
 
+/** Posts handed to the channels after `after` and up to `upTo` (their `queued_at`), not deleted, in that order. */
+export async function postsQueuedBetween(db: Queryable, after: number, upTo: number, limit: number): Promise<Post[]> {
+  const rows = await db.all(sql`SELECT ${COLUMNS} FROM posts
+    WHERE queued_at > ${after} AND queued_at <= ${upTo} AND deleted_at IS NULL ORDER BY queued_at, id LIMIT ${limit}`);
+  return rows.map((r) => toPost(r) as Post);
+}
+
 export async function countPosts(db: Queryable): Promise<number> {
   return Number((await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM posts WHERE deleted_at IS NULL`))?.n ?? 0);
 }

@@ -140,6 +140,31 @@ export function httpUrl(): Parser<URL> {
   };
 }
 
+/** An SMTP server: `smtp://` (STARTTLS when offered) or `smtps://` (TLS from the start), credentials allowed. */
+export const smtpUrl: Parser<URL> = (v) => {
+  if (typeof v !== "string") return problem("must be a string");
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    return problem("must be an smtp:// or smtps:// URL such as smtp://127.0.0.1:2525");
+  }
+  if (url.protocol !== "smtp:" && url.protocol !== "smtps:")
+    return problem("must be an smtp:// or smtps:// URL such as smtp://127.0.0.1:2525");
+  if (url.hostname === "") return problem("must name a host");
+  return url;
+};
+
+/** A mail address, alone or with a display name: `news@example.org` or `Jane Doe <news@example.org>`. */
+export const mailbox: Parser<{ name: string; address: string }> = (v) => {
+  if (typeof v !== "string") return problem("must be a string");
+  const m = /^\s*(?:(.*?)\s*<([^<>\s]+)>|([^<>\s]+))\s*$/.exec(v);
+  const address = m?.[2] ?? m?.[3] ?? "";
+  if (/[\r\n]/.test(v) || !/^[^@\s"<>()]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/.test(address))
+    return problem('must be a mail address such as "news@example.org" or "Jane Doe <news@example.org>"');
+  return { name: (m?.[1] ?? "").replace(/^"|"$/g, ""), address };
+};
+
 export function isTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat("en", { timeZone: zone });

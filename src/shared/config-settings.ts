@@ -2,11 +2,13 @@ import {
   flag,
   httpUrl,
   isTimeZone,
+  mailbox,
   oneOf,
   type Parser,
   positive,
   postgresUrl,
   proxies,
+  smtpUrl,
   text,
   whole,
 } from "./config-parsers.ts";
@@ -137,4 +139,29 @@ export const SETTINGS = {
   pauseAfterDays: setting("delivery.pause_after_days", "LECTERN_DELIVERY_PAUSE_AFTER_DAYS", whole(1, 60)),
   workers: setting("delivery.workers", "LECTERN_DELIVERY_WORKERS", whole(1, 64)),
   pollMs: setting("delivery.poll_milliseconds", "LECTERN_DELIVERY_POLL_MILLISECONDS", whole(10, 60000)),
+  emailSmtpUrl: optional("email.smtp_url", "LECTERN_EMAIL_SMTP_URL", smtpUrl),
+  emailFrom: optional("email.from", "LECTERN_EMAIL_FROM", mailbox),
+  emailReplyTo: optional("email.reply_to", "LECTERN_EMAIL_REPLY_TO", mailbox),
+  emailDkimSelector: optional(
+    "email.dkim_selector",
+    "LECTERN_EMAIL_DKIM_SELECTOR",
+    text((v) => (/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(v) ? undefined : 'must be a DNS label such as "lectern"')),
+  ),
+  emailDkimKeyFile: optional("email.dkim_key_file", "LECTERN_EMAIL_DKIM_KEY_FILE", text()),
+  emailBatchMinutes: setting("email.batch_minutes", "LECTERN_EMAIL_BATCH_MINUTES", whole(0, 1440)),
+  emailMaxConnections: setting("email.max_connections", "LECTERN_EMAIL_MAX_CONNECTIONS", whole(1, 100)),
+  emailPerDomain: setting("email.per_domain", "LECTERN_EMAIL_PER_DOMAIN", whole(1, 1000)),
+  emailWebhookSecret: optional(
+    "email.webhook_secret",
+    "LECTERN_EMAIL_WEBHOOK_SECRET",
+    text((v) => (v.length >= 16 ? undefined : "must be at least 16 characters")),
+  ),
+  push: setting("push.enabled", "LECTERN_PUSH", flag),
+  pushContact: optional(
+    "push.contact",
+    "LECTERN_PUSH_CONTACT",
+    text((v) =>
+      /^(mailto:[^\s@]+@[^\s@]+|https:\/\/\S+)$/.test(v) ? undefined : "must be a mailto: address or an https URL",
+    ),
+  ),
 };

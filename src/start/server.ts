@@ -14,6 +14,8 @@ import { removeGoneFollowers } from "../product/gone.ts";
 import { sweepUnusedMedia } from "../product/media.ts";
 import type { Channel } from "../product/outbox.ts";
 import { startScheduler } from "../product/schedule.ts";
+import { deleteUnconfirmed } from "../readers/subscribers.ts";
+import { ReaderWorker } from "../readers/worker.ts";
 import type { Config } from "../shared/config.ts";
 import { type Periodic, periodic } from "../storage/periodic.ts";
 import { createWeb, type Web } from "../web/app.ts";
@@ -94,13 +96,20 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   let stopWork = async () => {};
   let deliveries: DeliveryWorker | undefined;
   if (working) {
+    // Readers' email and push go out beside the deliveries, in the same partitions (a partition with
+    // either in flight is not given up).
+    let readerWorker: ReaderWorker | undefined;
     const worker = new DeliveryWorker(lectern.data, {
       now: options.now,
       publishPosts: () => publishNewPosts(lectern.context()),
+      busy: (p) => readerWorker?.busy(p) ?? false,
     });
+    readerWorker = new ReaderWorker(lectern.data, { partitions: () => worker.leases.current(), now: options.now });
+    const readers = readerWorker;
     deliveries = worker;
     await warmUp(lectern.context()).catch((error) => logger.warning("Warm-up failed: {error}", { error }));
     await worker.start();
+    await readers.start();
     const purges = new PurgeSender(lectern.db, config, worker.workerId, { now: options.now });
     await purges.start();
     const stopQueue = new AbortController();
@@ -124,6 +133,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         await pruneDeliveries(lectern.db);
         await sweepEmptyTargets(lectern.db);
         await sweepUnusedMedia(lectern.data);
+        await deleteUnconfirmed(lectern.db, Date.now());
       },
     });
     const goneEvery = options.goneCheckIntervalMs ?? 5 * 60_000;
@@ -138,6 +148,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       await Promise.all([sweeper.stop(), goneChecker.stop()]);
       await scheduler.stop();
       stopQueue.abort();
+      await readers.stop();
       await Promise.all([queueDone, worker.stop(), purges.stop()]);
     };
   }

@@ -24,6 +24,7 @@ import { oauthRoutes } from "./mastodon/oauth.tsx";
 import { mastodonTimelines } from "./mastodon/timelines.ts";
 import { mediaRoutes } from "./media.ts";
 import { publicRoutes } from "./public.tsx";
+import { readerRoutes } from "./readers.tsx";
 import { ResponseCache } from "./response-cache.ts";
 import { SiteVersion } from "./site-version.ts";
 import { NotFoundPage } from "./views/public.tsx";
@@ -189,6 +190,7 @@ export function createWeb(lectern: Lectern, options: AppOptions = {}): Web {
   adminRoutes(app, deps);
   mediaRoutes(app, deps);
   publicRoutes(app, deps);
+  readerRoutes(app, deps);
 
   app.get("/health", (c) => c.json({ ok: true }));
   // Search engines may read the public pages; the desk, the sign-in and the API are nobody's to index.

@@ -30,4 +30,8 @@ export const WEBAUTHN = load(
   ),
 );
 export const PASSKEYS = load("passkeys.js", "text/javascript; charset=utf-8");
-export const ASSETS = [STYLE, SCRIPT, WEBAUTHN, PASSKEYS];
+/** "Notify me" on the public pages. */
+export const READERS = load("readers.js", "text/javascript; charset=utf-8");
+/** The service worker: served at /sw.js (a worker's scope is its own path's), not under /assets. */
+export const SERVICE_WORKER = load("sw.js", "text/javascript; charset=utf-8");
+export const ASSETS = [STYLE, SCRIPT, WEBAUTHN, PASSKEYS, READERS];

@@ -14,6 +14,7 @@ import {
   type Post,
 } from "../product/posts.ts";
 import { getProfile } from "../product/profile.ts";
+import { readerKeys } from "../readers/keys.ts";
 import { UUID_PATTERN } from "../shared/ids.ts";
 import { htmlToText } from "../shared/markup.ts";
 import { RateLimiter } from "../shared/rate-limit.ts";
@@ -74,6 +75,10 @@ export function publicRoutes(app: Hono, deps: WebDeps): void {
       headerUrl: header?.href,
     };
   };
+  const readerOptions = async () => ({
+    email: config.email !== null,
+    vapidKey: config.push.enabled ? (await readerKeys(data)).vapidPublic : null,
+  });
   const meUrls = async () =>
     (await getProfile(data)).fields.map((f) => f.value).filter((v) => /^https?:\/\/\S+$/.test(v));
 
@@ -116,7 +121,7 @@ export function publicRoutes(app: Hono, deps: WebDeps): void {
         <Page meta={meta} chrome={await chrome()}>
           <ProfileHeader view={view} />
           <FollowBox handle={handle} />
-          <SubscribeBox feeds={feeds} />
+          <SubscribeBox feeds={feeds} readers={await readerOptions()} />
           <h2 class="sr">Posts</h2>
           {await articles(pinned, () => true)}
           {await articles(rest)}
@@ -208,7 +213,7 @@ export function publicRoutes(app: Hono, deps: WebDeps): void {
           {await threadOrPost(post)}
           <ShareBox url={url.href} text={`${profile.name}: ${htmlToText(post.summary ?? post.contentHtml, 200)}`} />
           <FollowBox handle={handle} />
-          <SubscribeBox feeds={feeds} />
+          <SubscribeBox feeds={feeds} readers={await readerOptions()} />
         </Page>
       );
     });
@@ -264,7 +269,7 @@ export function publicRoutes(app: Hono, deps: WebDeps): void {
             newest={after === null ? null : urls.tag(tag).pathname}
           />
           <FollowBox handle={handle} />
-          <SubscribeBox feeds={tagFeeds(tag)} what={`new posts tagged #${tag}`} />
+          <SubscribeBox feeds={tagFeeds(tag)} what={`new posts tagged #${tag}`} readers={await readerOptions()} />
         </Page>
       );
     });

@@ -16,7 +16,7 @@ import { sql } from "../../storage/sql.ts";
 const PREFIX = "sealed:v1:";
 
 /** What a sealed value is for, bound into its seal: one cannot be moved into another's place. */
-export type SecretUse = "actor-key" | "totp";
+export type SecretUse = "actor-key" | "totp" | "reader-key";
 
 /** The secret key cannot be had: missing while the database holds sealed secrets, unreadable, or another one. */
 export class SecretKeyError extends LecternError {
@@ -166,6 +166,7 @@ const SEALED: readonly { table: string; column: string; key: string; use: Secret
   { table: "actor_keys", column: "private_jwk", key: "algorithm", use: "actor-key" },
   { table: "staff", column: "totp_secret", key: "id", use: "totp" },
   { table: "staff", column: "totp_pending_secret", key: "id", use: "totp" },
+  { table: "reader_keys", column: "secret", key: "name", use: "reader-key" },
 ];
 
 async function anySealed(db: Queryable): Promise<boolean> {

@@ -12,6 +12,7 @@ import {
 } from "drizzle-orm/pg-core";
 import type { ColumnDef, TableDef } from "./define.ts";
 import * as tables from "./tables.ts";
+import * as readerTables from "./tables-readers.ts";
 import * as staffTables from "./tables-staff.ts";
 
 /*
@@ -83,3 +84,7 @@ export const drafts = build(staffTables.drafts);
 export const oauthApps = build(staffTables.oauthApps);
 export const oauthTokens = build(staffTables.oauthTokens);
 export const signInThrottle = build(staffTables.signInThrottle);
+export const emailSubscribers = build(readerTables.emailSubscribers);
+export const pushSubscriptions = build(readerTables.pushSubscriptions);
+export const readerFanouts = build(readerTables.readerFanouts);
+export const readerKeys = build(readerTables.readerKeys);

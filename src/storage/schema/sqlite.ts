@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { index, integer, type SQLiteTable, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { ColumnDef, TableDef } from "./define.ts";
 import * as tables from "./tables.ts";
+import * as readerTables from "./tables-readers.ts";
 import * as staffTables from "./tables-staff.ts";
 
 /*
@@ -70,3 +71,7 @@ export const drafts = build(staffTables.drafts);
 export const oauthApps = build(staffTables.oauthApps);
 export const oauthTokens = build(staffTables.oauthTokens);
 export const signInThrottle = build(staffTables.signInThrottle);
+export const emailSubscribers = build(readerTables.emailSubscribers);
+export const pushSubscriptions = build(readerTables.pushSubscriptions);
+export const readerFanouts = build(readerTables.readerFanouts);
+export const readerKeys = build(readerTables.readerKeys);

@@ -106,6 +106,8 @@ export const posts = table(
     index("posts_thread").on(t.threadRoot),
     // The delivery worker looks for posts not queued yet on every round: only those are indexed.
     index("posts_unqueued").on(t.publishedAt).whereNull(t.queuedAt),
+    // Readers' messages hold the posts handed to the channels since their last one.
+    index("posts_queued").on(t.queuedAt),
   ],
 );
 

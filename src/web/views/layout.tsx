@@ -1,7 +1,7 @@
 import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 import type { HtmlEscapedString } from "hono/utils/html";
-import { SCRIPT, STYLE } from "../assets.ts";
+import { READERS, SCRIPT, STYLE } from "../assets.ts";
 
 /** What a view renders to: hono/jsx elements and hono/html templates are both this. */
 export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
@@ -89,6 +89,9 @@ export function Page({ meta, chrome, children }: { meta: PageMeta; chrome: Chrom
           {meta.image && <meta name="twitter:image" content={meta.image.href} />}
           <link rel="stylesheet" href={STYLE.path} />
           <script src={SCRIPT.path} defer />
+          {!meta.private && <script src={READERS.path} defer />}
+          {!meta.private && <link rel="manifest" href="/manifest.webmanifest" />}
+          {!meta.private && <link rel="icon" href="/favicon.svg" type="image/svg+xml" />}
         </head>
         <body>
           <a class="skip" href="#main">

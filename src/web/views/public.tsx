@@ -105,11 +105,54 @@ export function FollowBox({ handle, error }: { handle: string; error?: string })
   );
 }
 
-/** For readers without a fediverse account: the feeds, and what a feed is. */
-export function SubscribeBox({ feeds, what = "new posts" }: { feeds: { rss: URL; atom: URL }; what?: string }): Html {
+/** What readers without an account can turn on besides feeds: email (when SMTP is set) and Web Push. */
+export interface ReaderOptions {
+  email: boolean;
+  /** The VAPID public key, when push is on. */
+  vapidKey: string | null;
+}
+
+/** For readers without a fediverse account: email, notifications, the feeds, and what a feed is. */
+export function SubscribeBox({
+  feeds,
+  what = "new posts",
+  readers,
+}: {
+  feeds: { rss: URL; atom: URL };
+  what?: string;
+  readers?: ReaderOptions;
+}): Html {
   return (
     <section class="card subscribe" aria-labelledby="subscribe-title">
       <h2 id="subscribe-title">Subscribe without an account</h2>
+      {readers?.email && (
+        <form method="post" action="/email/subscribe" class="follow">
+          <label for="subscribe-email">Get every post by email</label>
+          <div class="row">
+            <div>
+              <input
+                id="subscribe-email"
+                type="email"
+                name="email"
+                placeholder="you@example.com"
+                autocomplete="email"
+                required
+                maxlength={254}
+              />
+            </div>
+            <button type="submit">Subscribe</button>
+          </div>
+          <p class="hint">We send one email to confirm. Every email has a one-click unsubscribe link.</p>
+        </form>
+      )}
+      {readers?.vapidKey && (
+        <div data-notify data-vapid-key={readers.vapidKey} hidden>
+          <button type="button" aria-pressed="false">
+            Notify me
+          </button>{" "}
+          <span data-notify-status role="status" class="hint" />
+        </div>
+      )}
       <p class="hint">
         A feed reader (Feedly, Inoreader, NetNewsWire, Thunderbird…) checks a feed for {what} and shows them to you.
       </p>
