@@ -1,4 +1,4 @@
-import { createECDH } from "node:crypto";
+import { createPublicKey } from "node:crypto";
 import { refuseUrl } from "../shared/http-client.ts";
 import type { Queryable } from "../storage/database.ts";
 import { partitionOf } from "../storage/partition.ts";
@@ -52,7 +52,10 @@ function b64url(v: string): Buffer | null {
 function onCurve(bytes: Buffer): boolean {
   if (bytes.length !== 65 || bytes[0] !== 4) return false;
   try {
-    createECDH("prime256v1").computeSecret(bytes);
+    // Node refuses a point that is not on the curve.
+    const x = bytes.subarray(1, 33).toString("base64url");
+    const y = bytes.subarray(33).toString("base64url");
+    createPublicKey({ key: { kty: "EC", crv: "P-256", x, y }, format: "jwk" });
     return true;
   } catch {
     return false;
