@@ -16,7 +16,7 @@ export interface Received {
  * local part says how it answers: `bounce…` gets 550 at RCPT, `later…` gets
  * 451 while `deferrals` lasts.
  */
-export async function startSmtpSink(options: { deferrals?: number } = {}) {
+export async function startSmtpSink(options: { deferrals?: number; delayMs?: number } = {}) {
   const received: Received[] = [];
   let deferrals = options.deferrals ?? 0;
   let refused = 0;
@@ -43,7 +43,8 @@ export async function startSmtpSink(options: { deferrals?: number } = {}) {
       stream.on("end", async () => {
         const raw = Buffer.concat(chunks);
         received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw, mail: await simpleParser(raw) });
-        callback();
+        // A slow server: the message is kept, and the sender hears so only later (or never, if it dies first).
+        setTimeout(callback, options.delayMs ?? 0);
       });
     },
   });
