@@ -72,12 +72,15 @@ describe.each(DIALECTS)("email from a started Lectern on %s", (dialect) => {
       }
     }
     const atKill = got().length;
+    const firstOutput = lectern.output();
     expect(atKill).toBeLessThan(N);
 
     lectern = await startLecternProcess(env);
     cleanups.unshift(() => lectern.stop());
     await waitFor(() => new Set(got().flatMap((r) => r.to)).size === N || undefined, 90_000, "every subscriber");
     const duplicates = got().length - N;
+    // Subscribers' addresses are personal data: in no log line of either run.
+    expect(`${firstOutput}${lectern.output()}`).not.toMatch(/@example\.com/);
     // At most what the pool had in flight (2 connections × 4 messages) when the tree was killed.
     expect(duplicates).toBeLessThanOrEqual(8);
     await waitFor(

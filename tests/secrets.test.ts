@@ -20,7 +20,13 @@ describe("secrets at rest", () => {
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     const db = () => lectern.server.lectern.db;
     const sealed = async () =>
-      (await db().all<{ v: string }>(sql`SELECT private_jwk AS v FROM actor_keys`)).map((r) => r.v);
+      (
+        await db().all<{ v: string }>(
+          sql`SELECT private_jwk AS v FROM actor_keys UNION ALL SELECT secret AS v FROM reader_keys`,
+        )
+      ).map((r) => r.v);
+    // The actor's two key pairs, and the reader channels' two keys (VAPID, links).
+    expect(await sealed()).toHaveLength(4);
     for (const v of await sealed()) {
       expect(v).toMatch(/^sealed:v1:/);
       expect(v).not.toMatch(/"d"|"kty"|"RSA"/);
@@ -48,7 +54,7 @@ describe("secrets at rest", () => {
     const before = readFileSync(keyFile, "utf8");
     const rotated = await runCli(["rotate-secret-key"], lectern.env);
     expect(rotated.code, rotated.stderr).toBe(0);
-    expect(rotated.stdout).toMatch(/A new secret key \(\w{12}\) is in .*secret\.key; 2 secrets were sealed again/);
+    expect(rotated.stdout).toMatch(/A new secret key \(\w{12}\) is in .*secret\.key; 4 secrets were sealed again/);
     expect(readFileSync(keyFile, "utf8")).not.toBe(before);
     const id = /\((\w{12})\)/.exec(rotated.stdout)?.[1];
     for (const v of await sealed()) expect(v.startsWith(`sealed:v1:${id}:`)).toBe(true);

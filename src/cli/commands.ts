@@ -31,6 +31,7 @@ import { Urls } from "../shared/urls.ts";
 import { FileMediaStore } from "../storage/media-store.ts";
 import { S3MediaStore } from "../storage/s3-media-store.ts";
 import { UsageError, withLectern } from "./common.ts";
+import { readersCommand } from "./readers.ts";
 import { staffCommand } from "./staff.ts";
 
 /*
@@ -368,4 +369,5 @@ export const COMMANDS: Record<string, (config: Config, rest: string[], command: 
   status: status,
   "rotate-secret-key": rotateSecretKey,
   followers: followers,
+  readers: readersCommand,
 };

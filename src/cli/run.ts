@@ -58,6 +58,11 @@ Commands:
         Block the servers of a domain blocklist (Mastodon's CSV export, or one name per line).
         Block an account (it stops following, cannot follow again) or a whole server
         (its followers removed, its traffic refused, nothing delivered); list blocks.
+  readers [counts] | export | import <file.csv> | suppress <address> | erase <address>
+        Readers without an account: counts by channel; email subscribers as CSV on standard output;
+        import a Substack or Mailchimp export (only rows it says are subscribed count as confirmed;
+        unsubscribed and bounced ones are kept as suppressed); stop all mail to an address for good
+        (a bounce or complaint your provider reported); erase an address on its owner's request.
   help  Show this text.
 
 Configuration comes from config/lectern.toml and LECTERN_* environment variables (see README).`;

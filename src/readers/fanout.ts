@@ -82,3 +82,25 @@ export async function queueReaderChunk(db: Queryable, now: number, batchMs: numb
 }
 
 class ChunkTaken extends Error {}
+
+export interface ChannelProgress {
+  channel: ReaderChannelName;
+  queued: number;
+  sent: number;
+  failed: number;
+  suppressed: number;
+}
+
+/** A post's progress by reader channel (each reader counted once per post, whichever message carried it). */
+export async function readerProgress(db: Queryable, postId: string): Promise<ChannelProgress[]> {
+  const rows = await db.all<Record<string, unknown>>(
+    sql`SELECT channel, queued, sent, failed, suppressed FROM reader_fanouts WHERE post_id = ${postId} ORDER BY channel`,
+  );
+  return rows.map((r) => ({
+    channel: r.channel as ReaderChannelName,
+    queued: Number(r.queued),
+    sent: Number(r.sent),
+    failed: Number(r.failed),
+    suppressed: Number(r.suppressed),
+  }));
+}

@@ -6,7 +6,26 @@ import { htmlToText } from "../shared/markup.ts";
 import { linkToken, type ReaderKeys } from "./keys.ts";
 import { composeBody, confirmationBody, type MailBody, personalise } from "./message.ts";
 import type { Mail, PushTarget } from "./senders.ts";
-import type { ReaderRow } from "./worker.ts";
+
+/** A reader's row as claimed: enough to build and record their message. */
+export interface ReaderRow {
+  id: number;
+  partition: number;
+  /** Email: the recipient's domain; push: the push service's host. */
+  host: string;
+  dueAt: number;
+  sentThrough: number;
+  attempts: number;
+  /** Email only. */
+  address?: string;
+  status?: string;
+  cadence?: string;
+  nonce?: string | null;
+  /** Push only. */
+  endpoint?: string;
+  p256dh?: string;
+  auth?: string;
+}
 
 /** What a reader's due row comes to: the message (if any), the posts it holds, and what to record after. */
 export interface Job {

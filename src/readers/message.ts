@@ -5,7 +5,6 @@ import { getMedia } from "../product/media.ts";
 import type { Post } from "../product/post.ts";
 import { getProfile } from "../product/profile.ts";
 import { htmlToText } from "../shared/markup.ts";
-import { showAttachments } from "../web/attachments.ts";
 
 /*
  * What a reader gets by email: the posts as they read on the site (text,
@@ -43,7 +42,23 @@ async function author(data: AppData): Promise<{ name: string; avatar: string | n
 
 async function postHtml(data: AppData, post: Post): Promise<string> {
   const url = data.urls.post(post.id).href;
-  const media = await showAttachments(data, post.attachments);
+  const found = await getMedia(
+    data,
+    post.attachments.map((a) => a.mediaId),
+  );
+  const media = post.attachments.flatMap((a) => {
+    const m = found.get(a.mediaId);
+    return m === undefined
+      ? []
+      : [
+          {
+            kind: m.kind,
+            alt: a.alt,
+            url: data.urls.media(m.file).href,
+            previewUrl: m.previewFile ? data.urls.media(m.previewFile).href : null,
+          },
+        ];
+  });
   const first = htmlToText(post.contentHtml, 100) || "A post";
   const pictures = media
     .map((m) => {

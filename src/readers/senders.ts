@@ -1,7 +1,7 @@
 import nodemailer, { type Transporter } from "nodemailer";
 import { type Dispatcher, request } from "undici";
 import webPush from "web-push";
-import type { EmailSettings } from "../shared/config.ts";
+import type { EmailSettings } from "../shared/config-email.ts";
 import { deliveryAgent, refuseUrl } from "../shared/http-client.ts";
 import type { ReaderKeys } from "./keys.ts";
 

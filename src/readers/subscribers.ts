@@ -27,7 +27,8 @@ export interface Address {
 export function parseAddress(raw: unknown): Address | null {
   if (typeof raw !== "string") return null;
   const v = raw.trim();
-  if (v.length > 254 || /[\s"<>(),;:\\[\]\u0000-\u001f\u007f]/.test(v)) return null;
+  // \s covers line breaks and spaces; other control characters are below U+0020 or U+007F.
+  if (v.length > 254 || /[\s"<>(),;:\\[\]]/.test(v) || [...v].some((ch) => ch < " " || ch === "\u007f")) return null;
   const at = v.lastIndexOf("@");
   if (at < 1 || at !== v.indexOf("@") || v.length - at - 1 > 253 || at > 64) return null;
   const local = v.slice(0, at);

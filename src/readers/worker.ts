@@ -7,7 +7,7 @@ import { Nap } from "../shared/nap.ts";
 import { CHANNELS } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
 import { queueReaderChunk, SETTLE_MS } from "./fanout.ts";
-import { emailJob, type Job, pushJob } from "./jobs.ts";
+import { emailJob, type Job, pushJob, type ReaderRow } from "./jobs.ts";
 import { type ReaderKeys, readerKeys } from "./keys.ts";
 import { MailSender, type Outcome, PushSender } from "./senders.ts";
 
@@ -28,26 +28,6 @@ export interface ReaderWorkerOptions {
   now?: () => number;
   /** Replaces the push HTTP client (tests). */
   pushDispatcher?: Dispatcher;
-}
-
-/** A reader's row as claimed: enough to build and record their message. */
-export interface ReaderRow {
-  id: number;
-  partition: number;
-  /** Email: the recipient's domain; push: the push service's host. */
-  host: string;
-  dueAt: number;
-  sentThrough: number;
-  attempts: number;
-  /** Email only. */
-  address?: string;
-  status?: string;
-  cadence?: string;
-  nonce?: string | null;
-  /** Push only. */
-  endpoint?: string;
-  p256dh?: string;
-  auth?: string;
 }
 
 /**

@@ -1,9 +1,9 @@
-import { createPrivateKey } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import type { BlockList } from "node:net";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
+import { type EmailSettings, readEmail } from "./config-email.ts";
 import { Problem } from "./config-parsers.ts";
 import { SETTINGS, type Setting } from "./config-settings.ts";
 
@@ -97,21 +97,6 @@ export interface Config {
   readonly email: EmailSettings | null;
   /** Web Push to readers' browsers ("Notify me"). */
   readonly push: { readonly enabled: boolean; readonly contact: string };
-}
-
-export interface EmailSettings {
-  readonly smtpUrl: URL;
-  readonly from: { readonly name: string; readonly address: string };
-  readonly replyTo: { readonly name: string; readonly address: string } | null;
-  /** Signs every message for `from`'s domain; null: unsigned (the README says why not to). */
-  readonly dkim: { readonly selector: string; readonly privateKey: string } | null;
-  /** 0: each post mailed at once; otherwise posts gathered for this long. */
-  readonly batchMs: number;
-  readonly maxConnections: number;
-  /** Messages in flight to one recipient domain at once. */
-  readonly perDomain: number;
-  /** Bearer secret of the bounce and complaint endpoint; null: no endpoint. */
-  readonly webhookSecret: string | null;
 }
 
 export interface S3Settings {
@@ -285,52 +270,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       pollMs: read("pollMs", S.pollMs) ?? 250,
       workers: read("workers", S.workers) ?? cores,
     },
-    email: readEmail(read, where, origin, cwd),
+    email: readEmail(read, where, origin, cwd, (message) => {
+      throw new ConfigError(message);
+    }),
     push: { enabled: read("push", S.push) ?? true, contact: read("pushContact", S.pushContact) ?? origin.origin },
   };
-}
-
-/** The email settings, checked together: off without an SMTP URL; a DKIM key needs its selector, and must be readable. */
-function readEmail(
-  read: <T>(name: keyof typeof SETTINGS, s: Setting<T>) => T | undefined,
-  where: Record<string, string>,
-  origin: URL,
-  cwd: string,
-): EmailSettings | null {
-  const S = SETTINGS;
-  const smtpUrl = read("emailSmtpUrl", S.emailSmtpUrl);
-  const selector = read("emailDkimSelector", S.emailDkimSelector);
-  const keyFile = read("emailDkimKeyFile", S.emailDkimKeyFile);
-  const settings = {
-    from: read("emailFrom", S.emailFrom) ?? {
-      name: "",
-      address: `${read("handle", S.handle) ?? "desk"}@${origin.hostname}`,
-    },
-    replyTo: read("emailReplyTo", S.emailReplyTo) ?? null,
-    batchMs: (read("emailBatchMinutes", S.emailBatchMinutes) ?? 0) * 60_000,
-    maxConnections: read("emailMaxConnections", S.emailMaxConnections) ?? 5,
-    perDomain: read("emailPerDomain", S.emailPerDomain) ?? 10,
-    webhookSecret: read("emailWebhookSecret", S.emailWebhookSecret) ?? null,
-  };
-  if ((selector === undefined) !== (keyFile === undefined))
-    throw new ConfigError(
-      `${where.emailDkimSelector ?? where.emailDkimKeyFile}: email.dkim_selector and email.dkim_key_file go together`,
-    );
-  let dkim: EmailSettings["dkim"] = null;
-  if (selector !== undefined && keyFile !== undefined) {
-    let privateKey: string;
-    try {
-      privateKey = readFileSync(path.resolve(cwd, keyFile), "utf8");
-      createPrivateKey(privateKey);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new ConfigError(
-        `${where.emailDkimKeyFile}: ${code ? `cannot read ${keyFile} (${code})` : `${keyFile} is not a PEM private key`}`,
-      );
-    }
-    dkim = { selector, privateKey };
-  }
-  return smtpUrl === undefined ? null : { smtpUrl, dkim, ...settings };
 }
 
 /**

@@ -28,7 +28,7 @@ export const ROUTE_RULES: readonly Rule[] = [
   { path: /^\/admin\/login(\/.*)?$/, need: "public" },
   { path: /^\/admin\/(logout|security(\/.*)?)$/, need: "signed-in" },
   { path: /^\/admin\/profile(\/.*)?$/, need: "profile" },
-  { path: /^\/admin\/(audience|followers)([/.].*)?$/, need: "audience" },
+  { path: /^\/admin\/(audience|followers|readers)([/.].*)?$/, need: "audience" },
   { path: /^\/admin\/blocks(\/.*)?$/, need: "blocks" },
   { path: /^\/admin\/staff(\/.*)?$/, need: "staff" },
   { path: /^\/admin\/audit(\/.*)?$/, need: "audit" },
@@ -48,6 +48,8 @@ export const ROUTE_RULES: readonly Rule[] = [
   { methods: ["GET", "HEAD"], path: /^\/api\/v1\/statuses\/[^/]+(\/(source|context|history))?$/, need: "public" },
   { methods: ["GET", "HEAD"], path: /^\/api\/v1\/timelines\/(public|tag\/[^/]+)$/, need: "public" },
   { methods: ["POST"], path: /^\/api\/v1\/apps$/, need: "public" },
+  // Mastodon 4.6: a reader without an account subscribes by email (double opt-in; see web/readers.tsx).
+  { methods: ["POST"], path: /^\/api\/v1\/accounts\/[^/]+\/email_subscriptions$/, need: "public" },
   {
     methods: ["GET", "HEAD"],
     path: /^\/api\/v[12]\/(filters|lists|followed_tags|announcements|trends(\/.*)?|conversations|bookmarks|favourites|mutes|blocks|domain_blocks|follow_requests|custom_emojis|accounts\/familiar_followers|suggestions)$/,

@@ -6,6 +6,7 @@ import { draftRoutes } from "./desk/drafts.ts";
 import { peopleRoutes } from "./desk/people.tsx";
 import { postRoutes } from "./desk/posts.tsx";
 import { profileRoutes } from "./desk/profile.tsx";
+import { readerDeskRoutes } from "./desk/readers.tsx";
 import { scheduledRoutes } from "./desk/scheduled.tsx";
 import { securityRoutes } from "./desk/security.tsx";
 import { signInRoutes } from "./desk/signin.tsx";
@@ -25,4 +26,5 @@ export function adminRoutes(app: Hono, deps: WebDeps): void {
   profileRoutes(desk);
   peopleRoutes(desk);
   audienceRoutes(desk);
+  readerDeskRoutes(desk);
 }

@@ -183,6 +183,8 @@ export function createWeb(lectern: Lectern, options: AppOptions = {}): Web {
         exposeHeaders: ["Link"],
       }),
     );
+  // Readers' routes first: one of them is in the Mastodon API's path (email subscriptions), open to anyone.
+  readerRoutes(app, deps);
   oauthRoutes(app, deps);
   mastodonAccounts(app, deps);
   mastodonTimelines(app, deps);
@@ -190,7 +192,6 @@ export function createWeb(lectern: Lectern, options: AppOptions = {}): Web {
   adminRoutes(app, deps);
   mediaRoutes(app, deps);
   publicRoutes(app, deps);
-  readerRoutes(app, deps);
 
   app.get("/health", (c) => c.json({ ok: true }));
   // Search engines may read the public pages; the desk, the sign-in and the API are nobody's to index.

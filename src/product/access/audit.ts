@@ -49,6 +49,10 @@ export const ACTIONS = {
   "app-authorize": "allowed an app",
   "app-revoke": "revoked an app",
   "app-publish": "published from an app",
+  "readers-export": "exported the email subscribers",
+  "readers-import": "imported email subscribers",
+  "readers-suppress": "suppressed an email address",
+  "readers-erase": "erased an email subscriber",
 } as const;
 
 export type Action = keyof typeof ACTIONS;

@@ -13,6 +13,7 @@ import {
 } from "../../product/posts.ts";
 import { publishDelete, publishEdit, publishPin, publishPost } from "../../product/publish.ts";
 import { listScheduled, schedulePost } from "../../product/schedule.ts";
+import { readerProgress } from "../../readers/fanout.ts";
 import { UUID_PATTERN } from "../../shared/ids.ts";
 import { showAttachments } from "../attachments.ts";
 import { ComposeForm, type ComposeValues } from "../views/compose.tsx";
@@ -153,7 +154,7 @@ export function postRoutes(desk: Desk): void {
         <p>
           Public link: <a href={url.href}>{url.href}</a>
         </p>
-        <DeliveryBox progress={await deliveryProgress(db, post.id)} />
+        <DeliveryBox progress={await deliveryProgress(db, post.id)} readers={await readerProgress(db, post.id)} />
         <div class="actions">
           <a class="button" href={`/admin/posts/${post.id}/edit`}>
             Edit

@@ -129,6 +129,7 @@ function DeskLinks(admin: NonNullable<Chrome["admin"]>): Html {
           <a href="/admin/profile">Profile</a>
           <a href="/admin/followers">Followers</a>
           <a href="/admin/audience">Audience</a>
+          <a href="/admin/readers">Readers</a>
           <a href="/admin/blocks">Blocks</a>
           <a href="/admin/staff">Staff</a>
           <a href="/admin/audit">Audit log</a>

@@ -1,6 +1,7 @@
 import type { DeliveryProgress } from "../../delivery/progress.ts";
 import type { Post } from "../../product/posts.ts";
 import type { ScheduledPost } from "../../product/schedule.ts";
+import type { ChannelProgress } from "../../readers/fanout.ts";
 import { Temporal } from "../../shared/temporal.ts";
 import { PostButton, TableHead } from "./desk.tsx";
 import type { Html } from "./layout.tsx";
@@ -146,8 +147,14 @@ function excerptText(post: Post): string {
   return chars.length > 80 ? `${chars.slice(0, 79).join("")}…` : post.source;
 }
 
-/** Where the post has got: servers reached out of those due, and what failed. */
-export function DeliveryBox({ progress: p }: { progress: DeliveryProgress }): Html {
+/** Where the post has got: servers reached out of those due, and what failed; then readers by email and push. */
+export function DeliveryBox({
+  progress: p,
+  readers = [],
+}: {
+  progress: DeliveryProgress;
+  readers?: ChannelProgress[];
+}): Html {
   const pct = p.due === 0 ? 100 : Math.floor((p.delivered / p.due) * 100);
   const counts: [number, string][] = [
     [p.waiting, "on the way"],
@@ -194,6 +201,27 @@ export function DeliveryBox({ progress: p }: { progress: DeliveryProgress }): Ht
           )}
         </>
       )}
+      <table data-channels>
+        <TableHead columns={["Channel", "Queued", "Sent", "Failed", "Suppressed or gone"]} />
+        <tbody>
+          <tr>
+            <td>Fediverse servers</td>
+            <td class="num">{p.due}</td>
+            <td class="num">{p.delivered}</td>
+            <td class="num">{p.givenUp + p.refused}</td>
+            <td class="num">{p.gone}</td>
+          </tr>
+          {readers.map((r) => (
+            <tr data-channel={r.channel}>
+              <td>{r.channel === "email" ? "Email subscribers" : "Browsers (Web Push)"}</td>
+              <td class="num">{r.queued}</td>
+              <td class="num">{r.sent}</td>
+              <td class="num">{r.failed}</td>
+              <td class="num">{r.suppressed}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
       <p class="hint">Reload to update.</p>
     </section>
   );
