@@ -91,6 +91,24 @@ describe("configuration", () => {
     [{ LECTERN_CACHE_PURGE_STYLE: "ban" }, /LECTERN_CACHE_PURGE_STYLE: must be "purge" or "json"/],
     [{ LECTERN_CACHE_SHARED_MAX_AGE: "-5" }, /LECTERN_CACHE_SHARED_MAX_AGE: must be from 0 to 31536000/],
     [{ LECTERN_WEB_PROCESSES: "0" }, /LECTERN_WEB_PROCESSES: must be from 1 to 64/],
+    [
+      { LECTERN_EMAIL_SMTP_URL: "https://user:hunter2@smtp.example" },
+      /^LECTERN_EMAIL_SMTP_URL: must be an smtp:\/\/ or smtps:\/\/ URL such as smtp:\/\/127\.0\.0\.1:2525, got \(value not shown\)$/,
+    ],
+    [{ LECTERN_EMAIL_FROM: "news at example" }, /LECTERN_EMAIL_FROM: must be a mail address/],
+    [{ LECTERN_EMAIL_FROM: "A <a@example.org>\r\nBcc: x@example.org" }, /LECTERN_EMAIL_FROM: must be a mail address/],
+    [{ LECTERN_EMAIL_DKIM_SELECTOR: "lectern" }, /email\.dkim_selector and email\.dkim_key_file go together/],
+    [
+      { LECTERN_EMAIL_DKIM_SELECTOR: "lectern", LECTERN_EMAIL_DKIM_KEY_FILE: "missing.pem" },
+      /LECTERN_EMAIL_DKIM_KEY_FILE: cannot read missing\.pem \(ENOENT\)/,
+    ],
+    [{ LECTERN_EMAIL_BATCH_MINUTES: "5.5" }, /LECTERN_EMAIL_BATCH_MINUTES: must be a whole number/],
+    [{ LECTERN_EMAIL_BATCH_MINUTES: "2000" }, /LECTERN_EMAIL_BATCH_MINUTES: must be from 0 to 1440/],
+    [
+      { LECTERN_EMAIL_WEBHOOK_SECRET: "short" },
+      /LECTERN_EMAIL_WEBHOOK_SECRET: must be at least 16 characters, got \(value not shown\)/,
+    ],
+    [{ LECTERN_PUSH_CONTACT: "ops@example.org" }, /LECTERN_PUSH_CONTACT: must be a mailto: address or an https URL/],
   ])("refuses %o naming the key", (env, message) => {
     expect(() => loadConfig({ env, cwd: dir() })).toThrow(ConfigError);
     expect(() => loadConfig({ env, cwd: dir() })).toThrow(message);

@@ -174,7 +174,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     where[name] = at;
     const parsed = s.parse(value, isEnv);
     if (parsed instanceof Problem) {
-      const shown = JSON.stringify(value, (_, x) => (typeof x === "bigint" ? Number(x) : x));
+      // A secret (or a URL that may carry a password) is never printed back.
+      const shown = /SECRET|TOKEN|SMTP_URL/.test(s.env)
+        ? "(value not shown)"
+        : JSON.stringify(value, (_, x) => (typeof x === "bigint" ? Number(x) : x));
       throw new ConfigError(`${at}: ${parsed.text}, got ${shown}`);
     }
     return parsed;
