@@ -194,6 +194,25 @@ export class ReaderWorker {
   }
 
   async #send(channel: "email" | "push", row: ReaderRow): Promise<void> {
+    try {
+      await this.#attempt(channel, row);
+    } catch (error) {
+      // Whatever went wrong (a post that cannot be rendered, a push the library refuses to build), the row waits
+      // its backoff like any failed message: it must not be taken again at once, for ever, starving the rest.
+      logger.warning("A message to a reader failed before it was sent: {error}", { error: (error as Error).message });
+      const none: Job = {
+        posts: [],
+        through: row.sentThrough,
+        nextDue: null,
+        confirmation: false,
+        mail: null,
+        push: null,
+      };
+      await this.#record(channel, row, none, { kind: "retry", error: (error as Error).message.slice(0, 200) });
+    }
+  }
+
+  async #attempt(channel: "email" | "push", row: ReaderRow): Promise<void> {
     const keys = this.#keys as ReaderKeys;
     const job: Job =
       channel === "email"

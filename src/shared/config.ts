@@ -276,7 +276,15 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     email: readEmail(read, where, origin, cwd, (message) => {
       throw new ConfigError(message);
     }),
-    push: { enabled: read("push", S.push) ?? true, contact: read("pushContact", S.pushContact) ?? origin.origin },
+    push: {
+      enabled: read("push", S.push) ?? true,
+      // Push services want an https: or mailto: contact (RFC 8292); an http origin (a local start) gets a mailto:.
+      contact:
+        read("pushContact", S.pushContact) ??
+        (origin.protocol === "https:"
+          ? origin.origin
+          : `mailto:${read("handle", S.handle) ?? "desk"}@${origin.hostname}`),
+    },
   };
 }
 
