@@ -32,7 +32,8 @@ process.send?.({
   smtpPort: (smtp.server.address() as { port: number }).port,
   pushPort: (push.address() as { port: number }).port,
 });
-setInterval(() => process.send?.({ mail, pushes }), 50).unref();
+setInterval(() => process.connected && process.send?.({ mail, pushes }), 50).unref();
+process.on("disconnect", () => process.exit(0));
 process.on("message", (m: { cmd: string }) => {
   if (m.cmd === "reset") {
     mail = 0;

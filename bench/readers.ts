@@ -5,6 +5,7 @@
 //   npm run bench:readers                       (10,000 of each, SQLite)
 //   npm run bench:readers -- --readers 100000   (100,000 of each)
 //   npm run bench:readers -- --postgres
+//   BENCH_ONLY=email npm run bench:readers      (the email run alone, no raw loops: for profiling)
 import { fork } from "node:child_process";
 import { createECDH, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -119,84 +120,107 @@ async function rawPush(): Promise<number> {
   return Math.round(N / ((performance.now() - start) / 1000));
 }
 
-const rawMailRate = Math.max(await rawMail(), await rawMail());
+const profiling = process.env.BENCH_ONLY === "email";
+const rawMailRate = profiling ? 1 : Math.max(await rawMail(), await rawMail());
 console.log(`raw nodemailer loop (${CONNECTIONS} pooled connections, best of 2): ${rawMailRate} emails/s`);
-const rawPushRate = Math.max(await rawPush(), await rawPush());
+const rawPushRate = profiling ? 1 : Math.max(await rawPush(), await rawPush());
 console.log(`raw web-push loop (128 in flight, best of 2): ${rawPushRate} pushes/s`);
 
-// Lectern.
-const dir = mkdtempSync(path.join(tmpdir(), "lectern-bench-readers-"));
-const port = await freePort();
-const config = loadConfig({
-  env: {
-    LECTERN_DATA_DIR: dir,
-    PORT: String(port),
-    LECTERN_ORIGIN: `http://127.0.0.1:${port}`,
-    LECTERN_ALLOW_PRIVATE_ADDRESS: "true",
-    LECTERN_LOG_LEVEL: process.env.BENCH_TRACE ? "warning" : "error",
-    LECTERN_EMAIL_SMTP_URL: `smtp://127.0.0.1:${ports.smtpPort}`,
-    LECTERN_EMAIL_FROM: "news@lectern.example",
-    LECTERN_EMAIL_MAX_CONNECTIONS: String(CONNECTIONS),
-    ...(postgres ? { LECTERN_DATABASE_URL: postgres.url } : {}),
-  },
-  cwd: dir,
-});
-const server = await startServer(config);
-const db = server.lectern.db;
-const series =
-  db.dialect === "postgres"
-    ? sql`SELECT g AS i FROM generate_series(1, ${N}) AS g`
-    : sql`WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${N}) SELECT i FROM s`;
-const now = Date.now();
-const made = performance.now();
-const domain = sql.raw("'d' || CAST(i % 1000 AS text) || '.example'");
-await db.run(sql`INSERT INTO email_subscribers (address, address_hash, domain, partition, status, source, created_at, confirmed_at, sent_through)
-  SELECT 'r' || CAST(i AS text) || '@' || ${domain}, 'h' || CAST(i AS text), ${domain}, lectern_partition(${domain}, 64),
-         'confirmed', 'import', ${now}, ${now}, ${now} FROM (${series}) AS numbers`);
-const pushHost = `127.0.0.1:${ports.pushPort}`;
-await db.run(sql`INSERT INTO push_subscriptions (endpoint, p256dh, auth, host, partition, created_at, sent_through)
-  SELECT ${`http://${pushHost}/push/`} || CAST(i AS text), ${keys.p256dh}, ${keys.auth}, ${pushHost},
-         lectern_partition(${pushHost}, 64), ${now}, ${now} FROM (${series}) AS numbers`);
-console.log(`subscribers made in SQL in: ${Math.round(performance.now() - made)} ms`);
-await reset();
-let peakRss = 0;
-const sampler = setInterval(() => {
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
-}, 100);
-const start = performance.now();
-await publishPost(server.lectern.context(), { text: "A post for readers without an account" });
-const progress = setInterval(async () => {
-  if (!process.env.BENCH_TRACE) return;
-  const f = await db.all(sql`SELECT channel, queued, sent, failed, queued_all FROM reader_fanouts`);
-  const due = await db.get(
-    sql`SELECT count(*) AS n, min(due_at) AS m, max(last_error) AS e FROM email_subscribers WHERE due_at IS NOT NULL`,
-  );
-  console.log(JSON.stringify({ counts, f, due, now: Date.now() }));
-}, 1000);
-let pushDone = 0;
-let firstMail = 0;
-await until(() => {
-  const t = performance.now() - start;
-  if (firstMail === 0 && counts.mail > 0) firstMail = t;
-  if (pushDone === 0 && counts.pushes >= N) pushDone = t;
-  return counts.mail >= N && counts.pushes >= N;
-});
-const mailDone = performance.now() - start;
-clearInterval(sampler);
-clearInterval(progress);
-console.log(`time from publish to first email: ${Math.round(firstMail)} ms (posts settle 2–3 s before they leave)`);
-console.log(`time from publish to last email: ${Math.round(mailDone)} ms`);
-console.log(`time from publish to last push: ${Math.round(pushDone)} ms`);
-// Rates over the sending itself: from the first message, the settling wait left out.
-const mailRate = Math.round(N / ((mailDone - firstMail) / 1000));
-const pushRate = Math.round(N / ((pushDone - firstMail) / 1000));
-console.log(`emails per second: ${mailRate} (both channels sending at once)`);
-console.log(`pushes per second: ${pushRate}`);
-console.log(`ratio to raw nodemailer loop: ${(mailRate / rawMailRate).toFixed(2)}`);
-console.log(`ratio to raw web-push loop: ${(pushRate / rawPushRate).toFixed(2)}`);
-console.log(`peak RSS of the Lectern process (with the raw loops before it): ${Math.round(peakRss / 1048576)} MB`);
-await server.close();
-sink.send({ cmd: "stop" });
+// Lectern: one run per channel (each alone on the machine's cores, as each raw loop was), then both at once.
+async function runLectern(channels: { email: boolean; push: boolean }) {
+  const dir = mkdtempSync(path.join(tmpdir(), "lectern-bench-readers-"));
+  const port = await freePort();
+  const config = loadConfig({
+    env: {
+      LECTERN_DATA_DIR: dir,
+      PORT: String(port),
+      LECTERN_ORIGIN: `http://127.0.0.1:${port}`,
+      LECTERN_ALLOW_PRIVATE_ADDRESS: "true",
+      LECTERN_LOG_LEVEL: "error",
+      LECTERN_PUSH: String(channels.push),
+      ...(channels.email
+        ? {
+            LECTERN_EMAIL_SMTP_URL: `smtp://127.0.0.1:${ports.smtpPort}`,
+            LECTERN_EMAIL_FROM: "news@lectern.example",
+            LECTERN_EMAIL_MAX_CONNECTIONS: String(CONNECTIONS),
+          }
+        : {}),
+      ...(postgres ? { LECTERN_DATABASE_URL: postgres.url } : {}),
+    },
+    cwd: dir,
+  });
+  const server = await startServer(config);
+  const db = server.lectern.db;
+  if (db.dialect === "postgres")
+    await db.run(sql`TRUNCATE email_subscribers, push_subscriptions, reader_fanouts, posts, outgoing, deliveries`);
+  const series =
+    db.dialect === "postgres"
+      ? sql`SELECT g AS i FROM generate_series(1, ${N}) AS g`
+      : sql`WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${N}) SELECT i FROM s`;
+  const now = Date.now();
+  const domain = sql.raw("'d' || CAST(i % 1000 AS text) || '.example'");
+  if (channels.email)
+    await db.run(sql`INSERT INTO email_subscribers (address, address_hash, domain, partition, status, source, created_at, confirmed_at, sent_through)
+      SELECT 'r' || CAST(i AS text) || '@' || ${domain}, 'h' || CAST(i AS text), ${domain}, lectern_partition(${domain}, 64),
+             'confirmed', 'import', ${now}, ${now}, ${now} FROM (${series}) AS numbers`);
+  const pushHost = `127.0.0.1:${ports.pushPort}`;
+  if (channels.push)
+    await db.run(sql`INSERT INTO push_subscriptions (endpoint, p256dh, auth, host, partition, created_at, sent_through)
+      SELECT ${`http://${pushHost}/push/`} || CAST(i AS text), ${keys.p256dh}, ${keys.auth}, ${pushHost},
+             lectern_partition(${pushHost}, 64), ${now}, ${now} FROM (${series}) AS numbers`);
+  await reset();
+  let peakRss = 0;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 100);
+  const start = performance.now();
+  await publishPost(server.lectern.context(), { text: "A post for readers without an account" });
+  let first = 0;
+  let mailDone = channels.email ? 0 : 1;
+  let pushDone = channels.push ? 0 : 1;
+  await until(() => {
+    const t = performance.now() - start;
+    if (first === 0 && counts.mail + counts.pushes > 0) first = t;
+    if (mailDone === 0 && counts.mail >= N) mailDone = t;
+    if (pushDone === 0 && counts.pushes >= N) pushDone = t;
+    return mailDone > 0 && pushDone > 0;
+  });
+  clearInterval(sampler);
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+  // Rates over the sending itself: from the first message (posts settle 2–3 s before they leave).
+  const rate = (done: number) => Math.round(N / ((done - first) / 1000));
+  return {
+    first,
+    mailDone,
+    pushDone,
+    mailRate: rate(mailDone),
+    pushRate: rate(pushDone),
+    peakRssMb: Math.round(peakRss / 1048576),
+  };
+}
+
+const mail = await runLectern({ email: true, push: false });
+console.log(
+  `email alone: first ${Math.round(mail.first)} ms after publishing, last ${Math.round(mail.mailDone)} ms: ${mail.mailRate} emails/s`,
+);
+console.log(`ratio to raw nodemailer loop: ${(mail.mailRate / rawMailRate).toFixed(2)}`);
+if (profiling) {
+  sink.kill();
+  process.exit(0);
+}
+const push = await runLectern({ email: false, push: true });
+console.log(
+  `push alone: first ${Math.round(push.first)} ms after publishing, last ${Math.round(push.pushDone)} ms: ${push.pushRate} pushes/s`,
+);
+console.log(`ratio to raw web-push loop: ${(push.pushRate / rawPushRate).toFixed(2)}`);
+const both = await runLectern({ email: true, push: true });
+console.log(
+  `both at once: last email ${Math.round(both.mailDone)} ms, last push ${Math.round(both.pushDone)} ms after publishing`,
+);
+console.log(
+  `peak RSS of the process (raw loops and the runs before included): ${Math.max(mail.peakRssMb, push.peakRssMb, both.peakRssMb)} MB`,
+);
+sink.kill();
 await postgres?.stop();
-rmSync(dir, { recursive: true, force: true });
 process.exit(0);

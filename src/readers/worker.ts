@@ -52,6 +52,8 @@ export class ReaderWorker {
   #email = 0;
   #pushing = 0;
   #stopped = false;
+  /** Messages ended so far (see #run). */
+  #finished = 0;
   #loop: Promise<void> | undefined;
   #unlisten: (() => Promise<void>) | undefined;
   readonly #posts = new Map<string, Promise<Post[]>>();
@@ -104,9 +106,11 @@ export class ReaderWorker {
         let queued = 0;
         while (queued < 4 && (await queueReaderChunk(this.#data.db, now, this.#data.config.email?.batchMs ?? 0)))
           queued++;
+        const finished = this.#finished;
         const started = (await this.#claim("email")) + (await this.#claim("push"));
         failures = 0;
-        if (queued > 0 || started > 0) wait = 0;
+        // Messages that ended while the claims ran woke nobody (the loop was awake): their slots are free now.
+        if (queued > 0 || started > 0 || this.#finished !== finished) wait = 0;
       } catch (error) {
         failures++;
         wait = Math.min(10_000, pollMs * 2 ** Math.min(failures, 6));
@@ -127,11 +131,13 @@ export class ReaderWorker {
     const held = [...this.#held].filter((k) => k.startsWith(channel)).map((k) => Number(k.slice(channel.length + 1)));
     const notHeld = held.length === 0 ? sql`` : sql`AND id NOT IN (${sql.join(held)})`;
     const now = this.#now();
+    // Only the due index is read (due_at is set only for pending and confirmed readers): a status condition here
+    // led SQLite to walk every confirmed reader on each claim.
     const rows = email
       ? await this.#data.db.all<Record<string, unknown>>(sql`SELECT id, partition, domain AS host, due_at, sent_through,
             attempts, address, status, cadence, nonce FROM email_subscribers
-          WHERE due_at <= ${now} AND partition IN (${sql.join(partitions)}) AND status IN ('pending', 'confirmed')
-            ${notHeld} ORDER BY due_at, id LIMIT ${free * 2}`)
+          WHERE due_at <= ${now} AND partition IN (${sql.join(partitions)}) ${notHeld}
+          ORDER BY due_at, id LIMIT ${free * 2}`)
       : await this.#data.db.all<Record<string, unknown>>(sql`SELECT id, partition, host, due_at, sent_through, attempts,
             endpoint, p256dh, auth FROM push_subscriptions
           WHERE due_at <= ${now} AND partition IN (${sql.join(partitions)}) ${notHeld}
@@ -171,6 +177,7 @@ export class ReaderWorker {
         if (channel === "email") this.#email--;
         else this.#pushing--;
         this.#inFlight.delete(p);
+        this.#finished++;
         this.#nap.wake();
       });
     this.#inFlight.add(p);
