@@ -109,6 +109,9 @@ describe("configuration", () => {
       /LECTERN_EMAIL_WEBHOOK_SECRET: must be at least 16 characters, got \(value not shown\)/,
     ],
     [{ LECTERN_PUSH_CONTACT: "ops@example.org" }, /LECTERN_PUSH_CONTACT: must be a mailto: address or an https URL/],
+    [{ LECTERN_LIKES: "some" }, /LECTERN_LIKES: must be "counted" or "refused"/],
+    [{ LECTERN_FEATURES: "friends" }, /LECTERN_FEATURES: must be "anyone", "followers" or "nobody"/],
+    [{ LECTERN_ATTRIBUTION_DOMAINS: "author.example, not a domain" }, /LECTERN_ATTRIBUTION_DOMAINS: not a domain name/],
   ])("refuses %o naming the key", (env, message) => {
     expect(() => loadConfig({ env, cwd: dir() })).toThrow(ConfigError);
     expect(() => loadConfig({ env, cwd: dir() })).toThrow(message);

@@ -178,8 +178,10 @@ describe("a flood", () => {
     };
     await Promise.all(Array.from({ length: 16 }, worker));
     await published;
+    // Quiet chatter is 202 at once; what needs work (replies to answer, likes to count) is limited per server:
+    // past the rate, 429 (the sender retries later). Nothing else.
     expect(
-      [...statuses.keys()].every((s) => s >= 200 && s < 300),
+      [...statuses.keys()].every((s) => (s >= 200 && s < 300) || s === 429),
       JSON.stringify([...statuses]),
     ).toBe(true);
     console.log(`flood: ${total} activities answered ${JSON.stringify(Object.fromEntries(statuses))}`);

@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deleteUnconfirmed } from "../src/readers/subscribers.ts";
 import { runCli } from "./helpers/cli.ts";
 import { signIn } from "./helpers/desk.ts";
 import { startTestLectern, type TestLectern, tempDir, waitFor } from "./helpers/lectern.ts";
@@ -55,6 +56,25 @@ describe("email subscribers through the API, the webhook, the CLI and the desk",
     expect(await scalar(db(), "SELECT status FROM email_subscribers WHERE address = ?", "app-reader@example.com")).toBe(
       "pending",
     );
+  });
+
+  it("deletes addresses left unconfirmed for seven days, and only those", async () => {
+    const post = (email: string) =>
+      fetch(new URL("/api/v1/accounts/1/email_subscriptions", origin()), {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ email }),
+      });
+    expect((await post("late-reader@example.com")).status).toBe(200);
+    const pending = Number(await scalar(db(), "SELECT count(*) FROM email_subscribers WHERE status = 'pending'"));
+    expect(pending).toBeGreaterThanOrEqual(2);
+    // Six days on, nothing goes; eight days on, every pending address does.
+    expect(await deleteUnconfirmed(db(), Date.now() + 6 * 86_400_000)).toBe(0);
+    expect(await deleteUnconfirmed(db(), Date.now() + 8 * 86_400_000)).toBe(pending);
+    expect(await scalar(db(), "SELECT count(*) FROM email_subscribers WHERE status = 'pending'")).toBe(0);
+    // Asked again, the address gets a new confirmation as a stranger would.
+    expect((await post("app-reader@example.com")).status).toBe(200);
+    await waitFor(() => smtp.to("app-reader@example.com")[1], 20_000, "a second confirmation");
   });
 
   it("suppresses what the provider reports, only with the shared secret", async () => {

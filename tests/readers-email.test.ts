@@ -155,6 +155,15 @@ describe.each(DIALECTS)("email subscriptions on %s", (dialect) => {
       "counts",
     );
     expect(Number(counts.queued)).toBe(1);
+    // An edit after sending is not sent again.
+    const edited = await fetch(new URL(`/api/v1/statuses/${post.id}`, origin()), {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ status: "Hello, readers without an account! (edited) #news" }),
+    });
+    expect(edited.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 3_500));
+    expect(smtp.to("reader@example.com")).toHaveLength(2);
 
     // One click, as a mail provider sends it.
     const res = await fetch(listUnsubscribe, {

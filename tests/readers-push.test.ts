@@ -55,6 +55,8 @@ describe("Web Push subscriptions", () => {
     const page = await (await fetch(new URL("/", origin()), { headers: { Accept: "text/html" } })).text();
     expect(page).toContain(`data-vapid-key="${key}"`);
     expect(page).toContain('rel="manifest"');
+    // Without SMTP configured, email is off: no form on the page.
+    expect(page).not.toContain('action="/email/subscribe"');
     const sw = await fetch(new URL("/sw.js", origin()));
     expect(sw.headers.get("content-type")).toMatch(/javascript/);
     expect(await sw.text()).toContain("showNotification");

@@ -4,6 +4,7 @@ import {
   followOf,
   requestOf,
   toAnswer,
+  toAuthorizationRevocation,
   toCreate,
   toDelete,
   toFollow,
@@ -14,7 +15,8 @@ import {
   toUndoFollow,
   toUpdate,
 } from "../federation/activities.ts";
-import { type AttachmentExtras, attachmentExtras, finishJson } from "../federation/json.ts";
+import { type AttachmentExtras, actorTouches, attachmentExtras, finishJson } from "../federation/json.ts";
+import type { Authorization } from "../product/authorizations.ts";
 import type { AppData } from "../product/context.ts";
 import type { FollowRef, InteractionRequest, Outbox, Recipient } from "../product/outbox.ts";
 import { type Post, unsavedPost } from "../product/posts.ts";
@@ -25,7 +27,7 @@ import { deliverTo, fanOut, wakeDeliveries } from "./fanout.ts";
 /** An activity as the JSON every server receives: compacted once, then finished (see federation/json.ts). */
 async function activityJson(ctx: Context<AppData>, activity: Activity, extras?: AttachmentExtras): Promise<string> {
   const compact = await activity.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader });
-  return JSON.stringify(finishJson(compact, extras));
+  return JSON.stringify(finishJson(compact, extras, actorTouches(ctx.data)));
 }
 
 /**
@@ -121,7 +123,7 @@ export class DeliveryOutbox implements Outbox {
     await this.#toOne(to, toAnswer(ctx, "reject", { object, target: reply.target, to: to.id }), "Reject");
   }
 
-  async quoteAnswered(to: Recipient, request: InteractionRequest, stamp: URL | null): Promise<void> {
+  async requestAnswered(to: Recipient, request: InteractionRequest, stamp: URL | null): Promise<void> {
     const ctx = this.#context();
     const object = requestOf(request);
     await this.#toOne(
@@ -143,6 +145,14 @@ export class DeliveryOutbox implements Outbox {
 
   async accountMoved(target: URL, at: number): Promise<void> {
     await this.#toFollowers(toMove(this.#context(), target, at), "Move", null);
+  }
+
+  async authorizationRevoked(authorization: Authorization): Promise<void> {
+    await this.#toOne(
+      { id: new URL(authorization.actorIri), inbox: new URL(authorization.inbox) },
+      toAuthorizationRevocation(this.#context(), authorization),
+      "Delete",
+    );
   }
 
   async stampRevoked(stamp: QuoteStamp): Promise<void> {

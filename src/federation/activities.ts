@@ -1,9 +1,12 @@
 import type { Context } from "@fedify/fedify";
 import {
   Accept,
+  type Activity,
   Add,
+  AnnounceRequest,
   Delete,
   Follow,
+  LikeRequest,
   Move,
   PUBLIC_COLLECTION,
   QuoteRequest,
@@ -13,6 +16,7 @@ import {
   Undo,
   Update,
 } from "@fedify/vocab";
+import type { Authorization } from "../product/authorizations.ts";
 import type { AppData } from "../product/context.ts";
 import type { Follower } from "../product/followers.ts";
 import type { InteractionRequest } from "../product/outbox.ts";
@@ -63,10 +67,24 @@ export function followOf(ctx: Context<AppData>, follower: Pick<Follower, "actorI
   });
 }
 
-/** A polite request as it was received, rebuilt from its ids (the object of our answer to it). */
-export function requestOf(request: InteractionRequest): ReplyRequest | QuoteRequest {
+/**
+ * A polite request as it was received, rebuilt from its ids (the object of our
+ * answer to it); one Fedify's vocabulary does not know (FeatureRequest) by its id.
+ */
+export function requestOf(request: InteractionRequest): Activity | URL {
   const values = { id: request.id, actor: request.actor, object: request.object, instrument: request.instrument };
-  return request.type === "ReplyRequest" ? new ReplyRequest(values) : new QuoteRequest(values);
+  switch (request.type) {
+    case "ReplyRequest":
+      return new ReplyRequest(values);
+    case "QuoteRequest":
+      return new QuoteRequest(values);
+    case "AnnounceRequest":
+      return new AnnounceRequest(values);
+    case "LikeRequest":
+      return new LikeRequest(values);
+    case "FeatureRequest":
+      return request.id;
+  }
 }
 
 /** Accept or Reject of a follower's Follow (or of any request: a quote, a reply). */
@@ -90,6 +108,17 @@ export function toStampRevocation(ctx: Context<AppData>, stamp: QuoteStamp): Del
     actor: urls.actor(),
     object: urls.stamp(stamp.id),
     to: new URL(stamp.actorIri),
+  });
+}
+
+/** Revokes a boost, like or featuring we authorized: Delete of the authorization, to whoever holds it. */
+export function toAuthorizationRevocation(ctx: Context<AppData>, authorization: Authorization): Delete {
+  const { urls } = ctx.data;
+  return new Delete({
+    id: urls.activity("revocations", authorization.id),
+    actor: urls.actor(),
+    object: urls.authorization(authorization.id),
+    to: new URL(authorization.actorIri),
   });
 }
 

@@ -3,12 +3,14 @@ import {
   Accept,
   Activity,
   Announce,
+  AnnounceRequest,
   Create,
   Delete,
   Follow,
   isActor,
+  Like,
+  LikeRequest,
   Move,
-  Note,
   PUBLIC_COLLECTION,
   QuoteRequest,
   Reject,
@@ -21,17 +23,17 @@ import { isBlocked } from "../product/blocks.ts";
 import type { AppData } from "../product/context.ts";
 import { addFollower, getFollower } from "../product/followers.ts";
 import { followAccepted, followRejected, getFollowing } from "../product/following.ts";
+import { uncountLike } from "../product/likes.ts";
 import { recordMoveIn } from "../product/moves.ts";
-import type { InteractionRequest } from "../product/outbox.ts";
-import { getLivePost } from "../product/posts.ts";
 import { getProfile } from "../product/profile.ts";
 import { countBoost, followerLeft } from "../product/publish.ts";
-import { grantQuote } from "../product/quotes.ts";
 import { Temporal } from "../shared/temporal.ts";
 import { PATHS } from "../shared/urls.ts";
 import { AnswerLimiter } from "./answers.ts";
 import { builder } from "./builder.ts";
 import { INBOUND_TYPES, type InboundType } from "./inbound.ts";
+import { isOurActor, ourPostId, receivedRequest, signedLoader } from "./inbox-common.ts";
+import { onAnnounceRequested, onLiked, onLikeRequested, onQuoteRequested } from "./interactions.ts";
 import { softwareOf, understandsReplyReject } from "./software.ts";
 
 const logger = getLogger(["lectern", "inbox"]);
@@ -52,6 +54,9 @@ export const LISTENERS: Record<InboundType, Listener<Activity>> = {
   Create: listen(Create, onCreated),
   ReplyRequest: listen(ReplyRequest, onReplyRequested),
   QuoteRequest: listen(QuoteRequest, onQuoteRequested),
+  AnnounceRequest: listen(AnnounceRequest, onAnnounceRequested),
+  LikeRequest: listen(LikeRequest, onLikeRequested),
+  Like: listen(Like, onLiked),
   Announce: listen(Announce, onAnnounced),
   Update: listen(Update, onUpdated),
   Accept: listen(Accept, onAccepted),
@@ -68,17 +73,6 @@ listeners
     logger.warning("Inbox activity failed: {error}", { error });
   });
 
-/** A polite request as received, by its ids (what our answer's object is). */
-function receivedRequest(type: InteractionRequest["type"], request: ReplyRequest | QuoteRequest): InteractionRequest {
-  return {
-    type,
-    id: request.id as URL,
-    actor: request.actorId as URL,
-    object: request.objectId,
-    instrument: request.instrumentId,
-  };
-}
-
 const limiters = new WeakMap<object, AnswerLimiter>();
 function limiter(data: AppData): AnswerLimiter {
   let l = limiters.get(data.kv);
@@ -87,23 +81,6 @@ function limiter(data: AppData): AnswerLimiter {
     limiters.set(data.kv, l);
   }
   return l;
-}
-
-function isOurActor(ctx: InboxContext<AppData>, uri: URL | null): boolean {
-  const parsed = ctx.parseUri(uri);
-  return parsed?.type === "actor" && parsed.identifier === ctx.data.config.handle;
-}
-
-/** The id of our live post a URL names, or null. */
-async function ourPostId(ctx: InboxContext<AppData>, uri: URL | null): Promise<string | null> {
-  const parsed = ctx.parseUri(uri);
-  if (parsed?.type !== "object" || parsed.class !== Note) return null;
-  const id = parsed.values.id;
-  return id !== undefined && (await getLivePost(ctx.data.db, id)) !== undefined ? id : null;
-}
-
-function signedLoader(ctx: InboxContext<AppData>) {
-  return ctx.getDocumentLoader({ identifier: ctx.data.config.handle });
 }
 
 /**
@@ -164,6 +141,7 @@ export async function onUndone(ctx: InboxContext<AppData>, undo: Undo): Promise<
   const actorId = undo.actorId;
   if (actorId == null) return;
   if (undo.objectId != null && (await uncountBoost(ctx.data, undo.objectId.href, actorId.href))) return;
+  if (undo.objectId != null && (await uncountLike(ctx.data, undo.objectId.href, actorId.href))) return;
   const follower = await getFollower(ctx.data.db, actorId.href);
   if (follower === undefined) return; // Nothing of theirs to undo: no fetches for strangers.
   let unfollow =
@@ -269,36 +247,6 @@ async function refuse(
     { id: to, inbox: sender.inboxId },
     { id: objectId, target, request: request === undefined ? undefined : receivedRequest("ReplyRequest", request) },
   );
-}
-
-/**
- * A request to quote one of our posts (FEP-044f, Mastodon 4.4+): granted with
- * a stamp we serve (when quotes are allowed and the asker is not blocked),
- * refused otherwise.
- */
-export async function onQuoteRequested(ctx: InboxContext<AppData>, request: QuoteRequest): Promise<void> {
-  const asker = request.actorId;
-  if (asker == null || request.id == null || request.instrumentId == null) return;
-  const postId = await ourPostId(ctx, request.objectId);
-  if (postId === null) return;
-  // One answer per account and post an hour: a flood of requests does not make a flood of stamps.
-  const answered = ["lectern", "quote-answered", asker.href, postId] as const;
-  if ((await ctx.data.kv.get(answered)) !== undefined) return;
-  await ctx.data.kv.set(answered, 1, { ttl: Temporal.Duration.from({ hours: 1 }) });
-  const sender = await ctx.lookupObject(asker, { documentLoader: await signedLoader(ctx) }).catch(() => null);
-  if (!isActor(sender) || sender.id?.href !== asker.href || sender.inboxId == null) return;
-  const answerTo = receivedRequest("QuoteRequest", request);
-  if (ctx.data.config.quotes !== "anyone" || (await isBlocked(ctx.data.db, asker))) {
-    await ctx.data.outbox.quoteAnswered({ id: asker, inbox: sender.inboxId }, answerTo, null);
-    return;
-  }
-  const stamp = await grantQuote(ctx.data.db, {
-    postId,
-    quoteIri: request.instrumentId.href,
-    actorIri: asker.href,
-    inbox: sender.endpoints?.sharedInbox?.href ?? sender.inboxId.href,
-  });
-  await ctx.data.outbox.quoteAnswered({ id: asker, inbox: sender.inboxId }, answerTo, ctx.data.urls.stamp(stamp.id));
 }
 
 /**

@@ -11,7 +11,8 @@ import { getPost, type Post } from "../product/posts.ts";
  * - interaction rules also under their older names (`always`,
  *   `approvalRequired`), the only ones GoToSocial ≤ 0.19 reads;
  * - attachments with Mastodon's `blurhash` and `focalPoint` (Fedify's
- *   vocabulary has neither, and its compaction would drop them).
+ *   vocabulary has neither, and its compaction would drop them);
+ * - our actor's properties Fedify's vocabulary lacks (see ActorTouches).
  */
 
 const PUBLIC_KEYS = new Set([
@@ -28,6 +29,51 @@ const PUBLIC_KEYS = new Set([
 const RULES = ["canReply", "canLike", "canAnnounce", "canQuote"];
 const LEGACY = { automaticApproval: "always", manualApproval: "approvalRequired" } as const;
 
+/**
+ * What our actor gets beyond Fedify's vocabulary, wherever it appears (served,
+ * or inside an Update): Mastodon 4.6's `showFeatured`, `showMedia`,
+ * `attributionDomains` and `interactionPolicy.canFeature`, and FEP-2c59's
+ * `webfinger`.
+ */
+export interface ActorTouches {
+  id: string;
+  props: Record<string, unknown>;
+}
+
+const ACTOR_CONTEXT = {
+  toot: "http://joinmastodon.org/ns#",
+  showFeatured: "toot:showFeatured",
+  showMedia: "toot:showMedia",
+  attributionDomains: { "@id": "toot:attributionDomains", "@type": "@id" },
+  webfinger: "https://purl.archive.org/socialweb/webfinger#webfinger",
+  gts: "https://gotosocial.org/ns#",
+  interactionPolicy: { "@id": "gts:interactionPolicy", "@type": "@id" },
+  canFeature: { "@id": "gts:canFeature", "@type": "@id" },
+  automaticApproval: { "@id": "gts:automaticApproval", "@type": "@id" },
+  always: { "@id": "gts:always", "@type": "@id" },
+};
+
+/** The touches of our actor, from the configuration. */
+export function actorTouches(data: AppData): ActorTouches {
+  const { config, urls } = data;
+  const actor = urls.actor().href;
+  const featurers = {
+    anyone: PUBLIC_COLLECTION.href,
+    followers: urls.followers().href,
+    nobody: actor,
+  }[config.features];
+  return {
+    id: actor,
+    props: {
+      webfinger: `${config.handle}@${config.origin.host}`,
+      showFeatured: true,
+      showMedia: true,
+      ...(config.attributionDomains.length > 0 ? { attributionDomains: [...config.attributionDomains] } : {}),
+      interactionPolicy: { canFeature: { automaticApproval: featurers, always: featurers } },
+    },
+  };
+}
+
 /** What an attachment gets beyond Fedify's vocabulary, by its URL. */
 export type AttachmentExtras = Map<string, { blurhash: string | null; focalPoint: [number, number] | null }>;
 
@@ -41,20 +87,25 @@ function isPublic(value: unknown): boolean {
   return value === "as:Public" || value === "Public" || value === PUBLIC_COLLECTION.href;
 }
 
-function walk(
-  value: unknown,
-  key: string | undefined,
-  extras: AttachmentExtras,
-  used: { toot: boolean },
-  depth: number,
-): unknown {
+interface Walk {
+  extras: AttachmentExtras;
+  actor: ActorTouches | undefined;
+  used: { toot: boolean; actor: boolean };
+}
+
+function walk(value: unknown, key: string | undefined, w: Walk, depth: number): unknown {
   if (depth > 32) return value;
   if (typeof value === "string")
     return key !== undefined && PUBLIC_KEYS.has(key) && isPublic(value) ? PUBLIC_COLLECTION.href : value;
-  if (Array.isArray(value)) return value.map((v) => walk(v, key, extras, used, depth + 1));
+  if (Array.isArray(value)) return value.map((v) => walk(v, key, w, depth + 1));
   if (value === null || typeof value !== "object") return value;
+  const { extras, used } = w;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = k === "@context" ? v : walk(v, k, extras, used, depth + 1);
+  for (const [k, v] of Object.entries(value)) out[k] = k === "@context" ? v : walk(v, k, w, depth + 1);
+  if (w.actor !== undefined && out.id === w.actor.id && (out.type === "Person" || out.type === "Service")) {
+    Object.assign(out, w.actor.props);
+    used.actor = true;
+  }
   if (key !== undefined && RULES.includes(key)) {
     for (const [now, old] of Object.entries(LEGACY))
       if (out[now] !== undefined && out[old] === undefined) out[old] = out[now];
@@ -70,13 +121,17 @@ function walk(
 }
 
 /** Applies the touches above to a compacted JSON-LD document. */
-export function finishJson(value: unknown, extras: AttachmentExtras = new Map()): unknown {
-  const used = { toot: false };
-  const out = walk(value, undefined, extras, used, 0);
-  if (used.toot && out !== null && typeof out === "object" && !Array.isArray(out)) {
+export function finishJson(value: unknown, extras: AttachmentExtras = new Map(), actor?: ActorTouches): unknown {
+  const used = { toot: false, actor: false };
+  const out = walk(value, undefined, { extras, actor, used }, 0);
+  if ((used.toot || used.actor) && out !== null && typeof out === "object" && !Array.isArray(out)) {
     const doc = out as Record<string, unknown>;
     const context = doc["@context"];
-    doc["@context"] = [...(Array.isArray(context) ? context : context === undefined ? [] : [context]), TOOT_CONTEXT];
+    doc["@context"] = [
+      ...(Array.isArray(context) ? context : context === undefined ? [] : [context]),
+      ...(used.toot ? [TOOT_CONTEXT] : []),
+      ...(used.actor ? [ACTOR_CONTEXT] : []),
+    ];
   }
   return out;
 }
@@ -126,10 +181,11 @@ export async function finishResponse(response: Response, data: AppData): Promise
   if (response.status !== 200 || !/^application\/(activity|ld)\+json/.test(type)) return response;
   const text = await response.text();
   // Nothing to touch (no audience, rule or attachment): the bytes go out as they are.
-  if (!text.includes("Public") && !text.includes('"attachment"')) return new Response(text, response);
+  const actor = text.includes('"Person"') || text.includes('"Service"');
+  if (!text.includes("Public") && !text.includes('"attachment"') && !actor) return new Response(text, response);
   const doc = JSON.parse(text);
   const extras = text.includes('"attachment"') ? await attachmentExtras(data, await postsIn(data, doc)) : new Map();
-  const body = JSON.stringify(finishJson(doc, extras));
+  const body = JSON.stringify(finishJson(doc, extras, actor ? actorTouches(data) : undefined));
   const headers = new Headers(response.headers);
   headers.delete("content-length");
   return new Response(body, { status: response.status, statusText: response.statusText, headers });

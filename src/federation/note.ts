@@ -153,15 +153,17 @@ export async function attachmentObjects(
 }
 
 /**
- * The channel's rules, on every Note: replies and likes only by the author,
- * boosts by anyone, quotes as configured. GoToSocial enforces all of it;
+ * The channel's rules, on every Note: replies only by the author, boosts by
+ * anyone, likes and quotes as configured. GoToSocial enforces all of it;
  * Mastodon 4.4+ reads `canQuote` (and treats a missing one as "nobody").
  */
 export function interactionPolicy(ctx: Context<AppData>): InteractionPolicy {
   const author = ctx.getActorUri(ctx.data.config.handle);
   return new InteractionPolicy({
     canReply: new InteractionRule({ automaticApproval: author }),
-    canLike: new InteractionRule({ automaticApproval: author }),
+    canLike: new InteractionRule({
+      automaticApproval: ctx.data.config.likes === "counted" ? PUBLIC_COLLECTION : author,
+    }),
     canAnnounce: new InteractionRule({ automaticApproval: PUBLIC_COLLECTION }),
     canQuote: new InteractionRule({
       automaticApproval: ctx.data.config.quotes === "anyone" ? PUBLIC_COLLECTION : author,

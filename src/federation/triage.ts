@@ -3,6 +3,7 @@ import type { AppData } from "../product/context.ts";
 import { getFollower } from "../product/followers.ts";
 import { getFollowing } from "../product/following.ts";
 import { getProfile } from "../product/profile.ts";
+import { OWN_TYPES } from "./features.ts";
 import { type InboundType, isInbound } from "./inbound.ts";
 
 export type Triage =
@@ -11,7 +12,9 @@ export type Triage =
   /** Answer with this 4xx and a short reason. */
   | { action: "refuse"; status: 400 | 403; reason: string }
   /** Hand to Fedify (signature verification, then our listeners); `server` is the sender's host. */
-  | { action: "pass"; server: string };
+  | { action: "pass"; server: string }
+  /** Verify the signature and handle it ourselves (a type Fedify's vocabulary cannot read: features.ts). */
+  | { action: "own"; server: string; actor: string; activity: Record<string, unknown> };
 
 const MAX_DEPTH = 32;
 const MAX_CONTEXTS = 8;
@@ -53,6 +56,10 @@ export async function triageInbox(data: AppData, body: string): Promise<Triage> 
   if (await isDomainBlocked(data.db, actorUrl.host))
     return { action: "refuse", status: 403, reason: "this server is blocked" };
 
+  if ((OWN_TYPES as readonly string[]).includes(type))
+    return isOurs(data, activity.object)
+      ? { action: "own", server: actorUrl.host, actor, activity }
+      : { action: "drop" };
   if (!isInbound(type)) return { action: "drop" }; // chatter: nobody listens for it
   return await TRIAGE[type]({ data, actor, activity, server: actorUrl.host });
 }
@@ -84,11 +91,19 @@ const TRIAGE: Record<InboundType, (a: Arrival) => Promise<Triage> | Triage> = {
   Follow: pass,
   QuoteRequest: pass,
   ReplyRequest: pass,
+  AnnounceRequest: (a) => (ours(a, a.activity.object) ? pass(a) : drop),
+  // Answered either way (granted or refused, by the likes rule): a request gets an answer.
+  LikeRequest: (a) => (ours(a, a.activity.object) ? pass(a) : drop),
+  // A bare Like changes something only when likes are counted.
+  Like: (a) => (a.data.config.likes === "counted" && ours(a, a.activity.object) ? pass(a) : drop),
   // A reply to one of our posts is answered (with a Reject); everything else created elsewhere is not ours.
   Create: (a) => (ours(a, objectOf(a)?.inReplyTo) ? pass(a) : drop),
   Announce: (a) => (ours(a, a.activity.object) ? pass(a) : drop),
-  // A follower leaving, or a boost taken back.
-  Undo: async (a) => ((await fromFollower(a)) || firstType(objectOf(a)?.type) === "Announce" ? pass(a) : drop),
+  // A follower leaving, or a boost or like taken back.
+  Undo: async (a) =>
+    (await fromFollower(a)) || ["Announce", "Like", "LikeRequest"].includes(firstType(objectOf(a)?.type) ?? "")
+      ? pass(a)
+      : drop,
   Delete: async (a) => ((await fromFollower(a)) ? pass(a) : drop),
   Update: async (a) => ((await fromFollower(a)) ? pass(a) : drop),
   // Answers to our own Follow (a bridge we follow); anyone else's are noise.
@@ -100,6 +115,11 @@ const TRIAGE: Record<InboundType, (a: Arrival) => Promise<Triage> | Triage> = {
 
 /** The inbound types triage has a rule for (a test checks they are the ones the inbox listens for). */
 export const TRIAGED_TYPES = Object.keys(TRIAGE);
+
+/** Whether an activity's object is our actor. */
+function isOurs(data: AppData, value: unknown): boolean {
+  return idOf(value) === data.urls.actor().href;
+}
 
 function firstType(value: unknown): string | undefined {
   if (typeof value === "string")

@@ -1,4 +1,5 @@
 import type { Queryable } from "../storage/database.ts";
+import type { Authorization } from "./authorizations.ts";
 import type { Follower } from "./followers.ts";
 import type { Post } from "./post.ts";
 import type { QuoteStamp } from "./quotes.ts";
@@ -12,9 +13,12 @@ export interface Recipient {
 /** A follow as we keep it: who, with which Follow, at which inbox. */
 export type FollowRef = Pick<Follower, "actorIri" | "followIri" | "inbox">;
 
-/** A polite request (GoToSocial's ReplyRequest, FEP-044f's QuoteRequest) as it was received, by its ids. */
+/**
+ * A polite request (GoToSocial's Reply/Like/AnnounceRequest, FEP-044f's
+ * QuoteRequest, Mastodon 4.6's FeatureRequest) as it was received, by its ids.
+ */
 export interface InteractionRequest {
-  type: "ReplyRequest" | "QuoteRequest";
+  type: "ReplyRequest" | "QuoteRequest" | "AnnounceRequest" | "LikeRequest" | "FeatureRequest";
   id: URL;
   actor: URL;
   object: URL | null;
@@ -50,10 +54,12 @@ export interface Outbox {
   followRejected(follow: FollowRef): Promise<void>;
   /** A reply to one of our posts (or a request to reply) refused. */
   replyRejected(to: Recipient, reply: { id: URL; target: URL | null; request?: InteractionRequest }): Promise<void>;
-  /** A request to quote one of our posts, answered: granted with this stamp, or refused (null). */
-  quoteAnswered(to: Recipient, request: InteractionRequest, stamp: URL | null): Promise<void>;
+  /** A polite request answered: granted with this authorization (a stamp), or refused (null). */
+  requestAnswered(to: Recipient, request: InteractionRequest, stamp: URL | null): Promise<void>;
   /** A quote permission revoked. */
   stampRevoked(stamp: QuoteStamp): Promise<void>;
+  /** A boost, like or featuring we authorized, revoked. */
+  authorizationRevoked(authorization: Authorization): Promise<void>;
   /** The account moved to `target`. */
   accountMoved(target: URL, at: number): Promise<void>;
   /** We follow an account (a bridge), with the Follow id we keep. */
@@ -98,8 +104,9 @@ export class Outboxes implements Outbox {
   followRejected = (follow: FollowRef) => this.#each("followRejected", follow);
   replyRejected = (to: Recipient, reply: { id: URL; target: URL | null; request?: InteractionRequest }) =>
     this.#each("replyRejected", to, reply);
-  quoteAnswered = (to: Recipient, request: InteractionRequest, stamp: URL | null) =>
-    this.#each("quoteAnswered", to, request, stamp);
+  requestAnswered = (to: Recipient, request: InteractionRequest, stamp: URL | null) =>
+    this.#each("requestAnswered", to, request, stamp);
+  authorizationRevoked = (authorization: Authorization) => this.#each("authorizationRevoked", authorization);
   stampRevoked = (stamp: QuoteStamp) => this.#each("stampRevoked", stamp);
   accountMoved = (target: URL, at: number) => this.#each("accountMoved", target, at);
   followed = (account: Recipient, followId: URL) => this.#each("followed", account, followId);

@@ -40,6 +40,8 @@ export interface Post {
   deletedAt: number | null;
   /** How many times it was boosted: a number, nothing about who. */
   boosts: number;
+  /** How many accounts liked it (counted when likes are, nothing about who). */
+  likes: number;
   /** The author's own post this one continues, if any (a thread). */
   inReplyTo: string | null;
   /** The first post of its thread; null when it is not a continuation. */
@@ -84,6 +86,7 @@ export const POST_COLUMNS = columns<Post>({
   pinnedAt: col.numberOrNull("pinned_at"),
   deletedAt: col.numberOrNull("deleted_at"),
   boosts: col.number("boosts"),
+  likes: col.number("likes"),
   inReplyTo: col.textOrNull("in_reply_to"),
   threadRoot: col.textOrNull("thread_root"),
 });

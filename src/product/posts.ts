@@ -109,6 +109,7 @@ export function unsavedPost(fields: Partial<Post> & Pick<Post, "contentHtml" | "
     pinnedAt: null,
     deletedAt: null,
     boosts: 0,
+    likes: 0,
     inReplyTo: null,
     threadRoot: null,
     ...fields,

@@ -1,6 +1,7 @@
 import type { Context } from "@fedify/fedify";
 import { CHANNELS } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
+import { revokePostAuthorizations } from "./authorizations.ts";
 import { addBlock, normalizeActor, normalizeDomain, removeBlock } from "./blocks.ts";
 import { postChange, siteChanged } from "./changes.ts";
 import type { AppData } from "./context.ts";
@@ -62,6 +63,9 @@ export async function publishDelete(ctx: Context<AppData>, id: string, now: numb
   await ctx.data.outbox.postDeleted(post, now);
   // Quotes we allowed are revoked: each quoting server is told the stamp is gone.
   for (const stamp of await takeStamps(ctx.data.db, post.id)) await ctx.data.outbox.stampRevoked(stamp);
+  // So are the boosts and likes we authorized (their authorizations are served as gone from now on).
+  for (const granted of await revokePostAuthorizations(ctx.data.db, post.id, now))
+    await ctx.data.outbox.authorizationRevoked(granted);
   // Its pictures go too, unless another post or the profile uses them.
   await sweepUnusedMedia(ctx.data, { graceMs: 0, only: post.attachments.map((a) => a.mediaId), now });
   return true;

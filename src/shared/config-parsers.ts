@@ -124,6 +124,22 @@ export const proxies: Parser<BlockList> = (v) => {
   return list;
 };
 
+/** Host names, comma-separated (a list in the file): the author's own websites. */
+export const domains: Parser<string[]> = (v) => {
+  const items = typeof v === "string" ? v.split(",") : Array.isArray(v) ? v : null;
+  if (items === null) return problem("must be a list of domain names");
+  const out: string[] = [];
+  for (const raw of items) {
+    const name = typeof raw === "string" ? raw.trim().toLowerCase() : "";
+    if (name === "") continue;
+    if (!/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(name))
+      return problem(`not a domain name: ${JSON.stringify(raw)}`);
+    if (!out.includes(name)) out.push(name);
+  }
+  if (out.length > 20) return problem("at most 20 domains");
+  return out;
+};
+
 /** An http(s) URL (no credentials), e.g. a purge endpoint or a media CDN base. */
 export function httpUrl(): Parser<URL> {
   return (v) => {

@@ -1,4 +1,5 @@
 import {
+  domains,
   flag,
   httpUrl,
   isTimeZone,
@@ -83,6 +84,13 @@ export const SETTINGS = {
     oneOf(["Person", "Service"] as const, 'must be "Person" or "Service"'),
   ),
   quotes: setting("quotes", "LECTERN_QUOTES", oneOf(["anyone", "nobody"] as const, 'must be "anyone" or "nobody"')),
+  likes: setting("likes", "LECTERN_LIKES", oneOf(["counted", "refused"] as const, 'must be "counted" or "refused"')),
+  features: setting(
+    "features",
+    "LECTERN_FEATURES",
+    oneOf(["anyone", "followers", "nobody"] as const, 'must be "anyone", "followers" or "nobody"'),
+  ),
+  attributionDomains: optional("attribution_domains", "LECTERN_ATTRIBUTION_DOMAINS", domains),
   authorizedFetch: setting("authorized_fetch", "LECTERN_AUTHORIZED_FETCH", flag),
   inboxRatePerServer: setting("inbox_rate_per_server", "LECTERN_INBOX_RATE_PER_SERVER", positive(10_000)),
   trustedProxies: optional("trusted_proxies", "LECTERN_TRUSTED_PROXIES", proxies),

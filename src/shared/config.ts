@@ -40,6 +40,12 @@ export interface Config {
   readonly bridgyFedAccount: string;
   /** Who may quote posts (Mastodon 4.4+ and FEP-044f servers ask first). */
   readonly quotes: "anyone" | "nobody";
+  /** Likes: counted per post (GoToSocial's LikeRequest accepted), or refused. */
+  readonly likes: "counted" | "refused";
+  /** Who may feature the account in a collection (Mastodon 4.6's `canFeature`). */
+  readonly features: "anyone" | "followers" | "nobody";
+  /** The author's own websites (`attributionDomains`: links to them credit this account). */
+  readonly attributionDomains: readonly string[];
   /** Require signed requests from unblocked servers for ActivityPub objects (not the actor or HTML). */
   readonly authorizedFetch: boolean;
   readonly media: {
@@ -241,6 +247,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     inboxRatePerServer: read("inboxRatePerServer", S.inboxRatePerServer) ?? 20,
     bridgyFedAccount: read("bridgyFedAccount", S.bridgyFedAccount) ?? "@bsky.brid.gy@bsky.brid.gy",
     quotes: read("quotes", S.quotes) ?? "anyone",
+    likes: read("likes", S.likes) ?? "counted",
+    features: read("features", S.features) ?? "anyone",
+    attributionDomains: read("attributionDomains", S.attributionDomains) ?? [],
     authorizedFetch: read("authorizedFetch", S.authorizedFetch) ?? false,
     media: {
       maxImageBytes: megabytes(read("maxImageMb", S.maxImageMb) ?? 16),

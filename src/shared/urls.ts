@@ -17,6 +17,7 @@ export const PATHS = {
   postActivity: "/posts/{id}/activity",
   replies: "/posts/{id}/replies",
   stamp: "/stamps/{id}",
+  authorization: "/authorizations/{id}",
   media: "/media/",
   mediaFile: "/media/{name}",
   tag: "/tags/{tag}",
@@ -147,6 +148,10 @@ export class Urls {
 
   stamp(id: string): URL {
     return this.#at(fill(PATHS.stamp, { id }));
+  }
+  /** A granted boost, like or featuring (authorizations.ts). */
+  authorization(id: string): URL {
+    return this.#at(fill(PATHS.authorization, { id }));
   }
   /** A hashtag's page: lower-cased here, once, so every link names one canonical page. */
   tag(name: string): URL {

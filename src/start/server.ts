@@ -11,6 +11,7 @@ import { DeliveryWorker } from "../delivery/worker.ts";
 import { type Lectern, openLectern } from "../lectern.ts";
 import { ensureOwner } from "../product/access/staff.ts";
 import { removeGoneFollowers } from "../product/gone.ts";
+import { reviewRules } from "../product/interaction-rules.ts";
 import { sweepUnusedMedia } from "../product/media.ts";
 import type { Channel } from "../product/outbox.ts";
 import { startScheduler } from "../product/schedule.ts";
@@ -108,6 +109,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const readers = readerWorker;
     deliveries = worker;
     await warmUp(lectern.context()).catch((error) => logger.warning("Warm-up failed: {error}", { error }));
+    // Likes or featuring narrowed since the last start: what no longer holds is revoked, its holders told.
+    await reviewRules(lectern.data).catch((error) => logger.warning("Reviewing the rules failed: {error}", { error }));
     await worker.start();
     await readers.start();
     const purges = new PurgeSender(lectern.db, config, worker.workerId, { now: options.now });

@@ -7,6 +7,7 @@ import { compress } from "hono/compress";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
+import { onFeatureRequested, verifiedSigner } from "../federation/features.ts";
 import { finishResponse } from "../federation/json.ts";
 import { triageInbox } from "../federation/triage.ts";
 import type { Lectern } from "../lectern.ts";
@@ -16,6 +17,7 @@ import { LecternError, UnavailableError } from "../shared/errors.ts";
 import { RateLimiter } from "../shared/rate-limit.ts";
 import { isUnavailable } from "../storage/database.ts";
 import { adminRoutes, UPLOAD_ROUTES } from "./admin.ts";
+import { authorizationRoutes } from "./authorizations.ts";
 import type { WebDeps } from "./deps.ts";
 import { healthRoutes } from "./health.ts";
 import { mastodonAccounts } from "./mastodon/accounts.ts";
@@ -126,6 +128,15 @@ export function createWeb(lectern: Lectern, options: AppOptions = {}): Web {
       return c.text("Too many activities from your server; slow down", 429, {
         "Retry-After": String(Math.ceil(wait / 1000)),
       });
+    if (verdict.action === "own") {
+      // Verified as Fedify would, against the configured origin (what the sender signed).
+      const url = new URL(c.req.path, config.origin);
+      const signed = new Request(url, { method: "POST", headers: c.req.raw.headers, body: bytes });
+      const refused = await verifiedSigner(lectern.context(), signed, verdict.actor);
+      if (refused !== null) return c.text(refused, 401);
+      await onFeatureRequested(lectern.context(), verdict.activity);
+      return c.body(null, 202);
+    }
     // Fedify verifies the signature over the same bytes (the Digest must match).
     c.req.raw = new Request(c.req.raw.url, { method: "POST", headers: c.req.raw.headers, body: bytes });
     await next();
@@ -185,6 +196,7 @@ export function createWeb(lectern: Lectern, options: AppOptions = {}): Web {
     );
   // Readers' routes first: one of them is in the Mastodon API's path (email subscriptions), open to anyone.
   readerRoutes(app, deps);
+  authorizationRoutes(app, deps);
   oauthRoutes(app, deps);
   mastodonAccounts(app, deps);
   mastodonTimelines(app, deps);

@@ -12,6 +12,7 @@ import {
 } from "drizzle-orm/pg-core";
 import type { ColumnDef, TableDef } from "./define.ts";
 import * as tables from "./tables.ts";
+import * as interactionTables from "./tables-interactions.ts";
 import * as readerTables from "./tables-readers.ts";
 import * as staffTables from "./tables-staff.ts";
 
@@ -88,3 +89,4 @@ export const emailSubscribers = build(readerTables.emailSubscribers);
 export const pushSubscriptions = build(readerTables.pushSubscriptions);
 export const readerFanouts = build(readerTables.readerFanouts);
 export const readerKeys = build(readerTables.readerKeys);
+export const authorizations = build(interactionTables.authorizations);

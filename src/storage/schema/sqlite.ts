@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { index, integer, type SQLiteTable, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { ColumnDef, TableDef } from "./define.ts";
 import * as tables from "./tables.ts";
+import * as interactionTables from "./tables-interactions.ts";
 import * as readerTables from "./tables-readers.ts";
 import * as staffTables from "./tables-staff.ts";
 
@@ -75,3 +76,4 @@ export const emailSubscribers = build(readerTables.emailSubscribers);
 export const pushSubscriptions = build(readerTables.pushSubscriptions);
 export const readerFanouts = build(readerTables.readerFanouts);
 export const readerKeys = build(readerTables.readerKeys);
+export const authorizations = build(interactionTables.authorizations);

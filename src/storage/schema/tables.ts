@@ -96,6 +96,8 @@ export const posts = table(
     deletedAt: number("deleted_at"),
     /** How many times it was boosted: a number, nothing about who. */
     boosts: number("boosts").notNull().default(0),
+    /** How many times it was liked (one per account): a number, nothing about who. */
+    likes: number("likes").notNull().default(0),
     /** The author's own post this one continues (a thread); never anyone else's. */
     inReplyTo: text("in_reply_to"),
     /** The first post of its thread (null for a post that starts none or is the first). */

@@ -74,6 +74,12 @@ function PostLine({ csrf, post, url, reach }: PostRow & { csrf: string }): Html 
         )}
         <br />
         {post.boosts} {post.boosts === 1 ? "boost" : "boosts"}
+        {post.likes > 0 ? (
+          <>
+            <br />
+            {post.likes} {post.likes === 1 ? "like" : "likes"}
+          </>
+        ) : null}
       </td>
       <td>
         <div class="actions">
