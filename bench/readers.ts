@@ -5,7 +5,7 @@
 //   npm run bench:readers                       (10,000 of each, SQLite)
 //   npm run bench:readers -- --readers 100000   (100,000 of each)
 //   npm run bench:readers -- --postgres
-//   BENCH_ONLY=email npm run bench:readers      (the email run alone, no raw loops: for profiling)
+//   BENCH_ONLY=email npm run bench:readers      (the email run alone, no raw loops: for profiling; or push)
 import { fork } from "node:child_process";
 import { createECDH, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -120,7 +120,8 @@ async function rawPush(): Promise<number> {
   return Math.round(N / ((performance.now() - start) / 1000));
 }
 
-const profiling = process.env.BENCH_ONLY === "email";
+const only = process.env.BENCH_ONLY;
+const profiling = only === "email" || only === "push";
 const rawMailRate = profiling ? 1 : Math.max(await rawMail(), await rawMail());
 console.log(`raw nodemailer loop (${CONNECTIONS} pooled connections, best of 2): ${rawMailRate} emails/s`);
 const rawPushRate = profiling ? 1 : Math.max(await rawPush(), await rawPush());
@@ -200,6 +201,12 @@ async function runLectern(channels: { email: boolean; push: boolean }) {
   };
 }
 
+if (only === "push") {
+  const push = await runLectern({ email: false, push: true });
+  console.log(`push alone: ${push.pushRate} pushes/s`);
+  sink.kill();
+  process.exit(0);
+}
 const mail = await runLectern({ email: true, push: false });
 console.log(
   `email alone: first ${Math.round(mail.first)} ms after publishing, last ${Math.round(mail.mailDone)} ms: ${mail.mailRate} emails/s`,
