@@ -1,3 +1,4 @@
+import { signRequest } from "@fedify/fedify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishDelete, publishPost } from "../src/product/publish.ts";
 import { DIALECTS } from "./helpers/databases.ts";
@@ -128,6 +129,32 @@ describe.each(DIALECTS)("interaction requests on %s", (dialect) => {
     // Nothing of a like is public: the post's page and the API show no count.
     const page = await (await fetch(postUrl, { headers: { Accept: "text/html" } })).text();
     expect(page).not.toMatch(/\blikes?\b/i);
+  });
+
+  it("verifies an RFC 9421 request with its Content-Digest, and refuses one whose digest does not match", async () => {
+    const rfc9421 = async (body: Json, tamper: boolean) => {
+      const keyPair = (await remote.federation.createContext(remote.origin, undefined).getActorKeyPairs("mo"))[0];
+      const unsigned = new Request(inbox(), {
+        method: "POST",
+        headers: { "Content-Type": "application/activity+json" },
+        body: JSON.stringify(body),
+      });
+      const signed = await signRequest(unsigned, keyPair.privateKey, keyPair.keyId, { spec: "rfc9421" });
+      expect(signed.headers.get("signature-input")).toBeTruthy();
+      expect(signed.headers.get("content-digest")).toMatch(/^sha-256=/);
+      expect(signed.headers.get("signature")).not.toMatch(/keyId=/); // not cavage
+      const headers = new Headers(signed.headers);
+      if (tamper) headers.set("content-digest", `sha-256=:${Buffer.alloc(32).toString("base64")}:`);
+      return await fetch(inbox(), { method: "POST", headers, body: JSON.stringify(body) });
+    };
+    const request = (instrument: string) =>
+      activity(remote, "mo", "AnnounceRequest", { object: postUrl, instrument }, GTS);
+    const forged = request(`${remote.actorId("mo").href}/announces/${++n}`);
+    expect((await rfc9421(forged, true)).status).toBe(401);
+    const good = request(`${remote.actorId("mo").href}/announces/${++n}`);
+    expect((await rfc9421(good, false)).status).toBe(202);
+    expect((await answerTo(good)).type).toBe("Accept");
+    expect(remote.inboxRequests.some((r) => r.body.includes(forged.id))).toBe(false);
   });
 
   it("grants a FeatureRequest with a FeatureAuthorization, refuses bad ones, and revokes it when the rule narrows", async () => {

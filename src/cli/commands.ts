@@ -32,6 +32,7 @@ import { FileMediaStore } from "../storage/media-store.ts";
 import { S3MediaStore } from "../storage/s3-media-store.ts";
 import { UsageError, withLectern } from "./common.ts";
 import { readersCommand } from "./readers.ts";
+import { relaysCommand } from "./relays.ts";
 import { staffCommand } from "./staff.ts";
 
 /*
@@ -370,4 +371,5 @@ export const COMMANDS: Record<string, (config: Config, rest: string[], command: 
   "rotate-secret-key": rotateSecretKey,
   followers: followers,
   readers: readersCommand,
+  relays: relaysCommand,
 };

@@ -58,6 +58,9 @@ Commands:
         Block the servers of a domain blocklist (Mastodon's CSV export, or one name per line).
         Block an account (it stops following, cannot follow again) or a whole server
         (its followers removed, its traffic refused, nothing delivered); list blocks.
+  relays [list] | add <url> | remove <url>
+        ActivityPub relays: join one by its actor URL (LitePub style) or its inbox URL (Mastodon style);
+        once it accepts, every public post is delivered to it too; list them with their state; leave one.
   readers [counts] | export | import <file.csv> | suppress <address> | erase <address>
         Readers without an account: counts by channel; email subscribers as CSV on standard output;
         import a Substack or Mailchimp export (only rows it says are subscribed count as confirmed;

@@ -27,6 +27,7 @@ import { uncountLike } from "../product/likes.ts";
 import { recordMoveIn } from "../product/moves.ts";
 import { getProfile } from "../product/profile.ts";
 import { countBoost, followerLeft } from "../product/publish.ts";
+import { isRelayActor, relayAnswered } from "../product/relays.ts";
 import { Temporal } from "../shared/temporal.ts";
 import { PATHS } from "../shared/urls.ts";
 import { AnswerLimiter } from "./answers.ts";
@@ -256,6 +257,7 @@ async function refuse(
  */
 export async function onAnnounced(ctx: InboxContext<AppData>, announce: Announce): Promise<void> {
   if (announce.id == null || announce.actorId == null || announce.id.host !== announce.actorId.host) return;
+  if (await isRelayActor(ctx.data.db, announce.actorId.href)) return; // a relay forwarding our post
   const postId = await ourPostId(ctx, announce.objectId);
   if (postId === null) return;
   const isPublic = (u: URL) => u.href === PUBLIC_COLLECTION.href;
@@ -282,6 +284,10 @@ async function uncountBoost(data: AppData, announceId: string, actor: string): P
 /** An account we follow (a bridge) accepted our Follow. */
 export async function onAccepted(ctx: InboxContext<AppData>, accept: Accept): Promise<void> {
   if (accept.actorId == null) return;
+  if (accept.objectId != null && (await relayAnswered(ctx.data, accept.objectId.href, accept.actorId.href, true))) {
+    logger.info("Relay {actor} accepted our follow", { actor: accept.actorId.href });
+    return;
+  }
   const following = await getFollowing(ctx.data.db, accept.actorId.href);
   if (following === undefined) return;
   const objectId = accept.objectId?.href ?? null;
@@ -294,6 +300,10 @@ export async function onAccepted(ctx: InboxContext<AppData>, accept: Accept): Pr
 /** An account we follow refused or ended the follow. */
 export async function onRejected(ctx: InboxContext<AppData>, reject: Reject): Promise<void> {
   if (reject.actorId == null) return;
+  if (reject.objectId != null && (await relayAnswered(ctx.data, reject.objectId.href, reject.actorId.href, false))) {
+    logger.info("Relay {actor} refused our follow", { actor: reject.actorId.href });
+    return;
+  }
   if (await followRejected(ctx.data, reject.actorId.href)) {
     logger.info("{actor} refused our follow", { actor: reject.actorId.href });
   }

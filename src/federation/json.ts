@@ -25,6 +25,8 @@ const PUBLIC_KEYS = new Set([
   "manualApproval",
   "always",
   "approvalRequired",
+  // A relay Follow (Mastodon style) names the Public collection as its object; relays compare the full IRI.
+  "object",
 ]);
 const RULES = ["canReply", "canLike", "canAnnounce", "canQuote"];
 const LEGACY = { automaticApproval: "always", manualApproval: "approvalRequired" } as const;

@@ -3,6 +3,7 @@ import type { AppData } from "../product/context.ts";
 import { getFollower } from "../product/followers.ts";
 import { getFollowing } from "../product/following.ts";
 import { getProfile } from "../product/profile.ts";
+import { isRelayActor, relayByFollow } from "../product/relays.ts";
 import { OWN_TYPES } from "./features.ts";
 import { type InboundType, isInbound } from "./inbound.ts";
 
@@ -98,7 +99,8 @@ const TRIAGE: Record<InboundType, (a: Arrival) => Promise<Triage> | Triage> = {
   Like: (a) => (a.data.config.likes === "counted" && ours(a, a.activity.object) ? pass(a) : drop),
   // A reply to one of our posts is answered (with a Reject); everything else created elsewhere is not ours.
   Create: (a) => (ours(a, objectOf(a)?.inReplyTo) ? pass(a) : drop),
-  Announce: (a) => (ours(a, a.activity.object) ? pass(a) : drop),
+  // A relay forwarding our own post back is not a boost.
+  Announce: async (a) => (ours(a, a.activity.object) && !(await isRelayActor(a.data.db, a.actor)) ? pass(a) : drop),
   // A follower leaving, or a boost or like taken back.
   Undo: async (a) =>
     (await fromFollower(a)) || ["Announce", "Like", "LikeRequest"].includes(firstType(objectOf(a)?.type) ?? "")
@@ -106,12 +108,18 @@ const TRIAGE: Record<InboundType, (a: Arrival) => Promise<Triage> | Triage> = {
       : drop,
   Delete: async (a) => ((await fromFollower(a)) ? pass(a) : drop),
   Update: async (a) => ((await fromFollower(a)) ? pass(a) : drop),
-  // Answers to our own Follow (a bridge we follow); anyone else's are noise.
-  Accept: async (a) => ((await getFollowing(a.data.db, a.actor)) !== undefined ? pass(a) : drop),
-  Reject: async (a) => ((await getFollowing(a.data.db, a.actor)) !== undefined ? pass(a) : drop),
+  // Answers to our own Follow (a bridge or a relay we follow); anyone else's are noise.
+  Accept: async (a) => ((await answersOurFollow(a)) ? pass(a) : drop),
+  Reject: async (a) => ((await answersOurFollow(a)) ? pass(a) : drop),
   // One of the author's other accounts moving here.
   Move: async (a) => ((await getProfile(a.data)).aliases.includes(a.actor) ? pass(a) : drop),
 };
+
+async function answersOurFollow(a: Arrival): Promise<boolean> {
+  if ((await getFollowing(a.data.db, a.actor)) !== undefined) return true;
+  const follow = idOf(a.activity.object);
+  return follow !== undefined && (await relayByFollow(a.data.db, follow)) !== undefined;
+}
 
 /** The inbound types triage has a rule for (a test checks they are the ones the inbox listens for). */
 export const TRIAGED_TYPES = Object.keys(TRIAGE);

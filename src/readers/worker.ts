@@ -65,6 +65,8 @@ export class ReaderWorker {
     fail: (e: unknown) => void;
   }[] = [];
   #flushing: Promise<void> | null = null;
+  #fanoutsOpen = true;
+  #fanoutsLooked = 0;
 
   constructor(data: AppData, options: ReaderWorkerOptions) {
     this.#data = data;
@@ -110,8 +112,14 @@ export class ReaderWorker {
       try {
         const now = this.#now();
         let queued = 0;
-        while (queued < 4 && (await queueReaderChunk(this.#data.db, now, this.#data.config.email?.batchMs ?? 0)))
-          queued++;
+        // Fan-outs to queue are looked for at most every 100 ms while none is open (the loop turns at every
+        // ended message: the look was a sixth of the email path's database time).
+        if (this.#fanoutsOpen || now - this.#fanoutsLooked >= 100) {
+          this.#fanoutsLooked = now;
+          while (queued < 4 && (await queueReaderChunk(this.#data.db, now, this.#data.config.email?.batchMs ?? 0)))
+            queued++;
+          this.#fanoutsOpen = queued > 0;
+        }
         const finished = this.#finished;
         const started = (await this.#claim("email")) + (await this.#claim("push"));
         failures = 0;

@@ -53,6 +53,8 @@ export const ACTIONS = {
   "readers-import": "imported email subscribers",
   "readers-suppress": "suppressed an email address",
   "readers-erase": "erased an email subscriber",
+  "relay-add": "joined a relay",
+  "relay-remove": "left a relay",
 } as const;
 
 export type Action = keyof typeof ACTIONS;

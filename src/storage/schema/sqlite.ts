@@ -77,3 +77,4 @@ export const pushSubscriptions = build(readerTables.pushSubscriptions);
 export const readerFanouts = build(readerTables.readerFanouts);
 export const readerKeys = build(readerTables.readerKeys);
 export const authorizations = build(interactionTables.authorizations);
+export const relays = build(interactionTables.relays);

@@ -1,4 +1,4 @@
-import { index, number, table, text, uniqueIndex } from "./define.ts";
+import { index, number, serial, table, text, uniqueIndex } from "./define.ts";
 
 /*
  * What the channel granted others (GoToSocial's and Mastodon's interaction
@@ -26,4 +26,29 @@ export const authorizations = table(
     uniqueIndex("authorizations_interacting").on(t.kind, t.interactingIri),
     index("authorizations_post").on(t.postId),
   ],
+);
+
+/**
+ * ActivityPub relays the owner joined: each public post is delivered to an
+ * accepted relay's inbox (a delivery target of its own), which forwards it
+ * into the federated timelines of the servers subscribed to it.
+ */
+export const relays = table(
+  "relays",
+  {
+    id: serial("id"),
+    /** What the owner gave: the relay's actor (LitePub style) or its inbox (Mastodon style). */
+    url: text("url").notNull(),
+    /** "mastodon" (Follow of the Public collection) or "litepub" (Follow of the relay's actor). */
+    style: text("style").notNull(),
+    /** The relay's actor, once known (LitePub: at once; Mastodon: from its Accept). */
+    actorIri: text("actor_iri"),
+    inbox: text("inbox").notNull(),
+    followIri: text("follow_iri").notNull(),
+    /** "pending", "accepted", "rejected". */
+    status: text("status").notNull(),
+    createdAt: number("created_at").notNull(),
+    updatedAt: number("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("relays_url").on(t.url), uniqueIndex("relays_follow").on(t.followIri)],
 );

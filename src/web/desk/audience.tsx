@@ -5,6 +5,7 @@ import { followAccount, getFollowing, unfollowAccount } from "../../product/foll
 import { getSetting, setSetting } from "../../product/instance.ts";
 import { moveAccount, movesIn, setAliases } from "../../product/moves.ts";
 import { getProfile, InvalidProfileError } from "../../product/profile.ts";
+import { addRelay, listRelays, removeRelay } from "../../product/relays.ts";
 import { AudiencePage } from "../views/audience.tsx";
 import type { Html } from "../views/layout.tsx";
 import type { Desk } from "./desk.tsx";
@@ -14,6 +15,8 @@ const NOTICES: Record<string, string> = {
   "bridgy-on": "Bridgy Fed was asked to bridge this account; it shows as on once it accepts.",
   "bridgy-off": "Bridgy Fed was told to stop bridging this account.",
   moved: "Moved. Every follower's server was told to follow the new account.",
+  "relay-added": "The relay was asked to relay this account's posts; it shows as relaying once it accepts.",
+  "relay-removed": "Left the relay.",
 };
 
 /**
@@ -45,6 +48,7 @@ export function audienceRoutes(desk: Desk): void {
         movedTo={profile.movedTo}
         movesIn={await movesIn(data)}
         bridgy={{ account: config.bridgyFedAccount, status: f === undefined ? "off" : f.status }}
+        relays={await listRelays(data.db)}
         hasAvatar={profile.avatarMediaId !== null}
         error={extra.error}
         notice={NOTICES[c.req.query("notice") ?? ""]}
@@ -91,6 +95,24 @@ export function audienceRoutes(desk: Desk): void {
       return refused(c, e);
     }
     return c.redirect("/admin/audience?notice=bridgy-off", 303);
+  });
+
+  admin.post("/audience/relays", async (c) => {
+    const get = await form(c);
+    try {
+      const relay = await addRelay(lectern.context(), get("url"));
+      await audit(data.db, desk.actor(c), "relay-add", relay.url);
+    } catch (e) {
+      return refused(c, e);
+    }
+    return c.redirect("/admin/audience?notice=relay-added", 303);
+  });
+
+  admin.post("/audience/relays/remove", async (c) => {
+    const get = await form(c);
+    if (await removeRelay(lectern.context(), get("url")))
+      await audit(data.db, desk.actor(c), "relay-remove", get("url"));
+    return c.redirect("/admin/audience?notice=relay-removed", 303);
   });
 
   admin.post("/audience/move", async (c) => {

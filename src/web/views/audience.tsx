@@ -8,6 +8,7 @@ export interface AudienceView {
   movedTo: string | null;
   movesIn: { from: string; at: number; followersSince: number }[];
   bridgy: { account: string; status: "off" | "pending" | "accepted" };
+  relays: { url: string; status: string; style: string }[];
   hasAvatar: boolean;
   error?: string;
   notice?: string;
@@ -51,6 +52,7 @@ export function AudiencePage(v: AudienceView): Html {
         )}
       </section>
       <Bluesky {...v} />
+      <Relays {...v} />
       <section class="card">
         <h2>Take your audience with you</h2>
         <p>
@@ -84,6 +86,47 @@ function Bluesky({ csrf, bridgy, hasAvatar }: AudienceView): Html {
           <button type="submit">
             {bridgy.status === "off" ? "Also publish to Bluesky (through Bridgy Fed)" : "Stop publishing to Bluesky"}
           </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+const RELAY_STATES: Record<string, string> = {
+  pending: "waiting for the relay to accept",
+  accepted: "relaying every public post",
+  rejected: "refused by the relay",
+};
+
+function Relays({ csrf, relays }: AudienceView): Html {
+  return (
+    <section class="card">
+      <h2>Relays</h2>
+      <p>
+        A relay forwards public posts into the federated timelines of every server subscribed to it. Give its actor URL
+        (e.g. <code>https://relay.example/actor</code>) or, for Mastodon-style relays, its inbox URL (
+        <code>https://relay.example/inbox</code>).
+      </p>
+      {relays.length > 0 && (
+        <ul>
+          {relays.map((r) => (
+            <li>
+              <code>{r.url}</code> — {RELAY_STATES[r.status] ?? r.status}
+              <form method="post" action="/admin/audience/relays/remove" class="inline">
+                <Csrf token={csrf} />
+                <input type="hidden" name="url" value={r.url} />
+                <button type="submit">Leave</button>
+              </form>
+            </li>
+          ))}
+        </ul>
+      )}
+      <form method="post" action="/admin/audience/relays">
+        <Csrf token={csrf} />
+        <label for="relay-url">Relay URL</label>
+        <input id="relay-url" name="url" type="url" placeholder="https://relay.example/actor" required />
+        <div class="actions">
+          <button type="submit">Join relay</button>
         </div>
       </form>
     </section>
