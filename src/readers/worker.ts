@@ -9,7 +9,7 @@ import { sql } from "../storage/sql.ts";
 import { queueReaderChunk, SETTLE_MS } from "./fanout.ts";
 import { emailJob, type Job, pushJob, type ReaderRow } from "./jobs.ts";
 import { type ReaderKeys, readerKeys } from "./keys.ts";
-import { MailSender, type Outcome, PushSender } from "./senders.ts";
+import { MailSender, type Outcome, PushSender, type PushTarget } from "./senders.ts";
 
 const logger = getLogger(["lectern", "readers"]);
 
@@ -243,10 +243,11 @@ export class ReaderWorker {
         ? await emailJob(this.#data, keys, row, (n) => this.#postsSince(row.sentThrough, n))
         : await pushJob(this.#data, row, (n) => this.#postsSince(row.sentThrough, n));
     if (job.mail === null && job.push === null) return await this.#record(channel, row, job, { kind: "sent" });
+    const push = job.push;
     const outcome =
       job.mail !== null
         ? await (this.#mail as MailSender).send(job.mail)
-        : await (this.#push as PushSender).send(job.push!.target, job.push!.payload);
+        : await (this.#push as PushSender).send(push?.target as PushTarget, push?.payload as string);
     await this.#record(channel, row, job, outcome);
   }
 
@@ -325,7 +326,7 @@ export class ReaderWorker {
           results.length = 0;
           for (const w of batch) results.push(await w.write(tx));
         });
-        batch.forEach((w, i) => w.done(results[i]));
+        for (const [i, w] of batch.entries()) w.done(results[i]);
       } catch {
         for (const w of batch) {
           try {
