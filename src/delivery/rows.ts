@@ -116,8 +116,8 @@ export async function recordDelivered(db: Queryable, done: { id: number; at: num
 }
 
 /**
- * What a failed attempt changes: a server refusing draft-cavage is asked
- * again with RFC 9421 (remembered); a 4xx other than 404, 408, 410 and 429 is
+ * What a failed attempt changes: a server refusing one signature scheme is
+ * asked again with the other (remembered); a 4xx other than 404, 408, 410 and 429 is
  * final; anything else is retried with exponential backoff and jitter (and
  * `Retry-After`), and a server failing on `pauseAfterDays` distinct days is
  * paused. 404 and 410 are retried like any failure: one answer from a shared
@@ -140,10 +140,13 @@ export async function recordFailure(
           WHERE id = ${row.id}`,
     );
   const attempts = Number(row.attempts);
-  if ((status === 401 || status === 403) && answer.spec !== "rfc9421" && attempts === 0) {
+  // A refused signature is tried once in the other scheme, and what works is remembered: RFC 9421 refused
+  // means draft-cavage for good ("cavage-only"); draft-cavage refused means RFC 9421, unless that was refused.
+  if ((status === 401 || status === 403) && attempts === 0 && row.signature !== "cavage-only") {
+    const next = answer.spec === "rfc9421" ? "cavage-only" : "rfc9421";
     await db.run(
-      sql`INSERT INTO servers (host, signature) VALUES (${row.host}, 'rfc9421')
-          ON CONFLICT (host) DO UPDATE SET signature = 'rfc9421'`,
+      sql`INSERT INTO servers (host, signature) VALUES (${row.host}, ${next})
+          ON CONFLICT (host) DO UPDATE SET signature = ${next}`,
     );
     await set({ status: "pending", attempts });
     return { status: "pending", paused: false, days: 0 };

@@ -35,7 +35,7 @@ import { builder } from "./builder.ts";
 import { INBOUND_TYPES, type InboundType } from "./inbound.ts";
 import { isOurActor, ourPostId, receivedRequest, signedLoader } from "./inbox-common.ts";
 import { onAnnounceRequested, onLiked, onLikeRequested, onQuoteRequested } from "./interactions.ts";
-import { softwareOf, understandsReplyReject } from "./software.ts";
+import { learnSignatureScheme, softwareOf, understandsReplyReject } from "./software.ts";
 
 const logger = getLogger(["lectern", "inbox"]);
 
@@ -130,6 +130,10 @@ export async function onFollowed(ctx: InboxContext<AppData>, follow: Follow): Pr
   await ctx.data.kv.set(answered, 1, { ttl: Temporal.Duration.from({ minutes: 10 }) });
   logger.info("New follower {follower}", { follower: handle ?? follower.id.href });
   await ctx.data.outbox.followAccepted(followRef);
+  // Which signature its server gets (RFC 9421 where it verifies it): after the answer, never in its way.
+  await learnSignatureScheme(ctx.data, follower.id).catch((error) =>
+    logger.debug("Could not learn {host}'s signature scheme: {error}", { host: follower.id?.host, error }),
+  );
 }
 
 /**

@@ -56,6 +56,10 @@ export interface FollowerServerOptions {
   sharedInbox?: boolean;
   /** The software name its NodeInfo announces ("gotosocial" by default; "honk", "mastodon"…). */
   software?: string;
+  /** The version its NodeInfo announces ("1.0.0" by default). */
+  softwareVersion?: string;
+  /** Answer 401 to inbox POSTs signed with RFC 9421 (a server that verifies only draft-cavage). */
+  refuseRfc9421?: boolean;
   /** `alsoKnownAs` of some of its users. */
   aliases?: Record<string, URL[]>;
 }
@@ -99,7 +103,7 @@ export async function startFollowerServer(options: FollowerServerOptions = {}): 
     });
   federation.setInboxListeners("/users/{identifier}/inbox", "/inbox").on(Activity, () => {});
   federation.setNodeInfoDispatcher("/nodeinfo/2.1", () => ({
-    software: { name: options.software ?? "gotosocial", version: "1.0.0" },
+    software: { name: options.software ?? "gotosocial", version: options.softwareVersion ?? "1.0.0" },
     protocols: ["activitypub"],
     usage: { users: {}, localPosts: 0, localComments: 0 },
   }));
@@ -127,6 +131,8 @@ export async function startFollowerServer(options: FollowerServerOptions = {}): 
           let response: Response;
           if (inboxStatus !== null) {
             response = new Response("unavailable", { status: inboxStatus });
+          } else if (options.refuseRfc9421 && request.headers.has("signature-input")) {
+            response = new Response("RFC 9421 signatures are not understood here", { status: 401 });
           } else {
             response = await federation.fetch(
               new Request(request.url, { method: "POST", headers: request.headers, body }),
