@@ -131,6 +131,24 @@ describe.each(DIALECTS)("interaction requests on %s", (dialect) => {
     expect(page).not.toMatch(/\blikes?\b/i);
   });
 
+  it("refuses a polite request of a type it does not know, once, where the sender reads a Reject", async () => {
+    const request = activity(
+      remote,
+      "lou",
+      "EmojiReactRequest",
+      { object: postUrl, instrument: `${remote.actorId("lou").href}/reacts/${++n}` },
+      GTS,
+    );
+    expect((await remote.postSigned("lou", inbox(), request)).status).toBe(202);
+    const reject = await answerTo(request);
+    expect(reject.type).toBe("Reject");
+    expect((await remote.postSigned("lou", inbox(), request)).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(remote.activities("Reject").filter((a) => JSON.stringify(a.object).includes(request.id))).toHaveLength(1);
+    // Unsigned: refused before anything is read.
+    expect((await remote.postSigned("lou", inbox(), request, { sign: false })).status).toBe(401);
+  });
+
   it("verifies an RFC 9421 request with its Content-Digest, and refuses one whose digest does not match", async () => {
     const rfc9421 = async (body: Json, tamper: boolean) => {
       const keyPair = (await remote.federation.createContext(remote.origin, undefined).getActorKeyPairs("mo"))[0];

@@ -83,6 +83,7 @@ export function requestOf(request: InteractionRequest): Activity | URL {
     case "LikeRequest":
       return new LikeRequest(values);
     case "FeatureRequest":
+    case "OtherRequest":
       return request.id;
   }
 }

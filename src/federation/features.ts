@@ -7,6 +7,7 @@ import type { InteractionRequest } from "../product/outbox.ts";
 import { refuseUrl } from "../shared/http-client.ts";
 import { isOurActor, signedLoader } from "./inbox-common.ts";
 import { answer, firstAsking } from "./interactions.ts";
+import { softwareOf, understandsReplyReject } from "./software.ts";
 
 /*
  * Mastodon 4.6's Collections ask before featuring an account:
@@ -20,8 +21,24 @@ import { answer, firstAsking } from "./interactions.ts";
 
 const logger = getLogger(["lectern", "inbox"]);
 
-/** The activity types handled here rather than by Fedify's listeners. */
-export const OWN_TYPES = ["FeatureRequest"] as const;
+/** The activity types handled here rather than by Fedify's listeners (and any other `*Request`). */
+const OWN_TYPES = ["FeatureRequest"] as const;
+
+/** Whether an activity type is read here: FeatureRequest, or a polite request of a type nobody listens for. */
+export function isOwnType(type: string, inbound: boolean): boolean {
+  return (OWN_TYPES as readonly string[]).includes(type) || (!inbound && /^[A-Z]\w{0,40}Request$/.test(type));
+}
+
+/** An activity read here, its signature verified: a FeatureRequest, or a request of a type we do not know. */
+export async function onOwnActivity(ctx: Context<AppData>, activity: Record<string, unknown>): Promise<void> {
+  if (activity.type === "FeatureRequest") return await onFeatureRequested(ctx, activity);
+  const request = readRequest(activity, "OtherRequest");
+  if (request === null) return;
+  // Refused where the sender's software reads a Reject of a request (GoToSocial, which sends them); once.
+  if (!understandsReplyReject(await softwareOf(ctx.data, request.actor.origin).catch(() => null))) return;
+  if (!(await firstAsking(ctx.data, "other-request", request.actor, request.id.href))) return;
+  await answer(ctx, request, "feature", null, false);
+}
 
 /** Verifies the request's signature; the signer must be the activity's actor. 401 reasons otherwise. */
 export async function verifiedSigner(ctx: Context<AppData>, request: Request, actor: string): Promise<string | null> {
@@ -36,7 +53,7 @@ export async function verifiedSigner(ctx: Context<AppData>, request: Request, ac
 
 /** A FeatureRequest, read from its JSON (its signature already verified). */
 export async function onFeatureRequested(ctx: Context<AppData>, activity: Record<string, unknown>): Promise<void> {
-  const request = readRequest(activity);
+  const request = readRequest(activity, "FeatureRequest");
   if (request === null || !isOurActor(ctx, request.object)) return;
   const collection = request.instrument as URL;
   // The collection lives on the asker's server, at a public address: nothing else is asked about.
@@ -48,7 +65,7 @@ export async function onFeatureRequested(ctx: Context<AppData>, activity: Record
   await answer(ctx, request, "feature", null, await mayFeature(ctx.data, request.actor.href));
 }
 
-function readRequest(activity: Record<string, unknown>): InteractionRequest | null {
+function readRequest(activity: Record<string, unknown>, type: InteractionRequest["type"]): InteractionRequest | null {
   const url = (v: unknown): URL | null => {
     const id = typeof v === "string" ? v : v !== null && typeof v === "object" ? (v as { id?: unknown }).id : null;
     if (typeof id !== "string" || !/^https?:\/\//.test(id)) return null;
@@ -60,5 +77,5 @@ function readRequest(activity: Record<string, unknown>): InteractionRequest | nu
   };
   const [id, actor, object, instrument] = [activity.id, activity.actor, activity.object, activity.instrument].map(url);
   if (id === null || actor === null || object === null || instrument === null || id.host !== actor.host) return null;
-  return { type: "FeatureRequest", id, actor, object, instrument };
+  return { type, id, actor, object, instrument };
 }

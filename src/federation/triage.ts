@@ -4,7 +4,7 @@ import { getFollower } from "../product/followers.ts";
 import { getFollowing } from "../product/following.ts";
 import { getProfile } from "../product/profile.ts";
 import { isRelayActor, relayByFollow } from "../product/relays.ts";
-import { OWN_TYPES } from "./features.ts";
+import { isOwnType } from "./features.ts";
 import { type InboundType, isInbound } from "./inbound.ts";
 
 export type Triage =
@@ -57,8 +57,8 @@ export async function triageInbox(data: AppData, body: string): Promise<Triage> 
   if (await isDomainBlocked(data.db, actorUrl.host))
     return { action: "refuse", status: 403, reason: "this server is blocked" };
 
-  if ((OWN_TYPES as readonly string[]).includes(type))
-    return isOurs(data, activity.object)
+  if (isOwnType(type, isInbound(type)))
+    return isOurs(data, activity.object) || data.urls.isUnderPosts(idOf(activity.object) ?? "")
       ? { action: "own", server: actorUrl.host, actor, activity }
       : { action: "drop" };
   if (!isInbound(type)) return { action: "drop" }; // chatter: nobody listens for it

@@ -18,7 +18,8 @@ export type FollowRef = Pick<Follower, "actorIri" | "followIri" | "inbox">;
  * QuoteRequest, Mastodon 4.6's FeatureRequest) as it was received, by its ids.
  */
 export interface InteractionRequest {
-  type: "ReplyRequest" | "QuoteRequest" | "AnnounceRequest" | "LikeRequest" | "FeatureRequest";
+  /** "OtherRequest": a *Request type Lectern does not know (answered with a Reject by its id). */
+  type: "ReplyRequest" | "QuoteRequest" | "AnnounceRequest" | "LikeRequest" | "FeatureRequest" | "OtherRequest";
   id: URL;
   actor: URL;
   object: URL | null;

@@ -7,7 +7,7 @@ import { compress } from "hono/compress";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
-import { onFeatureRequested, verifiedSigner } from "../federation/features.ts";
+import { onOwnActivity, verifiedSigner } from "../federation/features.ts";
 import { finishResponse } from "../federation/json.ts";
 import { triageInbox } from "../federation/triage.ts";
 import type { Lectern } from "../lectern.ts";
@@ -134,7 +134,7 @@ export function createWeb(lectern: Lectern, options: AppOptions = {}): Web {
       const signed = new Request(url, { method: "POST", headers: c.req.raw.headers, body: bytes });
       const refused = await verifiedSigner(lectern.context(), signed, verdict.actor);
       if (refused !== null) return c.text(refused, 401);
-      await onFeatureRequested(lectern.context(), verdict.activity);
+      await onOwnActivity(lectern.context(), verdict.activity);
       return c.body(null, 202);
     }
     // Fedify verifies the signature over the same bytes (the Digest must match).
