@@ -30,6 +30,7 @@ import { UUID_PATTERN } from "../shared/ids.ts";
 import { Urls } from "../shared/urls.ts";
 import { FileMediaStore } from "../storage/media-store.ts";
 import { S3MediaStore } from "../storage/s3-media-store.ts";
+import { backupCommand, restoreCommand } from "./backup.ts";
 import { UsageError, withLectern } from "./common.ts";
 import { readersCommand } from "./readers.ts";
 import { relaysCommand } from "./relays.ts";
@@ -372,4 +373,6 @@ export const COMMANDS: Record<string, (config: Config, rest: string[], command: 
   followers: followers,
   readers: readersCommand,
   relays: relaysCommand,
+  backup: backupCommand,
+  restore: restoreCommand,
 };

@@ -58,6 +58,9 @@ Commands:
         Block the servers of a domain blocklist (Mastodon's CSV export, or one name per line).
         Block an account (it stops following, cannot follow again) or a whole server
         (its followers removed, its traffic refused, nothing delivered); list blocks.
+  backup PATH | restore PATH
+        SQLite: a consistent copy of the database taken while serving, the secret key, the media files on disk
+        and a manifest with their SHA-256, into an empty folder; restore into an empty data directory.
   relays [list] | add <url> | remove <url>
         ActivityPub relays: join one by its actor URL (LitePub style) or its inbox URL (Mastodon style);
         once it accepts, every public post is delivered to it too; list them with their state; leave one.
