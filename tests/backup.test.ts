@@ -17,6 +17,16 @@ describe("backup and restore (SQLite)", () => {
     for (const c of cleanups) await c();
   });
 
+  it("migrates as an explicit step, once", async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.remove);
+    const env = testEnv(tmp.dir, await freePort());
+    const first = await runCli(["migrate"], env);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/^Applied \d+ migrations; the schema is current \(0 pending\)/);
+    expect((await runCli(["migrate"], env)).stdout).toMatch(/^The schema is current; nothing to apply/);
+  });
+
   it("copies a live database with its key and media, and restores the same channel", async () => {
     const tmp = tempDir();
     const restored = tempDir();

@@ -32,6 +32,7 @@ import { FileMediaStore } from "../storage/media-store.ts";
 import { S3MediaStore } from "../storage/s3-media-store.ts";
 import { backupCommand, restoreCommand } from "./backup.ts";
 import { UsageError, withLectern } from "./common.ts";
+import { migrateCommand } from "./migrate.ts";
 import { readersCommand } from "./readers.ts";
 import { relaysCommand } from "./relays.ts";
 import { staffCommand } from "./staff.ts";
@@ -375,4 +376,5 @@ export const COMMANDS: Record<string, (config: Config, rest: string[], command: 
   relays: relaysCommand,
   backup: backupCommand,
   restore: restoreCommand,
+  migrate: migrateCommand,
 };

@@ -58,6 +58,8 @@ Commands:
         Block the servers of a domain blocklist (Mastodon's CSV export, or one name per line).
         Block an account (it stops following, cannot follow again) or a whole server
         (its followers removed, its traffic refused, nothing delivered); list blocks.
+  migrate
+        Bring the database's schema up to date (the explicit step of an upgrade; npm start also does it).
   backup PATH | restore PATH
         SQLite: a consistent copy of the database taken while serving, the secret key, the media files on disk
         and a manifest with their SHA-256, into an empty folder; restore into an empty data directory.
