@@ -121,5 +121,8 @@ describe.each(DIALECTS)("relays on %s", (dialect) => {
       await expect(addRelay(ctx(), bad)).rejects.toThrow(/URL|relay/);
     const cli = await runCli(["relays", "remove", "http://127.0.0.1:9/none"], lectern.env);
     expect(cli.code).toBe(1);
+    const status = await runCli(["status"], lectern.env);
+    expect(status.stdout).toContain("relays: 1 relaying, 0 pending");
+    expect(status.stdout).toMatch(/reader messages due: 0 by email, 0 by push/);
   });
 });

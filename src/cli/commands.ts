@@ -25,6 +25,8 @@ import {
   publishPost,
   unblock,
 } from "../product/publish.ts";
+import { listRelays } from "../product/relays.ts";
+import { readersDue } from "../readers/fanout.ts";
 import type { Config, S3Settings } from "../shared/config.ts";
 import { UUID_PATTERN } from "../shared/ids.ts";
 import { Urls } from "../shared/urls.ts";
@@ -324,6 +326,13 @@ async function status(config: Config, _rest: string[], _command: string): Promis
     console.log(`posts waiting for a worker: ${st.postsWaiting}`);
     console.log(`fan-outs being queued: ${st.fanOutsQueueing}`);
     console.log(`inbox queue: ${st.queue}`);
+    const due = await readersDue(lectern.db, Date.now());
+    console.log(`reader messages due: ${due.email} by email, ${due.push} by push`);
+    const relays = await listRelays(lectern.db);
+    if (relays.length > 0)
+      console.log(
+        `relays: ${relays.filter((r) => r.status === "accepted").length} relaying, ${relays.filter((r) => r.status === "pending").length} pending`,
+      );
     if (config.cache.purgeUrl !== null) {
       const p = await purgeStatus(lectern.db);
       console.log(

@@ -104,3 +104,12 @@ export async function readerProgress(db: Queryable, postId: string): Promise<Cha
     suppressed: Number(r.suppressed),
   }));
 }
+
+/** Messages due to readers now, by channel (for `lectern status`). */
+export async function readersDue(db: Queryable, now: number): Promise<{ email: number; push: number }> {
+  const count = async (table: "email_subscribers" | "push_subscriptions") =>
+    Number(
+      (await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM ${sql.raw(table)} WHERE due_at <= ${now}`))?.n ?? 0,
+    );
+  return { email: await count("email_subscribers"), push: await count("push_subscriptions") };
+}
