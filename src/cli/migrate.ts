@@ -1,6 +1,6 @@
 import type { Config } from "../shared/config.ts";
-import type { Database } from "../storage/database.ts";
 import { migrate, schemaState } from "../storage/migrate.ts";
+import { connectDatabase } from "../storage/open.ts";
 import { sql } from "../storage/sql.ts";
 
 /**
@@ -10,14 +10,7 @@ import { sql } from "../storage/sql.ts";
  * a newer version migrated is refused, naming both versions (exit 78).
  */
 export async function migrateCommand(config: Config): Promise<number> {
-  let db: Database;
-  if (config.databaseUrl !== null) {
-    const { PostgresDatabase } = await import("../storage/postgres.ts");
-    db = new PostgresDatabase(config.databaseUrl);
-  } else {
-    const { SqliteDatabase } = await import("../storage/sqlite.ts");
-    db = new SqliteDatabase(config.databasePath);
-  }
+  const db = await connectDatabase(config);
   try {
     // A new database has no bookkeeping table yet: everything is pending.
     const before = await schemaState(db).catch(() => ({ pending: -1 }));

@@ -23,10 +23,10 @@ import { isBlocked } from "../product/blocks.ts";
 import type { AppData } from "../product/context.ts";
 import { addFollower, getFollower } from "../product/followers.ts";
 import { followAccepted, followRejected, getFollowing } from "../product/following.ts";
-import { uncountLike } from "../product/likes.ts";
 import { recordMoveIn } from "../product/moves.ts";
 import { getProfile } from "../product/profile.ts";
-import { countBoost, followerLeft } from "../product/publish.ts";
+import { followerLeft } from "../product/publish.ts";
+import { countReaction, uncountReaction } from "../product/reactions.ts";
 import { isRelayActor, relayAnswered } from "../product/relays.ts";
 import { Temporal } from "../shared/temporal.ts";
 import { PATHS } from "../shared/urls.ts";
@@ -145,8 +145,8 @@ export async function onFollowed(ctx: InboxContext<AppData>, follow: Follow): Pr
 export async function onUndone(ctx: InboxContext<AppData>, undo: Undo): Promise<void> {
   const actorId = undo.actorId;
   if (actorId == null) return;
-  if (undo.objectId != null && (await uncountBoost(ctx.data, undo.objectId.href, actorId.href))) return;
-  if (undo.objectId != null && (await uncountLike(ctx.data, undo.objectId.href, actorId.href))) return;
+  for (const kind of ["boost", "like"] as const)
+    if (undo.objectId != null && (await uncountReaction(ctx.data, kind, undo.objectId.href, actorId.href))) return;
   const follower = await getFollower(ctx.data.db, actorId.href);
   if (follower === undefined) return; // Nothing of theirs to undo: no fetches for strangers.
   let unfollow =
@@ -266,23 +266,7 @@ export async function onAnnounced(ctx: InboxContext<AppData>, announce: Announce
   if (postId === null) return;
   const isPublic = (u: URL) => u.href === PUBLIC_COLLECTION.href;
   if (!announce.toIds.some(isPublic) && !announce.ccIds.some(isPublic)) return;
-  const ttl = Temporal.Duration.from({ days: 90 });
-  const byActor = ["lectern", "boost-by", announce.actorId.href, postId] as const;
-  if ((await ctx.data.kv.get(byActor)) !== undefined) return;
-  await ctx.data.kv.set(byActor, announce.id.href, { ttl });
-  await ctx.data.kv.set(["lectern", "boost", announce.id.href], { postId, actor: announce.actorId.href }, { ttl });
-  await countBoost(ctx.data, postId, 1);
-}
-
-/** Takes back a counted boost, only when the one undoing it is the one who boosted. */
-async function uncountBoost(data: AppData, announceId: string, actor: string): Promise<boolean> {
-  const key = ["lectern", "boost", announceId] as const;
-  const boost = await data.kv.get<{ postId: string; actor: string }>(key);
-  if (boost === undefined || boost.actor !== actor) return false;
-  await data.kv.delete(key);
-  await data.kv.delete(["lectern", "boost-by", actor, boost.postId]);
-  await countBoost(data, boost.postId, -1);
-  return true;
+  await countReaction(ctx.data, "boost", postId, announce.actorId.href, announce.id.href);
 }
 
 /** An account we follow (a bridge) accepted our Follow. */

@@ -11,9 +11,9 @@ import { getLogger } from "@logtape/logtape";
 import { type AuthorizationKind, grantAuthorization } from "../product/authorizations.ts";
 import { isBlocked } from "../product/blocks.ts";
 import type { AppData } from "../product/context.ts";
-import { countLike } from "../product/likes.ts";
 import type { InteractionRequest, Recipient } from "../product/outbox.ts";
 import { grantQuote } from "../product/quotes.ts";
+import { countReaction } from "../product/reactions.ts";
 import { Temporal } from "../shared/temporal.ts";
 import { ourPostId, receivedRequest, signedLoader } from "./inbox-common.ts";
 
@@ -85,7 +85,7 @@ export async function onLikeRequested(ctx: InboxContext<AppData>, request: LikeR
   const counted = ctx.data.config.likes === "counted";
   const granted = await answer(ctx, receivedRequest("LikeRequest", request), "like", postId, counted);
   if (granted !== null && request.instrumentId != null)
-    await countLike(ctx.data, postId, asker.href, request.instrumentId.href);
+    await countReaction(ctx.data, "like", postId, asker.href, request.instrumentId.href);
 }
 
 /** A Like sent the old way (Mastodon, Misskey…): counted, once per account and post, when likes are. */
@@ -95,7 +95,7 @@ export async function onLiked(ctx: InboxContext<AppData>, like: Like): Promise<v
   if (like.id.host !== like.actorId.host) return;
   const postId = await ourPostId(ctx, like.objectId);
   if (postId === null || (await isBlocked(ctx.data.db, like.actorId))) return;
-  await countLike(ctx.data, postId, like.actorId.href, like.id.href);
+  await countReaction(ctx.data, "like", postId, like.actorId.href, like.id.href);
 }
 
 /**

@@ -1,6 +1,5 @@
 import type { Context } from "@fedify/fedify";
 import { CHANNELS } from "../storage/database.ts";
-import { sql } from "../storage/sql.ts";
 import { revokePostAuthorizations } from "./authorizations.ts";
 import { addBlock, normalizeActor, normalizeDomain, removeBlock } from "./blocks.ts";
 import { postChange, siteChanged } from "./changes.ts";
@@ -151,13 +150,6 @@ export async function blockServer(ctx: Context<AppData>, domain: string): Promis
 
 export async function unblock(ctx: Context<AppData>, kind: "actor" | "domain", value: string): Promise<boolean> {
   return await removeBlock(ctx.data.db, kind, kind === "domain" ? normalizeDomain(value) : normalizeActor(value));
-}
-
-/** One more boost of a post (a number, nothing about who). */
-export async function countBoost(data: AppData, postId: string, delta: 1 | -1): Promise<void> {
-  await data.db.run(
-    sql`UPDATE posts SET boosts = CASE WHEN boosts + ${delta} < 0 THEN 0 ELSE boosts + ${delta} END WHERE id = ${postId}`,
-  );
 }
 
 /** After a move, nothing more is published here: followers now read the new account. */

@@ -8,14 +8,7 @@ import { migrate } from "./migrate.ts";
  * driver is loaded only when used.
  */
 export async function openDatabase(config: Pick<Config, "databaseUrl" | "databasePath">): Promise<Database> {
-  let db: Database;
-  if (config.databaseUrl !== null) {
-    const { PostgresDatabase } = await import("./postgres.ts");
-    db = new PostgresDatabase(config.databaseUrl);
-  } else {
-    const { SqliteDatabase } = await import("./sqlite.ts");
-    db = new SqliteDatabase(config.databasePath);
-  }
+  const db = await connectDatabase(config);
   try {
     await migrate(db);
   } catch (e) {
@@ -23,4 +16,14 @@ export async function openDatabase(config: Pick<Config, "databaseUrl" | "databas
     throw e;
   }
   return db;
+}
+
+/** The configured database, as it is (no migration): `lectern migrate` reports what it applies. */
+export async function connectDatabase(config: Pick<Config, "databaseUrl" | "databasePath">): Promise<Database> {
+  if (config.databaseUrl !== null) {
+    const { PostgresDatabase } = await import("./postgres.ts");
+    return new PostgresDatabase(config.databaseUrl);
+  }
+  const { SqliteDatabase } = await import("./sqlite.ts");
+  return new SqliteDatabase(config.databasePath);
 }
