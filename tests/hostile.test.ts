@@ -29,7 +29,7 @@ function fill(value: unknown, actor: string): string {
 }
 
 beforeAll(async () => {
-  await configureLogging("info", (record) => void logged.push(record));
+  await configureLogging("info", "text", (record) => void logged.push(record));
   tmp = tempDir();
   lectern = await startTestLectern(tmp.dir);
   remote = await startFollowerServer({ users: ["mallory", "alice"] });

@@ -21,7 +21,7 @@ const logged: LogRecord[] = [];
 
 beforeAll(async () => {
   // The production logging configuration, into memory.
-  await configureLogging("info", (record) => void logged.push(record));
+  await configureLogging("info", "text", (record) => void logged.push(record));
   tmp = tempDir();
   lectern = await startTestLectern(tmp.dir);
   remote = await startFollowerServer({ users: ["alice", "mallory"] });

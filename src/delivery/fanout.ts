@@ -1,3 +1,4 @@
+import { activeTraceParent } from "../shared/metrics.ts";
 import { CHANNELS, type Database, type Queryable } from "../storage/database.ts";
 import { acquireLease } from "../storage/leases.ts";
 import { sql } from "../storage/sql.ts";
@@ -24,9 +25,9 @@ async function storeActivity(
   queued: number,
 ): Promise<number> {
   const row = await tx.get<{ id: number }>(
-    sql`INSERT INTO outgoing (activity_iri, kind, post_id, body, queued_all, queued, created_at)
+    sql`INSERT INTO outgoing (activity_iri, kind, post_id, body, queued_all, queued, created_at, trace_parent)
         VALUES (${activity.activityIri}, ${activity.kind}, ${activity.postId}, ${activity.body}, ${queuedAll},
-                ${queued}, ${now})
+                ${queued}, ${now}, ${activeTraceParent()})
         RETURNING id`,
   );
   return Number(row?.id);

@@ -1,6 +1,9 @@
 import type { Context } from "@fedify/fedify";
+import { trace } from "@opentelemetry/api";
 import type { AppData } from "../product/context.ts";
 import { type Post, postsWhere } from "../product/posts.ts";
+import { contextFrom, telemetryState } from "../shared/metrics.ts";
+import { LECTERN_VERSION } from "../shared/version.ts";
 import type { Queryable } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
 import { wakeDeliveries } from "./fanout.ts";
@@ -28,14 +31,35 @@ export async function publishNewPosts(ctx: Context<AppData>): Promise<number> {
   const { db, outbox } = ctx.data;
   let published = 0;
   for (const post of await postsAwaitingPublication(db)) {
-    const write = await outbox.postPublished(post);
-    const done = await db.transaction(async (tx) => {
-      if (!(await claimPublished(tx, post.id))) return false;
-      await write(tx);
-      return true;
-    });
+    const claim = async () => {
+      const write = await outbox.postPublished(post);
+      return await db.transaction(async (tx) => {
+        if (!(await claimPublished(tx, post.id))) return false;
+        await write(tx);
+        return true;
+      });
+    };
+    // Traces on: the fan-out is a child of the request that published the post, wherever that ran.
+    const done = telemetryState.tracing ? await traced(db, post.id, claim) : await claim();
     if (done) published++;
   }
   if (published > 0) await wakeDeliveries(db);
   return published;
+}
+
+async function traced<T>(db: Queryable, postId: string, fn: () => Promise<T>): Promise<T> {
+  const row = await db.get<{ t: string | null }>(sql`SELECT trace_parent AS t FROM posts WHERE id = ${postId}`);
+  const tracer = trace.getTracer("lectern", LECTERN_VERSION);
+  return await tracer.startActiveSpan(
+    "lectern.publish",
+    { attributes: { "lectern.post_id": postId } },
+    contextFrom(row?.t),
+    async (span) => {
+      try {
+        return await fn();
+      } finally {
+        span.end();
+      }
+    },
+  );
 }

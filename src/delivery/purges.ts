@@ -1,6 +1,7 @@
 import { getLogger } from "@logtape/logtape";
 import { request } from "undici";
 import type { Config } from "../shared/config.ts";
+import { instruments } from "../shared/metrics.ts";
 import { CHANNELS, type Database, type Queryable } from "../storage/database.ts";
 import { type Periodic, periodic } from "../storage/periodic.ts";
 import { sql } from "../storage/sql.ts";
@@ -126,6 +127,7 @@ export class PurgeSender {
   }
 
   async #settle(db: Queryable, row: Row, error: string | null): Promise<number> {
+    instruments().purges.add(1, { outcome: error === null ? "purged" : "failed" });
     // Only the row as read: a change queued again meanwhile is purged again.
     if (error === null || row.attempts + 1 >= MAX_ATTEMPTS) {
       if (error !== null) logger.warning("Gave up purging {url}: {error}", { url: row.url, error });

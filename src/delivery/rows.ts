@@ -193,7 +193,17 @@ export async function nextRetryAt(db: Queryable, partitions: number[]): Promise<
   return row?.t == null ? null : Number(row.t);
 }
 
-/** The JSON body of a stored activity, as it is sent. */
-export async function outgoingBody(db: Queryable, outgoingId: number): Promise<string | undefined> {
-  return (await db.get<{ body: string }>(sql`SELECT body FROM outgoing WHERE id = ${outgoingId}`))?.body;
+/** A stored activity as it is sent: its JSON body, when it was stored, its kind and trace. */
+export interface StoredActivity {
+  body: string;
+  createdAt: number;
+  kind: string;
+  traceParent: string | null;
+}
+
+export async function outgoingActivity(db: Queryable, outgoingId: number): Promise<StoredActivity | undefined> {
+  const row = await db.get<{ body: string; created_at: number; kind: string; trace_parent: string | null }>(
+    sql`SELECT body, created_at, kind, trace_parent FROM outgoing WHERE id = ${outgoingId}`,
+  );
+  return row && { body: row.body, createdAt: Number(row.created_at), kind: row.kind, traceParent: row.trace_parent };
 }

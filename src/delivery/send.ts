@@ -5,7 +5,7 @@ import { getActorKeyPairs } from "../product/keys.ts";
 import { deliveryAgent, refuseUrl } from "../shared/http-client.ts";
 import { userAgent } from "../shared/version.ts";
 import { AnswerTimes } from "./pace.ts";
-import { type Claimed, outgoingBody } from "./rows.ts";
+import { type Claimed, outgoingActivity, type StoredActivity } from "./rows.ts";
 import { keyObject, type SignedBody, signCavage, signedBody, signRfc9421 } from "./signing.ts";
 
 /** What a server answered to one delivery (status -1: refused here, a private address). */
@@ -14,7 +14,13 @@ export interface Answer {
   error: string | null;
   spec: string;
   retryAfterMs: number | null;
+  /** How long the request took (0 when none was made). */
+  seconds: number;
+  /** The activity sent (undefined when it was not found). */
+  activity?: Omit<StoredActivity, "body">;
 }
+
+type Loaded = Omit<StoredActivity, "body"> & { signed: SignedBody };
 
 /**
  * One signed POST of a stored activity to one inbox: signed at send time
@@ -31,7 +37,7 @@ export class Sender {
   readonly #ownsAgent: boolean;
   readonly #keyId: URL;
   readonly #userAgent: string;
-  readonly #bodies = new Map<number, SignedBody>();
+  readonly #bodies = new Map<number, Loaded>();
   #key: Promise<KeyObject> | undefined;
 
   constructor(data: AppData, stats: { signatures: number }, dispatcher?: Dispatcher) {
@@ -60,13 +66,16 @@ export class Sender {
     let status: number | null = null;
     let error: string | null = null;
     let retryAfterMs: number | null = null;
+    let loaded: Loaded | undefined;
+    let started = 0;
     try {
       const url = new URL(row.inbox);
       const refused = refuseUrl(url, this.#data.config.allowPrivateAddress);
       if (refused !== null) {
         throw Object.assign(new Error(`refusing to deliver to ${refused}`), { code: "EPRIVATE" });
       }
-      const body = await this.#body(row.outgoing_id);
+      loaded = await this.#body(row.outgoing_id);
+      const body = loaded.signed;
       const headers = {
         "content-type": "application/activity+json",
         accept: "application/activity+json",
@@ -76,7 +85,7 @@ export class Sender {
       const signed =
         spec === "rfc9421" ? await this.#signRfc9421(url, body, headers) : await this.#signCavage(url, body, headers);
       this.#stats.signatures++;
-      const started = performance.now();
+      started = performance.now();
       const res = await httpRequest(url, {
         method: "POST",
         headers: signed,
@@ -96,13 +105,21 @@ export class Sender {
       error = `${err.code ?? err.cause?.code ?? err.name}: ${err.message}`.slice(0, 300);
       if (err.code === "EPRIVATE" || err.cause?.code === "EPRIVATE") status = -1;
     }
-    return { status, error, spec, retryAfterMs };
+    const seconds = started === 0 ? 0 : (performance.now() - started) / 1000;
+    const activity = loaded && { createdAt: loaded.createdAt, kind: loaded.kind, traceParent: loaded.traceParent };
+    return { status, error, spec, retryAfterMs, seconds, activity };
   }
 
-  async #body(outgoingId: number): Promise<SignedBody> {
+  async #body(outgoingId: number): Promise<Loaded> {
     let body = this.#bodies.get(outgoingId);
     if (body === undefined) {
-      body = signedBody((await outgoingBody(this.#data.db, outgoingId)) ?? "{}");
+      const stored = await outgoingActivity(this.#data.db, outgoingId);
+      body = {
+        signed: signedBody(stored?.body ?? "{}"),
+        createdAt: stored?.createdAt ?? Date.now(),
+        kind: stored?.kind ?? "",
+        traceParent: stored?.traceParent ?? null,
+      };
       if (this.#bodies.size >= 32) this.#bodies.delete(this.#bodies.keys().next().value as number);
       this.#bodies.set(outgoingId, body);
     }

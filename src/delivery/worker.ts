@@ -4,6 +4,7 @@ import type { AppData } from "../product/context.ts";
 import { Nap } from "../shared/nap.ts";
 import { CHANNELS } from "../storage/database.ts";
 import { withDeadline } from "./deadline.ts";
+import { observeDelivery } from "./observe.ts";
 import { RecentDeliveries } from "./pace.ts";
 import { PartitionLeases } from "./partitions.ts";
 import { FanOutQueuer } from "./queuer.ts";
@@ -288,7 +289,8 @@ export class DeliveryWorker {
   async #deliver(row: Claimed): Promise<void> {
     this.stats.attempts++;
     const answer = await this.#sender.send(row);
-    await this.#record(row, answer.status, answer.error, answer.spec, answer.retryAfterMs);
+    const outcome = await this.#record(row, answer.status, answer.error, answer.spec, answer.retryAfterMs);
+    observeDelivery(row, answer, outcome, this.#now());
   }
 
   #flush(): Promise<void> {
@@ -317,14 +319,14 @@ export class DeliveryWorker {
     error: string | null,
     spec: string,
     retryAfterMs: number | null,
-  ): Promise<void> {
+  ): Promise<string> {
     const now = this.#now();
     if (status !== null && status >= 200 && status < 300) {
       // Written in a batch: a crash before the flush only means the same activity is sent again.
       this.#delivered.push({ id: Number(row.id), at: now, host: row.failing ? row.host : null });
       this.stats.delivered++;
       this.#flushTimer ??= setTimeout(() => void this.#flush(), 25);
-      return;
+      return "delivered";
     }
     const outcome = await recordFailure(
       this.#data.db,
@@ -340,5 +342,6 @@ export class DeliveryWorker {
       });
     }
     if (outcome.status === "failed" || outcome.status === "given_up") this.stats.failed++;
+    return outcome.status === "pending" ? "retrying" : outcome.status;
   }
 }

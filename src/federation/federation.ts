@@ -1,4 +1,5 @@
 import type { Federation, KvStore, MessageQueue } from "@fedify/fedify";
+import { metrics, trace } from "@opentelemetry/api";
 import type { AppData } from "../product/context.ts";
 import type { Config } from "../shared/config.ts";
 import { LECTERN_VERSION } from "../shared/version.ts";
@@ -24,6 +25,9 @@ export async function createLecternFederation(
     queue,
     // The server starts the queue; the CLI only enqueues for it.
     manuallyStartQueue: true,
+    // The providers start-up set (start/telemetry.ts), or OpenTelemetry's no-ops.
+    meterProvider: metrics.getMeterProvider(),
+    tracerProvider: trace.getTracerProvider(),
     origin: config.origin.origin,
     // Outside tests, every fetch Fedify makes goes through Lectern's guarded client (loader.ts); Fedify
     // accepts custom loaders only without its own allowPrivateAddress and userAgent options.

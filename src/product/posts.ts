@@ -1,5 +1,6 @@
 import { InvalidInputError, NotFoundError } from "../shared/errors.ts";
 import { UUID_PATTERN, uuidv7 } from "../shared/ids.ts";
+import { activeTraceParent } from "../shared/metrics.ts";
 import type { Database, Queryable } from "../storage/database.ts";
 import { type Sql, sql } from "../storage/sql.ts";
 import type { AppData } from "./context.ts";
@@ -137,10 +138,10 @@ export async function listContinuations(db: Queryable, id: string): Promise<stri
 export async function insertPost(db: Queryable, checked: CheckedPost, now: number): Promise<Post> {
   const row = await db.get(
     sql`INSERT INTO posts (id, source, content_html, language, summary, sensitive, hashtags, attachments, published_at,
-          in_reply_to, thread_root)
+          in_reply_to, thread_root, trace_parent)
         VALUES (${uuidv7(now)}, ${checked.source}, ${checked.contentHtml}, ${checked.language}, ${checked.summary},
                 ${checked.sensitive}, ${JSON.stringify(checked.hashtags)}, ${JSON.stringify(checked.attachments ?? [])}, ${now},
-                ${checked.inReplyTo}, ${checked.threadRoot})
+                ${checked.inReplyTo}, ${checked.threadRoot}, ${activeTraceParent()})
         RETURNING ${COLUMNS}`,
   );
   return toPost(row) as Post;

@@ -3,6 +3,7 @@ import type { Dispatcher } from "undici";
 import type { AppData } from "../product/context.ts";
 import type { Post } from "../product/post.ts";
 import { postsQueuedBetween } from "../product/posts.ts";
+import { instruments } from "../shared/metrics.ts";
 import { Nap } from "../shared/nap.ts";
 import { CHANNELS, type Queryable } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
@@ -300,6 +301,9 @@ export class ReaderWorker {
       return "suppressed";
     });
     if (stat !== null) this.stats[stat]++;
+    // Nothing sent (no post left to send) is not a delivery.
+    const counted = outcome.kind === "retry" ? "retrying" : stat === "sent" ? "delivered" : stat;
+    if (counted !== null) instruments().deliveries.add(1, { channel, outcome: counted });
   }
 
   /**

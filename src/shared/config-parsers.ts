@@ -171,6 +171,16 @@ export const smtpUrl: Parser<URL> = (v) => {
   return url;
 };
 
+/** A listening address, `host:port` (`[::1]:9464` for IPv6), e.g. the metrics listener. */
+export const hostPort: Parser<{ host: string; port: number }> = (v) => {
+  if (typeof v !== "string") return problem("must be a string");
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(v.trim());
+  const port = Number(m?.[3]);
+  if (m === null || port < 1 || port > 65535)
+    return problem('must be host:port such as "127.0.0.1:9464" or "[::1]:9464"');
+  return { host: m[1] ?? m[2], port };
+};
+
 /** A mail address, alone or with a display name: `news@example.org` or `Jane Doe <news@example.org>`. */
 export const mailbox: Parser<{ name: string; address: string }> = (v) => {
   if (typeof v !== "string") return problem("must be a string");

@@ -1,6 +1,7 @@
 import {
   domains,
   flag,
+  hostPort,
   httpUrl,
   isTimeZone,
   mailbox,
@@ -67,6 +68,14 @@ export const SETTINGS = {
     "log_level",
     "LECTERN_LOG_LEVEL",
     oneOf(["debug", "info", "warning", "error"] as const, "must be one of debug, info, warning, error"),
+  ),
+  logFormat: setting("log_format", "LECTERN_LOG_FORMAT", oneOf(["text", "json"] as const, 'must be "text" or "json"')),
+  logRequests: setting("log_requests", "LECTERN_LOG_REQUESTS", flag),
+  metricsListen: optional("metrics.listen", "LECTERN_METRICS_LISTEN", hostPort),
+  metricsToken: optional(
+    "metrics.token",
+    "LECTERN_METRICS_TOKEN",
+    text((v) => (v.length >= 16 ? undefined : "must be at least 16 characters")),
   ),
   name: setting(
     "profile.name",

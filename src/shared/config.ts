@@ -27,6 +27,15 @@ export interface Config {
   /** IANA time zone the desk offers first for scheduled posts. */
   readonly timeZone: string;
   readonly logLevel: "debug" | "info" | "warning" | "error";
+  /** Console lines as text, or one JSON object a line (LogTape's JSON Lines) for a log collector. */
+  readonly logFormat: "text" | "json";
+  /** One line per HTTP request (method, route, status, time, request id), at info. */
+  readonly logRequests: boolean;
+  /** Prometheus metrics on a separate listener; null: off. With a token, `/metrics` wants it as a Bearer. */
+  readonly metrics: {
+    readonly listen: { readonly host: string; readonly port: number };
+    readonly token: string | null;
+  } | null;
   readonly profile: {
     readonly name: string;
     readonly summary: string;
@@ -238,6 +247,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     language: read("language", S.language) ?? "en",
     timeZone: read("timeZone", S.timeZone) ?? "UTC",
     logLevel: read("logLevel", S.logLevel) ?? "info",
+    logFormat: read("logFormat", S.logFormat) ?? "text",
+    logRequests: read("logRequests", S.logRequests) ?? true,
+    metrics: metricsSettings(read("metricsListen", S.metricsListen), read("metricsToken", S.metricsToken)),
     profile: {
       name: read("name", S.name) ?? "Lectern",
       summary: read("summary", S.summary) ?? "",
@@ -374,4 +386,11 @@ function lookup(doc: Record<string, unknown>, dotted: string): unknown {
     cur = (cur as Record<string, unknown>)[part];
   }
   return cur;
+}
+
+function metricsSettings(
+  listen: { host: string; port: number } | undefined,
+  token: string | undefined,
+): Config["metrics"] {
+  return listen === undefined ? null : { listen, token: token ?? null };
 }

@@ -1,13 +1,19 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { configure, getConsoleSink, type LogLevel, type Sink } from "@logtape/logtape";
+import { configure, getConsoleSink, jsonLinesFormatter, type LogLevel, type Sink } from "@logtape/logtape";
 import type { Config } from "../shared/config.ts";
 
 /**
  * Lectern's logs at the configured level; Fedify's at warning unless debugging.
  * What remote servers send wrong (bad signatures, broken JSON) is their
- * problem, answered with a 4xx: it is not logged as our error.
+ * problem, answered with a 4xx: it is not logged as our error. `json`: one
+ * JSON object a line (LogTape's JSON Lines: time, level, category, message,
+ * properties, and the request id of the request it happened in).
  */
-export async function configureLogging(level: Config["logLevel"], sink: Sink = getConsoleSink()): Promise<void> {
+export async function configureLogging(
+  level: Config["logLevel"],
+  format: Config["logFormat"] = "text",
+  sink: Sink = getConsoleSink(format === "json" ? { formatter: jsonLinesFormatter } : {}),
+): Promise<void> {
   const debug = level === "debug";
   await configure({
     reset: true,

@@ -22,7 +22,15 @@ if (process.channel !== undefined)
 const { configureLogging } = await import("./logging.ts");
 const { startServer } = await import("./server.ts");
 const { SUPERVISED, superviseChildren } = await import("./supervisor.ts");
-await configureLogging(config.logLevel);
+const { startTelemetry } = await import("./telemetry.ts");
+await configureLogging(config.logLevel, config.logFormat);
+// Metrics and traces first: Fedify and Lectern take their instruments from the providers set here.
+const telemetry = await startTelemetry(config).catch((e: NodeJS.ErrnoException) => {
+  if (config.metrics === null || !["EADDRINUSE", "EADDRNOTAVAIL", "EACCES", "ENOTFOUND"].includes(e.code ?? ""))
+    throw e;
+  const { host, port } = config.metrics.listen;
+  return fail(`LECTERN_METRICS_LISTEN: cannot listen on ${host}:${port} (${e.code})`);
+});
 let server: Awaited<ReturnType<typeof startServer>>;
 try {
   server = await startServer(config);
@@ -45,6 +53,7 @@ if (supervised) {
 } else {
   console.log(`Lectern worker ${server.deliveries?.workerId} is delivering (role worker)`);
 }
+if (telemetry.metricsUrl !== null) console.log(`Metrics at ${telemetry.metricsUrl.href}`);
 if (server.initialPassword) {
   console.log(
     `\nThe author's desk is at ${new URL("/admin", config.origin).href}\nFirst start: sign in as  owner  with the password  ${server.initialPassword}\n(shown only now; change it in the desk under Security, or with: npm run -s lectern -- set-password owner)\n`,
@@ -63,13 +72,15 @@ const stop = (why: string) => {
     console.error(`${why}: in-flight work did not finish within ${STOP_DEADLINE_MS / 1000} s; stopping now`);
     process.exit(1);
   }, STOP_DEADLINE_MS).unref();
-  Promise.all([workers?.stop(), server.close()]).then(
-    () => process.exit(0),
-    (error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
+  Promise.all([workers?.stop(), server.close()])
+    .then(() => telemetry.close())
+    .then(
+      () => process.exit(0),
+      (error) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
 };
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop(`Received ${signal}`));
 parentGone = stop;

@@ -19,8 +19,10 @@ import { deleteUnconfirmed } from "../readers/subscribers.ts";
 import { ReaderWorker } from "../readers/worker.ts";
 import type { Config } from "../shared/config.ts";
 import { type Periodic, periodic } from "../storage/periodic.ts";
+import { PostgresDatabase } from "../storage/postgres.ts";
 import { createWeb, type Web } from "../web/app.ts";
 import { sweepUploads } from "../web/uploads.ts";
+import { observeProcess } from "./gauges.ts";
 
 const logger = getLogger(["lectern", "server"]);
 const SWEEP_EVERY_MS = 6 * 3600_000;
@@ -56,6 +58,9 @@ export interface ServerOptions {
  */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const lectern = await openLectern(config, { channels: options.channels });
+  const db = lectern.db;
+  const unobserve =
+    config.metrics === null ? () => {} : observeProcess(db, () => (db instanceof PostgresDatabase ? db.pool() : null));
   const serving = config.role !== "worker";
   const working = config.role !== "web";
   const initialPassword = serving ? await ensureOwner(lectern.db) : undefined;
@@ -170,6 +175,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       web?.close();
       await uploadSweeper?.stop();
       await stopWork();
+      unobserve();
       await lectern.close();
       logger.info("Stopped");
     })();

@@ -48,7 +48,13 @@ export function superviseChildren(config: Config, port: number): { stop(): Promi
     const startedAt = Date.now();
     const role = roleOf(slot);
     const child = fork(main, [], {
-      env: { ...process.env, LECTERN_ROLE: role, PORT: String(port), [SUPERVISED]: "1" },
+      env: {
+        ...process.env,
+        ...metricsListen(config, slot),
+        LECTERN_ROLE: role,
+        PORT: String(port),
+        [SUPERVISED]: "1",
+      },
       execArgv: [...process.execArgv.filter((f) => !/^--max-(semi|old)-space-size/.test(f)), ...v8FlagsFor(role)],
       stdio: "inherit",
     });
@@ -82,4 +88,11 @@ export function superviseChildren(config: Config, port: number): { stop(): Promi
       );
     },
   };
+}
+
+/** Each process serves its own metrics: process n of an `all` start on the metrics port + n (the parent on the port). */
+function metricsListen(config: Config, slot: number): Record<string, string> {
+  if (config.metrics === null) return {};
+  const { host, port } = config.metrics.listen;
+  return { LECTERN_METRICS_LISTEN: `${host.includes(":") ? `[${host}]` : host}:${port + slot + 1}` };
 }

@@ -53,9 +53,13 @@ export class PostgresDatabase implements Database {
   readonly sharedNotifications = true;
   readonly client: Client;
   #down = false;
+  readonly #max: number;
+  /** Queries and transactions running or waiting for a connection (the pool's use, for metrics). */
+  #inUse = 0;
 
   constructor(url: string, options: { max?: number } = {}) {
     guardAgainstDriverRace();
+    this.#max = options.max ?? 10;
     // The URL as the configuration read it: postgres.js takes an IPv6 host in brackets as a name to look up.
     const target = postgresUrl(url, false);
     if (target instanceof Problem) throw new Error(`not a PostgreSQL URL: ${target.text}`);
@@ -65,7 +69,7 @@ export class PostgresDatabase implements Database {
       // Lists are what postgres.js keeps internally (one entry per host); its types say a string.
       host: [target.host] as unknown as string,
       port: [target.port] as unknown as number,
-      max: options.max ?? 10,
+      max: this.#max,
       onnotice: () => {},
       connect_timeout: 10,
       idle_timeout: 60,
@@ -93,8 +97,15 @@ export class PostgresDatabase implements Database {
     }
   }
 
+  /** Connections busy or asked for, and how many there may be. */
+  pool(): { inUse: number; max: number } {
+    return { inUse: this.#inUse, max: this.#max };
+  }
+
   async #query<T>(client: Client | TxClient, query: Sql): Promise<T[] & { count: number }> {
     const { text, params } = query.render((n) => `$${n}`);
+    const pooled = client === this.client;
+    if (pooled) this.#inUse++;
     try {
       const rows = (await client.unsafe(text, params.map(bind) as never[], { prepare: true })) as unknown as T[] & {
         count: number;
@@ -102,7 +113,9 @@ export class PostgresDatabase implements Database {
       this.#up();
       return rows;
     } catch (e) {
-      this.#failed(e);
+      return this.#failed(e);
+    } finally {
+      if (pooled) this.#inUse--;
     }
   }
 
@@ -128,10 +141,13 @@ export class PostgresDatabase implements Database {
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    this.#inUse++;
     try {
       return (await this.client.begin((tx) => fn(this.on(tx as unknown as TxClient)))) as T;
     } catch (e) {
-      this.#failed(e);
+      return this.#failed(e);
+    } finally {
+      this.#inUse--;
     }
   }
 

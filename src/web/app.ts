@@ -25,6 +25,7 @@ import { mastodonApi } from "./mastodon/api.ts";
 import { oauthRoutes } from "./mastodon/oauth.tsx";
 import { mastodonTimelines } from "./mastodon/timelines.ts";
 import { mediaRoutes } from "./media.ts";
+import { observedListener } from "./observed.ts";
 import { publicRoutes } from "./public.tsx";
 import { readerRoutes } from "./readers.tsx";
 import { ResponseCache } from "./response-cache.ts";
@@ -247,9 +248,9 @@ export function createWeb(lectern: Lectern, options: AppOptions = {}): Web {
   const fallback = getRequestListener(app.fetch);
   return {
     app,
-    listener: (req, res) => {
+    listener: observedListener((req, res) => {
       if (!cache.serveNode(req, res)) void fallback(req, res);
-    },
+    }, config),
     close: () => version.close(),
   };
 }

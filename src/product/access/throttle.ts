@@ -1,3 +1,4 @@
+import { instruments } from "../../shared/metrics.ts";
 import type { Queryable } from "../../storage/database.ts";
 import { sql } from "../../storage/sql.ts";
 
@@ -98,6 +99,7 @@ export class SignInThrottle {
       const row = await this.#db.get<{ next: number }>(
         sql`SELECT next_at AS next FROM sign_in_throttle WHERE key = ${addressKey}`,
       );
+      instruments().signInFailures.add(1, { reason: "throttled" });
       return { allowed: false, retryAfterMs: Math.max(1000, Number(row?.next ?? now) - now), reason: "address" };
     }
     // The address's first attempt lately: never held back by the account.
@@ -115,6 +117,7 @@ export class SignInThrottle {
         RETURNING count`,
     );
     if (spent !== undefined) return { allowed: true };
+    instruments().signInFailures.add(1, { reason: "throttled" });
     const row = await this.#db.get<{ since: number }>(
       sql`SELECT since FROM sign_in_throttle WHERE key = ${accountKey}`,
     );
@@ -127,6 +130,7 @@ export class SignInThrottle {
 
   /** The check's outcome: a right password (or code) clears its address. */
   async result(kind: Attempt, address: string, right: boolean): Promise<void> {
+    if (!right) instruments().signInFailures.add(1, { reason: kind === "code" ? "second_factor" : "password" });
     if (!right) return;
     await this.#db.run(
       sql`DELETE FROM sign_in_throttle WHERE key = ${`${kind === "code" ? "code-" : ""}address:${address}`}`,

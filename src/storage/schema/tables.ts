@@ -83,6 +83,8 @@ export const posts = table(
     /** Content warning. */
     summary: text("summary"),
     sensitive: bool("sensitive").notNull().default(false),
+    /** The W3C traceparent of the request that published it (traces on). */
+    traceParent: text("trace_parent"),
     /** Hashtag names without '#', JSON array. */
     hashtags: text("hashtags").notNull().defaultSql("'[]'"),
     attachments: text("attachments").notNull().defaultSql("'[]'"),
@@ -260,11 +262,7 @@ export const outgoing = table(
     postId: text("post_id"),
     /** The JSON body, exactly as sent. */
     body: text("body").notNull(),
-    /**
-     * Deliveries queued for it, as the chunks are queued. A success deletes its row, so those
-     * delivered are the ones queued that are neither in `deliveries` nor pruned: no row is written
-     * per success, and no row is shared by the workers recording them.
-     */
+    /** Deliveries queued for it; a success deletes its row: delivered = queued − rows left − pruned. */
     queued: number("queued").notNull().default(0),
     /**
      * Whether the activity is queued for all its targets (see delivery/fanout.ts), and while it is
@@ -277,6 +275,8 @@ export const outgoing = table(
     prunedFailed: number("pruned_failed").notNull().default(0),
     prunedGivenUp: number("pruned_given_up").notNull().default(0),
     createdAt: number("created_at").notNull(),
+    /** The traceparent of the span that stored it: its deliveries' spans are its children. */
+    traceParent: text("trace_parent"),
   },
   (t) => [index("outgoing_post").on(t.postId), index("outgoing_queueing").on(t.queuedAll, t.id)],
 );

@@ -1,0 +1,2 @@
+ALTER TABLE `outgoing` ADD `trace_parent` text;--> statement-breakpoint
+ALTER TABLE `posts` ADD `trace_parent` text;
