@@ -206,7 +206,8 @@ export function suite(dialects: readonly TestDialect[]): void {
     });
 
     describe("crash safety", () => {
-      it("delivers to every server after a SIGKILL in the middle of a fan-out", async () => {
+      /** 12 slow follower servers and a server started as `npm start` starts it, on this database. */
+      async function slowFanOut() {
         const tmp = tempDir();
         cleanup.push(() => tmp.remove());
         const port = await freePort();
@@ -234,42 +235,69 @@ export function suite(dialects: readonly TestDialect[]): void {
           });
         }
         await db.close();
-
-        const start = (): ChildProcess => {
+        const start = async (): Promise<ChildProcess> => {
           const child = spawn(process.execPath, ["src/main.ts"], {
             cwd: ROOT,
             env: { PATH: process.env.PATH ?? "", ...env },
             stdio: ["ignore", "pipe", "pipe"],
           });
           cleanup.push(() => void child.kill("SIGKILL"));
-          return child;
-        };
-        const listening = (child: ChildProcess) =>
-          new Promise<void>((resolve, reject) => {
+          await new Promise<void>((resolve, reject) => {
             child.stdout?.on("data", (d: Buffer) => d.toString().includes("listening") && resolve());
             child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
           });
-        let server = start();
-        await listening(server);
-        const published = await runCli(["post", "--text", "Survives a crash"], env);
-        expect(published.code).toBe(0);
+          return child;
+        };
         const received = () => sinks.filter((s) => s.requests.length > 0).length;
-        await waitFor(() => received() >= 2, 20_000, "the fan-out to start");
-        expect(received()).toBeLessThan(12);
-        server.kill("SIGKILL");
-        await new Promise((r) => server.once("exit", r));
-        const before = received();
+        const requests = () => sinks.reduce((n, s) => n + s.requests.length, 0);
+        const ids = () => new Set(sinks.flatMap((s) => s.requests.map((r) => JSON.parse(r.body).id)));
+        return { env, start, received, requests, ids };
+      }
+      const exit = (child: ChildProcess) => new Promise((r) => child.once("exit", (code, signal) => r(code ?? signal)));
 
-        server = start();
-        await listening(server);
-        await waitFor(() => received() === 12, 45_000, "every server after the restart");
+      it("delivers to every server after a SIGKILL in the middle of a fan-out", async () => {
+        const f = await slowFanOut();
+        let server = await f.start();
+        const published = await runCli(["post", "--text", "Survives a crash"], f.env);
+        expect(published.code).toBe(0);
+        await waitFor(() => f.received() >= 2, 20_000, "the fan-out to start");
+        expect(f.received()).toBeLessThan(12);
+        server.kill("SIGKILL");
+        await exit(server);
+        const before = f.received();
+
+        server = await f.start();
+        await waitFor(() => f.received() === 12, 45_000, "every server after the restart");
         expect(before).toBeLessThan(12);
         // Every server got the same activity; duplicates (a request in flight at the kill) are at most a few.
-        const ids = new Set(sinks.flatMap((s) => s.requests.map((r) => JSON.parse(r.body).id)));
-        expect(ids.size).toBe(1);
-        expect(sinks.reduce((n, s) => n + s.requests.length, 0)).toBeLessThanOrEqual(12 + 4);
+        expect(f.ids().size).toBe(1);
+        expect(f.requests()).toBeLessThanOrEqual(12 + 4);
         server.kill("SIGTERM");
-        await new Promise((r) => server.once("exit", r));
+        await exit(server);
+      }, 120_000);
+
+      it("loses nothing and sends nothing twice when stopped with SIGTERM in the middle of a fan-out", async () => {
+        const f = await slowFanOut();
+        let server = await f.start();
+        expect((await runCli(["post", "--text", "Survives a stop"], f.env)).code).toBe(0);
+        await waitFor(() => f.received() >= 2, 20_000, "the fan-out to start");
+        const stopping = Date.now();
+        server.kill("SIGTERM");
+        // Every process of the tree ends, the requests in flight answered and recorded, within the deadline.
+        expect(await exit(server)).toBe(0);
+        expect(Date.now() - stopping).toBeLessThan(15_000);
+        const before = f.requests();
+        expect(before).toBeLessThan(12);
+        // No lease is left to run out: the next start sends the rest at once.
+        const restarted = Date.now();
+        server = await f.start();
+        await waitFor(() => f.received() === 12, 20_000, "every server after the restart");
+        expect(Date.now() - restarted).toBeLessThan(12_000);
+        await new Promise((r) => setTimeout(r, 1_000));
+        expect(f.ids().size).toBe(1);
+        expect(f.requests()).toBe(12);
+        server.kill("SIGTERM");
+        await exit(server);
       }, 120_000);
     });
   });
