@@ -34,6 +34,7 @@ import { FileMediaStore } from "../storage/media-store.ts";
 import { S3MediaStore } from "../storage/s3-media-store.ts";
 import { backupCommand, restoreCommand } from "./backup.ts";
 import { UsageError, withLectern } from "./common.ts";
+import { doctorCommand } from "./doctor.ts";
 import { migrateCommand } from "./migrate.ts";
 import { readersCommand } from "./readers.ts";
 import { relaysCommand } from "./relays.ts";
@@ -386,4 +387,5 @@ export const COMMANDS: Record<string, (config: Config, rest: string[], command: 
   backup: backupCommand,
   restore: restoreCommand,
   migrate: migrateCommand,
+  doctor: doctorCommand,
 };

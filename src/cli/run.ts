@@ -60,6 +60,10 @@ Commands:
         (its followers removed, its traffic refused, nothing delivered); list blocks.
   migrate
         Bring the database's schema up to date (the explicit step of an upgrade; npm start also does it).
+  doctor
+        Check the configuration, the database (reachable, schema current, its clock), the secret key and
+        the actor's keys, media storage, and from outside through the public origin (DNS, TLS, the proxy):
+        WebFinger, the actor with this database's key, NodeInfo, the clock; each failure with its fix.
   backup PATH | restore PATH
         SQLite: a consistent copy of the database taken while serving, the secret key, the media files on disk
         and a manifest with their SHA-256, into an empty folder; restore into an empty data directory.
