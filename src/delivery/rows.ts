@@ -165,10 +165,11 @@ export async function recordFailure(
   const days = before + (server?.last_failure_day != null && Number(server.last_failure_day) === day ? 0 : 1);
   const probeAt = days >= policy.pauseAfterDays ? now + PROBE_EVERY_MS : null;
   await db.run(
-    sql`INSERT INTO servers (host, failing_since, failure_days, last_failure_day, probe_at)
-        VALUES (${row.host}, ${now}, ${days}, ${day}, ${probeAt})
+    sql`INSERT INTO servers (host, failing_since, failure_days, last_failure_day, probe_at, last_error)
+        VALUES (${row.host}, ${now}, ${days}, ${day}, ${probeAt}, ${error})
         ON CONFLICT (host) DO UPDATE SET failing_since = coalesce(servers.failing_since, excluded.failing_since),
-          failure_days = excluded.failure_days, last_failure_day = excluded.last_failure_day, probe_at = excluded.probe_at`,
+          failure_days = excluded.failure_days, last_failure_day = excluded.last_failure_day, probe_at = excluded.probe_at,
+          last_error = excluded.last_error`,
   );
   const paused = days >= policy.pauseAfterDays && before < policy.pauseAfterDays;
   if (attempts + 1 >= policy.maxAttempts) {

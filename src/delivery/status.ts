@@ -64,12 +64,15 @@ export interface FailingServer {
   paused: boolean;
   /** Accepted followers on that server: who is not getting posts while it fails. */
   followers: number;
+  /** What it last answered when it failed. */
+  lastError: string | null;
 }
 
 /** Servers failing now, the ones with the most followers first (for the desk). */
 export async function failingServers(db: Queryable, limit = 50): Promise<FailingServer[]> {
   const rows = await db.all<Record<string, number | string | null>>(
     sql`SELECT s.host, s.failing_since AS since, s.failure_days AS days, s.last_success_at AS ok, s.probe_at AS probe,
+          s.last_error AS error,
           (SELECT coalesce(sum(t.followers), 0) FROM delivery_targets t WHERE t.host = s.host) AS followers
         FROM servers s WHERE s.failing_since IS NOT NULL OR s.probe_at IS NOT NULL
         ORDER BY followers DESC, s.host LIMIT ${limit}`,
@@ -81,5 +84,6 @@ export async function failingServers(db: Queryable, limit = 50): Promise<Failing
     lastSuccessAt: r.ok === null ? null : Number(r.ok),
     paused: r.probe !== null,
     followers: Number(r.followers),
+    lastError: r.error === null ? null : String(r.error),
   }));
 }

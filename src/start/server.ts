@@ -7,6 +7,7 @@ import { warmUp } from "../delivery/outbox.ts";
 import { pruneDeliveries } from "../delivery/progress.ts";
 import { publishNewPosts } from "../delivery/published.ts";
 import { PurgeSender } from "../delivery/purges.ts";
+import { recordSample } from "../delivery/samples.ts";
 import { DeliveryWorker } from "../delivery/worker.ts";
 import { type Lectern, openLectern } from "../lectern.ts";
 import { ensureOwner } from "../product/access/staff.ts";
@@ -144,6 +145,13 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         await deleteUnconfirmed(lectern.db, Date.now());
       },
     });
+    // The Server page's minute samples: one worker writes each.
+    const sampler = periodic({
+      name: "samples",
+      everyMs: 60_000,
+      lease: { db: lectern.db, owner: worker.workerId, ttlMs: 55_000 },
+      run: () => recordSample(lectern.db),
+    });
     const goneEvery = options.goneCheckIntervalMs ?? 5 * 60_000;
     const goneChecker = periodic({
       name: "gone-check",
@@ -153,7 +161,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       run: () => removeGoneFollowers(lectern.data),
     });
     stopWork = async () => {
-      await Promise.all([sweeper.stop(), goneChecker.stop()]);
+      await Promise.all([sweeper.stop(), goneChecker.stop(), sampler.stop()]);
       await scheduler.stop();
       stopQueue.abort();
       await readers.stop();

@@ -32,6 +32,7 @@ export const ROUTE_RULES: readonly Rule[] = [
   { path: /^\/admin\/blocks(\/.*)?$/, need: "blocks" },
   { path: /^\/admin\/staff(\/.*)?$/, need: "staff" },
   { path: /^\/admin\/audit(\/.*)?$/, need: "audit" },
+  { path: /^\/admin\/server(\/.*)?$/, need: "server" },
   { path: /^\/admin(\/|\/(posts|scheduled|draft)(\/.*)?)?$/, need: "posts" },
   // The Mastodon API: the account's identity, its followers, and writing.
   { path: /^\/api\/v1\/accounts\/update_credentials$/, need: "profile" },

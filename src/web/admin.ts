@@ -9,6 +9,7 @@ import { profileRoutes } from "./desk/profile.tsx";
 import { readerDeskRoutes } from "./desk/readers.tsx";
 import { scheduledRoutes } from "./desk/scheduled.tsx";
 import { securityRoutes } from "./desk/security.tsx";
+import { serverDeskRoutes } from "./desk/server.tsx";
 import { signInRoutes } from "./desk/signin.tsx";
 import { staffRoutes } from "./desk/staff.tsx";
 
@@ -27,4 +28,5 @@ export function adminRoutes(app: Hono, deps: WebDeps): void {
   peopleRoutes(desk);
   audienceRoutes(desk);
   readerDeskRoutes(desk);
+  serverDeskRoutes(desk);
 }

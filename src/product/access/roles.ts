@@ -21,11 +21,13 @@ export type Permission =
   /** Staff accounts, roles, the second-factor rule, ending other people's sign-ins. */
   | "staff"
   /** The audit log. */
-  | "audit";
+  | "audit"
+  /** How the server runs: deliveries, failing servers, storage (the desk's Server page). */
+  | "server";
 
 /** What each role may do. */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  owner: ["posts", "profile", "audience", "blocks", "staff", "audit"],
+  owner: ["posts", "profile", "audience", "blocks", "staff", "audit", "server"],
   editor: ["posts"],
 };
 

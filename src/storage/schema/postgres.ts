@@ -13,6 +13,7 @@ import {
 import type { ColumnDef, TableDef } from "./define.ts";
 import * as tables from "./tables.ts";
 import * as interactionTables from "./tables-interactions.ts";
+import * as operationTables from "./tables-operations.ts";
 import * as readerTables from "./tables-readers.ts";
 import * as staffTables from "./tables-staff.ts";
 
@@ -91,3 +92,4 @@ export const readerFanouts = build(readerTables.readerFanouts);
 export const readerKeys = build(readerTables.readerKeys);
 export const authorizations = build(interactionTables.authorizations);
 export const relays = build(interactionTables.relays);
+export const serverSamples = build(operationTables.serverSamples);

@@ -347,9 +347,10 @@ export const servers = table("servers", {
   lastSuccessAt: number("last_success_at"),
   /** While set, the server is paused: only a probe is tried at this time. */
   probeAt: number("probe_at"),
-  /** The HTTP signature scheme it gets: "cavage" (the default), "rfc9421" (it verifies it: Mastodon 4.5+, or it
-   * refused draft-cavage) or "cavage-only" (it refused RFC 9421). */
+  /** The signature scheme it gets: "cavage", "rfc9421" (Mastodon 4.5+) or "cavage-only" (it refused RFC 9421). */
   signature: text("signature").notNull().default("cavage"),
+  /** What it last answered when it failed (for the desk's Server page). */
+  lastError: text("last_error"),
 });
 
 /**

@@ -133,6 +133,7 @@ function DeskLinks(admin: NonNullable<Chrome["admin"]>): Html {
           <a href="/admin/blocks">Blocks</a>
           <a href="/admin/staff">Staff</a>
           <a href="/admin/audit">Audit log</a>
+          <a href="/admin/server">Server</a>
         </>
       )}
       <a href="/admin/security">Security ({admin.username})</a>
