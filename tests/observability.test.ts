@@ -119,6 +119,10 @@ describe("a started server's metrics, traces and logs", () => {
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get("www-authenticate")).toBe('Bearer realm="metrics"');
     expect((await fetch(metricsUrl.replace("/metrics", "/other"))).status).toBe(404);
+    // Health on the metrics listener too (a worker process has no other HTTP), without the token.
+    const ready = await fetch(metricsUrl.replace("/metrics", "/readyz"));
+    expect([ready.status, await ready.text(), ready.headers.get("cache-control")]).toEqual([200, "ready", "no-store"]);
+    expect((await fetch(metricsUrl.replace("/metrics", "/livez"))).status).toBe(200);
     // Nothing of the metrics on the public port.
     expect((await fetch(new URL("/metrics", env.LECTERN_ORIGIN))).status).toBe(404);
     const m = await scrape();

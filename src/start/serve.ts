@@ -39,6 +39,8 @@ try {
   if (problem === undefined) throw e;
   fail(problem);
 }
+const { readiness, readyAnswer } = await import("../web/health.ts");
+telemetry.serveHealth(async () => readyAnswer(await readiness(server.lectern)));
 const supervised = process.env[SUPERVISED] === "1";
 const workers =
   config.role === "all" && !supervised

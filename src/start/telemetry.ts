@@ -23,6 +23,8 @@ export interface Telemetry {
   readonly metricsUrl: URL | null;
   readonly meterProvider: MeterProvider | null;
   readonly tracing: boolean;
+  /** Serves `/livez` and `/readyz` on the metrics listener too (a worker has no other HTTP). */
+  serveHealth(ready: () => Promise<{ status: number; text: string }>): void;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ export async function startTelemetry(config: Config, env: NodeJS.ProcessEnv = pr
       "lectern.role": config.role,
     }),
   );
+  let health: (() => Promise<{ status: number; text: string }>) | null = null;
   let meterProvider: MeterProvider | null = null;
   let listener: Server | null = null;
   let metricsUrl: URL | null = null;
@@ -60,7 +63,18 @@ export async function startTelemetry(config: Config, env: NodeJS.ProcessEnv = pr
         res.writeHead(405, { Allow: "GET, HEAD", "Content-Type": "text/plain" }).end("Method not allowed\n");
         return;
       }
-      if (new URL(req.url ?? "/", "http://metrics").pathname !== "/metrics") {
+      const pathname = new URL(req.url ?? "/", "http://metrics").pathname;
+      if (pathname === "/livez" || pathname === "/readyz") {
+        const answer =
+          pathname === "/livez" || health === null ? Promise.resolve({ status: 200, text: "ok" }) : health();
+        void answer.then(
+          ({ status, text }) =>
+            res.writeHead(status, { "Content-Type": "text/plain", "Cache-Control": "no-store" }).end(text),
+          () => res.writeHead(503, { "Content-Type": "text/plain" }).end("not ready"),
+        );
+        return;
+      }
+      if (pathname !== "/metrics") {
         res.writeHead(404, { "Content-Type": "text/plain" }).end("Not found: metrics are at /metrics\n");
         return;
       }
@@ -98,6 +112,9 @@ export async function startTelemetry(config: Config, env: NodeJS.ProcessEnv = pr
     metricsUrl,
     meterProvider,
     tracing: tracerProvider !== null,
+    serveHealth(ready) {
+      health = ready;
+    },
     async close() {
       listener?.close();
       listener?.closeAllConnections();

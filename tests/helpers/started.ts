@@ -21,7 +21,7 @@ export interface StartedLectern {
 
 /**
  * Starts `node src/main.ts` with `env` (no inherited LECTERN_* settings) and
- * waits until every web process of the `all` role is serving.
+ * waits until every web process of the `all` role is serving (a `worker` until it delivers).
  */
 export async function startLecternProcess(env: Record<string, string>): Promise<StartedLectern> {
   const child = spawn(process.execPath, ["src/main.ts"], {
@@ -37,18 +37,28 @@ export async function startLecternProcess(env: Record<string, string>): Promise<
     output += d;
   });
   const webProcesses = Number(env.LECTERN_WEB_PROCESSES ?? 1);
-  await waitFor(
+  const started = waitFor(
     () => {
       if (child.exitCode !== null) throw new Error(`Lectern exited (${child.exitCode}):\n${output}`);
+      // A worker-only process serves nothing: it says it is delivering.
+      if (env.LECTERN_ROLE === "worker") return /is delivering \(role worker\)/.test(output);
       return (
         /Lectern is listening on/.test(output) &&
-        (output.match(/is running \(role web\)/g) ?? []).length >= webProcesses - 1
+        (output.match(/is running \(role (web|all)\)/g) ?? []).length >= webProcesses - 1
       );
     },
     40_000,
     "Lectern to start",
   );
   const pids = () => tree(child.pid as number);
+  // A start that did not come up leaves nothing running.
+  await started.catch((error) => {
+    for (const pid of pids().reverse())
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {}
+    throw error;
+  });
   return {
     process: child,
     output: () => output,
