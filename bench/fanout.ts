@@ -6,6 +6,7 @@
 //   npm run bench:fanout -- --big                 (100,000 followers on 10,000 servers)
 //   npm run bench:fanout -- --servers 50000 --followers 50000
 //   npm run bench:fanout -- --verify              (sinks verify every signature with http-signature)
+//   npm run bench:fanout -- --metrics             (metrics off and on, three times each: the ratio of their rates)
 //   npm run bench:fanout -- --followers 10000000 --servers 100000   (followers made in SQL)
 //   npm run bench:fanout -- --latency 50-300 --tls (sinks answer after 50–300 ms, over HTTPS, a new
 //                                                   handshake per connection)
@@ -38,6 +39,21 @@ for (const c of latency ? [concurrency, 4 * concurrency] : [32, 128]) {
 }
 console.log(`raw pipeline (signed POSTs, no database, one process per core, best of 2): ${raw} deliveries/s`);
 await sinks.stop();
+if (flag("metrics")) {
+  // The cost of metrics: the same fan-out with metrics off and on (scraped every second), three times each, alternating.
+  const rates: Record<"off" | "on", number[]> = { off: [], on: [] };
+  // A first run warms the machine up (JIT, page cache) and is not counted.
+  await runFanout({ followers, behaviours, concurrency, workers, databaseUrl: postgres?.url });
+  for (const metrics of [false, true, false, true, false, true]) {
+    const r = await runFanout({ followers, behaviours, concurrency, workers, databaseUrl: postgres?.url, metrics });
+    rates[metrics ? "on" : "off"].push(r.deliveriesPerSecond);
+    console.log(`metrics ${metrics ? "on " : "off"}: ${r.deliveriesPerSecond} deliveries/s`);
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  console.log(`metrics cost: ratio on/off ${(mean(rates.on) / mean(rates.off)).toFixed(3)}`);
+  await postgres?.stop();
+  process.exit(0);
+}
 const run = await runFanout({
   followers,
   behaviours,

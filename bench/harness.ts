@@ -9,6 +9,7 @@ import { publishPost } from "../src/product/publish.ts";
 import { loadConfig } from "../src/shared/config.ts";
 import { type RunningServer, startServer } from "../src/start/server.ts";
 import { WORKER_V8_FLAGS } from "../src/start/supervisor.ts";
+import { startTelemetry, type Telemetry } from "../src/start/telemetry.ts";
 import type { Database } from "../src/storage/database.ts";
 import { sql } from "../src/storage/sql.ts";
 import { freePort } from "../tests/helpers/net.ts";
@@ -239,11 +240,15 @@ export async function runFanout(options: {
   sinks?: Awaited<ReturnType<typeof startSinks>>;
   latency?: [number, number];
   tls?: boolean;
+  /** Metrics on (this process's listener, scraped every second), as `metrics.listen` turns them on. */
+  metrics?: boolean;
 }): Promise<FanoutRun> {
   const dir = mkdtempSync(path.join(tmpdir(), "lectern-bench-"));
   const servers = options.behaviours.length;
   const workers = options.workers ?? 0;
   let children: ChildProcess[] = [];
+  let telemetry: Telemetry | undefined;
+  let scraper: NodeJS.Timeout | undefined;
   try {
     const env: Record<string, string> = {
       LECTERN_DATA_DIR: dir,
@@ -261,7 +266,11 @@ export async function runFanout(options: {
       // Web and worker processes of their own on the SQLite file: as the `all` role runs them (marked so).
       ...(options.databaseUrl || workers === 0 ? {} : { LECTERN_SUPERVISED: "1" }),
     };
-    const config = loadConfig({ env: { ...env, LECTERN_ROLE: workers > 0 ? "web" : "all" }, cwd: dir });
+    const metricsEnv = options.metrics ? { LECTERN_METRICS_LISTEN: `127.0.0.1:${await freePort()}` } : {};
+    const config = loadConfig({ env: { ...env, ...metricsEnv, LECTERN_ROLE: workers > 0 ? "web" : "all" }, cwd: dir });
+    telemetry = options.metrics ? await startTelemetry(config) : undefined;
+    const url = telemetry?.metricsUrl;
+    if (url) scraper = setInterval(() => void fetch(url).then((r) => r.text()), 1000);
     const server = await startServer(config);
     const pem = (
       await (
@@ -385,6 +394,8 @@ export async function runFanout(options: {
     await new Promise((r) => setTimeout(r, 100));
     return result;
   } finally {
+    clearInterval(scraper);
+    await telemetry?.close();
     for (const child of children) child.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   }

@@ -2,7 +2,7 @@
 // outbox page, WebFinger, NodeInfo, the desk page and a post page, each against
 // a bare Hono handler returning the same bytes from memory, in the same run:
 // Lectern in one process, then the default start (one serving process per
-// core); the load from this process.   npm run bench:read [-- --seconds 5]
+// core); the load from this process.   npm run bench:read [-- --seconds 5] [--metrics: also metrics off/on]
 import { fork, spawn } from "node:child_process";
 import {
   chmodSync,
@@ -24,7 +24,7 @@ import { addFollower } from "../src/product/followers.ts";
 import { publishPost } from "../src/product/publish.ts";
 import { loadConfig } from "../src/shared/config.ts";
 import { freePort as freePortFor } from "../tests/helpers/lectern.ts";
-import { arg } from "./harness.ts";
+import { arg, flag } from "./harness.ts";
 
 const seconds = arg("seconds", 4);
 const connections = arg("connections", 32);
@@ -158,6 +158,7 @@ console.log(
 type Result = Awaited<ReturnType<typeof load>>;
 const results: Record<string, { base: Result; single?: Result; multi?: Result }> = {};
 for (const e of endpoints) results[e.name] = { base: await load(`http://127.0.0.1:${basePort}${e.path}`, e.accept) };
+if (flag("metrics")) await metricsCost();
 for (const mode of ["single", "multi"] as const) {
   if (mode === "multi") server = await startLectern({});
   const pids = processTree(server.pid as number);
@@ -185,6 +186,43 @@ else console.log("varnish: varnishd not found (apt install varnish), skipped");
 baseline.kill("SIGTERM");
 rmSync(dir, { recursive: true, force: true });
 process.exit(0);
+
+/**
+ * The cost of metrics: one serving process with metrics off and on (scraped every second, harsher than
+ * Prometheus' 15 s), twice each, alternating; the ratio of the means.
+ */
+async function metricsCost(): Promise<void> {
+  server.kill("SIGTERM");
+  await new Promise((r) => server.once("exit", r));
+  const metricsPort = await freePortFor();
+  const rps: Record<string, { off: number[]; on: number[] }> = {};
+  for (const on of [false, true, false, true]) {
+    server = await startLectern({
+      LECTERN_WEB_PROCESSES: "1",
+      LECTERN_DELIVERY_WORKERS: "1",
+      ...(on ? { LECTERN_METRICS_LISTEN: `127.0.0.1:${metricsPort}` } : {}),
+    });
+    const scraper = on
+      ? setInterval(() => void fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text()), 1000)
+      : undefined;
+    for (const e of endpoints.slice(0, 4)) {
+      rps[e.name] ??= { off: [], on: [] };
+      rps[e.name][on ? "on" : "off"].push((await load(origin + e.path, e.accept)).rps);
+    }
+    clearInterval(scraper);
+    server.kill("SIGTERM");
+    await new Promise((r) => server.once("exit", r));
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  console.log(
+    "metrics cost (one process; off and on twice each, alternating): endpoint | off req/s | on req/s | ratio",
+  );
+  for (const [name, r] of Object.entries(rps))
+    console.log(
+      `${name.padEnd(12)} | ${Math.round(mean(r.off))} | ${Math.round(mean(r.on))} | ${(mean(r.on) / mean(r.off)).toFixed(3)}`,
+    );
+  server = await startLectern({ LECTERN_WEB_PROCESSES: "1", LECTERN_DELIVERY_WORKERS: "1" });
+}
 
 function hasVarnish(): boolean {
   return (

@@ -119,7 +119,10 @@ export async function startTelemetry(config: Config, env: NodeJS.ProcessEnv = pr
       listener?.close();
       listener?.closeAllConnections();
       await Promise.allSettled([meterProvider?.shutdown(), tracerProvider?.shutdown()]);
+      if (meterProvider !== null) metrics.disable();
       if (tracerProvider !== null) trace.disable();
+      Object.assign(telemetryState, { metrics: false, tracing: false });
+      resetInstruments();
     },
   };
 }

@@ -51,9 +51,15 @@ function requestId(req: IncomingMessage, config: Config): string {
 export function observedListener(listener: Listener, config: Config): Listener {
   const tracer = trace.getTracer("lectern", LECTERN_VERSION);
   return (req, res) => {
-    const started = performance.now();
     const id = requestId(req, config);
     res.setHeader("X-Request-Id", id);
+    const logged = config.logRequests && accessLog.isEnabledFor("info");
+    // Nothing to measure, trace or log (the default without metrics, or logs at warning): just the id.
+    if (!logged && !telemetryState.metrics && !telemetryState.tracing) {
+      withContext({ requestId: id }, () => listener(req, res));
+      return;
+    }
+    const started = performance.now();
     const method = req.method ?? "GET";
     const path = (req.url ?? "/").split("?")[0];
     const span = telemetryState.tracing
@@ -65,19 +71,22 @@ export function observedListener(listener: Listener, config: Config): Listener {
     res.once("close", () => {
       const status = res.statusCode;
       const seconds = (performance.now() - started) / 1000;
-      const route = routeLabel(path, status);
-      instruments().httpDuration.record(seconds, {
-        "http.route": route,
-        "http.request.method": method,
-        "http.response.status_code": status,
-      });
-      if (span !== undefined) {
-        span.updateName(`${method} ${route}`);
-        span.setAttributes({ "http.route": route, "http.response.status_code": status });
-        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-        span.end();
+      if (telemetryState.metrics || span !== undefined) {
+        const route = routeLabel(path, status);
+        if (telemetryState.metrics)
+          instruments().httpDuration.record(seconds, {
+            "http.route": route,
+            "http.request.method": method,
+            "http.response.status_code": status,
+          });
+        if (span !== undefined) {
+          span.updateName(`${method} ${route}`);
+          span.setAttributes({ "http.route": route, "http.response.status_code": status });
+          if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+          span.end();
+        }
       }
-      if (config.logRequests && !QUIET.has(path))
+      if (logged && !QUIET.has(path))
         withContext({ requestId: id }, () =>
           accessLog.info("{method} {path} {status} {ms} ms", {
             method,
