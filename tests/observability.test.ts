@@ -113,7 +113,7 @@ describe("a started server's metrics, traces and logs", () => {
   });
 
   it("serves /metrics on its own listener, only with the token", async () => {
-    expect(lectern.output()).toContain(`Metrics at ${metricsUrl}`);
+    await waitFor(() => lectern.output().includes(`Metrics at ${metricsUrl}`), 10_000, "the metrics line");
     expect((await fetch(metricsUrl)).status).toBe(401);
     const wrong = await fetch(metricsUrl, { headers: { Authorization: `Bearer ${TOKEN}x` } });
     expect(wrong.status).toBe(401);

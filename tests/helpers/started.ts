@@ -82,6 +82,11 @@ export async function startLecternProcess(env: Record<string, string>): Promise<
   };
 }
 
+/** A process and its descendants, from /proc. */
+export function processTree(pid: number): number[] {
+  return tree(pid);
+}
+
 function tree(pid: number): number[] {
   const out = [pid];
   try {
