@@ -68,7 +68,7 @@ describe("backup and restore (SQLite)", () => {
     expect(actorAfter.publicKey.publicKeyPem).toBe(actorBefore.publicKey.publicKeyPem);
     expect(actorAfter.id).toBe(actorBefore.id);
     const outbox = (await (await fetch(`${origin}/users/desk/outbox`, { headers: AP })).json()) as Json;
-    expect(outbox.totalItems).toBeGreaterThanOrEqual(5);
+    expect(outbox.totalItems).toBeGreaterThanOrEqual(2);
     const page = await (await fetch(`${origin}/users/desk/outbox?cursor=newest`, { headers: AP })).text();
     for (let i = 0; i < 2; i++) expect(page).toContain(`Before the backup ${i}`);
     // And it still signs as itself: a new post goes out with the same key id.
