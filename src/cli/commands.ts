@@ -22,10 +22,10 @@ import {
   blockServer,
   publishDelete,
   publishEdit,
-  publishPost,
   unblock,
 } from "../product/publish.ts";
 import { listRelays } from "../product/relays.ts";
+import { submitPost } from "../product/undo.ts";
 import { readersDue } from "../readers/fanout.ts";
 import type { Config, S3Settings } from "../shared/config.ts";
 import { UUID_PATTERN } from "../shared/ids.ts";
@@ -39,6 +39,7 @@ import { migrateCommand } from "./migrate.ts";
 import { readersCommand } from "./readers.ts";
 import { relaysCommand } from "./relays.ts";
 import { staffCommand } from "./staff.ts";
+import { undoCommand } from "./undo.ts";
 
 /*
  * The CLI's commands, one function each, looked up by name in COMMANDS
@@ -86,7 +87,7 @@ async function post(config: Config, rest: string[], _command: string): Promise<n
       const m = await ingestMedia(lectern.data, lectern.media, { path: file, filename: path.basename(file) });
       attachments.push({ mediaId: m.id, alt: values.alt?.[i] ?? "" });
     }
-    const post = await publishPost(ctx, {
+    const { post, sendAt } = await submitPost(ctx, {
       inReplyTo: values["reply-to"] === undefined ? null : postIdFrom(values["reply-to"], config.origin),
       text,
       summary: values.summary,
@@ -95,6 +96,10 @@ async function post(config: Config, rest: string[], _command: string): Promise<n
       attachments,
     });
     console.log(ctx.data.urls.post(post.id).href);
+    if (sendAt !== null)
+      console.error(
+        `Held until ${new Date(sendAt).toISOString()} (publish.undo_seconds); to take it back: npm run -s lectern -- undo ${post.id}`,
+      );
   });
   return 0;
 }
@@ -388,4 +393,6 @@ export const COMMANDS: Record<string, (config: Config, rest: string[], command: 
   restore: restoreCommand,
   migrate: migrateCommand,
   doctor: doctorCommand,
+  undo: undoCommand,
+  "send-now": undoCommand,
 };

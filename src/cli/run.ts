@@ -60,6 +60,9 @@ Commands:
         (its followers removed, its traffic refused, nothing delivered); list blocks.
   migrate
         Bring the database's schema up to date (the explicit step of an upgrade; npm start also does it).
+  undo <id | URL>   send-now <id | URL>
+        With an undo window (publish.undo_seconds), take back a post before it goes out (nothing of it
+        was sent or shown), or send it at once. \`post\` prints the post's URL, which ends with its id.
   doctor
         Check the configuration, the database (reachable, schema current, its clock), the secret key and
         the actor's keys, media storage, and from outside through the public origin (DNS, TLS, the proxy):

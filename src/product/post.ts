@@ -60,12 +60,17 @@ export type PostVersion = Pick<Post, "contentHtml" | "summary" | "sensitive" | "
 };
 
 /** A post waiting for its time; published (moved to `posts`) by a worker's scheduler. */
-export type ScheduledPost = Pick<Post, "id" | "source" | "language" | "summary" | "sensitive" | "attachments"> & {
+export type ScheduledPost = Pick<
+  Post,
+  "id" | "source" | "language" | "summary" | "sensitive" | "attachments" | "inReplyTo"
+> & {
   /** When to publish, milliseconds since the epoch. */
   publishAt: number;
   /** The time zone the author chose, to show the time back as they wrote it. */
   timeZone: string;
   createdAt: number;
+  /** Sent, and waiting out the undo window (published under its id at `publishAt`). */
+  held: boolean;
 };
 
 const attachments = col.json<Attachment[]>([]);
@@ -112,4 +117,6 @@ export const SCHEDULED_COLUMNS = columns<ScheduledPost>({
   publishAt: col.number("publish_at"),
   timeZone: col.text("time_zone"),
   createdAt: col.number("created_at"),
+  held: col.bool("held"),
+  inReplyTo: col.textOrNull("in_reply_to"),
 });

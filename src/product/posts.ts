@@ -135,11 +135,11 @@ export async function listContinuations(db: Queryable, id: string): Promise<stri
 }
 
 /** Stores a checked post (in the caller's transaction). */
-export async function insertPost(db: Queryable, checked: CheckedPost, now: number): Promise<Post> {
+export async function insertPost(db: Queryable, checked: CheckedPost, now: number, id = uuidv7(now)): Promise<Post> {
   const row = await db.get(
     sql`INSERT INTO posts (id, source, content_html, language, summary, sensitive, hashtags, attachments, published_at,
           in_reply_to, thread_root, trace_parent)
-        VALUES (${uuidv7(now)}, ${checked.source}, ${checked.contentHtml}, ${checked.language}, ${checked.summary},
+        VALUES (${id}, ${checked.source}, ${checked.contentHtml}, ${checked.language}, ${checked.summary},
                 ${checked.sensitive}, ${JSON.stringify(checked.hashtags)}, ${JSON.stringify(checked.attachments ?? [])}, ${now},
                 ${checked.inReplyTo}, ${checked.threadRoot}, ${activeTraceParent()})
         RETURNING ${COLUMNS}`,

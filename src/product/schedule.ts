@@ -95,15 +95,15 @@ export async function editScheduled(
 
 /** Cancels a scheduled post; false when it was already published or cancelled. */
 export async function cancelScheduled(data: AppData, id: string): Promise<boolean> {
-  return (await data.db.run(sql`DELETE FROM scheduled_posts WHERE id = ${id}`)) > 0;
+  return (await data.db.run(sql`DELETE FROM scheduled_posts WHERE id = ${id} AND held = ${false}`)) > 0;
 }
 
 export async function getScheduled(data: AppData, id: string): Promise<ScheduledPost | undefined> {
   return toScheduled(await data.db.get(sql`SELECT ${COLUMNS} FROM scheduled_posts WHERE id = ${id}`));
 }
 
-export async function listScheduled(data: AppData): Promise<ScheduledPost[]> {
-  const rows = await data.db.all(sql`SELECT ${COLUMNS} FROM scheduled_posts ORDER BY publish_at`);
+export async function listScheduled(data: AppData, held = false): Promise<ScheduledPost[]> {
+  const rows = await data.db.all(sql`SELECT ${COLUMNS} FROM scheduled_posts WHERE held = ${held} ORDER BY publish_at`);
   return rows.map((r) => toScheduled(r) as ScheduledPost);
 }
 
@@ -119,18 +119,28 @@ export async function publishDuePosts(ctx: Context<AppData>, now: number = Date.
   // After a move nothing more is published here; the scheduled posts stay for the author to see.
   if (due.length > 0 && (await getProfile(ctx.data)).movedTo !== null) return [];
   const published: Post[] = [];
+  const undoMs = ctx.data.config.undoMs;
   for (const s of due.map((r) => toScheduled(r) as ScheduledPost)) {
+    if (!s.held && undoMs > 0) {
+      // Its time has come: it waits out the undo window like any post sent now (the desk counts down).
+      await db.run(
+        sql`UPDATE scheduled_posts SET held = ${true}, publish_at = ${now + undoMs} WHERE id = ${s.id} AND held = ${false}`,
+      );
+      continue;
+    }
     const checked = await checkPost(ctx.data, {
       text: s.source,
       summary: s.summary,
       sensitive: s.sensitive,
       language: s.language,
       attachments: s.attachments,
+      inReplyTo: s.inReplyTo,
     });
     const post = await db.transaction(
       async (tx) => {
         if ((await tx.run(sql`DELETE FROM scheduled_posts WHERE id = ${s.id}`)) === 0) return undefined;
-        const post = await insertPost(tx, checked, now);
+        // A held post keeps the id it was given when it was sent (its URL was already handed out).
+        const post = await insertPost(tx, checked, now, s.held ? s.id : undefined);
         await siteChanged(ctx.data, [postChange(post)], { tx, now });
         return post;
       },
@@ -139,7 +149,9 @@ export async function publishDuePosts(ctx: Context<AppData>, now: number = Date.
     if (post === undefined) continue;
     await db.notify(CHANNELS.posts);
     await db.notify(CHANNELS.purges);
-    logger.info("Published scheduled post {id}", { id: post.id });
+    logger.info(s.held ? "Published post {id} at the end of its undo window" : "Published scheduled post {id}", {
+      id: post.id,
+    });
     published.push(post);
   }
   return published;

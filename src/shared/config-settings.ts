@@ -71,6 +71,7 @@ export const SETTINGS = {
   ),
   logFormat: setting("log_format", "LECTERN_LOG_FORMAT", oneOf(["text", "json"] as const, 'must be "text" or "json"')),
   logRequests: setting("log_requests", "LECTERN_LOG_REQUESTS", flag),
+  undoSeconds: setting("publish.undo_seconds", "LECTERN_UNDO_SECONDS", whole(0, 600, "must be 0 (off) to 600 seconds")),
   metricsListen: optional("metrics.listen", "LECTERN_METRICS_LISTEN", hostPort),
   metricsToken: optional(
     "metrics.token",

@@ -31,6 +31,8 @@ export interface Config {
   readonly logFormat: "text" | "json";
   /** One line per HTTP request (method, route, status, time, request id), at info. */
   readonly logRequests: boolean;
+  /** How long each post waits, undoable, before anything of it leaves or shows (0: none). */
+  readonly undoMs: number;
   /** Prometheus metrics on a separate listener; null: off. With a token, `/metrics` wants it as a Bearer. */
   readonly metrics: {
     readonly listen: { readonly host: string; readonly port: number };
@@ -249,7 +251,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     logLevel: read("logLevel", S.logLevel) ?? "info",
     logFormat: read("logFormat", S.logFormat) ?? "text",
     logRequests: read("logRequests", S.logRequests) ?? true,
-    metrics: metricsSettings(read("metricsListen", S.metricsListen), read("metricsToken", S.metricsToken)),
+    undoMs: (read("undoSeconds", S.undoSeconds) ?? 0) * 1000,
+    metrics: ((listen) =>
+      listen === undefined ? null : { listen, token: read("metricsToken", S.metricsToken) ?? null })(
+      read("metricsListen", S.metricsListen),
+    ),
     profile: {
       name: read("name", S.name) ?? "Lectern",
       summary: read("summary", S.summary) ?? "",
@@ -386,11 +392,4 @@ function lookup(doc: Record<string, unknown>, dotted: string): unknown {
     cur = (cur as Record<string, unknown>)[part];
   }
   return cur;
-}
-
-function metricsSettings(
-  listen: { host: string; port: number } | undefined,
-  token: string | undefined,
-): Config["metrics"] {
-  return listen === undefined ? null : { listen, token: token ?? null };
 }

@@ -18,6 +18,8 @@ export const ACTIONS = {
   "sign-out": "signed out",
   publish: "published",
   schedule: "scheduled",
+  undo: "took back a post in its undo window",
+  "send-now": "sent a post before its undo window ended",
   "edit-scheduled": "changed a scheduled post",
   "cancel-scheduled": "cancelled a scheduled post",
   edit: "edited",

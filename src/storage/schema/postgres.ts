@@ -14,6 +14,7 @@ import type { ColumnDef, TableDef } from "./define.ts";
 import * as tables from "./tables.ts";
 import * as interactionTables from "./tables-interactions.ts";
 import * as operationTables from "./tables-operations.ts";
+import * as publishingTables from "./tables-publishing.ts";
 import * as readerTables from "./tables-readers.ts";
 import * as staffTables from "./tables-staff.ts";
 
@@ -67,7 +68,7 @@ export const posts = build(tables.posts);
 export const postVersions = build(tables.postVersions);
 export const kv = build(tables.kv);
 export const queue = build(tables.queue);
-export const scheduledPosts = build(tables.scheduledPosts);
+export const scheduledPosts = build(publishingTables.scheduledPosts);
 export const sessions = build(tables.sessions);
 export const profile = build(tables.profile);
 export const media = build(tables.media);

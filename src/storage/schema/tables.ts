@@ -167,25 +167,6 @@ export const queue = table(
   (t) => [index("queue_ready").on(t.runAt, t.id), index("queue_ordering").on(t.orderingKey)],
 );
 
-/** Posts waiting for their time; published (moved to `posts`) by the server's scheduler. */
-export const scheduledPosts = table(
-  "scheduled_posts",
-  {
-    id: text("id").primaryKey(),
-    source: text("source").notNull(),
-    language: text("language").notNull(),
-    summary: text("summary"),
-    sensitive: bool("sensitive").notNull().default(false),
-    attachments: text("attachments").notNull().defaultSql("'[]'"),
-    /** When to publish, milliseconds since the epoch. */
-    publishAt: number("publish_at").notNull(),
-    /** The time zone the author chose, to show the time back as they wrote it. */
-    timeZone: text("time_zone").notNull(),
-    createdAt: number("created_at").notNull(),
-  },
-  (t) => [index("scheduled_posts_due").on(t.publishAt)],
-);
-
 /** Signed-in browser sessions of the author. Only a hash of the cookie's token is stored. */
 export const sessions = table(
   "sessions",

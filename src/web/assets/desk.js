@@ -227,3 +227,20 @@ if (compose) {
     xhr.send(data);
   });
 }
+
+// Posts in their undo window: "sending in 0:42", counted down; the page reloads once they are out.
+const held = document.querySelectorAll("[data-send-at]");
+if (held.length > 0) {
+  const tick = () => {
+    let due = false;
+    for (const el of held) {
+      const left = Math.ceil((Number(el.dataset.sendAt) - Date.now()) / 1000);
+      if (left <= 0) due = true;
+      el.textContent =
+        left > 0 ? `— sending in ${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}` : "— sending now";
+    }
+    if (due) setTimeout(() => location.reload(), 2500);
+    else setTimeout(tick, 1000);
+  };
+  tick();
+}

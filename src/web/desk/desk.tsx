@@ -37,6 +37,8 @@ export interface Desk {
 
 const NOTICES: Record<string, string> = {
   published: "Published. It is on its way to every follower.",
+  held: "Sent. It goes out when its undo window ends: until then, Undo takes it back without a trace.",
+  undone: "Taken back: nothing of it was sent or shown.",
   scheduled: "Scheduled.",
   edited: "Saved. Followers' servers receive the edit.",
   deleted: "Deleted everywhere.",
@@ -65,6 +67,8 @@ const NOTICES: Record<string, string> = {
 
 const ERRORS: Record<string, string> = {
   "pin-limit": `At most ${MAX_PINNED} posts can be pinned: unpin one first.`,
+  "undo-late": "Too late to undo: that post is already out (or was taken back already). Delete it instead.",
+  "send-late": "That post is no longer waiting: it is out already, or was taken back.",
 };
 
 /**

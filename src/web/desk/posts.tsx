@@ -11,8 +11,9 @@ import {
   type Post,
   PostNotFoundError,
 } from "../../product/posts.ts";
-import { publishDelete, publishEdit, publishPin, publishPost } from "../../product/publish.ts";
+import { publishDelete, publishEdit, publishPin } from "../../product/publish.ts";
 import { listScheduled, schedulePost } from "../../product/schedule.ts";
+import { listHeld, submitPost } from "../../product/undo.ts";
 import { readerProgress } from "../../readers/fanout.ts";
 import { UUID_PATTERN } from "../../shared/ids.ts";
 import { showAttachments } from "../attachments.ts";
@@ -22,6 +23,7 @@ import { DeliveryBox, PostsTable, ScheduledTable } from "../views/posts.tsx";
 import { PostArticle } from "../views/public.tsx";
 import { composer, type PageExtra, TIME_ZONES } from "./compose.tsx";
 import type { Desk, DeskEnv } from "./desk.tsx";
+import { HeldPosts, heldRoutes } from "./held.tsx";
 
 /** Writing: compose (with uploads, preview and scheduling), the posts, one post's progress, edit, delete, pin. */
 export function postRoutes(desk: Desk): void {
@@ -29,6 +31,7 @@ export function postRoutes(desk: Desk): void {
   const { lectern, now } = desk.deps;
   const { db, data } = lectern;
   const { emptyCompose, slotsOf, readCompose, scheduledNotice, toInput, preview } = composer(desk);
+  heldRoutes(desk);
   const composePage = async (c: Context<DeskEnv>, values: ComposeValues, extra: PageExtra = {}) => {
     const session = c.get("session");
     const recent = (await listPosts(db, 5)).items;
@@ -37,7 +40,8 @@ export function postRoutes(desk: Desk): void {
       "Write",
       <>
         <h1>Write</h1>
-        <Messages notice={notice(c)} error={extra.error} />
+        <Messages notice={notice(c)} error={extra.error ?? desk.error(c)} />
+        <HeldPosts csrf={session.csrfToken} rows={await listHeld(data)} />
         <ComposeForm
           csrf={session.csrfToken}
           values={values}
@@ -90,10 +94,10 @@ export function postRoutes(desk: Desk): void {
         await audit(db, desk.actor(c), "schedule", `for ${values.date} ${values.time} ${values.timeZone}`, now());
         return c.redirect(scheduledNotice(scheduled), 303);
       }
-      const post = await publishPost(lectern.context(), toInput(values), now());
+      const { post, sendAt } = await submitPost(lectern.context(), toInput(values), now());
       if (!values.inReplyTo) await clearDraft(db, c.get("session").staffId);
       await audit(db, desk.actor(c), "publish", data.urls.post(post.id).href, now());
-      return c.redirect(`/admin/posts/${post.id}?notice=published`, 303);
+      return c.redirect(sendAt === null ? `/admin/posts/${post.id}?notice=published` : "/admin?notice=held", 303);
     } catch (e) {
       if (e instanceof InvalidPostError) return composePage(c, values, { error: e.message, status: 422 });
       throw e;

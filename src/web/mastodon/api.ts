@@ -11,8 +11,9 @@ import {
   MAX_POST_LENGTH,
   PostNotFoundError,
 } from "../../product/posts.ts";
-import { publishDelete, publishEdit, publishPin, publishPost } from "../../product/publish.ts";
+import { publishDelete, publishEdit, publishPin } from "../../product/publish.ts";
 import { schedulePost } from "../../product/schedule.ts";
+import { submitPost } from "../../product/undo.ts";
 import { MAX_VIDEO_PIXELS } from "../../product/video.ts";
 import { UnavailableError } from "../../shared/errors.ts";
 import { Temporal } from "../../shared/temporal.ts";
@@ -179,8 +180,9 @@ export function mastodonApi(app: Hono, deps: WebDeps): void {
           media_attachments: [],
         });
       }
-      const post = await publishPost(lectern.context(), input, now());
-      if (idem) await kv.set(idemKey, post.id, { ttl: Temporal.Duration.from({ hours: 1 }) });
+      // With an undo window the app gets the post as it will be; it goes out (under this id) at its deadline.
+      const { post, sendAt } = await submitPost(lectern.context(), input, now());
+      if (idem && sendAt === null) await kv.set(idemKey, post.id, { ttl: Temporal.Duration.from({ hours: 1 }) });
       await audit(db, actorOf(c, info), "publish", `${data.urls.post(post.id).href}`, now());
       return c.json(await statusJson(data, post));
     } catch (e) {

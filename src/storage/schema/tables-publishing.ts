@@ -1,0 +1,28 @@
+import { bool, index, number, table, text } from "./define.ts";
+
+/*
+ * Posts not out yet: scheduled for a time, or held for the undo window
+ * (`publish.undo_seconds`). The scheduler moves each to `posts` when its time
+ * comes, keeping a held post's id; until then nothing of it is public.
+ */
+export const scheduledPosts = table(
+  "scheduled_posts",
+  {
+    id: text("id").primaryKey(),
+    source: text("source").notNull(),
+    language: text("language").notNull(),
+    summary: text("summary"),
+    sensitive: bool("sensitive").notNull().default(false),
+    attachments: text("attachments").notNull().defaultSql("'[]'"),
+    /** When to publish, milliseconds since the epoch. */
+    publishAt: number("publish_at").notNull(),
+    /** The time zone the author chose, to show the time back as they wrote it. */
+    timeZone: text("time_zone").notNull(),
+    createdAt: number("created_at").notNull(),
+    /** Written and sent, waiting out the undo window (not a scheduled post): published under this id. */
+    held: bool("held").notNull().default(false),
+    /** The author's own post a held post continues (a thread). */
+    inReplyTo: text("in_reply_to"),
+  },
+  (t) => [index("scheduled_posts_due").on(t.publishAt)],
+);
