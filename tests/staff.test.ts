@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import jsQRModule from "jsqr";
 import { Secret, TOTP } from "otpauth";
+import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { audit, COMMAND_LINE, listAudit } from "../src/product/access/audit.ts";
 import { beginTotp, confirmTotp, useRecoveryCode, verifyTotp } from "../src/product/access/factors.ts";
@@ -23,6 +25,9 @@ import { runCli } from "./helpers/cli.ts";
 import { DIALECTS, freshDatabase } from "./helpers/databases.ts";
 import { startTestLectern, type TestLectern, tempDir } from "./helpers/lectern.ts";
 import { scalar } from "./helpers/rows.ts";
+
+// jsqr is CommonJS: its default export is the module itself.
+const jsQR = jsQRModule as unknown as typeof jsQRModule.default;
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -293,6 +298,16 @@ describe("sessions and the owner's rules, over HTTP", () => {
         await post("/admin/security/totp", cookie, { _csrf: csrf, current: "the newcomer's password" })
       ).text();
       const secret = /id="totp-secret">([A-Z2-7]+)</.exec(setup)?.[1] as string;
+      // The QR code beside it decodes (jsQR, from the SVG rasterized by sharp) to the same key.
+      const svg = /<div class="qr" id="totp-qr"[^>]*>(<svg[\s\S]*?<\/svg>)/.exec(setup)?.[1] as string;
+      const { data, info } = await sharp(Buffer.from(svg), { density: 300 })
+        .resize(400, 400)
+        .flatten({ background: "#fff" })
+        .ensureAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      const decoded = jsQR(new Uint8ClampedArray(data), info.width, info.height);
+      expect(decoded?.data).toMatch(new RegExp(`^otpauth://totp/.*[?&]secret=${secret}(&|$)`));
       const done = await post("/admin/security/totp/confirm", cookie, { _csrf: csrf, code: code(secret, Date.now()) });
       expect(done.status).toBe(200);
       expect((await fetch(new URL("/admin", origin()), { headers: { cookie }, redirect: "manual" })).status).toBe(200);

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import QRCode from "qrcode";
 import { audit } from "../../product/access/audit.ts";
 import {
   completeEnrolment,
@@ -42,7 +43,12 @@ export function securityRoutes(desk: Desk): void {
   const view = async (c: Context<DeskEnv>, extra: Partial<SecurityView> = {}, status = 200) => {
     const session = c.get("session");
     const staff = await me(c);
-    const pending = extra.pendingTotp ?? (await pendingSetup(staff));
+    const setup = extra.pendingTotp ?? (await pendingSetup(staff));
+    // The URI as a QR code too, drawn here as SVG (no image service ever learns the secret).
+    const pending = setup && {
+      ...setup,
+      qr: await QRCode.toString(setup.uri, { type: "svg", errorCorrectionLevel: "M", margin: 2 }),
+    };
     return render(
       c,
       "Security",

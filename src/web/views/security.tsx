@@ -1,3 +1,4 @@
+import { raw } from "hono/html";
 import type { SessionInfo } from "../../product/access/auth.ts";
 import type { Passkey } from "../../product/access/factors.ts";
 import type { Authorization } from "../../product/access/oauth.ts";
@@ -13,7 +14,7 @@ export interface SecurityView {
   notice?: string;
   error?: string;
   /** Setting up TOTP: the secret and its otpauth:// URI. */
-  pendingTotp?: { secret: string; uri: string };
+  pendingTotp?: { secret: string; uri: string; qr?: string };
   /** Shown once, just made. */
   recoveryCodes?: string[];
   passkeys: Passkey[];
@@ -122,9 +123,14 @@ function Totp({ csrf, staff, pendingTotp }: SecurityView): Html {
     return (
       <>
         <p>
-          Add this account to your authenticator app (Aegis, 1Password, Google Authenticator…): open the link on your
-          phone, or type the key.
+          Add this account to your authenticator app (Aegis, 1Password, Google Authenticator…): scan the code with it,
+          open the link on your phone, or type the key.
         </p>
+        {pendingTotp.qr !== undefined && (
+          <div class="qr" id="totp-qr" role="img" aria-label="QR code of the key, for the authenticator app's camera">
+            {raw(pendingTotp.qr)}
+          </div>
+        )}
         <p>
           <a href={pendingTotp.uri}>Add to an authenticator app</a>
         </p>
