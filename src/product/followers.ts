@@ -161,3 +161,11 @@ export async function followersBefore(
         ORDER BY id DESC LIMIT ${limit}`,
   );
 }
+
+/** Servers with at least one accepted follower behind them (what a post is delivered to). */
+export async function countFollowerServers(db: Queryable): Promise<number> {
+  const row = await db.get<{ n: number }>(
+    sql`SELECT count(DISTINCT host) AS n FROM delivery_targets WHERE followers > 0`,
+  );
+  return Number(row?.n ?? 0);
+}

@@ -71,6 +71,10 @@ export type ScheduledPost = Pick<
   createdAt: number;
   /** Sent, and waiting out the undo window (published under its id at `publishAt`). */
   held: boolean;
+  /** An editor's post under the approval rule: waiting for the owner, or declined with a note. */
+  review: "awaiting" | "declined" | null;
+  reviewNote: string | null;
+  authorId: number | null;
 };
 
 const attachments = col.json<Attachment[]>([]);
@@ -119,4 +123,7 @@ export const SCHEDULED_COLUMNS = columns<ScheduledPost>({
   createdAt: col.number("created_at"),
   held: col.bool("held"),
   inReplyTo: col.textOrNull("in_reply_to"),
+  review: col.textOrNull("review") as never,
+  reviewNote: col.textOrNull("review_note"),
+  authorId: col.numberOrNull("author_id"),
 });

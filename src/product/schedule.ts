@@ -95,7 +95,9 @@ export async function editScheduled(
 
 /** Cancels a scheduled post; false when it was already published or cancelled. */
 export async function cancelScheduled(data: AppData, id: string): Promise<boolean> {
-  return (await data.db.run(sql`DELETE FROM scheduled_posts WHERE id = ${id} AND held = ${false}`)) > 0;
+  return (
+    (await data.db.run(sql`DELETE FROM scheduled_posts WHERE id = ${id} AND held = ${false} AND review IS NULL`)) > 0
+  );
 }
 
 export async function getScheduled(data: AppData, id: string): Promise<ScheduledPost | undefined> {
@@ -103,7 +105,9 @@ export async function getScheduled(data: AppData, id: string): Promise<Scheduled
 }
 
 export async function listScheduled(data: AppData, held = false): Promise<ScheduledPost[]> {
-  const rows = await data.db.all(sql`SELECT ${COLUMNS} FROM scheduled_posts WHERE held = ${held} ORDER BY publish_at`);
+  const rows = await data.db.all(
+    sql`SELECT ${COLUMNS} FROM scheduled_posts WHERE held = ${held} AND review IS NULL ORDER BY publish_at`,
+  );
   return rows.map((r) => toScheduled(r) as ScheduledPost);
 }
 
@@ -115,7 +119,9 @@ export async function listScheduled(data: AppData, held = false): Promise<Schedu
  */
 export async function publishDuePosts(ctx: Context<AppData>, now: number = Date.now()): Promise<Post[]> {
   const { db } = ctx.data;
-  const due = await db.all(sql`SELECT ${COLUMNS} FROM scheduled_posts WHERE publish_at <= ${now} ORDER BY publish_at`);
+  const due = await db.all(
+    sql`SELECT ${COLUMNS} FROM scheduled_posts WHERE publish_at <= ${now} AND review IS NULL ORDER BY publish_at`,
+  );
   // After a move nothing more is published here; the scheduled posts stay for the author to see.
   if (due.length > 0 && (await getProfile(ctx.data)).movedTo !== null) return [];
   const published: Post[] = [];

@@ -23,11 +23,13 @@ export type Permission =
   /** The audit log. */
   | "audit"
   /** How the server runs: deliveries, failing servers, storage (the desk's Server page). */
-  | "server";
+  | "server"
+  /** Approve or decline editors' posts (the approval rule). */
+  | "approve";
 
 /** What each role may do. */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  owner: ["posts", "profile", "audience", "blocks", "staff", "audit", "server"],
+  owner: ["posts", "profile", "audience", "blocks", "staff", "audit", "server", "approve"],
   editor: ["posts"],
 };
 

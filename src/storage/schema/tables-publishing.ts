@@ -1,8 +1,8 @@
 import { bool, index, number, table, text } from "./define.ts";
 
 /*
- * Posts not out yet: scheduled for a time, or held for the undo window
- * (`publish.undo_seconds`). The scheduler moves each to `posts` when its time
+ * Posts not out yet: scheduled for a time, held for the undo window
+ * (`publish.undo_seconds`), or an editor's waiting for the owner's approval. The scheduler moves each to `posts` when its time
  * comes, keeping a held post's id; until then nothing of it is public.
  */
 export const scheduledPosts = table(
@@ -23,6 +23,11 @@ export const scheduledPosts = table(
     held: bool("held").notNull().default(false),
     /** The author's own post a held post continues (a thread). */
     inReplyTo: text("in_reply_to"),
+    /** An editor's post under the approval rule: "awaiting" the owner, or "declined" (with a note); null: neither. */
+    review: text("review"),
+    reviewNote: text("review_note"),
+    /** Who wrote it (a staff account), for the approval queue. */
+    authorId: number("author_id"),
   },
   (t) => [index("scheduled_posts_due").on(t.publishAt)],
 );

@@ -39,6 +39,9 @@ const NOTICES: Record<string, string> = {
   published: "Published. It is on its way to every follower.",
   held: "Sent. It goes out when its undo window ends: until then, Undo takes it back without a trace.",
   undone: "Taken back: nothing of it was sent or shown.",
+  awaiting: "Sent for approval: it goes out once the owner approves it.",
+  "approved-post": "Approved: it goes out as any post does.",
+  "declined-post": "Declined: nothing was sent; the editor sees your note.",
   scheduled: "Scheduled.",
   edited: "Saved. Followers' servers receive the edit.",
   deleted: "Deleted everywhere.",
@@ -69,6 +72,7 @@ const ERRORS: Record<string, string> = {
   "pin-limit": `At most ${MAX_PINNED} posts can be pinned: unpin one first.`,
   "undo-late": "Too late to undo: that post is already out (or was taken back already). Delete it instead.",
   "send-late": "That post is no longer waiting: it is out already, or was taken back.",
+  decided: "That post is no longer waiting for approval: someone decided already.",
 };
 
 /**

@@ -12,7 +12,7 @@ import {
   PostNotFoundError,
 } from "../../product/posts.ts";
 import { publishDelete, publishEdit, publishPin } from "../../product/publish.ts";
-import { listScheduled, schedulePost } from "../../product/schedule.ts";
+import { listScheduled, resolvePublishTime, schedulePost } from "../../product/schedule.ts";
 import { listHeld, submitPost } from "../../product/undo.ts";
 import { readerProgress } from "../../readers/fanout.ts";
 import { UUID_PATTERN } from "../../shared/ids.ts";
@@ -24,6 +24,7 @@ import { PostArticle } from "../views/public.tsx";
 import { composer, type PageExtra, TIME_ZONES } from "./compose.tsx";
 import type { Desk, DeskEnv } from "./desk.tsx";
 import { HeldPosts, heldRoutes } from "./held.tsx";
+import { audienceNow, needsApproval, ReviewQueue, reviewRoutes, reviewRows, sendForApproval } from "./review.tsx";
 
 /** Writing: compose (with uploads, preview and scheduling), the posts, one post's progress, edit, delete, pin. */
 export function postRoutes(desk: Desk): void {
@@ -32,6 +33,7 @@ export function postRoutes(desk: Desk): void {
   const { db, data } = lectern;
   const { emptyCompose, slotsOf, readCompose, scheduledNotice, toInput, preview } = composer(desk);
   heldRoutes(desk);
+  reviewRoutes(desk);
   const composePage = async (c: Context<DeskEnv>, values: ComposeValues, extra: PageExtra = {}) => {
     const session = c.get("session");
     const recent = (await listPosts(db, 5)).items;
@@ -42,6 +44,12 @@ export function postRoutes(desk: Desk): void {
         <h1>Write</h1>
         <Messages notice={notice(c)} error={extra.error ?? desk.error(c)} />
         <HeldPosts csrf={session.csrfToken} rows={await listHeld(data)} />
+        <ReviewQueue
+          csrf={session.csrfToken}
+          owner={session.role === "owner"}
+          rows={await reviewRows(desk, c, session.role === "owner")}
+          audience={await audienceNow(desk)}
+        />
         <ComposeForm
           csrf={session.csrfToken}
           values={values}
@@ -81,6 +89,17 @@ export function postRoutes(desk: Desk): void {
     try {
       if (values.mediaError) throw new InvalidPostError(values.mediaError);
       if (values.action === "preview") return composePage(c, values, { preview: await preview(values) });
+      if (await needsApproval(desk, c)) {
+        const at = values.date && values.time ? resolvePublishTime(values, now()) : undefined;
+        const to = await sendForApproval(
+          desk,
+          c,
+          toInput(values),
+          at === undefined ? undefined : { publishAt: at, timeZone: values.timeZone },
+        );
+        await clearDraft(db, c.get("session").staffId);
+        return c.redirect(to, 303);
+      }
       if (values.date || values.time) {
         if (values.inReplyTo) throw new InvalidPostError("thread: a continuation is published at once, not scheduled");
         if (!values.date || !values.time)

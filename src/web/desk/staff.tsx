@@ -13,6 +13,7 @@ import {
   secondFactorRequired,
   setRole,
 } from "../../product/access/staff.ts";
+import { approvalRequired, requireApproval } from "../../product/approval.ts";
 import { AuditPage, StaffPage, type StaffView } from "../views/staff.tsx";
 import type { Desk, DeskEnv } from "./desk.tsx";
 
@@ -34,6 +35,7 @@ export function staffRoutes(desk: Desk): void {
         staff={await listStaff(db)}
         me={session.staffId}
         required={await secondFactorRequired(db)}
+        approval={await approvalRequired(db)}
         notice={notice(c)}
         {...extra}
       />,
@@ -102,6 +104,13 @@ export function staffRoutes(desk: Desk): void {
     await audit(db, desk.actor(c), "staff-sign-out", target.username, now());
     if (id === c.get("session").staffId) return c.redirect("/admin/login", 303);
     return c.redirect("/admin/staff?notice=signed-out", 303);
+  });
+
+  admin.post("/staff/approval", async (c) => {
+    const on = (await fields(c))("required") === "1";
+    await requireApproval(db, on);
+    await audit(db, desk.actor(c), "approval-rule", on ? "on" : "off", now());
+    return c.redirect("/admin/staff?notice=staff-changed", 303);
   });
 
   admin.post("/staff/require-second-factor", async (c) => {

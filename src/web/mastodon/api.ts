@@ -2,6 +2,8 @@ import path from "node:path";
 import type { Context, Hono } from "hono";
 import { audit } from "../../product/access/audit.ts";
 import type { TokenInfo } from "../../product/access/oauth.ts";
+import { getStaff } from "../../product/access/staff.ts";
+import { approvalRequired } from "../../product/approval.ts";
 import { InvalidMediaError, ingestMedia, MAX_ATTACHMENTS } from "../../product/media.ts";
 import {
   getLivePost,
@@ -180,6 +182,13 @@ export function mastodonApi(app: Hono, deps: WebDeps): void {
           media_attachments: [],
         });
       }
+      // Under the approval rule an editor's app cannot publish: the owner approves in the desk.
+      if (
+        (await approvalRequired(db)) &&
+        info.staffId !== null &&
+        (await getStaff(db, info.staffId))?.role === "editor"
+      )
+        return apiError(c, 403, "Posts by editors need the owner's approval: send it from the desk");
       // With an undo window the app gets the post as it will be; it goes out (under this id) at its deadline.
       const { post, sendAt } = await submitPost(lectern.context(), input, now());
       if (idem && sendAt === null) await kv.set(idemKey, post.id, { ttl: Temporal.Duration.from({ hours: 1 }) });

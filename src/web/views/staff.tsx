@@ -9,6 +9,8 @@ export interface StaffView {
   staff: Staff[];
   me: number;
   required: boolean;
+  /** Editors' posts wait for an owner's approval. */
+  approval: boolean;
   notice?: string;
   error?: string;
   /** A new account's password, shown once. */
@@ -58,6 +60,19 @@ export function StaffPage(v: StaffView): Html {
             <button class="primary" type="submit">
               Add
             </button>
+          </div>
+        </form>
+      </section>
+      <section class="card">
+        <h2>Approval</h2>
+        <form method="post" action="/admin/staff/approval">
+          <Csrf token={v.csrf} />
+          <label>
+            <input type="checkbox" name="required" value="1" checked={v.approval} /> Editors' posts need an owner's
+            approval before anything goes out (from the desk and from apps)
+          </label>
+          <div class="actions">
+            <button type="submit">Save</button>
           </div>
         </form>
       </section>

@@ -1,0 +1,170 @@
+import type { Context } from "hono";
+import { audit } from "../../product/access/audit.ts";
+import { getStaff } from "../../product/access/staff.ts";
+import {
+  approvalRequired,
+  approve,
+  decline,
+  discardDeclined,
+  listForReview,
+  submitForApproval,
+} from "../../product/approval.ts";
+import { countFollowerServers, countFollowers } from "../../product/followers.ts";
+import { InvalidPostError, type PostInput } from "../../product/posts.ts";
+import type { ScheduledPost } from "../../product/schedule.ts";
+import { readerCounts } from "../../readers/subscribers.ts";
+import { UUID_PATTERN } from "../../shared/ids.ts";
+import { Csrf, PostButton } from "../views/desk.tsx";
+import type { Html } from "../views/layout.tsx";
+import type { Desk, DeskEnv } from "./desk.tsx";
+
+/** Who a post would reach now: followers and their servers, readers by email and push, the undo window. */
+export interface Audience {
+  followers: number;
+  servers: number;
+  email: number;
+  push: number;
+  undoSeconds: number;
+}
+
+/**
+ * The approval rule in the desk: an editor's post goes to the owner's queue
+ * instead of out; the owner sees what would be sent and to whom, and approves
+ * or declines it with a note; every step is in the audit log with the person.
+ */
+export function reviewRoutes(desk: Desk): void {
+  const { admin } = desk;
+  const { lectern, now } = desk.deps;
+  for (const action of ["approve", "decline"] as const)
+    admin.post(`/posts/:id/${action}`, async (c) => {
+      const id = c.req.param("id");
+      if (!UUID_PATTERN.test(id)) return c.notFound();
+      const form = await c.req.parseBody();
+      try {
+        if (action === "approve") await approve(lectern.context(), id, now());
+        else await decline(lectern.data, id, typeof form.note === "string" ? form.note : "");
+      } catch (e) {
+        if (!(e instanceof InvalidPostError)) throw e;
+        return c.redirect("/admin?error=decided", 303);
+      }
+      await audit(lectern.db, desk.actor(c), action === "approve" ? "approve" : "decline", id, now());
+      return c.redirect(`/admin?notice=${action === "approve" ? "approved-post" : "declined-post"}`, 303);
+    });
+  admin.post("/posts/:id/discard", async (c) => {
+    const id = c.req.param("id");
+    if (UUID_PATTERN.test(id)) await discardDeclined(lectern.data, id, c.get("session").staffId);
+    return c.redirect("/admin", 303);
+  });
+}
+
+/** Whether this person's post must wait for the owner (an editor, with the rule on). */
+export async function needsApproval(desk: Desk, c: Context<DeskEnv>): Promise<boolean> {
+  const { db } = desk.deps.lectern;
+  if (!(await approvalRequired(db))) return false;
+  return (await getStaff(db, c.get("session").staffId))?.role === "editor";
+}
+
+/** Puts an editor's post in the owner's queue, audited; the redirect to show. */
+export async function sendForApproval(
+  desk: Desk,
+  c: Context<DeskEnv>,
+  input: PostInput,
+  schedule?: { publishAt: number; timeZone: string },
+): Promise<string> {
+  const { lectern, now } = desk.deps;
+  const id = await submitForApproval(lectern.data, input, c.get("session").staffId, schedule ?? {}, now());
+  await audit(lectern.db, desk.actor(c), "submit-for-approval", id, now());
+  return "/admin?notice=awaiting";
+}
+
+export async function audienceNow(desk: Desk): Promise<Audience> {
+  const { db, config } = desk.deps.lectern;
+  const readers = await readerCounts(db);
+  return {
+    followers: await countFollowers(db),
+    servers: await countFollowerServers(db),
+    email: config.email === null ? 0 : readers.email.confirmed,
+    push: config.push.enabled ? readers.push : 0,
+    undoSeconds: config.undoMs / 1000,
+  };
+}
+
+/** The audience preview, in words. */
+export function AudienceLine({ a }: { a: Audience }): Html {
+  return (
+    <p class="hint audience-preview">
+      Reaches {a.followers} followers on {a.servers} servers
+      {a.email > 0 && `, ${a.email} email subscribers`}
+      {a.push > 0 && `, ${a.push} browsers with notifications`}
+      {a.undoSeconds > 0 ? `; leaves ${a.undoSeconds} s after it is sent (undo window).` : "; leaves at once."}
+    </p>
+  );
+}
+
+/** The owner's queue (approve, decline with a note), or an editor's own waiting and declined posts. */
+export function ReviewQueue(v: {
+  rows: ScheduledPost[];
+  csrf: string;
+  owner: boolean;
+  audience: Audience;
+}): Html | null {
+  if (v.rows.length === 0) return null;
+  return (
+    <section class="card review" id="review">
+      <h2>{v.owner ? "Waiting for your approval" : "Your posts waiting for approval"}</h2>
+      {v.owner && <AudienceLine a={v.audience} />}
+      <ul>
+        {v.rows.map((p) => (
+          <li data-review={p.id}>
+            {p.summary && (
+              <p>
+                <strong>Content warning:</strong> {p.summary}
+              </p>
+            )}
+            <blockquote lang={p.language}>{p.source}</blockquote>
+            <p class="hint">
+              {p.attachments.length > 0 && `${p.attachments.length} attachments · `}language {p.language}
+              {p.publishAt > p.createdAt + 60_000 && ` · scheduled for ${new Date(p.publishAt).toISOString()}`}
+            </p>
+            {p.review === "declined" ? (
+              <>
+                <p>
+                  <strong>Declined</strong>
+                  {p.reviewNote ? `: ${p.reviewNote}` : "."}
+                </p>
+                <PostButton csrf={v.csrf} action={`/admin/posts/${p.id}/discard`} label="Put away" inline={true} />
+              </>
+            ) : v.owner ? (
+              <>
+                <PostButton
+                  csrf={v.csrf}
+                  action={`/admin/posts/${p.id}/approve`}
+                  label="Approve"
+                  kind="primary"
+                  inline={true}
+                />
+                <form method="post" action={`/admin/posts/${p.id}/decline`} class="inline">
+                  <Csrf token={v.csrf} />
+                  <label for={`note-${p.id}`}>Note for the editor</label>
+                  <input id={`note-${p.id}`} name="note" maxlength={1000} />
+                  <button type="submit" class="danger">
+                    Decline
+                  </button>
+                </form>
+              </>
+            ) : (
+              <p>Waiting for the owner.</p>
+            )}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** The rows the Write page shows this person. */
+export async function reviewRows(desk: Desk, c: Context<DeskEnv>, owner: boolean): Promise<ScheduledPost[]> {
+  return owner
+    ? await listForReview(desk.deps.lectern.data)
+    : await listForReview(desk.deps.lectern.data, c.get("session").staffId);
+}

@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listAudit } from "../src/product/access/audit.ts";
+import { tokenForScript } from "../src/product/access/oauth.ts";
+import { createStaff } from "../src/product/access/staff.ts";
+import { addFollower } from "../src/product/followers.ts";
+import { DIALECTS } from "./helpers/databases.ts";
+import { signIn } from "./helpers/desk.ts";
+import { startTestLectern, type TestLectern, tempDir, waitFor } from "./helpers/lectern.ts";
+import { type Sink, startSink } from "./helpers/sink.ts";
+
+const creates = (sink: Sink, text: string) =>
+  sink.requests.filter((r) => {
+    const body = JSON.parse(r.body);
+    return body.type === "Create" && String(body.object?.content ?? "").includes(text);
+  });
+
+// A second pair of eyes: with the approval rule on, an editor's post goes out only when the owner approves it.
+describe.each(DIALECTS)("approval of editors' posts on %s", (dialect) => {
+  let tmp: ReturnType<typeof tempDir>;
+  let lectern: TestLectern;
+  let sink: Sink;
+  let owner: string;
+  let editor: string;
+  let editorId: number;
+  const origin = () => lectern.origin.origin;
+  const csrfOf = async (cookie: string) =>
+    /name="_csrf" value="([^"]+)"/.exec(
+      await (await fetch(new URL("/admin", origin()), { headers: { Cookie: cookie } })).text(),
+    )?.[1] as string;
+  const post = async (cookie: string, path: string, body: Record<string, string>) =>
+    fetch(new URL(path, origin()), {
+      method: "POST",
+      redirect: "manual",
+      headers: { Cookie: cookie, Origin: origin(), "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ _csrf: await csrfOf(cookie), ...body }),
+    });
+  const writePage = async (cookie: string) =>
+    (await fetch(new URL("/admin", origin()), { headers: { Cookie: cookie } })).text();
+
+  beforeAll(async () => {
+    tmp = tempDir();
+    lectern = await startTestLectern(tmp.dir, { dialect });
+    sink = await startSink();
+    const db = lectern.server.lectern.db;
+    await addFollower(db, {
+      actorIri: `${sink.origin.origin}/users/f`,
+      followIri: null,
+      inbox: sink.inbox("/users/f/inbox"),
+      sharedInbox: sink.inbox(),
+      handle: null,
+    });
+    editorId = (await createStaff(db, { username: "ed", role: "editor", password: "the editor's password" })).staff.id;
+    owner = await signIn(lectern);
+    const login = await fetch(new URL("/admin/login", origin()), {
+      method: "POST",
+      redirect: "manual",
+      headers: { Origin: origin(), "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ username: "ed", password: "the editor's password" }),
+    });
+    editor = (login.headers.get("set-cookie") ?? "").split(";")[0];
+    expect((await post(owner, "/admin/staff/approval", { required: "1" })).status).toBe(303);
+  });
+  afterAll(async () => {
+    await lectern?.stop();
+    await sink?.close();
+    tmp?.remove();
+  });
+
+  it("holds an editor's post until the owner approves it; the audit log names both people", async () => {
+    const sent = await post(editor, "/admin/posts", { text: "Needs a second look", action: "publish" });
+    expect([sent.status, sent.headers.get("location")]).toEqual([303, "/admin?notice=awaiting"]);
+    const mine = await writePage(editor);
+    expect(mine).toContain("Your posts waiting for approval");
+    expect(mine).toContain("Waiting for the owner.");
+    const id = /data-review="([^"]+)"/.exec(mine)?.[1] as string;
+    // The editor cannot approve it, nor can their app publish around the rule.
+    expect((await post(editor, `/admin/posts/${id}/approve`, {})).status).toBe(403);
+    const token = await tokenForScript(lectern.server.lectern.db, editorId, "Editor's app", "read write");
+    const api = await fetch(new URL("/api/v1/statuses", origin()), {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ status: "Around the rule" }),
+    });
+    expect(api.status).toBe(403);
+    expect(((await api.json()) as { error: string }).error).toContain("need the owner's approval");
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(creates(sink, "second look")).toHaveLength(0);
+    expect(creates(sink, "Around the rule")).toHaveLength(0);
+
+    // The owner sees what would be sent, and to whom.
+    const queue = await writePage(owner);
+    expect(queue).toContain("Waiting for your approval");
+    expect(queue).toContain("Needs a second look");
+    expect(queue).toMatch(/Reaches 1 followers on 1 servers; leaves at once\./);
+    const approved = await post(owner, `/admin/posts/${id}/approve`, {});
+    expect(approved.headers.get("location")).toBe("/admin?notice=approved-post");
+    await waitFor(() => creates(sink, "second look").length === 1, 10_000, "the approved post");
+    // Twice: already decided, nothing sent twice.
+    expect((await post(owner, `/admin/posts/${id}/approve`, {})).headers.get("location")).toBe("/admin?error=decided");
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(creates(sink, "second look")).toHaveLength(1);
+    const log = (await listAudit(lectern.server.lectern.db, 50)).items;
+    expect(log.some((e) => e.action === "submit-for-approval" && e.actor === "ed")).toBe(true);
+    expect(log.some((e) => e.action === "approve" && e.actor === "owner" && e.subject === id)).toBe(true);
+  });
+
+  it("a declined post is never sent, and its editor reads the note", async () => {
+    await post(editor, "/admin/posts", { text: "Maybe not this one", action: "publish" });
+    const id = /data-review="([^"]+)"/.exec(await writePage(owner))?.[1] as string;
+    const declined = await post(owner, `/admin/posts/${id}/decline`, { note: "Not today, thanks" });
+    expect(declined.headers.get("location")).toBe("/admin?notice=declined-post");
+    const mine = await writePage(editor);
+    expect(mine).toContain("<strong>Declined</strong>: Not today, thanks");
+    expect((await post(owner, `/admin/posts/${id}/approve`, {})).headers.get("location")).toBe("/admin?error=decided");
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(creates(sink, "Maybe not")).toHaveLength(0);
+    await post(editor, `/admin/posts/${id}/discard`, {});
+    expect(await writePage(editor)).not.toContain("Maybe not this one");
+  });
+});
