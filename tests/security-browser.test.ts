@@ -113,6 +113,15 @@ describe("a defended desk in a browser", () => {
     await signIn(page, "owner", password());
     expect(page.url()).toBe(at("/admin/login/verify"));
     await Promise.all([page.waitForURL(at("/admin?notice=signed-in")), page.click("button[data-passkey=login]")]);
+
+    // And with the passkey alone: no username, no password (the device verified its user).
+    await signOut(page);
+    await page.goto(at("/admin/login"));
+    await Promise.all([
+      page.waitForURL(at("/admin?notice=signed-in")),
+      page.click("button[data-passkey=login]:has-text('Sign in with a passkey')"),
+    ]);
+    await expect(page.locator("main").textContent()).resolves.toContain("Signed in.");
   });
 
   it("an editor writes but cannot open staff or settings; the audit log shows each action with its author", async () => {

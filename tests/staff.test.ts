@@ -316,6 +316,28 @@ describe("sessions and the owner's rules, over HTTP", () => {
     }
   });
 
+  it("signing in with a passkey alone refuses other sites, forms, and answers without a challenge", async () => {
+    const start = (headers: Record<string, string>) =>
+      fetch(new URL("/admin/login/passkey/start", origin()), { method: "POST", headers, body: "{}" });
+    expect((await start({ Origin: "https://elsewhere.example", "Content-Type": "application/json" })).status).toBe(403);
+    expect((await start({ "Sec-Fetch-Site": "cross-site", "Content-Type": "application/json" })).status).toBe(403);
+    expect((await start({ Origin: origin(), "Content-Type": "text/plain" })).status).toBe(403);
+    const ok = await start({ Origin: origin(), "Content-Type": "application/json" });
+    expect(ok.status).toBe(200);
+    const options = (await ok.json()) as { challenge: string; userVerification: string; allowCredentials?: unknown[] };
+    expect(options.userVerification).toBe("required");
+    expect(options.allowCredentials ?? []).toHaveLength(0);
+    expect(ok.headers.get("set-cookie")).toMatch(/^lectern_passkey=[A-Za-z0-9_-]{32}; .*HttpOnly; SameSite=Strict/);
+    // An answer with no challenge behind it (no cookie) opens nothing.
+    const finish = await fetch(new URL("/admin/login/passkey/finish", origin()), {
+      method: "POST",
+      headers: { Origin: origin(), "Content-Type": "application/json" },
+      body: JSON.stringify({ response: { id: "made-up", response: {} } }),
+    });
+    expect(finish.status).toBe(401);
+    expect(finish.headers.get("set-cookie") ?? "").not.toContain("lectern_session=");
+  });
+
   it("counts wrong second-factor codes like wrong passwords, and the CLI resets lost factors", async () => {
     const db = lectern.server.lectern.db;
     const { res, cookie } = await signIn("newcomer", "the newcomer's password");

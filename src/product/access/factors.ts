@@ -217,7 +217,8 @@ export async function passkeyRegistration(
     userID: new TextEncoder().encode(`lectern-staff-${staff.id}`),
     attestationType: "none",
     excludeCredentials: existing.map((k) => ({ id: k.id, transports: json<Transports>(k.transports, []) })),
-    authenticatorSelection: { residentKey: "preferred", userVerification: "preferred" },
+    // Discoverable (a resident key): the passkey alone signs its person in, with no username or password.
+    authenticatorSelection: { residentKey: "required", userVerification: "preferred" },
   });
 }
 
@@ -286,19 +287,30 @@ export async function verifyPasskey(
   const answer = response as AuthenticationResponseJSON;
   const key = (await storedKeys(db, staffId)).find((k) => k.id === answer?.id);
   if (key === undefined) return false;
+  return await checkAssertion(db, key, answer, { challenge: expectedChallenge, rp, userVerified: false }, now);
+}
+
+/** One assertion against a stored key: signature, challenge, origin, counter (moved on when it holds). */
+async function checkAssertion(
+  db: Queryable,
+  key: StoredKey,
+  answer: AuthenticationResponseJSON,
+  expected: { challenge: string; rp: RelyingParty; userVerified: boolean },
+  now: number,
+): Promise<boolean> {
   try {
     const result = await (await webauthn()).verifyAuthenticationResponse({
       response: answer,
-      expectedChallenge,
-      expectedOrigin: rp.origin,
-      expectedRPID: rp.id,
+      expectedChallenge: expected.challenge,
+      expectedOrigin: expected.rp.origin,
+      expectedRPID: expected.rp.id,
       credential: {
         id: key.id,
         publicKey: new Uint8Array(Buffer.from(key.publicKey, "base64url")),
         counter: Number(key.counter),
         transports: json<Transports>(key.transports, []),
       },
-      requireUserVerification: false,
+      requireUserVerification: expected.userVerified,
     });
     if (!result.verified) return false;
     await db.run(
@@ -308,6 +320,36 @@ export async function verifyPasskey(
   } catch {
     return false;
   }
+}
+
+/** Options for signing in with a passkey alone: any of this site's (the browser offers them), verified by the device. */
+export async function discoverableAuthentication(rp: RelyingParty): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  return await (await webauthn()).generateAuthenticationOptions({ rpID: rp.id, userVerification: "required" });
+}
+
+/**
+ * Checks a sign-in with a passkey alone: one of this site's, for the person its user handle names, with the
+ * device's user verification (a PIN or biometric: two factors in one). The person's id, or null.
+ */
+export async function verifyDiscoverable(
+  db: Queryable,
+  response: unknown,
+  expectedChallenge: string,
+  rp: RelyingParty,
+  now: number = Date.now(),
+): Promise<number | null> {
+  const answer = response as AuthenticationResponseJSON;
+  if (typeof answer?.id !== "string") return null;
+  const row = await db.get<{ staffId: number }>(
+    sql`SELECT staff_id AS "staffId" FROM passkeys WHERE id = ${answer.id}`,
+  );
+  if (row === undefined) return null;
+  const staffId = Number(row.staffId);
+  const handle = answer.response?.userHandle;
+  if (handle !== undefined && Buffer.from(handle, "base64url").toString() !== `lectern-staff-${staffId}`) return null;
+  const key = (await storedKeys(db, staffId)).find((k) => k.id === answer.id) as StoredKey;
+  const right = await checkAssertion(db, key, answer, { challenge: expectedChallenge, rp, userVerified: true }, now);
+  return right ? staffId : null;
 }
 
 export async function removePasskey(

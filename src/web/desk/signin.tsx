@@ -15,6 +15,7 @@ import { attemptSource } from "../../product/access/throttle.ts";
 import { clientAddress, readFormWithin } from "../http.ts";
 import { LoginPage, VerifyPage } from "../views/signin.tsx";
 import { type Desk, type DeskEnv, relyingParty } from "./desk.tsx";
+import { passwordlessRoutes } from "./passwordless.ts";
 
 /**
  * Signing in: a username and password (throttled per address, slowed per
@@ -58,6 +59,7 @@ export function signInRoutes(desk: Desk): void {
   const done = (c: Context, next: string | undefined) => c.redirect(next ?? "/admin?notice=signed-in", 303);
 
   admin.get("/login", (c) => render(c, "Sign in", <LoginPage next={nextOf(c)} />));
+  passwordlessRoutes(desk);
 
   const tooMany = (wait: number) =>
     wait >= 60_000 ? `${Math.ceil(wait / 60_000)} minutes` : `${Math.ceil(wait / 1000)} seconds`;

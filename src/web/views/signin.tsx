@@ -45,6 +45,25 @@ export function LoginPage({ error, username = "", next }: { error?: string; user
           </button>
         </div>
       </form>
+      {!next && (
+        <>
+          <p>
+            <button
+              type="button"
+              hidden
+              data-passkey="login"
+              data-options="/admin/login/passkey/start"
+              data-finish="/admin/login/passkey/finish"
+              data-csrf=""
+              data-status="passkey-login-status"
+            >
+              Sign in with a passkey
+            </button>
+          </p>
+          <p id="passkey-login-status" role="status" />
+          <PasskeyScripts />
+        </>
+      )}
       <p class="hint">
         Forgot it, or lost your second factor? On the server run{" "}
         <code>npm run -s lectern -- set-password &lt;username&gt;</code> or{" "}
