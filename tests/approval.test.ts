@@ -6,13 +6,9 @@ import { addFollower } from "../src/product/followers.ts";
 import { DIALECTS } from "./helpers/databases.ts";
 import { signIn } from "./helpers/desk.ts";
 import { startTestLectern, type TestLectern, tempDir, waitFor } from "./helpers/lectern.ts";
-import { type Sink, startSink } from "./helpers/sink.ts";
+import { createsWith, type Sink, startSink } from "./helpers/sink.ts";
 
-const creates = (sink: Sink, text: string) =>
-  sink.requests.filter((r) => {
-    const body = JSON.parse(r.body);
-    return body.type === "Create" && String(body.object?.content ?? "").includes(text);
-  });
+const creates = createsWith;
 
 // A second pair of eyes: with the approval rule on, an editor's post goes out only when the owner approves it.
 describe.each(DIALECTS)("approval of editors' posts on %s", (dialect) => {

@@ -1,12 +1,11 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addFollower } from "../src/product/followers.ts";
 import { openDatabase } from "../src/storage/open.ts";
 import { sql } from "../src/storage/sql.ts";
 import { runCli } from "./helpers/cli.ts";
 import { freePort, tempDir, testEnv, waitFor } from "./helpers/lectern.ts";
-import { type Sink, startSink } from "./helpers/sink.ts";
+import { followFromSinks, type Sink, startSink } from "./helpers/sink.ts";
 import { type StartedLectern, startLecternProcess } from "./helpers/started.ts";
 
 const TOKEN = "metrics-token-0123456789";
@@ -94,14 +93,7 @@ describe("a started server's metrics, traces and logs", () => {
     // Follower servers slow enough that the fan-out takes a few seconds, to be watched.
     sinks = await Promise.all(Array.from({ length: SERVERS }, () => startSink({ delayMs: 250 })));
     const db = await openDatabase({ databaseUrl: null, databasePath: `${tmp.dir}/lectern.sqlite` });
-    for (const [i, s] of sinks.entries())
-      await addFollower(db, {
-        actorIri: `${s.origin.origin}/users/u${i}`,
-        followIri: null,
-        inbox: s.inbox("/users/u/inbox"),
-        sharedInbox: s.inbox(),
-        handle: null,
-      });
+    await followFromSinks(db, sinks);
     await db.close();
     lectern = await startLecternProcess(env);
   }, 60_000);

@@ -9,15 +9,11 @@ import { runCli } from "./helpers/cli.ts";
 import { DIALECTS, databaseEnv } from "./helpers/databases.ts";
 import { signIn } from "./helpers/desk.ts";
 import { freePort, startTestLectern, type TestLectern, tempDir, testEnv, waitFor } from "./helpers/lectern.ts";
-import { type Sink, startSink } from "./helpers/sink.ts";
+import { createsWith, type Sink, startSink } from "./helpers/sink.ts";
 import { processTree, startLecternProcess } from "./helpers/started.ts";
 
 const AP = { Accept: "application/activity+json" };
-const creates = (sink: Sink, text: string) =>
-  sink.requests.filter((r) => {
-    const body = JSON.parse(r.body);
-    return body.type === "Create" && String(body.object?.content ?? "").includes(text);
-  });
+const creates = createsWith;
 
 // publish.undo_seconds: a post waits, undoable, before anything of it leaves or shows.
 describe.each(DIALECTS)("the undo window on %s", (dialect) => {

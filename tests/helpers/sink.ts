@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { addFollower } from "../../src/product/followers.ts";
+import type { Queryable } from "../../src/storage/database.ts";
 
 export interface SinkRequest {
   path: string;
@@ -86,4 +88,24 @@ export async function startSink(
       server.closeAllConnections();
     });
   return sink;
+}
+
+/** The Create activities a sink received whose content includes `text`. */
+export function createsWith(sink: Sink, text: string): SinkRequest[] {
+  return sink.requests.filter((r) => {
+    const body = JSON.parse(r.body);
+    return body.type === "Create" && String(body.object?.content ?? "").includes(text);
+  });
+}
+
+/** One follower on each sink (`/users/u<i>`, behind the sink's shared inbox), as a Follow would have stored it. */
+export async function followFromSinks(db: Queryable, sinks: Sink[]): Promise<void> {
+  for (const [i, s] of sinks.entries())
+    await addFollower(db, {
+      actorIri: `${s.origin.origin}/users/u${i}`,
+      followIri: null,
+      inbox: s.inbox("/users/u/inbox"),
+      sharedInbox: s.inbox(),
+      handle: null,
+    });
 }

@@ -12,7 +12,7 @@ import { signIn } from "../helpers/desk.ts";
 import { startFollowerServer } from "../helpers/follower.ts";
 import { freePort, startTestLectern, type TestLectern, tempDir, testEnv, waitFor } from "../helpers/lectern.ts";
 import { column, scalar } from "../helpers/rows.ts";
-import { type Sink, startSink } from "../helpers/sink.ts";
+import { followFromSinks, type Sink, startSink } from "../helpers/sink.ts";
 import { processTree } from "../helpers/started.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -230,15 +230,7 @@ export function suite(dialects: readonly TestDialect[]): void {
           databaseUrl: env.LECTERN_DATABASE_URL ?? null,
           databasePath: `${tmp.dir}/lectern.sqlite`,
         });
-        for (const [i, s] of sinks.entries()) {
-          await addFollower(db, {
-            actorIri: `${s.origin.origin}/users/u${i}`,
-            followIri: null,
-            inbox: s.inbox("/users/u/inbox"),
-            sharedInbox: s.inbox(),
-            handle: null,
-          });
-        }
+        await followFromSinks(db, sinks);
         await db.close();
         const start = async (): Promise<ChildProcess> => {
           const child = spawn(process.execPath, ["src/main.ts"], {
