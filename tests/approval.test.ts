@@ -66,6 +66,8 @@ describe.each(DIALECTS)("approval of editors' posts on %s", (dialect) => {
     const sent = await post(editor, "/admin/posts", { text: "Needs a second look", action: "publish" });
     expect([sent.status, sent.headers.get("location")]).toEqual([303, "/admin?notice=awaiting"]);
     const mine = await writePage(editor);
+    // Before sending, the Write page says who a post reaches.
+    expect(mine).toMatch(/<p class="hint audience-preview">Reaches 1 followers on 1 servers; leaves at once\.<\/p>/);
     expect(mine).toContain("Your posts waiting for approval");
     expect(mine).toContain("Waiting for the owner.");
     const id = /data-review="([^"]+)"/.exec(mine)?.[1] as string;

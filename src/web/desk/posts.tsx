@@ -24,7 +24,15 @@ import { PostArticle } from "../views/public.tsx";
 import { composer, type PageExtra, TIME_ZONES } from "./compose.tsx";
 import type { Desk, DeskEnv } from "./desk.tsx";
 import { HeldPosts, heldRoutes } from "./held.tsx";
-import { audienceNow, needsApproval, ReviewQueue, reviewRoutes, reviewRows, sendForApproval } from "./review.tsx";
+import {
+  AudienceLine,
+  audienceNow,
+  needsApproval,
+  ReviewQueue,
+  reviewRoutes,
+  reviewRows,
+  sendForApproval,
+} from "./review.tsx";
 
 /** Writing: compose (with uploads, preview and scheduling), the posts, one post's progress, edit, delete, pin. */
 export function postRoutes(desk: Desk): void {
@@ -43,6 +51,7 @@ export function postRoutes(desk: Desk): void {
       <>
         <h1>Write</h1>
         <Messages notice={notice(c)} error={extra.error ?? desk.error(c)} />
+        <AudienceLine a={await audienceNow(desk)} />
         <HeldPosts csrf={session.csrfToken} rows={await listHeld(data)} />
         <ReviewQueue
           csrf={session.csrfToken}
