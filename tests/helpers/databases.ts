@@ -10,6 +10,16 @@ import { tempDir } from "./lectern.ts";
 export const DIALECTS = ["sqlite", "postgres"] as const;
 export type TestDialect = (typeof DIALECTS)[number];
 
+/**
+ * Whether a crash scenario (processes started as `npm start` starts them, then killed) runs on this
+ * database: on PostgreSQL always (several processes and machines are its case), on SQLite too in
+ * `npm run test:slow` (LECTERN_TEST_SLOW=1), which runs every scenario on both: the suite stays near
+ * five minutes on two cores.
+ */
+export function crashScenarioOn(dialect: TestDialect): boolean {
+  return dialect === "postgres" || process.env.LECTERN_TEST_SLOW === "1";
+}
+
 /** A new, empty PostgreSQL database on the test run's server; its URL. */
 export async function testDatabaseUrl(): Promise<string> {
   const admin = inject("postgresUrl");
