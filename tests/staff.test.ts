@@ -21,6 +21,7 @@ import {
 import { attemptSource, DEFAULT_RULES, SignInThrottle } from "../src/product/access/throttle.ts";
 import type { Database } from "../src/storage/database.ts";
 import { sql } from "../src/storage/sql.ts";
+import { describeUserAgent } from "../src/web/user-agent.ts";
 import { runCli } from "./helpers/cli.ts";
 import { DIALECTS, freshDatabase } from "./helpers/databases.ts";
 import { startTestLectern, type TestLectern, tempDir } from "./helpers/lectern.ts";
@@ -229,6 +230,33 @@ describe("sessions and the owner's rules, over HTTP", () => {
   afterAll(async () => {
     await lectern?.stop();
     tmp?.remove();
+  });
+
+  it("names each session's browser and system as people say them, the raw User-Agent in its title", async () => {
+    const firefoxAndroid = "Mozilla/5.0 (Android 14; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0";
+    const { cookie } = await signIn("owner", "the owner's long password", firefoxAndroid);
+    const page = await (await fetch(new URL("/admin/security", origin()), { headers: { cookie } })).text();
+    expect(page).toContain(`<td title="${firefoxAndroid}">Firefox on Android</td>`);
+    for (const [ua, words] of [
+      [
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+        "Safari on iPhone",
+      ],
+      [
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+        "Chrome on Windows",
+      ],
+      [
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
+        "Edge on Windows",
+      ],
+      [
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
+        "Safari on macOS",
+      ],
+      ["curl/8.11.0", null],
+    ] as const)
+      expect(describeUserAgent(ua)).toBe(words);
   });
 
   it("lists sessions and ends one; a password change asks for the current one and ends the others", async () => {

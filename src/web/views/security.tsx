@@ -3,6 +3,7 @@ import type { SessionInfo } from "../../product/access/auth.ts";
 import type { Passkey } from "../../product/access/factors.ts";
 import type { Authorization } from "../../product/access/oauth.ts";
 import type { Staff } from "../../product/access/staff.ts";
+import { describeUserAgent } from "../user-agent.ts";
 import { Csrf, Messages, PostButton, TableHead } from "./desk.tsx";
 import type { Html } from "./layout.tsx";
 import { formatDate } from "./public.tsx";
@@ -279,7 +280,9 @@ function Sessions({ csrf, sessions }: SecurityView): Html {
               <td>{when(s.createdAt)}</td>
               <td>{when(s.lastSeenAt)}</td>
               <td>{s.address ?? "—"}</td>
-              <td>{(s.userAgent ?? "—").slice(0, 80)}</td>
+              <td title={(s.userAgent ?? "").slice(0, 300)}>
+                {describeUserAgent(s.userAgent ?? "") ?? (s.userAgent || "—").slice(0, 80)}
+              </td>
               <td>
                 {s.current ? (
                   "this one"
