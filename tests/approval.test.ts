@@ -2,11 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listAudit } from "../src/product/access/audit.ts";
 import { tokenForScript } from "../src/product/access/oauth.ts";
 import { createStaff } from "../src/product/access/staff.ts";
-import { addFollower } from "../src/product/followers.ts";
 import { DIALECTS } from "./helpers/databases.ts";
 import { signIn } from "./helpers/desk.ts";
 import { startTestLectern, type TestLectern, tempDir, waitFor } from "./helpers/lectern.ts";
-import { createsWith, type Sink, startSink } from "./helpers/sink.ts";
+import { createsWith, followFromSinks, type Sink, startSink } from "./helpers/sink.ts";
 
 const creates = createsWith;
 
@@ -38,13 +37,7 @@ describe.each(DIALECTS)("approval of editors' posts on %s", (dialect) => {
     lectern = await startTestLectern(tmp.dir, { dialect });
     sink = await startSink();
     const db = lectern.server.lectern.db;
-    await addFollower(db, {
-      actorIri: `${sink.origin.origin}/users/f`,
-      followIri: null,
-      inbox: sink.inbox("/users/f/inbox"),
-      sharedInbox: sink.inbox(),
-      handle: null,
-    });
+    await followFromSinks(db, [sink]);
     editorId = (await createStaff(db, { username: "ed", role: "editor", password: "the editor's password" })).staff.id;
     owner = await signIn(lectern);
     const login = await fetch(new URL("/admin/login", origin()), {

@@ -2,14 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listAudit } from "../src/product/access/audit.ts";
 import { tokenForScript } from "../src/product/access/oauth.ts";
 import { findStaff } from "../src/product/access/staff.ts";
-import { addFollower } from "../src/product/followers.ts";
 import { submitPost, undoPost } from "../src/product/undo.ts";
 import { openDatabase } from "../src/storage/open.ts";
 import { runCli } from "./helpers/cli.ts";
 import { crashScenarioOn, DIALECTS, databaseEnv } from "./helpers/databases.ts";
 import { signIn } from "./helpers/desk.ts";
 import { freePort, startTestLectern, type TestLectern, tempDir, testEnv, waitFor } from "./helpers/lectern.ts";
-import { createsWith, type Sink, startSink } from "./helpers/sink.ts";
+import { createsWith, followFromSinks, type Sink, startSink } from "./helpers/sink.ts";
 import { processTree, startLecternProcess } from "./helpers/started.ts";
 
 const AP = { Accept: "application/activity+json" };
@@ -27,13 +26,7 @@ describe.each(DIALECTS)("the undo window on %s", (dialect) => {
     // Long enough for a CLI command to run inside it on a loaded machine.
     lectern = await startTestLectern(tmp.dir, { dialect, env: { LECTERN_UNDO_SECONDS: "6" } });
     sink = await startSink();
-    await addFollower(lectern.server.lectern.db, {
-      actorIri: `${sink.origin.origin}/users/f`,
-      followIri: null,
-      inbox: sink.inbox("/users/f/inbox"),
-      sharedInbox: sink.inbox(),
-      handle: null,
-    });
+    await followFromSinks(lectern.server.lectern.db, [sink]);
   });
   afterAll(async () => {
     await lectern?.stop();
@@ -158,13 +151,7 @@ describe("a held post across a SIGKILL", () => {
           databaseUrl: env.LECTERN_DATABASE_URL ?? null,
           databasePath: `${tmp.dir}/lectern.sqlite`,
         });
-        await addFollower(db, {
-          actorIri: `${sink.origin.origin}/users/f`,
-          followIri: null,
-          inbox: sink.inbox("/users/f/inbox"),
-          sharedInbox: sink.inbox(),
-          handle: null,
-        });
+        await followFromSinks(db, [sink]);
         await db.close();
         let server = await startLecternProcess(env);
         expect((await runCli(["post", "--text", "Held through a crash"], env)).code).toBe(0);

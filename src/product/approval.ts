@@ -1,12 +1,11 @@
 import type { Context } from "@fedify/fedify";
-import { uuidv7 } from "../shared/ids.ts";
 import type { Queryable } from "../storage/database.ts";
 import { sql } from "../storage/sql.ts";
 import type { AppData } from "./context.ts";
 import { getSetting, setSetting } from "./instance.ts";
 import { SCHEDULED_COLUMNS, type ScheduledPost } from "./post.ts";
 import { checkPost, InvalidPostError, type PostInput } from "./posts.ts";
-import { publishDuePosts } from "./schedule.ts";
+import { publishDuePosts, storeWaiting } from "./schedule.ts";
 
 /*
  * A second pair of eyes: with the owner's approval rule on, what an editor
@@ -36,17 +35,11 @@ export async function submitForApproval(
   now: number = Date.now(),
 ): Promise<string> {
   const checked = await checkPost(data, input);
-  const id = uuidv7(now);
-  await data.db.transaction(
-    (tx) =>
-      tx.run(
-        sql`INSERT INTO scheduled_posts (id, source, language, summary, sensitive, attachments, publish_at, time_zone,
-              created_at, in_reply_to, review, author_id)
-            VALUES (${id}, ${checked.source}, ${checked.language}, ${checked.summary}, ${checked.sensitive},
-                    ${JSON.stringify(checked.attachments ?? [])}, ${options.publishAt ?? now},
-                    ${options.timeZone ?? "UTC"}, ${now}, ${checked.inReplyTo}, 'awaiting', ${authorId})`,
-      ),
-    { durable: true },
+  const { id } = await storeWaiting(
+    data,
+    checked,
+    { publishAt: options.publishAt ?? now, timeZone: options.timeZone, review: "awaiting", authorId },
+    now,
   );
   return id;
 }

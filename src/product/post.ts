@@ -123,7 +123,7 @@ export const SCHEDULED_COLUMNS = columns<ScheduledPost>({
   createdAt: col.number("created_at"),
   held: col.bool("held"),
   inReplyTo: col.textOrNull("in_reply_to"),
-  review: col.textOrNull("review") as never,
+  review: { column: "review", decode: (v) => (v === "awaiting" || v === "declined" ? v : null) },
   reviewNote: col.textOrNull("review_note"),
   authorId: col.numberOrNull("author_id"),
 });

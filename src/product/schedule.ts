@@ -9,7 +9,7 @@ import { sql } from "../storage/sql.ts";
 import { postChange, siteChanged } from "./changes.ts";
 import type { AppData } from "./context.ts";
 import { SCHEDULED_COLUMNS, type ScheduledPost } from "./post.ts";
-import { checkPost, InvalidPostError, insertPost, type Post, type PostInput } from "./posts.ts";
+import { type CheckedPost, checkPost, InvalidPostError, insertPost, type Post, type PostInput } from "./posts.ts";
 import { getProfile } from "./profile.ts";
 
 const logger = getLogger(["lectern", "schedule"]);
@@ -56,12 +56,28 @@ export async function schedulePost(
 ): Promise<ScheduledPost> {
   const checked = await checkPost(data, input);
   const publishAt = resolvePublishTime(input, now);
+  return await storeWaiting(data, checked, { publishAt, timeZone: input.timeZone }, now);
+}
+
+/**
+ * Stores a post that is not out yet, on disk before it returns: scheduled (the default), held for the undo
+ * window, or waiting for the owner's approval; under `id` when it was given one already.
+ */
+export async function storeWaiting(
+  data: AppData,
+  checked: CheckedPost,
+  as: { publishAt: number; timeZone?: string; id?: string; held?: boolean; review?: "awaiting"; authorId?: number },
+  now: number,
+): Promise<ScheduledPost> {
   const row = await data.db.transaction(
     (tx) =>
       tx.get(
-        sql`INSERT INTO scheduled_posts (id, source, language, summary, sensitive, attachments, publish_at, time_zone, created_at)
-            VALUES (${uuidv7(now)}, ${checked.source}, ${checked.language}, ${checked.summary}, ${checked.sensitive},
-                    ${JSON.stringify(checked.attachments ?? [])}, ${publishAt}, ${input.timeZone}, ${now})
+        sql`INSERT INTO scheduled_posts (id, source, language, summary, sensitive, attachments, publish_at, time_zone,
+              created_at, held, in_reply_to, review, author_id)
+            VALUES (${as.id ?? uuidv7(now)}, ${checked.source}, ${checked.language}, ${checked.summary},
+                    ${checked.sensitive}, ${JSON.stringify(checked.attachments ?? [])}, ${as.publishAt},
+                    ${as.timeZone ?? "UTC"}, ${now}, ${as.held ?? false}, ${checked.inReplyTo},
+                    ${as.review ?? null}, ${as.authorId ?? null})
             RETURNING ${COLUMNS}`,
       ),
     { durable: true },

@@ -4,7 +4,7 @@ import { sql } from "../storage/sql.ts";
 import type { AppData } from "./context.ts";
 import { checkPost, getPost, InvalidPostError, type Post, type PostInput, unsavedPost } from "./posts.ts";
 import { publishPost, refuseIfMoved } from "./publish.ts";
-import { listScheduled, publishDuePosts, type ScheduledPost } from "./schedule.ts";
+import { listScheduled, publishDuePosts, type ScheduledPost, storeWaiting } from "./schedule.ts";
 
 /*
  * The undo window (`publish.undo_seconds`): a post sent from the desk, the
@@ -30,16 +30,7 @@ export async function submitPost(
   const checked = await checkPost(ctx.data, input);
   const id = uuidv7(now);
   const sendAt = now + undoMs;
-  await ctx.data.db.transaction(
-    (tx) =>
-      tx.run(
-        sql`INSERT INTO scheduled_posts (id, source, language, summary, sensitive, attachments, publish_at, time_zone,
-              created_at, held, in_reply_to)
-            VALUES (${id}, ${checked.source}, ${checked.language}, ${checked.summary}, ${checked.sensitive},
-                    ${JSON.stringify(checked.attachments ?? [])}, ${sendAt}, 'UTC', ${now}, ${true}, ${checked.inReplyTo})`,
-      ),
-    { durable: true },
-  );
+  await storeWaiting(ctx.data, checked, { id, publishAt: sendAt, held: true }, now);
   const post = unsavedPost({ ...checked, id, attachments: checked.attachments ?? [] }, now);
   return { post, sendAt };
 }
