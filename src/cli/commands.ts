@@ -11,31 +11,20 @@ import { countFollowers, followersCsv, listFollowers } from "../product/follower
 import { followAccount, unfollowAccount } from "../product/following.ts";
 import { identify, importDomainBlocks } from "../product/identify.ts";
 import { getSetting, setSetting } from "../product/instance.ts";
-import { ingestMedia } from "../product/media.ts";
 import { migrateMedia } from "../product/media-migrate.ts";
 import { moveAccount, setAliases } from "../product/moves.ts";
-import { getLivePost, PostNotFoundError } from "../product/posts.ts";
 import { getProfile } from "../product/profile.ts";
-import {
-  approveFollowRequest,
-  blockAccount,
-  blockServer,
-  publishDelete,
-  publishEdit,
-  unblock,
-} from "../product/publish.ts";
+import { approveFollowRequest, blockAccount, blockServer, unblock } from "../product/publish.ts";
 import { listRelays } from "../product/relays.ts";
-import { submitPost } from "../product/undo.ts";
 import { readersDue } from "../readers/fanout.ts";
 import type { Config, S3Settings } from "../shared/config.ts";
-import { UUID_PATTERN } from "../shared/ids.ts";
-import { Urls } from "../shared/urls.ts";
 import { FileMediaStore } from "../storage/media-store.ts";
 import { S3MediaStore } from "../storage/s3-media-store.ts";
 import { backupCommand, restoreCommand } from "./backup.ts";
 import { UsageError, withLectern } from "./common.ts";
 import { doctorCommand } from "./doctor.ts";
 import { migrateCommand } from "./migrate.ts";
+import { edit, post, postIdFrom, remove } from "./posting.ts";
 import { readersCommand } from "./readers.ts";
 import { relaysCommand } from "./relays.ts";
 import { staffCommand } from "./staff.ts";
@@ -46,109 +35,6 @@ import { undoCommand } from "./undo.ts";
  * (cli-run.ts reads the configuration, runs the command and turns errors into
  * messages and exit codes).
  */
-
-/** A post's URL (or bare id) → its id; it must be one of ours. */
-function postIdFrom(arg: string | undefined, origin: URL): string {
-  if (arg === undefined) throw new UsageError("give the post's URL");
-  if (UUID_PATTERN.test(arg)) return arg;
-  const urls = new Urls(origin, "_");
-  const id = urls.parsePost(arg);
-  if (id === null) throw new UsageError(`not a post of this server (${origin.origin}/posts/…): ${arg}`);
-  return id;
-}
-
-/** `post` */
-async function post(config: Config, rest: string[], _command: string): Promise<number> {
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      text: { type: "string" },
-      summary: { type: "string" },
-      sensitive: { type: "boolean" },
-      language: { type: "string" },
-      media: { type: "string", multiple: true },
-      alt: { type: "string", multiple: true },
-      "reply-to": { type: "string" },
-    },
-  });
-  const files = values.media ?? [];
-  if (values.text === undefined && files.length === 0) {
-    throw new UsageError("post: --text is required (use --text - to read standard input), or at least one --media");
-  }
-  if ((values.alt ?? []).length > files.length) throw new UsageError("post: more --alt than --media");
-  if ((values.alt ?? []).filter((a) => a.trim() !== "").length < files.length)
-    console.error("Warning: a picture or video without --alt has no description for people who cannot see it.");
-  const text = values.text === "-" ? readFileSync(0, "utf8") : (values.text ?? "");
-  await withLectern(config, async (lectern) => {
-    const ctx = lectern.context();
-    const attachments = [];
-    for (const [i, file] of files.entries()) {
-      if (!existsSync(file)) throw new UsageError(`post: no such file: ${file}`);
-      const m = await ingestMedia(lectern.data, lectern.media, { path: file, filename: path.basename(file) });
-      attachments.push({ mediaId: m.id, alt: values.alt?.[i] ?? "" });
-    }
-    const { post, sendAt } = await submitPost(ctx, {
-      inReplyTo: values["reply-to"] === undefined ? null : postIdFrom(values["reply-to"], config.origin),
-      text,
-      summary: values.summary,
-      sensitive: values.sensitive,
-      language: values.language,
-      attachments,
-    });
-    console.log(ctx.data.urls.post(post.id).href);
-    if (sendAt !== null)
-      console.error(
-        `Held until ${new Date(sendAt).toISOString()} (publish.undo_seconds); to take it back: npm run -s lectern -- undo ${post.id}`,
-      );
-  });
-  return 0;
-}
-
-/** `edit` */
-async function edit(config: Config, rest: string[], _command: string): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    allowNegative: true,
-    options: {
-      text: { type: "string" },
-      summary: { type: "string" },
-      sensitive: { type: "boolean" },
-      language: { type: "string" },
-    },
-  });
-  const id = postIdFrom(positionals[0], config.origin);
-  const given = (["text", "summary", "sensitive", "language"] as const).filter((k) => values[k] !== undefined);
-  if (given.length === 0)
-    throw new UsageError("edit: nothing to change (give --text, --summary, --[no-]sensitive or --language)");
-  const text = values.text === "-" ? readFileSync(0, "utf8") : values.text;
-  await withLectern(config, async (lectern) => {
-    const ctx = lectern.context();
-    // Only what is given changes: an edit of the text keeps the content warning, the flag, the language.
-    const post = await getLivePost(lectern.db, id);
-    if (post === undefined) throw new PostNotFoundError(id);
-    await publishEdit(ctx, id, {
-      text: text ?? post.source,
-      summary: values.summary === undefined ? post.summary : values.summary,
-      sensitive: values.sensitive ?? post.sensitive,
-      language: values.language ?? post.language,
-    });
-    const names = { text: "text", summary: "content warning", sensitive: "sensitive flag", language: "language" };
-    console.log(`Changed the ${given.map((k) => names[k]).join(", ")} of ${ctx.data.urls.post(id).href}`);
-  });
-  return 0;
-}
-
-/** `delete` */
-async function remove(config: Config, rest: string[], _command: string): Promise<number> {
-  const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
-  const id = postIdFrom(positionals[0], config.origin);
-  await withLectern(config, async (lectern) => {
-    if (!(await publishDelete(lectern.context(), id))) throw new PostNotFoundError(id);
-    console.log(`Deleted ${lectern.data.urls.post(id).href}`);
-  });
-  return 0;
-}
 
 /** `deliveries` */
 async function deliveries(config: Config, rest: string[], _command: string): Promise<number> {

@@ -8,12 +8,15 @@ import { UsageError } from "./common.ts";
 const USAGE = `Usage: npm run -s lectern -- <command> [options]
 
 Commands:
-  post --text TEXT [--summary CW] [--sensitive] [--language TAG] [--media FILE --alt TEXT]... [--reply-to URL]
-        Publish a post (Markdown). --text - reads the text from standard input.
+  post --text TEXT [--title TITLE] [--summary CW] [--sensitive] [--language TAG] [--media FILE --alt TEXT]...
+       [--reply-to URL]
+        Publish a post (Markdown). --text - reads the text from standard input. Prints its URL, which ends
+        with its id. --title makes it a statement (an Article: long text, ## headings, pictures placed with
+        ![description](attachment:1)).
         Up to 4 --media files (pictures or videos), each followed by its --alt description.
         --reply-to continues a thread of your own posts. Prints the post's URL; the running server
         delivers it to all followers.
-  edit <post URL> [--text TEXT] [--summary CW] [--sensitive | --no-sensitive] [--language TAG]
+  edit <post URL> [--text TEXT] [--title TITLE] [--summary CW] [--sensitive | --no-sensitive] [--language TAG]
         Change what is given and keep the rest (--summary "" removes the content warning);
         followers' servers receive the edit.
   delete <post URL>

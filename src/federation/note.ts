@@ -1,5 +1,6 @@
 import type { Context } from "@fedify/fedify";
 import {
+  Article,
   Collection,
   CollectionPage,
   Create,
@@ -18,6 +19,7 @@ import {
 } from "@fedify/vocab";
 import type { AppData } from "../product/context.ts";
 import { getMedia, type Media } from "../product/media.ts";
+import { statementSummary } from "../product/post.ts";
 import { type Attachment, getLivePost, listContinuations, type Post } from "../product/posts.ts";
 import { UUID_PATTERN } from "../shared/ids.ts";
 import { Temporal } from "../shared/temporal.ts";
@@ -30,7 +32,8 @@ builder
     if (!UUID_PATTERN.test(id)) return null;
     // A deleted post falls through to the web routes, which answer 410 Gone.
     const post = await getLivePost(ctx.data.db, id);
-    return post === undefined ? null : noteFromPost(ctx, post);
+    // A statement is an Article at the same address (Fedify serializes what the dispatcher returns).
+    return post === undefined ? null : ((await noteFromPost(ctx, post)) as Note);
   })
   .authorize((ctx) => mayFetch(ctx));
 
@@ -42,13 +45,18 @@ builder
   })
   .authorize((ctx) => mayFetch(ctx));
 
-export async function noteFromPost(ctx: Context<AppData>, post: Post): Promise<Note> {
+/**
+ * The post as ActivityStreams: a `Note`, or for a statement an `Article` whose `name` is its title and
+ * whose `summary` its first paragraph — what Mastodon shows of an Article (title, summary, link) reads on
+ * its own; servers that show `content` get the whole text.
+ */
+export async function noteFromPost(ctx: Context<AppData>, post: Post): Promise<Note | Article> {
   const { config, urls } = ctx.data;
   const id = urls.post(post.id);
   const replies = urls.replies(post.id);
   // The only replies are the author's own continuations (a thread); nobody else's are stored.
   const continuations = (await listContinuations(ctx.data.db, post.id)).map((c) => urls.post(c));
-  return new Note({
+  const values = {
     // A continuation answers the author's previous post, in the conversation of the thread's first one.
     replyTarget: post.inReplyTo === null ? null : urls.post(post.inReplyTo),
     contexts: [urls.thread(post.threadRoot ?? post.id)],
@@ -70,6 +78,13 @@ export async function noteFromPost(ctx: Context<AppData>, post: Post): Promise<N
       totalItems: continuations.length,
       first: new CollectionPage({ id: new URL(`${replies.href}?page=true`), partOf: replies, items: continuations }),
     }),
+  };
+  if (post.title === null) return new Note(values);
+  return new Article({
+    ...values,
+    names: [post.title, new LanguageString(post.title, post.language)],
+    summary: statementSummary(post),
+    sensitive: false,
   });
 }
 

@@ -85,17 +85,61 @@ const SANITIZE: sanitizeHtml.IOptions = {
   },
 };
 
-/** Renders the author's Markdown into sanitized HTML and collects its hashtags. */
-export function renderMarkdown(source: string, urls: TagLinks): RenderedText {
-  const marked = new Marked({ gfm: true, breaks: true, async: false });
+/** A picture a statement shows in its text: `![description](attachment:N)` is its N-th attachment. */
+export interface InlineImage {
+  url: string;
+  alt: string;
+  width: number | null;
+  height: number | null;
+}
+
+/** How deep lists and quotes may nest: deeper is no writing anyone reads, and the parser's recursion has a floor. */
+export const MAX_NESTING = 16;
+
+/** Markdown too deeply nested to render; the message says so (an InvalidPostError to the author). */
+export class NestingError extends Error {
+  override name = "NestingError";
+}
+
+/**
+ * Renders the author's Markdown into sanitized HTML and collects its hashtags.
+ * A post keeps to what every fediverse server shows (headings as bold
+ * paragraphs, no pictures inline); a statement (`images` given) keeps its
+ * headings, rules and its own pictures where the author placed them.
+ */
+export function renderMarkdown(source: string, urls: TagLinks, images?: InlineImage[]): RenderedText {
+  const marked = new Marked({ gfm: true, breaks: images === undefined, async: false });
   marked.use({
     extensions: [hashtagExtension(urls)],
     // Raw HTML is shown as text, not parsed: it would otherwise swallow the Markdown around it.
     tokenizer: { html: () => undefined, tag: () => undefined },
-    // Pictures come as attachments; an inline image becomes a link to it.
-    renderer: { image: ({ href, text }) => h("a", { href }, text || href).toString() },
+    // Pictures come as attachments; an inline image becomes a link to it, unless a statement places its own.
+    renderer: {
+      image: ({ href, text }) => {
+        const n = /^attachment:([1-9]\d*)$/.exec(href);
+        const placed = n === null ? undefined : images?.[Number(n[1]) - 1];
+        if (placed === undefined) return h("a", { href }, text || href).toString();
+        return h("img", {
+          src: placed.url,
+          alt: text || placed.alt,
+          width: placed.width ?? undefined,
+          height: placed.height ?? undefined,
+          loading: "lazy",
+        }).toString();
+      },
+    },
   });
-  const tokens = marked.lexer(source);
+  let tokens: ReturnType<typeof marked.lexer>;
+  let rendered: string;
+  try {
+    tokens = marked.lexer(source);
+    if (depth(tokens) > MAX_NESTING) throw new RangeError();
+    rendered = marked.parser(tokens);
+  } catch (e) {
+    // The parser recurses once per level of nesting (lists, quotes, emphasis): thousands overflow the stack.
+    if (e instanceof RangeError) throw new NestingError(`nested more than ${MAX_NESTING} levels deep`);
+    throw e;
+  }
   const seen = new Map<string, string>();
   marked.walkTokens(tokens, (token) => {
     if (token.type === "hashtag") {
@@ -103,6 +147,31 @@ export function renderMarkdown(source: string, urls: TagLinks): RenderedText {
       if (!seen.has(tag.toLowerCase())) seen.set(tag.toLowerCase(), tag);
     }
   });
-  const html = sanitizeHtml(marked.parser(tokens), SANITIZE).trim();
+  const mediaPrefixes = (images ?? []).map((i) => i.url);
+  const html = sanitizeHtml(rendered, images === undefined ? SANITIZE : statementRules(mediaPrefixes)).trim();
   return { html, hashtags: [...seen.values()] };
+}
+
+/** How deeply block tokens nest (lists, their items, quotes). */
+function depth(tokens: readonly Tokens.Generic[] | undefined, level = 0): number {
+  if (tokens === undefined || level > MAX_NESTING) return level;
+  let deepest = level;
+  for (const t of tokens) {
+    const nested = t.type === "list" ? (t as Tokens.List).items : t.type === "blockquote" ? t.tokens : undefined;
+    if (nested !== undefined) deepest = Math.max(deepest, depth(nested, level + 1));
+    else if (t.type === "list_item") deepest = Math.max(deepest, depth(t.tokens, level));
+  }
+  return deepest;
+}
+
+/** A statement's rules: headings (its title is the page's h1), rules, and only its own pictures. */
+function statementRules(ownPictures: string[]): sanitizeHtml.IOptions {
+  return {
+    ...SANITIZE,
+    allowedTags: [...(SANITIZE.allowedTags as string[]), "h2", "h3", "h4", "hr", "img"],
+    allowedAttributes: { ...SANITIZE.allowedAttributes, img: ["src", "alt", "width", "height", "loading"] },
+    allowedSchemesByTag: { img: ["https", "http"] },
+    transformTags: { ...SANITIZE.transformTags, h1: "h2", h2: "h2", h3: "h3", h4: "h4", h5: "h4", h6: "h4", hr: "hr" },
+    exclusiveFilter: (frame) => frame.tag === "img" && !ownPictures.includes(frame.attribs.src ?? ""),
+  };
 }

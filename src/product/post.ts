@@ -1,3 +1,4 @@
+import { htmlToText } from "../shared/markup.ts";
 import { col, columns } from "../storage/columns.ts";
 
 /*
@@ -46,23 +47,25 @@ export interface Post {
   inReplyTo: string | null;
   /** The first post of its thread; null when it is not a continuation. */
   threadRoot: string | null;
+  /** A statement's title: the post is then federated as an `Article` with a page of its own. Null: a Note. */
+  title: string | null;
 }
 
 /** What the author wrote, checked and rendered, ready to be stored (attachments absent: an edit keeps them). */
 export type CheckedPost = Pick<
   Post,
-  "source" | "contentHtml" | "hashtags" | "language" | "summary" | "sensitive" | "inReplyTo" | "threadRoot"
+  "source" | "contentHtml" | "hashtags" | "language" | "summary" | "sensitive" | "inReplyTo" | "threadRoot" | "title"
 > & { attachments?: Attachment[] };
 
 /** A post as it read before an edit, from `at` until the next version. */
-export type PostVersion = Pick<Post, "contentHtml" | "summary" | "sensitive" | "language" | "attachments"> & {
+export type PostVersion = Pick<Post, "contentHtml" | "summary" | "sensitive" | "language" | "attachments" | "title"> & {
   at: number;
 };
 
 /** A post waiting for its time; published (moved to `posts`) by a worker's scheduler. */
 export type ScheduledPost = Pick<
   Post,
-  "id" | "source" | "language" | "summary" | "sensitive" | "attachments" | "inReplyTo"
+  "id" | "source" | "language" | "summary" | "sensitive" | "attachments" | "inReplyTo" | "title"
 > & {
   /** When to publish, milliseconds since the epoch. */
   publishAt: number;
@@ -76,6 +79,15 @@ export type ScheduledPost = Pick<
   reviewNote: string | null;
   authorId: number | null;
 };
+
+/**
+ * What a statement says in a sentence or two: its first paragraph as plain text (at most 500 characters).
+ * Federated as the Article's `summary` (Mastodon shows title, this and the link) and used by feeds and previews.
+ */
+export function statementSummary(post: Pick<Post, "contentHtml">): string {
+  const first = /<p>([\s\S]*?)<\/p>/.exec(post.contentHtml);
+  return htmlToText(first?.[1] ?? post.contentHtml, 500);
+}
 
 const attachments = col.json<Attachment[]>([]);
 
@@ -98,6 +110,7 @@ export const POST_COLUMNS = columns<Post>({
   likes: col.number("likes"),
   inReplyTo: col.textOrNull("in_reply_to"),
   threadRoot: col.textOrNull("thread_root"),
+  title: col.textOrNull("title"),
 });
 
 /** `post_versions` as a PostVersion. */
@@ -107,6 +120,7 @@ export const VERSION_COLUMNS = columns<PostVersion>({
   sensitive: col.bool("sensitive"),
   language: col.text("language"),
   attachments: attachments("attachments"),
+  title: col.textOrNull("title"),
   at: col.number("at"),
 });
 
@@ -126,4 +140,5 @@ export const SCHEDULED_COLUMNS = columns<ScheduledPost>({
   review: { column: "review", decode: (v) => (v === "awaiting" || v === "declined" ? v : null) },
   reviewNote: col.textOrNull("review_note"),
   authorId: col.numberOrNull("author_id"),
+  title: col.textOrNull("title"),
 });

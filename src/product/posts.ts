@@ -4,8 +4,8 @@ import { activeTraceParent } from "../shared/metrics.ts";
 import type { Database, Queryable } from "../storage/database.ts";
 import { type Sql, sql } from "../storage/sql.ts";
 import type { AppData } from "./context.ts";
-import { renderMarkdown } from "./markdown.ts";
-import { checkAttachments, InvalidMediaError } from "./media.ts";
+import { type InlineImage, NestingError, type RenderedText, renderMarkdown } from "./markdown.ts";
+import { checkAttachments, getMedia, InvalidMediaError } from "./media.ts";
 import {
   type Attachment,
   type CheckedPost,
@@ -23,6 +23,9 @@ const toPost = (row: Record<string, unknown> | undefined): Post | undefined =>
 const COLUMNS = POST_COLUMNS.select;
 
 export const MAX_POST_LENGTH = 10_000;
+/** A statement is long-form: about fifteen thousand words. */
+export const MAX_STATEMENT_LENGTH = 100_000;
+export const MAX_TITLE_LENGTH = 200;
 export const MAX_SUMMARY_LENGTH = 500;
 export const MAX_PINNED = 5;
 
@@ -42,11 +45,17 @@ export interface PostInput {
   attachments?: Attachment[];
   /** Continues a thread: the id of one of the author's own live posts (new posts only). */
   inReplyTo?: string | null;
+  /** A title makes it a statement (an `Article`): long Markdown with headings and pictures in place. */
+  title?: string | null;
 }
 
-/** Validates and renders what the author wrote, or throws {@link InvalidPostError}. */
-export async function checkPost(data: AppData, input: PostInput): Promise<CheckedPost> {
+/**
+ * Validates and renders what the author wrote, or throws {@link InvalidPostError}.
+ * `kept`: the attachments an edit keeps when it names none (a statement's text places them).
+ */
+export async function checkPost(data: AppData, input: PostInput, kept: Attachment[] = []): Promise<CheckedPost> {
   const text = input.text.replace(/\r\n?/g, "\n").trim();
+  const title = checkTitle(input.title);
   let attachments: Attachment[] | undefined;
   try {
     attachments = input.attachments === undefined ? undefined : await checkAttachments(data, input.attachments);
@@ -56,9 +65,14 @@ export async function checkPost(data: AppData, input: PostInput): Promise<Checke
   }
   if (text === "" && !attachments?.length) throw new InvalidPostError("text: a post needs some text or a picture");
   const length = [...text].length;
-  if (length > MAX_POST_LENGTH)
-    throw new InvalidPostError(`text: at most ${MAX_POST_LENGTH} characters, got ${length}`);
+  const limit = title === null ? MAX_POST_LENGTH : MAX_STATEMENT_LENGTH;
+  if (length > limit)
+    throw new InvalidPostError(
+      `text: at most ${limit} characters${title === null ? " (a statement, with a title, takes more)" : ""}, got ${length}`,
+    );
   const summary = input.summary?.trim() || null;
+  if (title !== null && summary !== null)
+    throw new InvalidPostError("content warning: a statement has none (its first paragraph is its summary everywhere)");
   if (summary !== null && [...summary].length > MAX_SUMMARY_LENGTH) {
     throw new InvalidPostError(`content warning: at most ${MAX_SUMMARY_LENGTH} characters`);
   }
@@ -75,8 +89,19 @@ export async function checkPost(data: AppData, input: PostInput): Promise<Checke
     inReplyTo = parent.id;
     threadRoot = parent.threadRoot ?? parent.id;
   }
-  const rendered = renderMarkdown(text, data.urls);
+  let rendered: RenderedText;
+  try {
+    rendered = renderMarkdown(
+      text,
+      data.urls,
+      title === null ? undefined : await inlineImages(data, attachments ?? kept),
+    );
+  } catch (e) {
+    if (e instanceof NestingError) throw new InvalidPostError(`text: ${e.message}`);
+    throw e;
+  }
   return {
+    title,
     inReplyTo,
     threadRoot,
     source: text,
@@ -87,6 +112,33 @@ export async function checkPost(data: AppData, input: PostInput): Promise<Checke
     sensitive: (input.sensitive ?? false) || summary !== null,
     ...(attachments === undefined ? {} : { attachments }),
   };
+}
+
+function checkTitle(value: string | null | undefined): string | null {
+  const title = value?.trim() || null;
+  if (title === null) return null;
+  if (/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(title)) throw new InvalidPostError("title: one line of text");
+  if ([...title].length > MAX_TITLE_LENGTH) throw new InvalidPostError(`title: at most ${MAX_TITLE_LENGTH} characters`);
+  return title;
+}
+
+/** A statement's attachments as it places them in its text, in order (`attachment:1` is the first). */
+async function inlineImages(data: AppData, attachments: Attachment[]): Promise<InlineImage[]> {
+  const found = await getMedia(
+    data,
+    attachments.map((a) => a.mediaId),
+  );
+  return attachments.map((a) => {
+    const m = found.get(a.mediaId);
+    const image = m?.kind === "image";
+    return {
+      // A video has no place in the text: its picture is its preview; a missing one links nowhere.
+      url: m === undefined ? "" : data.urls.media(image ? m.file : (m.previewFile ?? m.file)).href,
+      alt: a.alt,
+      width: m?.width ?? null,
+      height: m?.height ?? null,
+    };
+  });
 }
 
 /** Checks and stores a new post, on disk before it returns. Delivery is the caller's job. */
@@ -113,6 +165,7 @@ export function unsavedPost(fields: Partial<Post> & Pick<Post, "contentHtml" | "
     likes: 0,
     inReplyTo: null,
     threadRoot: null,
+    title: null,
     ...fields,
   };
 }
@@ -138,10 +191,10 @@ export async function listContinuations(db: Queryable, id: string): Promise<stri
 export async function insertPost(db: Queryable, checked: CheckedPost, now: number, id = uuidv7(now)): Promise<Post> {
   const row = await db.get(
     sql`INSERT INTO posts (id, source, content_html, language, summary, sensitive, hashtags, attachments, published_at,
-          in_reply_to, thread_root, trace_parent)
+          in_reply_to, thread_root, trace_parent, title)
         VALUES (${id}, ${checked.source}, ${checked.contentHtml}, ${checked.language}, ${checked.summary},
                 ${checked.sensitive}, ${JSON.stringify(checked.hashtags)}, ${JSON.stringify(checked.attachments ?? [])}, ${now},
-                ${checked.inReplyTo}, ${checked.threadRoot}, ${activeTraceParent()})
+                ${checked.inReplyTo}, ${checked.threadRoot}, ${activeTraceParent()}, ${checked.title})
         RETURNING ${COLUMNS}`,
   );
   return toPost(row) as Post;
@@ -149,7 +202,7 @@ export async function insertPost(db: Queryable, checked: CheckedPost, now: numbe
 
 /** Replaces a live post's text; `updatedAt` always moves forward (servers ignore edits that do not). */
 export async function editPost(data: AppData, id: string, input: PostInput, now: number = Date.now()): Promise<Post> {
-  const checked = await checkPost(data, input);
+  const checked = await checkPost(data, input, (await getLivePost(data.db, id))?.attachments);
   return await data.db.transaction(
     async (tx) => {
       const current = await getLivePost(tx, id);
@@ -157,8 +210,8 @@ export async function editPost(data: AppData, id: string, input: PostInput, now:
       const updatedAt = Math.max(now, (current.updatedAt ?? current.publishedAt) + 1);
       // The version being replaced is kept for the edit history.
       await tx.run(
-        sql`INSERT INTO post_versions (post_id, source, content_html, language, summary, sensitive, attachments, at)
-            SELECT id, source, content_html, language, summary, sensitive, attachments, COALESCE(updated_at, published_at)
+        sql`INSERT INTO post_versions (post_id, source, content_html, language, summary, sensitive, attachments, title, at)
+            SELECT id, source, content_html, language, summary, sensitive, attachments, title, COALESCE(updated_at, published_at)
             FROM posts WHERE id = ${id}`,
       );
       const attachments =
@@ -166,7 +219,7 @@ export async function editPost(data: AppData, id: string, input: PostInput, now:
       const row = await tx.get(
         sql`UPDATE posts SET source = ${checked.source}, content_html = ${checked.contentHtml}, language = ${checked.language},
               summary = ${checked.summary}, sensitive = ${checked.sensitive}, hashtags = ${JSON.stringify(checked.hashtags)},
-              updated_at = ${updatedAt}${attachments}
+              title = ${checked.title}, updated_at = ${updatedAt}${attachments}
             WHERE id = ${id} RETURNING ${COLUMNS}`,
       );
       return toPost(row) as Post;
@@ -185,7 +238,7 @@ export async function deletePost(db: Database, id: string, now: number = Date.no
       const current = await getLivePost(tx, id);
       if (current === undefined) return undefined;
       await tx.run(
-        sql`UPDATE posts SET source = '', content_html = '', summary = NULL, hashtags = '[]', attachments = '[]',
+        sql`UPDATE posts SET source = '', content_html = '', summary = NULL, title = NULL, hashtags = '[]', attachments = '[]',
               pinned_at = NULL, deleted_at = ${now}
             WHERE id = ${id}`,
       );

@@ -73,11 +73,11 @@ export async function storeWaiting(
     (tx) =>
       tx.get(
         sql`INSERT INTO scheduled_posts (id, source, language, summary, sensitive, attachments, publish_at, time_zone,
-              created_at, held, in_reply_to, review, author_id)
+              created_at, held, in_reply_to, review, author_id, title)
             VALUES (${as.id ?? uuidv7(now)}, ${checked.source}, ${checked.language}, ${checked.summary},
                     ${checked.sensitive}, ${JSON.stringify(checked.attachments ?? [])}, ${as.publishAt},
                     ${as.timeZone ?? "UTC"}, ${now}, ${as.held ?? false}, ${checked.inReplyTo},
-                    ${as.review ?? null}, ${as.authorId ?? null})
+                    ${as.review ?? null}, ${as.authorId ?? null}, ${checked.title})
             RETURNING ${COLUMNS}`,
       ),
     { durable: true },
@@ -91,7 +91,7 @@ export async function editScheduled(
   input: ScheduleInput,
   now: number = Date.now(),
 ): Promise<ScheduledPost> {
-  const checked = await checkPost(data, input);
+  const checked = await checkPost(data, input, (await getScheduled(data, id))?.attachments);
   const publishAt = resolvePublishTime(input, now);
   const attachments =
     checked.attachments === undefined ? sql.empty : sql`, attachments = ${JSON.stringify(checked.attachments)}`;
@@ -99,7 +99,7 @@ export async function editScheduled(
     (tx) =>
       tx.get(
         sql`UPDATE scheduled_posts SET source = ${checked.source}, language = ${checked.language},
-              summary = ${checked.summary}, sensitive = ${checked.sensitive}, publish_at = ${publishAt},
+              summary = ${checked.summary}, sensitive = ${checked.sensitive}, title = ${checked.title}, publish_at = ${publishAt},
               time_zone = ${input.timeZone}${attachments}
             WHERE id = ${id} RETURNING ${COLUMNS}`,
       ),
@@ -157,6 +157,7 @@ export async function publishDuePosts(ctx: Context<AppData>, now: number = Date.
       language: s.language,
       attachments: s.attachments,
       inReplyTo: s.inReplyTo,
+      title: s.title,
     });
     const post = await db.transaction(
       async (tx) => {

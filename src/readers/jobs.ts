@@ -134,9 +134,11 @@ export async function pushJob(
     profile.avatarMediaId === null
       ? undefined
       : (await getMedia(data, [profile.avatarMediaId])).get(profile.avatarMediaId);
-  const text = newest.summary
-    ? `Content warning: ${newest.summary}`
-    : htmlToText(newest.contentHtml, 140) || "A new post";
+  const text = newest.title
+    ? `Statement: ${newest.title}`
+    : newest.summary
+      ? `Content warning: ${newest.summary}`
+      : htmlToText(newest.contentHtml, 140) || "A new post";
   const more = posts.length > 1 ? `${posts.length} new posts. ` : "";
   const url = data.urls.post(newest.id).href;
   const notification = {

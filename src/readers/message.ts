@@ -59,8 +59,10 @@ async function postHtml(data: AppData, post: Post): Promise<string> {
           },
         ];
   });
-  const first = htmlToText(post.contentHtml, 100) || "A post";
+  const first = post.title ?? (htmlToText(post.contentHtml, 100) || "A post");
   const pictures = media
+    // A statement's pictures placed in its text are there already.
+    .filter((m) => !post.contentHtml.includes(`src="${m.url}"`))
     .map((m) => {
       const label = m.kind === "video" ? "Video" : "Picture";
       const alt = m.alt ? `${label}: ${m.alt}` : `${label} (no description)`;
@@ -71,7 +73,9 @@ async function postHtml(data: AppData, post: Post): Promise<string> {
       return `<p><a href="${escapeAttribute(m.url)}">${img}</a><br><small>${escapeText(alt)}</small></p>`;
     })
     .join("");
-  const body = `${post.contentHtml}${pictures}`;
+  const heading =
+    post.title === null ? "" : `<h1 style="font-size:22px;margin:0 0 12px">${escapeText(post.title)}</h1>`;
+  const body = `${heading}${post.contentHtml}${pictures}`;
   const shown = post.summary
     ? `<p><strong>Content warning: ${escapeText(post.summary)}</strong></p><details><summary>Show the post</summary>${body}</details>`
     : body;
@@ -93,9 +97,11 @@ export async function composeBody(data: AppData, posts: Post[], digest: "daily" 
     digest !== null
       ? `${who.name}: your ${digest} digest (${posts.length} ${posts.length === 1 ? "post" : "posts"})`
       : posts.length === 1
-        ? firstPost.summary
-          ? `${who.name}: content warning: ${firstPost.summary}`
-          : `${who.name}: ${htmlToText(firstPost.contentHtml, 80) || "a new post"}`
+        ? firstPost.title !== null
+          ? `${who.name}: ${firstPost.title}`
+          : firstPost.summary
+            ? `${who.name}: content warning: ${firstPost.summary}`
+            : `${who.name}: ${htmlToText(firstPost.contentHtml, 80) || "a new post"}`
         : `${who.name}: ${posts.length} new posts`;
   const head = `<p style="margin:0 0 20px">${
     who.avatar

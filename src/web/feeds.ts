@@ -8,6 +8,7 @@ import type { ShownAttachment } from "./attachments.ts";
 export const FEED_SIZE = 20;
 
 function title(post: Post): string {
+  if (post.title !== null) return post.title;
   return post.summary ? `CW: ${post.summary}` : htmlToText(post.contentHtml, 80);
 }
 
@@ -28,7 +29,9 @@ export interface FeedOptions {
  * hide it), and its pictures inline with their descriptions — unless the
  * post is behind a warning or marked sensitive: then only a link to them.
  */
-function body({ post, media }: FeedItem): string {
+function body({ post, media: all }: FeedItem): string {
+  // A statement's pictures placed in its text are there already.
+  const media = all.filter((m) => !post.contentHtml.includes(`src="${m.url}"`));
   const hidden = post.summary !== null || post.sensitive;
   const pictures =
     media.length === 0

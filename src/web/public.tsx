@@ -193,7 +193,10 @@ export function publicRoutes(app: Hono, deps: WebDeps): void {
       const media = await showAttachments(data, post.attachments);
       const picture = media.find((m) => m.kind === "image")?.url ?? media.find((m) => m.previewUrl)?.previewUrl;
       const meta = {
-        title: `${profile.name}: “${htmlToText(post.summary ?? post.contentHtml, 70)}”`,
+        title:
+          post.title === null
+            ? `${profile.name}: “${htmlToText(post.summary ?? post.contentHtml, 70)}”`
+            : `${post.title} · ${profile.name}`,
         description: text,
         canonical: url,
         activityPub: url,
@@ -206,12 +209,24 @@ export function publicRoutes(app: Hono, deps: WebDeps): void {
       };
       return (
         <Page meta={meta} chrome={await chrome()}>
-          <h1 class="sr">
-            {profile.name}: {htmlToText(post.summary ?? post.contentHtml, 120)}
-          </h1>
-          <ProfileHeader view={await profileView()} heading={false} />
-          {await threadOrPost(post)}
-          <ShareBox url={url.href} text={`${profile.name}: ${htmlToText(post.summary ?? post.contentHtml, 200)}`} />
+          {post.title === null ? (
+            <>
+              <h1 class="sr">
+                {profile.name}: {htmlToText(post.summary ?? post.contentHtml, 120)}
+              </h1>
+              <ProfileHeader view={await profileView()} heading={false} />
+              {await threadOrPost(post)}
+            </>
+          ) : (
+            <>
+              <ProfileHeader view={await profileView()} heading={false} />
+              <PostArticle post={post} url={url} media={media} full />
+            </>
+          )}
+          <ShareBox
+            url={url.href}
+            text={`${profile.name}: ${post.title ?? htmlToText(post.summary ?? post.contentHtml, 200)}`}
+          />
           <FollowBox handle={handle} />
           <SubscribeBox feeds={feeds} readers={await readerOptions()} />
         </Page>

@@ -13,6 +13,8 @@ export const scheduledPosts = table(
     language: text("language").notNull(),
     summary: text("summary"),
     sensitive: bool("sensitive").notNull().default(false),
+    /** A statement's title; null for a post. */
+    title: text("title"),
     attachments: text("attachments").notNull().defaultSql("'[]'"),
     /** When to publish, milliseconds since the epoch. */
     publishAt: number("publish_at").notNull(),

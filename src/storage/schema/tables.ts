@@ -83,6 +83,8 @@ export const posts = table(
     /** Content warning. */
     summary: text("summary"),
     sensitive: bool("sensitive").notNull().default(false),
+    /** A statement's title (federated as an Article); null for a post (a Note). */
+    title: text("title"),
     /** The W3C traceparent of the request that published it (traces on). */
     traceParent: text("trace_parent"),
     /** Hashtag names without '#', JSON array. */
@@ -129,6 +131,7 @@ export const postVersions = table(
     language: text("language").notNull(),
     summary: text("summary"),
     sensitive: bool("sensitive").notNull().default(false),
+    title: text("title"),
     attachments: text("attachments").notNull().defaultSql("'[]'"),
     /** When this version was published or last edited: from then until the next version. */
     at: number("at").notNull(),

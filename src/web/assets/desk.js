@@ -1,7 +1,14 @@
 // Progressive enhancements; every page works without this file.
 for (const area of document.querySelectorAll("textarea[data-count]")) {
   const out = document.getElementById(area.dataset.count);
-  const max = Number(area.getAttribute("maxlength") || area.dataset.max || 0);
+  let max = Number(area.getAttribute("maxlength") || area.dataset.max || 0);
+  // A title makes the post a statement, which may be longer.
+  const title = document.querySelector(`[data-statement-title="${area.id}"]`);
+  title?.addEventListener("input", () => {
+    max = Number(title.value.trim() ? area.dataset.maxStatement : area.dataset.maxPost);
+    area.setAttribute("maxlength", String(max));
+    update();
+  });
   const update = () => {
     const n = [...area.value].length;
     out.textContent = max ? `${n} / ${max}` : String(n);

@@ -29,6 +29,7 @@ export function composer(desk: Desk) {
   const { config, data } = lectern;
   const emptyCompose = (): ComposeValues => ({
     attachments: [],
+    title: "",
     text: "",
     summary: "",
     sensitive: false,
@@ -97,6 +98,7 @@ export function composer(desk: Desk) {
     }
     return {
       attachments: await slotsOf(kept),
+      title: get("title"),
       text: get("text"),
       summary: get("summary"),
       sensitive: get("sensitive") === "1",
@@ -129,7 +131,7 @@ export function composer(desk: Desk) {
     const { inReplyTo: _, threadRoot: __, ...checked } = await checkPost(data, toInput(values));
     const draft = unsavedPost(checked, now());
     const media = await showAttachments(data, draft.attachments);
-    return <PostArticle post={draft} url={new URL("/admin", config.origin)} media={media} />;
+    return <PostArticle post={draft} url={new URL("/admin", config.origin)} media={media} full />;
   };
 
   return { emptyCompose, slotsOf, readCompose, scheduledNotice, toInput, preview };

@@ -237,6 +237,7 @@ export function postRoutes(desk: Desk): void {
     return editPage(c, post, {
       ...emptyCompose(),
       attachments: await slotsOf(post.attachments),
+      title: post.title ?? "",
       text: post.source,
       summary: post.summary ?? "",
       sensitive: post.sensitive,

@@ -46,6 +46,7 @@ export function scheduledRoutes(desk: Desk): void {
     return scheduledPage(c, s.id, {
       inReplyTo: "",
       attachments: await slotsOf(s.attachments),
+      title: s.title ?? "",
       text: s.source,
       summary: s.summary ?? "",
       sensitive: s.sensitive,

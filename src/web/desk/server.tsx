@@ -2,7 +2,7 @@ import { failureClasses, recentSamples, type Sample, storageSizes } from "../../
 import { type DeliveryStatus, deliveryStatus, type FailingServer, failingServers } from "../../delivery/status.ts";
 import { TableHead } from "../views/desk.tsx";
 import type { Html } from "../views/layout.tsx";
-import { formatDate } from "../views/public.tsx";
+import { formatDate } from "../views/media-grid.tsx";
 import type { Desk } from "./desk.tsx";
 
 /**

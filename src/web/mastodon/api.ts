@@ -264,7 +264,8 @@ export function mastodonApi(app: Hono, deps: WebDeps): void {
     if (!post) return notFound(c);
     try {
       const { inReplyTo: _, ...input } = await statusInput(await bodyOf(c));
-      const edited = await publishEdit(lectern.context(), post.id, input, now());
+      // Apps know no titles: a statement edited from one stays a statement.
+      const edited = await publishEdit(lectern.context(), post.id, { ...input, title: post.title }, now());
       await audit(db, actorOf(c, info), "edit", `${data.urls.post(post.id).href}`, now());
       return c.json(await statusJson(data, edited));
     } catch (e) {

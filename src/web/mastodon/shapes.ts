@@ -4,6 +4,7 @@ import { actorCreatedAt } from "../../product/instance.ts";
 import { getMedia } from "../../product/media.ts";
 import { countPosts, type Post } from "../../product/posts.ts";
 import { getProfile } from "../../product/profile.ts";
+import { escapeText } from "../../shared/markup.ts";
 import { showAttachments } from "../attachments.ts";
 
 /** The account's id in the API: there is one account. */
@@ -125,7 +126,9 @@ export async function statusJson(
     muted: false,
     bookmarked: false,
     pinned: post.pinnedAt !== null,
-    content: post.contentHtml,
+    // Apps show no title: a statement's leads its text, as Mastodon shows an Article's.
+    content:
+      post.title === null ? post.contentHtml : `<p><strong>${escapeText(post.title)}</strong></p>${post.contentHtml}`,
     filtered: [],
     reblog: null,
     application: null,

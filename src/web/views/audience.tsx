@@ -1,6 +1,6 @@
 import { Csrf, Messages } from "./desk.tsx";
 import type { Html } from "./layout.tsx";
-import { formatDate } from "./public.tsx";
+import { formatDate } from "./media-grid.tsx";
 
 export interface AudienceView {
   csrf: string;

@@ -1,6 +1,6 @@
 import type { Child } from "hono/jsx";
 import { MAX_ALT_LENGTH, MAX_ATTACHMENTS } from "../../product/media.ts";
-import { MAX_POST_LENGTH, MAX_SUMMARY_LENGTH } from "../../product/posts.ts";
+import { MAX_POST_LENGTH, MAX_STATEMENT_LENGTH, MAX_SUMMARY_LENGTH, MAX_TITLE_LENGTH } from "../../product/posts.ts";
 import type { Html } from "./layout.tsx";
 
 export interface SlotValue {
@@ -14,6 +14,8 @@ export interface SlotValue {
 
 export interface ComposeValues {
   attachments: SlotValue[];
+  /** A title makes the post a statement; empty for a post. */
+  title: string;
   text: string;
   summary: string;
   sensitive: boolean;
@@ -56,13 +58,27 @@ export function ComposeForm(o: ComposeOptions): Html {
           <p class="hint">Continuing the thread: this post will follow the one above it.</p>
         </>
       )}
+      <details class="options" open={Boolean(v.title)}>
+        <summary>Statement: a title and long text</summary>
+        <label for="title">
+          Title{" "}
+          <span class="hint">
+            (optional: a title makes this a statement, up to {MAX_STATEMENT_LENGTH.toLocaleString("en")} characters with
+            ## headings and its pictures placed with ![description](attachment:1); Mastodon shows its title, first
+            paragraph and link)
+          </span>
+        </label>
+        <input id="title" name="title" maxlength={MAX_TITLE_LENGTH} value={v.title} data-statement-title="text" />
+      </details>
       <label for="text">
         Post <span class="hint">(Markdown: **bold**, _italic_, [links](https://…), #hashtags)</span>
       </label>
       <textarea
         id="text"
         name="text"
-        maxlength={MAX_POST_LENGTH}
+        maxlength={v.title ? MAX_STATEMENT_LENGTH : MAX_POST_LENGTH}
+        data-max-post={MAX_POST_LENGTH}
+        data-max-statement={MAX_STATEMENT_LENGTH}
         data-count="text-count"
         required
         autofocus={o.autofocus}
@@ -71,7 +87,7 @@ export function ComposeForm(o: ComposeOptions): Html {
         {v.text}
       </textarea>
       <output id="text-count" class="counter" for="text" aria-live="polite">
-        {[...v.text].length} / {MAX_POST_LENGTH}
+        {[...v.text].length} / {v.title ? MAX_STATEMENT_LENGTH : MAX_POST_LENGTH}
       </output>
       <div class="actions">
         <button class="primary" type="submit" name="action" value="publish" title="Ctrl+Enter">

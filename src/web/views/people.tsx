@@ -3,7 +3,7 @@ import type { Block } from "../../product/blocks.ts";
 import type { Follower } from "../../product/followers.ts";
 import { Csrf, Messages, PostButton, TableHead } from "./desk.tsx";
 import type { Html } from "./layout.tsx";
-import { formatDate } from "./public.tsx";
+import { formatDate } from "./media-grid.tsx";
 
 function Account({ follower: f }: { follower: Follower }): Html {
   return (

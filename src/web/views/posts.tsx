@@ -5,7 +5,7 @@ import type { ChannelProgress } from "../../readers/fanout.ts";
 import { Temporal } from "../../shared/temporal.ts";
 import { PostButton, TableHead } from "./desk.tsx";
 import type { Html } from "./layout.tsx";
-import { formatDate } from "./public.tsx";
+import { formatDate } from "./media-grid.tsx";
 
 export interface PostRow {
   post: Post;

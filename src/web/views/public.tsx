@@ -1,10 +1,13 @@
 import { raw } from "hono/html";
+import { statementSummary } from "../../product/post.ts";
 import type { Post } from "../../product/posts.ts";
 import type { Profile } from "../../product/profile.ts";
 import { fieldValueHtml } from "../../product/profile.ts";
 import { htmlToText } from "../../shared/markup.ts";
 import type { ShownAttachment } from "../attachments.ts";
 import { type Html, Page } from "./layout.tsx";
+import { formatDate, MediaGrid } from "./media-grid.tsx";
+import { StatementArticle } from "./statement.tsx";
 
 export interface ProfileView {
   profile: Profile;
@@ -192,43 +195,16 @@ export function FollowElsewhere(p: { handle: string; server: string; software: s
   );
 }
 
-function MediaItem({ m }: { m: ShownAttachment }): Html {
-  const size = m.width ? { width: m.width, height: m.height ?? undefined } : {};
-  if (m.kind === "image") {
-    return (
-      <a href={m.url} aria-label={m.alt ? undefined : "Picture (no description), full size"}>
-        <img src={m.url} alt={m.alt} {...size} loading="lazy" decoding="async" />
-      </a>
-    );
-  }
-  return (
-    <video controls preload="none" poster={m.previewUrl ?? undefined} {...size} aria-label={m.alt || "Video"}>
-      <source src={m.url} type={m.mediaType} />
-      <a href={m.url}>Download the video</a>
-    </video>
-  );
-}
-
-export function MediaGrid({ items, sensitive }: { items: ShownAttachment[]; sensitive: boolean }): Html | null {
-  if (items.length === 0) return null;
-  const grid = (
-    <div class={`media media-${Math.min(items.length, 4)}`}>
-      {items.map((m) => (
-        <MediaItem m={m} />
-      ))}
-    </div>
-  );
-  if (!sensitive) return grid;
-  return (
-    <details class="sensitive">
-      <summary>Sensitive media · show</summary>
-      {grid}
-    </details>
-  );
-}
-
-export function PostArticle(p: { post: Post; url: URL; pinned?: boolean; media?: ShownAttachment[] }): Html {
+/** A post as a card; a statement as its title and summary linking to its page (`full`: the whole of it). */
+export function PostArticle(p: {
+  post: Post;
+  url: URL;
+  pinned?: boolean;
+  media?: ShownAttachment[];
+  full?: boolean;
+}): Html {
   const { post } = p;
+  if (post.title !== null) return <StatementArticle {...p} title={post.title} />;
   const published = new Date(post.publishedAt);
   const content = (
     <>
@@ -337,11 +313,8 @@ export function Problem({ title, message }: { title: string; message: string }):
 }
 
 export function excerpt(post: Post): string {
+  if (post.title !== null) return statementSummary(post);
   return post.summary ? `${post.summary} (content warning)` : htmlToText(post.contentHtml, 200);
-}
-
-export function formatDate(d: Date): string {
-  return `${new Intl.DateTimeFormat("en", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }).format(d)} UTC`;
 }
 
 /** A 404 for browsers, in the site's dress, with a way back. */

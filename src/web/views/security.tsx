@@ -6,7 +6,7 @@ import type { Staff } from "../../product/access/staff.ts";
 import { describeUserAgent } from "../user-agent.ts";
 import { Csrf, Messages, PostButton, TableHead } from "./desk.tsx";
 import type { Html } from "./layout.tsx";
-import { formatDate } from "./public.tsx";
+import { formatDate } from "./media-grid.tsx";
 import { PasskeyScripts } from "./signin.tsx";
 
 export interface SecurityView {

@@ -2,7 +2,7 @@ import { ACTIONS, type AuditEntry } from "../../product/access/audit.ts";
 import type { Staff } from "../../product/access/staff.ts";
 import { Csrf, Messages, PostButton, TableHead } from "./desk.tsx";
 import type { Html } from "./layout.tsx";
-import { formatDate } from "./public.tsx";
+import { formatDate } from "./media-grid.tsx";
 
 export interface StaffView {
   csrf: string;
