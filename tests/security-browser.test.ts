@@ -228,4 +228,43 @@ describe("a defended desk in a browser", () => {
     expect(rows.some((r) => r.includes("allowed an app") && r.includes("Phone App"))).toBe(true);
     expect(rows.some((r) => r.includes("published") && r.includes("via Phone App"))).toBe(true);
   });
+
+  it("the password becomes optional once there is a passkey: removed, then only the passkey signs in", async () => {
+    await page.goto(at("/admin/security"));
+    await page.fill("#current-password-remove", password());
+    await Promise.all([
+      page.waitForURL(at("/admin/security?notice=password-removed")),
+      page.click("form[action='/admin/security/password/remove'] button"),
+    ]);
+    await expect(page.locator("main").textContent()).resolves.toContain("None: you sign in with a passkey alone.");
+    // The old password no longer opens anything, and says no more than a wrong one would.
+    await signOut(page);
+    await signIn(page, "owner", password());
+    expect(page.url()).toBe(at("/admin/login"));
+    await expect(page.locator(".error").textContent()).resolves.toContain("not right");
+    await Promise.all([
+      page.waitForURL(at("/admin?notice=signed-in")),
+      page.click("button[data-passkey=login]:has-text('Sign in with a passkey')"),
+    ]);
+    // Its only passkey cannot go; a fresh passkey sign-in confirms changes without a password.
+    await page.goto(at("/admin/security"));
+    await Promise.all([
+      page.waitForLoadState("load"),
+      page.click("form[action='/admin/security/passkeys/remove'] button"),
+    ]);
+    await expect(page.locator(".error").textContent()).resolves.toContain("this is your only way in");
+    await expect(page.locator("main").textContent()).resolves.toContain("Test laptop");
+    await page.fill("#new-password", "a new password for the owner");
+    await Promise.all([
+      page.waitForURL(at("/admin/security?notice=password")),
+      page.click("form[action='/admin/security/password'] button"),
+    ]);
+    await signOut(page);
+    await signIn(page, "owner", "a new password for the owner");
+    expect(page.url()).toBe(at("/admin/login/verify"));
+    await Promise.all([page.waitForURL(at("/admin?notice=signed-in")), page.click("button[data-passkey=login]")]);
+    await page.goto(at("/admin/audit"));
+    const rows = await page.locator("table.audit tbody tr").allTextContents();
+    expect(rows.some((r) => r.includes("owner") && r.includes("removed their password"))).toBe(true);
+  });
 });

@@ -51,6 +51,7 @@ export const ACTIONS = {
   "recovery-codes": "made new recovery codes",
   "passkey-add": "added a passkey",
   "passkey-remove": "removed a passkey",
+  "password-remove": "removed their password (signs in with a passkey alone)",
   "session-revoke": "ended a session",
   "app-authorize": "allowed an app",
   "app-revoke": "revoked an app",

@@ -11,7 +11,7 @@ import type { Database, Queryable } from "../../storage/database.ts";
 import { json } from "../../storage/database.ts";
 import { sql } from "../../storage/sql.ts";
 import type { SecretBox } from "./secrets.ts";
-import { endSignIns, type Staff } from "./staff.ts";
+import { endSignIns, getStaff, type Staff } from "./staff.ts";
 
 /** SimpleWebAuthn, loaded when a passkey is first used (it adds ~20 MB to every process that imports it). */
 const webauthn = () => import("@simplewebauthn/server");
@@ -359,6 +359,9 @@ export async function removePasskey(
   keepTokenHash: string,
 ): Promise<boolean> {
   return await db.transaction(async (tx) => {
+    const staff = await getStaff(tx, staffId);
+    if (staff !== undefined && !staff.hasPassword && staff.passkeys <= 1)
+      throw new FactorError("this is your only way in: set a password or add another passkey before removing it");
     const removed = (await tx.run(sql`DELETE FROM passkeys WHERE id = ${id} AND staff_id = ${staffId}`)) > 0;
     if (removed) await endSignIns(tx, staffId, keepTokenHash);
     return removed;

@@ -25,12 +25,17 @@ export interface Staff {
   id: number;
   username: string;
   role: Role;
+  /** False once they chose to sign in with a passkey alone (the password removed). */
+  hasPassword: boolean;
   /** TOTP confirmed. */
   totp: boolean;
   passkeys: number;
   recoveryCodesLeft: number;
   createdAt: number;
 }
+
+/** The stored hash of a person who signs in with a passkey alone: no password matches it. */
+const NO_PASSWORD = "none";
 
 export class StaffError extends InvalidInputError {
   override name = "StaffError";
@@ -39,6 +44,7 @@ export class StaffError extends InvalidInputError {
 const COLUMNS = sql.raw(
   `s.id, s.username, s.role, s.created_at AS "createdAt",
    CASE WHEN s.totp_secret IS NULL THEN 0 ELSE 1 END AS totp,
+   CASE WHEN s.password_hash = '${NO_PASSWORD}' THEN 0 ELSE 1 END AS "hasPassword",
    (SELECT count(*) FROM passkeys p WHERE p.staff_id = s.id) AS passkeys,
    (SELECT count(*) FROM recovery_codes r WHERE r.staff_id = s.id AND r.used_at IS NULL) AS "recoveryCodesLeft"`,
 );
@@ -49,6 +55,7 @@ function toStaff(row: Record<string, unknown>): Staff {
     username: String(row.username),
     role: row.role as Role,
     totp: Number(row.totp) === 1,
+    hasPassword: Number(row.hasPassword) === 1,
     passkeys: Number(row.passkeys),
     recoveryCodesLeft: Number(row.recoveryCodesLeft),
     createdAt: Number(row.createdAt),
@@ -129,6 +136,20 @@ export async function setStaffPassword(
   });
 }
 
+/**
+ * Removes a person's password: from now on they sign in with a passkey alone (discoverable, with user
+ * verification). Refused without a passkey; ends their other sessions and app tokens, like a new password.
+ */
+export async function removeStaffPassword(db: Database, id: number, keepTokenHash?: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    const staff = await getStaff(tx, id);
+    if (staff === undefined) throw new NotFoundError("no such staff account");
+    if (staff.passkeys === 0) throw new StaffError("add a passkey first: without a password it is your way in");
+    await tx.run(sql`UPDATE staff SET password_hash = ${NO_PASSWORD} WHERE id = ${id}`);
+    await endSignIns(tx, id, keepTokenHash);
+  });
+}
+
 /** Sets the password of the account named `username` (the first owner by default), ending its sessions. */
 export async function setPassword(db: Database, password: string, username: string): Promise<void> {
   const staff = await findStaff(db, username);
@@ -161,8 +182,10 @@ export async function checkCredentials(db: Queryable, username: string, password
     : undefined;
   if (password.length > MAX_PASSWORD_LENGTH) return undefined;
   // An unknown name costs as much as a known one: timing does not tell which names exist.
-  const right = await verifyPasswordHash(password, row?.hash ?? (await dummyHash()));
-  return right && row !== undefined ? await getStaff(db, Number(row.id)) : undefined;
+  // So does an account without a password (it signs in with a passkey): nothing tells it apart.
+  const stored = row === undefined || row.hash === NO_PASSWORD ? undefined : row.hash;
+  const right = await verifyPasswordHash(password, stored ?? (await dummyHash()));
+  return right && stored !== undefined && row !== undefined ? await getStaff(db, Number(row.id)) : undefined;
 }
 
 /** Checks the password of a signed-in account (before changing a password or a factor). */

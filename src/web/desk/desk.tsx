@@ -56,6 +56,7 @@ const NOTICES: Record<string, string> = {
   "signed-in": "Signed in.",
   enrol: "The owner asks everyone to use a second factor: set up an authenticator app or a passkey to go on.",
   password: "Password changed. Your other sessions were signed out.",
+  "password-removed": "Password removed: you sign in with your passkey alone. Your other sessions were signed out.",
   totp: "Authenticator app turned on. Your other sessions were signed out.",
   "totp-off": "Authenticator app turned off.",
   passkey: "Passkey added. Your other sessions were signed out.",

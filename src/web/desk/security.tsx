@@ -23,7 +23,18 @@ import {
   totpUri,
 } from "../../product/access/factors.ts";
 import { listAuthorizations, revokeApp } from "../../product/access/oauth.ts";
-import { checkOwnPassword, getStaff, type Staff, setStaffPassword } from "../../product/access/staff.ts";
+import {
+  checkOwnPassword,
+  getStaff,
+  removeStaffPassword,
+  type Staff,
+  StaffError,
+  setStaffPassword,
+} from "../../product/access/staff.ts";
+
+/** How long after a passkey sign-in a person without a password may change their security. */
+const FRESH_SIGN_IN_MS = 10 * 60_000;
+
 import { SecurityPage, type SecurityView } from "../views/security.tsx";
 import { type Desk, type DeskEnv, relyingParty } from "./desk.tsx";
 
@@ -74,10 +85,21 @@ export function securityRoutes(desk: Desk): void {
   };
   const form = async (c: Context<DeskEnv>) => (await c.req.parseBody()) as Record<string, string | File>;
   const text = (f: Record<string, string | File>, k: string) => (typeof f[k] === "string" ? (f[k] as string) : "");
-  /** The current password, asked before every change. */
-  const confirmed = async (c: Context<DeskEnv>, f: Record<string, string | File>) =>
-    await checkOwnPassword(db, c.get("session").staffId, text(f, "current"));
-  const wrong = (c: Context<DeskEnv>) => view(c, { error: "Your current password is not right." }, 403);
+  /**
+   * The person confirms a change: with their current password, or, when they sign in with a passkey alone,
+   * by having signed in with it in the last ten minutes (a stolen old session cannot change anything).
+   */
+  const confirmedBy = async (c: Context<DeskEnv>, current: string): Promise<boolean> => {
+    const session = c.get("session");
+    if ((await me(c)).hasPassword) return await checkOwnPassword(db, session.staffId, current);
+    return now() - session.createdAt <= FRESH_SIGN_IN_MS;
+  };
+  const confirmed = (c: Context<DeskEnv>, f: Record<string, string | File>) => confirmedBy(c, text(f, "current"));
+  const refusal = async (c: Context<DeskEnv>) =>
+    (await me(c)).hasPassword
+      ? "Your current password is not right."
+      : "Sign in again with your passkey to change this: changes are open for ten minutes after signing in.";
+  const wrong = async (c: Context<DeskEnv>) => view(c, { error: await refusal(c) }, 403);
   /** Once a factor exists, a session that had to enrol becomes a full one. */
   const promote = async (c: Context<DeskEnv>) => {
     if (c.get("session").stage === "enrol") await completeEnrolment(db, c.get("token"));
@@ -96,6 +118,19 @@ export function securityRoutes(desk: Desk): void {
     }
     await audit(db, desk.actor(c), "password", null, now());
     return c.redirect("/admin/security?notice=password", 303);
+  });
+
+  admin.post("/security/password/remove", async (c) => {
+    const f = await form(c);
+    if (!(await confirmed(c, f))) return wrong(c);
+    try {
+      await removeStaffPassword(db, c.get("session").staffId, tokenHash(c.get("token")));
+    } catch (e) {
+      if (e instanceof StaffError) return view(c, { error: `Your password stays: ${e.message}.` }, 422);
+      throw e;
+    }
+    await audit(db, desk.actor(c), "password-remove", null, now());
+    return c.redirect("/admin/security?notice=password-removed", 303);
   });
 
   // The setup answers a form: a reload (or the back button) asks for it again, and gets the page it came from.
@@ -153,8 +188,11 @@ export function securityRoutes(desk: Desk): void {
   admin.post("/security/passkeys/options", async (c) => {
     const body = (await c.req.json().catch(() => null)) as { current?: unknown } | null;
     const current = typeof body?.current === "string" ? body.current : "";
-    if (!(await checkOwnPassword(db, c.get("session").staffId, current)))
-      return c.json({ error: "Enter your current password first." }, 403);
+    if (!(await confirmedBy(c, current)))
+      return c.json(
+        { error: (await me(c)).hasPassword ? "Enter your current password first." : await refusal(c) },
+        403,
+      );
     const options = await passkeyRegistration(db, await me(c), relyingParty(config));
     await setChallenge(db, c.get("token"), options.challenge);
     return c.json(options);
@@ -191,8 +229,12 @@ export function securityRoutes(desk: Desk): void {
     if (!(await confirmed(c, f))) return wrong(c);
     const id = text(f, "id");
     const keys = await listPasskeys(db, c.get("session").staffId);
-    if (await removePasskey(db, c.get("session").staffId, id, tokenHash(c.get("token")))) {
-      await audit(db, desk.actor(c), "passkey-remove", keys.find((k) => k.id === id)?.name ?? null, now());
+    try {
+      if (await removePasskey(db, c.get("session").staffId, id, tokenHash(c.get("token"))))
+        await audit(db, desk.actor(c), "passkey-remove", keys.find((k) => k.id === id)?.name ?? null, now());
+    } catch (e) {
+      if (e instanceof FactorError) return view(c, { error: `The passkey stays: ${e.message}.` }, 422);
+      throw e;
     }
     return c.redirect("/admin/security?notice=passkey-removed", 303);
   });

@@ -29,11 +29,18 @@ function when(ms: number | null): string {
 }
 
 /** A form that changes something about the account: the token, the current password, then one button. */
-function Confirmed(p: { csrf: string; action: string; id: string; label: string; kind?: string }): Html {
+function Confirmed(p: {
+  csrf: string;
+  action: string;
+  id: string;
+  label: string;
+  kind?: string;
+  hasPassword: boolean;
+}): Html {
   return (
     <form method="post" action={p.action}>
       <Csrf token={p.csrf} />
-      <CurrentPassword id={p.id} />
+      <CurrentPassword id={p.id} hasPassword={p.hasPassword} />
       <div class="actions">
         <button class={p.kind} type="submit">
           {p.label}
@@ -43,7 +50,9 @@ function Confirmed(p: { csrf: string; action: string; id: string; label: string;
   );
 }
 
-function CurrentPassword({ id }: { id: string }): Html {
+/** The current password; a person without one confirms by a recent passkey sign-in (said, not asked). */
+function CurrentPassword({ id, hasPassword }: { id: string; hasPassword: boolean }): Html {
+  if (!hasPassword) return <p class="hint">Confirmed by your passkey: within ten minutes of signing in with it.</p>;
   return (
     <>
       <label for={`current-${id}`}>Current password</label>
@@ -84,11 +93,17 @@ export function SecurityPage(v: SecurityView): Html {
       <Passkeys {...v} />
       <section class="card">
         <h2>Password</h2>
+        {!v.staff.hasPassword && (
+          <p>
+            None: you sign in with a passkey alone. You can set a password again (it then signs you in with any second
+            factor you have).
+          </p>
+        )}
         <form method="post" action="/admin/security/password">
           <Csrf token={v.csrf} />
-          <CurrentPassword id="password" />
+          <CurrentPassword id="password" hasPassword={v.staff.hasPassword} />
           <label for="new-password">
-            New password <span class="hint">(at least 10 characters)</span>
+            {v.staff.hasPassword ? "New password" : "A password"} <span class="hint">(at least 10 characters)</span>
           </label>
           <input
             id="new-password"
@@ -103,6 +118,23 @@ export function SecurityPage(v: SecurityView): Html {
           </div>
           <p class="hint">Your other sessions are signed out.</p>
         </form>
+        {v.staff.hasPassword && v.staff.passkeys > 0 && (
+          <>
+            <h3>Sign in with a passkey alone</h3>
+            <p>
+              Without a password there is nothing to steal, guess or phish: your passkey (with your fingerprint, face or
+              PIN) is then your only way in. Keep a second passkey, or the owner can give you a new password.
+            </p>
+            <Confirmed
+              csrf={v.csrf}
+              action="/admin/security/password/remove"
+              id="password-remove"
+              label="Remove my password"
+              kind="danger"
+              hasPassword
+            />
+          </>
+        )}
       </section>
       <Apps {...v} />
       <Sessions {...v} />
@@ -115,8 +147,21 @@ function Totp({ csrf, staff, pendingTotp }: SecurityView): Html {
     return (
       <>
         <p>On. {staff.recoveryCodesLeft} recovery codes left.</p>
-        <Confirmed csrf={csrf} action="/admin/security/recovery-codes" id="codes" label="Make new recovery codes" />
-        <Confirmed csrf={csrf} action="/admin/security/totp/off" id="totp-off" label="Turn off" kind="danger" />
+        <Confirmed
+          csrf={csrf}
+          action="/admin/security/recovery-codes"
+          id="codes"
+          label="Make new recovery codes"
+          hasPassword={staff.hasPassword}
+        />
+        <Confirmed
+          csrf={csrf}
+          action="/admin/security/totp/off"
+          id="totp-off"
+          label="Turn off"
+          kind="danger"
+          hasPassword={staff.hasPassword}
+        />
       </>
     );
   }
@@ -160,12 +205,13 @@ function Totp({ csrf, staff, pendingTotp }: SecurityView): Html {
         id="totp"
         label="Set up an authenticator app"
         kind="primary"
+        hasPassword={staff.hasPassword}
       />
     </>
   );
 }
 
-function Passkeys({ csrf, passkeys }: SecurityView): Html {
+function Passkeys({ csrf, passkeys, staff }: SecurityView): Html {
   return (
     <section class="card">
       <h2>Passkeys</h2>
@@ -187,14 +233,16 @@ function Passkeys({ csrf, passkeys }: SecurityView): Html {
                   <form method="post" action="/admin/security/passkeys/remove">
                     <Csrf token={csrf} />
                     <input type="hidden" name="id" value={k.id} />
-                    <input
-                      name="current"
-                      type="password"
-                      autocomplete="current-password"
-                      required
-                      aria-label="Current password"
-                      placeholder="Current password"
-                    />
+                    {staff.hasPassword && (
+                      <input
+                        name="current"
+                        type="password"
+                        autocomplete="current-password"
+                        required
+                        aria-label="Current password"
+                        placeholder="Current password"
+                      />
+                    )}
                     <button class="danger" type="submit">
                       Remove
                     </button>
@@ -207,8 +255,14 @@ function Passkeys({ csrf, passkeys }: SecurityView): Html {
       )}
       <label for="passkey-name">Name of the new passkey</label>
       <input id="passkey-name" maxlength={60} placeholder="Phone, security key…" />
-      <label for="passkey-current">Current password</label>
-      <input id="passkey-current" type="password" autocomplete="current-password" />
+      {staff.hasPassword ? (
+        <>
+          <label for="passkey-current">Current password</label>
+          <input id="passkey-current" type="password" autocomplete="current-password" />
+        </>
+      ) : (
+        <CurrentPassword id="passkey" hasPassword={false} />
+      )}
       <p>
         <button
           type="button"
