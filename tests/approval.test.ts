@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listAudit } from "../src/product/access/audit.ts";
 import { tokenForScript } from "../src/product/access/oauth.ts";
 import { createStaff } from "../src/product/access/staff.ts";
+import { publishPost } from "../src/product/publish.ts";
 import { DIALECTS } from "./helpers/databases.ts";
 import { signIn } from "./helpers/desk.ts";
 import { startTestLectern, type TestLectern, tempDir, waitFor } from "./helpers/lectern.ts";
@@ -107,5 +108,45 @@ describe.each(DIALECTS)("approval of editors' posts on %s", (dialect) => {
     expect(creates(sink, "Maybe not")).toHaveLength(0);
     await post(editor, `/admin/posts/${id}/discard`, {});
     expect(await writePage(editor)).not.toContain("Maybe not this one");
+  });
+
+  it("an edit saved as a draft is shown only on its edit page and sent nowhere until it is published", async () => {
+    const ctx = lectern.server.lectern.context();
+    const published = await publishPost(ctx, { text: "The first wording" });
+    const url = lectern.server.lectern.data.urls.post(published.id);
+    await waitFor(() => creates(sink, "The first wording").length === 1, 20_000, "the post at the follower");
+    const saved = await post(owner, `/admin/posts/${published.id}`, {
+      text: "A second wording, unfinished",
+      action: "draft",
+    });
+    expect([saved.status, saved.headers.get("location")]).toEqual([
+      303,
+      `/admin/posts/${published.id}/edit?notice=edit-draft`,
+    ]);
+    const editPage = await (
+      await fetch(new URL(`/admin/posts/${published.id}/edit`, origin()), { headers: { Cookie: owner } })
+    ).text();
+    expect(editPage).toContain("A second wording, unfinished");
+    expect(editPage).toContain("saved as a draft");
+    // Nowhere else: the page, the object, the followers' servers.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await (await fetch(url, { headers: { Accept: "text/html" } })).text()).not.toContain("second wording");
+    expect(await (await fetch(url, { headers: { Accept: "application/activity+json" } })).text()).toContain(
+      "The first wording",
+    );
+    expect(sink.requests.filter((r) => JSON.parse(r.body).type === "Update")).toHaveLength(0);
+    // Published as the edit: one Update, and the draft is gone.
+    await post(owner, `/admin/posts/${published.id}`, { text: "A second wording, final", action: "publish" });
+    await waitFor(
+      () => sink.requests.some((r) => JSON.parse(r.body).type === "Update" && r.body.includes("second wording, final")),
+      20_000,
+      "the edit at the follower",
+    );
+    const after = await (
+      await fetch(new URL(`/admin/posts/${published.id}/edit`, origin()), { headers: { Cookie: owner } })
+    ).text();
+    expect(after).not.toContain("saved as a draft");
+    const log = (await listAudit(lectern.server.lectern.db, 20)).items;
+    expect(log.some((e) => e.action === "edit-draft" && e.actor.includes("owner"))).toBe(true);
   });
 });

@@ -330,7 +330,7 @@ export async function sweepUnusedMedia(
     db.dialect === "postgres"
       ? sql.raw(`SELECT a->>'mediaId' FROM ${table}, jsonb_array_elements(${table}.attachments::jsonb) AS a`)
       : sql.raw(`SELECT json_extract(value, '$.mediaId') FROM ${table}, json_each(${table}.attachments)`);
-  const used = sql`(${attachmentIds("posts")} UNION ${attachmentIds("scheduled_posts")} UNION ${attachmentIds("post_versions")}
+  const used = sql`(${attachmentIds("posts")} UNION ${attachmentIds("scheduled_posts")} UNION ${attachmentIds("post_versions")} UNION ${attachmentIds("edit_drafts")}
     UNION SELECT avatar_media_id FROM profile WHERE avatar_media_id IS NOT NULL
     UNION SELECT header_media_id FROM profile WHERE header_media_id IS NOT NULL)`;
   const only = options.only ? sql` AND id IN (${sql.join(options.only)})` : sql.empty;

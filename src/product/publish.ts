@@ -4,6 +4,7 @@ import { revokePostAuthorizations } from "./authorizations.ts";
 import { addBlock, normalizeActor, normalizeDomain, removeBlock } from "./blocks.ts";
 import { postChange, siteChanged } from "./changes.ts";
 import type { AppData } from "./context.ts";
+import { discardEditDraft } from "./edit-drafts.ts";
 import { deleteFollowerRow, followersOnHost, getFollower, markAccepted } from "./followers.ts";
 import { sweepUnusedMedia } from "./media.ts";
 import {
@@ -48,6 +49,8 @@ export async function publishEdit(
 ): Promise<Post> {
   const before = await getPost(ctx.data.db, id);
   const post = await editPost(ctx.data, id, input, now);
+  // Changes saved as a draft are published now, or replaced by these.
+  await discardEditDraft(ctx.data.db, id);
   // The tags it had and the tags it has: both tag pages change.
   await siteChanged(ctx.data, [postChange(post), ...(before ? [postChange(before)] : [])]);
   await ctx.data.outbox.postEdited(post);
@@ -58,6 +61,7 @@ export async function publishEdit(
 export async function publishDelete(ctx: Context<AppData>, id: string, now: number = Date.now()): Promise<boolean> {
   const post = await deletePost(ctx.data.db, id, now);
   if (post === undefined) return false;
+  await discardEditDraft(ctx.data.db, id);
   await siteChanged(ctx.data, [postChange(post)]);
   await ctx.data.outbox.postDeleted(post, now);
   // Quotes we allowed are revoked: each quoting server is told the stamp is gone.

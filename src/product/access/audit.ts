@@ -51,6 +51,8 @@ export const ACTIONS = {
   "recovery-codes": "made new recovery codes",
   "passkey-add": "added a passkey",
   "passkey-remove": "removed a passkey",
+  "edit-draft": "saved changes to a post as a draft",
+  "edit-draft-discard": "discarded a draft of changes",
   "password-remove": "removed their password (signs in with a passkey alone)",
   "session-revoke": "ended a session",
   "app-authorize": "allowed an app",

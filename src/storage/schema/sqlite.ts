@@ -56,6 +56,7 @@ export const postVersions = build(tables.postVersions);
 export const kv = build(tables.kv);
 export const queue = build(tables.queue);
 export const scheduledPosts = build(publishingTables.scheduledPosts);
+export const editDrafts = build(publishingTables.editDrafts);
 export const sessions = build(tables.sessions);
 export const profile = build(tables.profile);
 export const media = build(tables.media);

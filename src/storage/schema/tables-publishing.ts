@@ -33,3 +33,20 @@ export const scheduledPosts = table(
   },
   (t) => [index("scheduled_posts_due").on(t.publishAt)],
 );
+
+/**
+ * Changes to a published post saved as a draft: nothing of them is public or sent until they are
+ * published as the edit (then the row goes). One per post; what the desk's edit page comes back to.
+ */
+export const editDrafts = table("edit_drafts", {
+  postId: text("post_id").primaryKey(),
+  /** Who saved it last. */
+  staffId: number("staff_id"),
+  title: text("title"),
+  source: text("source").notNull(),
+  summary: text("summary"),
+  sensitive: bool("sensitive").notNull().default(false),
+  language: text("language").notNull(),
+  attachments: text("attachments").notNull().defaultSql("'[]'"),
+  updatedAt: number("updated_at").notNull(),
+});

@@ -56,6 +56,8 @@ const NOTICES: Record<string, string> = {
   "signed-in": "Signed in.",
   enrol: "The owner asks everyone to use a second factor: set up an authenticator app or a passkey to go on.",
   password: "Password changed. Your other sessions were signed out.",
+  "edit-draft": "Saved as a draft: nothing was sent, the post reads as before.",
+  "edit-draft-discarded": "Draft discarded: the post is as published.",
   "password-removed": "Password removed: you sign in with your passkey alone. Your other sessions were signed out.",
   totp: "Authenticator app turned on. Your other sessions were signed out.",
   "totp-off": "Authenticator app turned off.",

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { deliveryProgress } from "../../delivery/progress.ts";
 import { audit } from "../../product/access/audit.ts";
 import { clearDraft, getDraft } from "../../product/drafts.ts";
+import { discardEditDraft, getEditDraft, saveEditDraft } from "../../product/edit-drafts.ts";
 import {
   decodePostCursor,
   encodePostCursor,
@@ -17,7 +18,7 @@ import { listHeld, submitPost } from "../../product/undo.ts";
 import { readerProgress } from "../../readers/fanout.ts";
 import { UUID_PATTERN } from "../../shared/ids.ts";
 import { showAttachments } from "../attachments.ts";
-import { ComposeForm, type ComposeValues } from "../views/compose.tsx";
+import { ComposeForm, type ComposeValues, DraftNotice } from "../views/compose.tsx";
 import { Messages } from "../views/desk.tsx";
 import { DeliveryBox, PostsTable, ScheduledTable } from "../views/posts.tsx";
 import { PostArticle } from "../views/public.tsx";
@@ -207,15 +208,18 @@ export function postRoutes(desk: Desk): void {
     );
   });
 
-  const editPage = (c: Context<DeskEnv>, post: Post, values: ComposeValues, extra: PageExtra = {}) => {
+  const editPage = async (c: Context<DeskEnv>, post: Post, values: ComposeValues, extra: PageExtra = {}) => {
     const session = c.get("session");
+    const draft = await getEditDraft(db, post.id);
     return render(
       c,
       "Edit",
       <>
-        <h1>Edit post</h1>
-        <Messages error={extra.error} />
+        <h1>Edit {post.title === null ? "post" : "statement"}</h1>
+        <Messages error={extra.error} notice={notice(c)} />
+        {draft && <DraftNotice csrf={session.csrfToken} postId={post.id} savedAt={draft.updatedAt} />}
         <ComposeForm
+          draftable
           csrf={session.csrfToken}
           values={values}
           action={`/admin/posts/${post.id}`}
@@ -234,6 +238,14 @@ export function postRoutes(desk: Desk): void {
   admin.get("/posts/:id/edit", async (c) => {
     const post = await livePost(c);
     if (post === undefined) return c.notFound();
+    // Changes saved as a draft come back to be finished.
+    const draft = await getEditDraft(db, post.id);
+    if (draft !== undefined)
+      return editPage(c, post, {
+        ...emptyCompose(),
+        ...draft,
+        attachments: await slotsOf(draft.attachments),
+      });
     return editPage(c, post, {
       ...emptyCompose(),
       attachments: await slotsOf(post.attachments),
@@ -252,6 +264,11 @@ export function postRoutes(desk: Desk): void {
     try {
       if (values.mediaError) throw new InvalidPostError(values.mediaError);
       if (values.action === "preview") return editPage(c, post, values, { preview: await preview(values) });
+      if (values.action === "draft") {
+        await saveEditDraft(db, post.id, c.get("session").staffId, toInput(values), now());
+        await audit(db, desk.actor(c), "edit-draft", data.urls.post(post.id).href, now());
+        return c.redirect(`/admin/posts/${post.id}/edit?notice=edit-draft`, 303);
+      }
       await publishEdit(lectern.context(), post.id, toInput(values), now());
       await audit(db, desk.actor(c), "edit", data.urls.post(post.id).href, now());
       return c.redirect(`/admin/posts/${post.id}?notice=edited`, 303);
@@ -259,6 +276,14 @@ export function postRoutes(desk: Desk): void {
       if (e instanceof InvalidPostError) return editPage(c, post, values, { error: e.message, status: 422 });
       throw e;
     }
+  });
+
+  admin.post("/posts/:id/draft/discard", async (c) => {
+    const post = await livePost(c);
+    if (post === undefined) return c.notFound();
+    if (await discardEditDraft(db, post.id))
+      await audit(db, desk.actor(c), "edit-draft-discard", data.urls.post(post.id).href, now());
+    return c.redirect(`/admin/posts/${post.id}/edit?notice=edit-draft-discarded`, 303);
   });
 
   admin.post("/posts/:id/delete", async (c) => {

@@ -1,7 +1,9 @@
 import type { Child } from "hono/jsx";
 import { MAX_ALT_LENGTH, MAX_ATTACHMENTS } from "../../product/media.ts";
 import { MAX_POST_LENGTH, MAX_STATEMENT_LENGTH, MAX_SUMMARY_LENGTH, MAX_TITLE_LENGTH } from "../../product/posts.ts";
+import { Csrf } from "./desk.tsx";
 import type { Html } from "./layout.tsx";
+import { formatDate } from "./media-grid.tsx";
 
 export interface SlotValue {
   mediaId: string;
@@ -39,6 +41,8 @@ export interface ComposeOptions {
   /** The post as it will look (a `PostArticle` of the unsaved post), after "Preview". */
   preview?: Child;
   submitLabel: string;
+  /** Offer "Save as draft" (an edit of a published post: kept, sent nowhere, until published). */
+  draftable?: boolean;
   timeZones: string[];
   /** The text box takes the focus (the Write page). */
   autofocus?: boolean;
@@ -96,6 +100,11 @@ export function ComposeForm(o: ComposeOptions): Html {
         <button type="submit" name="action" value="preview">
           Preview
         </button>
+        {o.draftable && (
+          <button type="submit" name="action" value="draft">
+            Save as draft
+          </button>
+        )}
         <progress id="upload-progress" max="100" value="0" hidden />
       </div>
       {o.preview !== undefined && (
@@ -241,6 +250,22 @@ function EmptySlot({ i }: { i: number }): Html {
         </label>
         <input id={`newfocus-${i}`} name={`newfocus${i}`} placeholder="0,0" data-focus />
       </div>
+    </div>
+  );
+}
+
+/** An edit page showing saved, unpublished changes: what they are, and a way to drop them. */
+export function DraftNotice(p: { csrf: string; postId: string; savedAt: number }): Html {
+  return (
+    <div class="notice" role="status">
+      <p>
+        These are your changes saved as a draft ({formatDate(new Date(p.savedAt))}): not published, sent nowhere. The
+        post reads as before until you save them as the edit.
+      </p>
+      <form method="post" action={`/admin/posts/${p.postId}/draft/discard`}>
+        <Csrf token={p.csrf} />
+        <button type="submit">Discard the draft</button>
+      </form>
     </div>
   );
 }
