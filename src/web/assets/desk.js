@@ -62,6 +62,78 @@ if (compose) {
   let submitting = false;
   let dirty = false;
 
+  // Attachments already uploaded, in their order: the arrows move a slot in place (the form posts them in
+  // the order they stand), keyboard focus stays on the arrow, a live region says where it went; or drag one.
+  const kept = () => [...compose.querySelectorAll(".slot[data-kept]")];
+  const status = compose.querySelector("[data-order-status]");
+  const renumber = () => {
+    const all = kept();
+    all.forEach((slot, i) => {
+      const position = slot.querySelector("[data-position]");
+      if (position) position.textContent = String(i + 1);
+      const up = slot.querySelector("button[data-move=up]");
+      const down = slot.querySelector("button[data-move=down]");
+      if (up) up.disabled = i === 0;
+      if (down) down.disabled = i === all.length - 1;
+    });
+  };
+  const moved = (slot, button) => {
+    renumber();
+    dirty = true;
+    const all = kept();
+    if (status) status.textContent = `Moved to position ${all.indexOf(slot) + 1} of ${all.length}.`;
+    const target = button?.disabled ? slot.querySelector("button[data-move]:not(:disabled)") : button;
+    target?.focus();
+  };
+  compose.addEventListener("click", (e) => {
+    const button = e.target.closest?.("button[data-move]");
+    if (!button) return;
+    e.preventDefault();
+    const slot = button.closest(".slot");
+    const all = kept();
+    const i = all.indexOf(slot);
+    if (button.dataset.move === "up" && i > 0) all[i - 1].before(slot);
+    else if (button.dataset.move === "down" && i < all.length - 1) all[i + 1].after(slot);
+    moved(slot, button);
+  });
+  let dragged = null;
+  for (const slot of kept()) {
+    if (kept().length < 2) break;
+    slot.draggable = true;
+    // The slot moves, not its thumbnail (an image would start a drag of its own).
+    for (const img of slot.querySelectorAll("img")) img.draggable = false;
+    slot.addEventListener("dragstart", (e) => {
+      dragged = slot;
+      slot.classList.add("dragging");
+      e.dataTransfer.effectAllowed = "move";
+      e.dataTransfer.setData("text/plain", "");
+    });
+    slot.addEventListener("dragend", () => {
+      slot.classList.remove("dragging");
+      for (const s of kept()) s.classList.remove("drop-before", "drop-after");
+      dragged = null;
+    });
+    slot.addEventListener("dragover", (e) => {
+      if (!dragged || dragged === slot) return;
+      e.preventDefault();
+      const box = slot.getBoundingClientRect();
+      const after = e.clientY > box.top + box.height / 2;
+      slot.classList.toggle("drop-after", after);
+      slot.classList.toggle("drop-before", !after);
+    });
+    slot.addEventListener("dragleave", () => slot.classList.remove("drop-before", "drop-after"));
+    slot.addEventListener("drop", (e) => {
+      if (!dragged || dragged === slot) return;
+      e.preventDefault();
+      e.stopPropagation();
+      const after = slot.classList.contains("drop-after");
+      slot.classList.remove("drop-before", "drop-after");
+      if (after) slot.after(dragged);
+      else slot.before(dragged);
+      moved(dragged, null);
+    });
+  }
+
   // One "Add" control in place of the empty slots: each file goes to the next free slot's input.
   if (media && empty.length > 0) {
     const picker = document.createElement("input");
@@ -145,6 +217,14 @@ if (compose) {
       }
     });
   }
+
+  // Enter in a statement's title goes on to its text (it would otherwise publish the form).
+  compose.querySelector("#title")?.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.isComposing) {
+      e.preventDefault();
+      text?.focus();
+    }
+  });
 
   // Ctrl/Cmd+Enter publishes.
   compose.addEventListener("keydown", (e) => {

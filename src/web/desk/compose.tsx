@@ -96,6 +96,15 @@ export function composer(desk: Desk) {
       get = (k) => all(k)[0] ?? "";
       kept = keptAttachments();
     }
+    // "move-up:<media id>": the author moved that attachment earlier; the form comes back rearranged (a preview).
+    let action = get("action") || "publish";
+    const move = /^move-(up|down):(.+)$/.exec(action);
+    if (move !== null) {
+      const from = kept.findIndex((a) => a.mediaId === move[2]);
+      const to = from + (move[1] === "up" ? -1 : 1);
+      if (from >= 0 && to >= 0 && to < kept.length) [kept[from], kept[to]] = [kept[to], kept[from]];
+      action = "preview";
+    }
     return {
       attachments: await slotsOf(kept),
       title: get("title"),
@@ -107,7 +116,7 @@ export function composer(desk: Desk) {
       time: get("time"),
       timeZone: get("timeZone") || config.timeZone,
       inReplyTo: get("in_reply_to"),
-      action: get("action") || "publish",
+      action,
       mediaError,
     };
   };

@@ -51,6 +51,11 @@ export function HeldPosts({ rows, csrf }: { rows: ScheduledPost[]; csrf: string 
       <ul>
         {rows.map((p) => (
           <li data-held={p.id}>
+            {p.title && (
+              <p>
+                <strong>Statement: {p.title}</strong>
+              </p>
+            )}
             <blockquote>{p.source.length > 280 ? `${p.source.slice(0, 280)}…` : p.source}</blockquote>
             <p>
               Sending at <time datetime={new Date(p.publishAt).toISOString()}>{clock.format(p.publishAt)} UTC</time>{" "}

@@ -116,6 +116,11 @@ export function ReviewQueue(v: {
       <ul>
         {v.rows.map((p) => (
           <li data-review={p.id}>
+            {p.title && (
+              <p>
+                <strong>Statement: {p.title}</strong>
+              </p>
+            )}
             {p.summary && (
               <p>
                 <strong>Content warning:</strong> {p.summary}

@@ -197,9 +197,18 @@ function AttachmentSlots({ current }: { current: SlotValue[] }): Html {
       <legend>
         Pictures and video <span class="hint">(up to {MAX_ATTACHMENTS}: JPEG, PNG, WebP, GIF, AVIF, MP4, WebM)</span>
       </legend>
+      {current.length > 1 && (
+        <p class="hint" id="order-hint">
+          In this order on the post: move one with its arrows (or drag it).
+        </p>
+      )}
+      <p class="sr" role="status" aria-live="polite" data-order-status />
       {current.map((a, i) => (
-        <div class="slot" data-slot={i}>
-          {a.previewUrl ? <img src={a.previewUrl} alt="" /> : <span class="hint">{a.kind}</span>}
+        <div class="slot" data-slot={i} data-kept>
+          <div class="kept">
+            {a.previewUrl ? <img src={a.previewUrl} alt="" /> : <span class="hint">{a.kind}</span>}
+            {current.length > 1 && <MoveButtons i={i} count={current.length} slot={a} />}
+          </div>
           <div>
             <input type="hidden" name="media" value={a.mediaId} />
             <label for={`alt-${i}`}>
@@ -225,6 +234,40 @@ function AttachmentSlots({ current }: { current: SlotValue[] }): Html {
       {Array.from({ length: empty }, (_, j) => (
         <EmptySlot i={current.length + j} />
       ))}
+    </fieldset>
+  );
+}
+
+/**
+ * Earlier and later: submit buttons, so the order changes without JavaScript too (the form comes back
+ * rearranged, with a preview); desk.js moves the slot in place instead, and drag and drop moves it too.
+ */
+function MoveButtons({ i, count, slot }: { i: number; count: number; slot: SlotValue }): Html {
+  const what = `${slot.kind === "video" ? "video" : "picture"} ${i + 1}${slot.alt ? ` (${slot.alt.slice(0, 40)})` : ""}`;
+  return (
+    <fieldset class="order">
+      <legend class="sr">Position of {what}</legend>
+      <button
+        type="submit"
+        name="action"
+        value={`move-up:${slot.mediaId}`}
+        data-move="up"
+        aria-label={`Move ${what} earlier`}
+        disabled={i === 0}
+      >
+        ↑
+      </button>
+      <span data-position>{i + 1}</span>
+      <button
+        type="submit"
+        name="action"
+        value={`move-down:${slot.mediaId}`}
+        data-move="down"
+        aria-label={`Move ${what} later`}
+        disabled={i === count - 1}
+      >
+        ↓
+      </button>
     </fieldset>
   );
 }
