@@ -1,4 +1,5 @@
-import { existsSync, readdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import sharp from "sharp";
@@ -34,6 +35,21 @@ describe("uploads bounded before decoding", () => {
       body: form,
     });
     return { status: res.status, body: (await res.json()) as Json };
+  };
+  /** A video's upload is answered 202 and processed after: polled (as apps do) until it has ended. */
+  const settled = async (name: string, type: string, bytes: Buffer) => {
+    const first = await upload(name, type, bytes);
+    if (first.status !== 202) return first;
+    return await waitFor(
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/api/v1/media/${first.body.id}`, {
+          headers: { Authorization: `Bearer ${token}` },
+        });
+        return res.status === 206 ? undefined : { status: res.status, body: (await res.json()) as Json };
+      },
+      30_000,
+      `${name} processed`,
+    );
   };
 
   beforeAll(async () => {
@@ -75,7 +91,7 @@ describe("uploads bounded before decoding", () => {
     ];
     if (tools !== null) cases.push(["moov.mp4", "video/mp4", hugeMoovMp4(), /"moov" box claims 1099511627776 bytes/]);
     for (const [name, type, bytes, why] of cases) {
-      const { status, body } = await upload(name, type, bytes);
+      const { status, body } = await settled(name, type, bytes);
       expect(status, `${name}: ${JSON.stringify(body).slice(0, 300)}`).toBe(422);
       expect(body.error, name).toMatch(why);
     }
@@ -87,6 +103,62 @@ describe("uploads bounded before decoding", () => {
       .toBuffer();
     expect((await upload("fine.png", "image/png", fine)).status).toBe(200);
   });
+
+  it.runIf(tools !== null)(
+    "a video from an app: 202 at once, 206 while it is processed (asked of any process), 200 with its URLs; posted by that id",
+    async () => {
+      const clip = path.join(tmp.dir, "clip.mp4");
+      execFileSync(tools?.ffmpeg as string, [
+        ...["-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25:duration=3"],
+        ...["-c:v", "libx264", "-preset", "veryslow", "-pix_fmt", "yuv420p", "-y", clip],
+      ]);
+      const form = new FormData();
+      form.set("file", new Blob([readFileSync(clip)], { type: "video/mp4" }), "clip.mp4");
+      form.set("description", "A test pattern");
+      const res = await fetch(`http://127.0.0.1:${port}/api/v2/media`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${token}` },
+        body: form,
+      });
+      const accepted = (await res.json()) as Json;
+      expect(res.status).toBe(202);
+      expect(accepted).toMatchObject({ type: "video", url: null, description: "A test pattern" });
+      // Posting with it before it is ready: refused, with the reason.
+      const post = () =>
+        fetch(`http://127.0.0.1:${port}/api/v1/statuses`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+          body: JSON.stringify({ status: "A video from an app", media_ids: [accepted.id] }),
+        });
+      const seen: number[] = [];
+      const done = await waitFor(
+        async () => {
+          const r = await fetch(`http://127.0.0.1:${port}/api/v1/media/${accepted.id}`, {
+            headers: { Authorization: `Bearer ${token}` },
+          });
+          seen.push(r.status);
+          if (r.status === 206 && seen.length === 1) {
+            const early = await post();
+            expect(early.status).toBe(422);
+            expect(((await early.json()) as Json).error).toContain("still being processed");
+          }
+          return r.status === 206 ? undefined : { status: r.status, body: (await r.json()) as Json };
+        },
+        60_000,
+        "the video processed",
+      );
+      expect(seen[0]).toBe(206);
+      expect(done.status).toBe(200);
+      expect(done.body).toMatchObject({ id: accepted.id, type: "video", description: "A test pattern" });
+      expect(done.body.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/media\//);
+      expect(done.body.preview_url).toMatch(/\.webp$/);
+      const status = (await (await post()).json()) as Json;
+      expect(status.media_attachments).toHaveLength(1);
+      expect(status.media_attachments[0]).toMatchObject({ type: "video", description: "A test pattern" });
+      expect(filesIn(path.join(dataDir(), "tmp"))).toEqual([]);
+    },
+    90_000,
+  );
 
   it("leaves no temporary file of an upload cut off by a SIGKILL, once started again", async () => {
     // An upload that has sent 2 MB of the 50 it announced: on disk, in the server's temporary folder.

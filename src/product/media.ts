@@ -76,6 +76,14 @@ async function sha256File(file: string): Promise<string> {
   return hash.digest("hex");
 }
 
+/** What an upload is by its bytes (not its name): a picture, a video, or neither (undefined). */
+export async function uploadKind(file: string): Promise<"image" | "video" | undefined> {
+  const { fileTypeFromFile } = await import("file-type");
+  const mime = (await fileTypeFromFile(file))?.mime;
+  if (mime !== undefined && IMAGE_TYPES[mime]) return "image";
+  return mime !== undefined && VIDEO_TYPES.has(mime) ? "video" : undefined;
+}
+
 /**
  * Checks an upload by its content, processes it (images: oriented, metadata
  * stripped, scaled to the web; videos: probed, poster frame) and stores it.

@@ -1,10 +1,9 @@
-import path from "node:path";
 import type { Context, Hono } from "hono";
 import { audit } from "../../product/access/audit.ts";
 import type { TokenInfo } from "../../product/access/oauth.ts";
 import { getStaff } from "../../product/access/staff.ts";
 import { approvalRequired } from "../../product/approval.ts";
-import { InvalidMediaError, ingestMedia, MAX_ATTACHMENTS } from "../../product/media.ts";
+import { MAX_ATTACHMENTS } from "../../product/media.ts";
 import {
   getLivePost,
   InvalidPostError,
@@ -17,11 +16,10 @@ import { publishDelete, publishEdit, publishPin } from "../../product/publish.ts
 import { schedulePost } from "../../product/schedule.ts";
 import { submitPost } from "../../product/undo.ts";
 import { MAX_VIDEO_PIXELS } from "../../product/video.ts";
-import { UnavailableError } from "../../shared/errors.ts";
 import { Temporal } from "../../shared/temporal.ts";
 import { showAttachments } from "../attachments.ts";
 import type { WebDeps } from "../deps.ts";
-import { parseUpload, UploadError } from "../uploads.ts";
+import { mastodonMedia } from "./media.ts";
 import { apiActor, apiError, authorizeRequest, bodyOf } from "./oauth.tsx";
 import { ACCOUNT_ID, accountJson, attachmentJson, type MediaNote, statusJson } from "./shapes.ts";
 
@@ -65,6 +63,7 @@ export function mastodonApi(app: Hono, deps: WebDeps): void {
   const actorOf = (c: Context, info: TokenInfo) => apiActor(c, info, config.trustedProxies);
   const livePost = async (id: string) => (/^[0-9a-f-]{36}$/.test(id) ? await getLivePost(db, id) : undefined);
   const notFound = (c: Context) => apiError(c, 404, "Record not found");
+  const media = mastodonMedia(app, deps, authorize);
 
   const instance = async (v2: boolean) => ({
     ...(v2 ? { domain: config.origin.host } : { uri: config.origin.host }),
@@ -135,7 +134,8 @@ export function mastodonApi(app: Hono, deps: WebDeps): void {
     const attachments = [];
     for (const id of ids) {
       const n = await kv.get<MediaNote>(noteKey(id));
-      attachments.push({ mediaId: id, alt: n?.description ?? "", focus: n?.focus ?? undefined });
+      // A video uploaded with 202 is posted by the id the app was given, once it is processed.
+      attachments.push({ mediaId: await media.resolve(id), alt: n?.description ?? "", focus: n?.focus ?? undefined });
     }
     if (b.in_reply_to_id && (await livePost(b.in_reply_to_id)) === undefined)
       throw new InvalidPostError("Replies are not possible from this account: only its own posts can be continued");
@@ -303,71 +303,6 @@ export function mastodonApi(app: Hono, deps: WebDeps): void {
   }
   for (const action of ["favourite", "unfavourite", "reblog", "unreblog", "bookmark", "unbookmark", "mute", "unmute"])
     app.post(`/api/v1/statuses/:id/${action}`, (c) => apiError(c, 403, "This action is not allowed"));
-
-  app.post("/api/v2/media", async (c) => {
-    const info = await authorize(c, "write:media");
-    if (info instanceof Response) return info;
-    let upload: Awaited<ReturnType<typeof parseUpload>>;
-    try {
-      upload = await parseUpload(c, path.join(config.dataDir, "tmp"), {
-        maxFileBytes: Math.max(config.media.maxImageBytes, config.media.maxVideoBytes),
-        maxFiles: 1,
-      });
-    } catch (e) {
-      if (e instanceof UploadError) return apiError(c, e.status, e.message);
-      throw e;
-    }
-    try {
-      const file = upload.files.find((f) => f.field === "file");
-      if (file === undefined) return apiError(c, 422, "Validation failed: File can't be blank");
-      const m = await ingestMedia(data, lectern.media, { path: file.path, filename: file.filename }, now());
-      const focus = (upload.field("focus") || "").split(",").map(Number);
-      const note: MediaNote = {
-        description: upload.field("description").slice(0, 1500),
-        focus:
-          focus.length === 2 && focus.every((n) => Number.isFinite(n) && Math.abs(n) <= 1)
-            ? [focus[0], focus[1]]
-            : null,
-      };
-      await kv.set(noteKey(m.id), note, { ttl: Temporal.Duration.from({ days: 1 }) });
-      const [shown] = await showAttachments(data, [{ mediaId: m.id, alt: note.description }]);
-      return c.json(attachmentJson(shown, note, m.blurhash));
-    } catch (e) {
-      if (e instanceof InvalidMediaError) return apiError(c, 422, `Validation failed: ${e.message}`);
-      if (e instanceof UnavailableError) return apiError(c, 503, e.message);
-      throw e;
-    } finally {
-      await upload.cleanup();
-    }
-  });
-  /** An uploaded file as the API shows it, with what the app said of it; a Response when there is none. */
-  const uploaded = async (c: Context) => {
-    const info = await authorize(c, "write:media");
-    if (info instanceof Response) return info;
-    const id = c.req.param("id") ?? "";
-    const [shown] = await showAttachments(data, [{ mediaId: id, alt: "" }]);
-    if (shown === undefined) return notFound(c);
-    return { id, shown, note: (await kv.get<MediaNote>(noteKey(id))) ?? { description: "", focus: null } };
-  };
-  app.get("/api/v1/media/:id", async (c) => {
-    const m = await uploaded(c);
-    return m instanceof Response ? m : c.json(attachmentJson(m.shown, m.note));
-  });
-  app.put("/api/v1/media/:id", async (c) => {
-    const m = await uploaded(c);
-    if (m instanceof Response) return m;
-    const b = await bodyOf(c);
-    const focus = (b.focus ?? "").split(",").map(Number);
-    const note: MediaNote = {
-      description: b.description !== undefined ? b.description.slice(0, 1500) : m.note.description,
-      focus:
-        focus.length === 2 && focus.every((n) => Number.isFinite(n) && Math.abs(n) <= 1)
-          ? [focus[0], focus[1]]
-          : m.note.focus,
-    };
-    await kv.set(noteKey(m.id), note, { ttl: Temporal.Duration.from({ days: 1 }) });
-    return c.json(attachmentJson(m.shown, note));
-  });
 
   // Anything else under /api: Mastodon's 404 shape, not an HTML page.
   app.all("/api/*", (c) => notFound(c));
