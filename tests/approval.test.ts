@@ -84,9 +84,25 @@ describe.each(DIALECTS)("approval of editors' posts on %s", (dialect) => {
     expect(queue).toContain("Waiting for your approval");
     expect(queue).toContain("Needs a second look");
     expect(queue).toMatch(/Reaches 1 followers on 1 servers; leaves at once\./);
+    // The owner may change it first (the editor may not); what Approve sends is the owner's version.
+    expect((await fetch(new URL(`/admin/posts/${id}/review`, origin()), { headers: { Cookie: editor } })).status).toBe(
+      403,
+    );
+    const form = await (
+      await fetch(new URL(`/admin/posts/${id}/review`, origin()), { headers: { Cookie: owner } })
+    ).text();
+    expect(form).toContain("Needs a second look");
+    const edited = await post(owner, `/admin/posts/${id}/review`, {
+      text: "Needs a second look, tightened",
+      language: "en",
+      action: "publish",
+    });
+    expect(edited.headers.get("location")).toBe("/admin?notice=edited-awaiting");
+    expect(creates(sink, "second look")).toHaveLength(0);
     const approved = await post(owner, `/admin/posts/${id}/approve`, {});
     expect(approved.headers.get("location")).toBe("/admin?notice=approved-post");
     await waitFor(() => creates(sink, "second look").length === 1, 10_000, "the approved post");
+    expect(creates(sink, "second look, tightened")).toHaveLength(1);
     // Twice: already decided, nothing sent twice.
     expect((await post(owner, `/admin/posts/${id}/approve`, {})).headers.get("location")).toBe("/admin?error=decided");
     await new Promise((r) => setTimeout(r, 1000));
@@ -94,6 +110,7 @@ describe.each(DIALECTS)("approval of editors' posts on %s", (dialect) => {
     const log = (await listAudit(lectern.server.lectern.db, 50)).items;
     expect(log.some((e) => e.action === "submit-for-approval" && e.actor === "ed")).toBe(true);
     expect(log.some((e) => e.action === "approve" && e.actor === "owner" && e.subject === id)).toBe(true);
+    expect(log.some((e) => e.action === "edit-awaiting" && e.actor === "owner" && e.subject === id)).toBe(true);
   });
 
   it("a declined post is never sent, and its editor reads the note", async () => {

@@ -55,7 +55,7 @@ describe("the desk in a browser", () => {
     await expect(page.locator("#text-count").textContent()).resolves.toBe("63 / 10000");
     // Warning, sensitive and language are folded away until asked for.
     await expect(page.locator("#summary").isVisible()).resolves.toBe(false);
-    await page.locator("details.options > summary").first().click();
+    await page.locator("details.options:has(#summary) > summary").click();
     await page.fill("#summary", "Closures");
     await page.click("button[value=preview]");
     await expect(page.locator("article.post summary").textContent()).resolves.toBe("Closures");

@@ -74,7 +74,8 @@ describe.each(DIALECTS)("statements on %s", (dialect) => {
     expect(posted.code, posted.stderr).toBe(0);
     statementUrl = new URL(posted.stdout.trim());
     const id = statementUrl.pathname.split("/").pop() as string;
-    expect(posted.stderr).toContain(`Statement id: ${id}`);
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(posted.stderr).toBe("");
 
     const request = await waitFor(
       () => sink.requests.find((r) => JSON.parse(r.body).type === "Create"),

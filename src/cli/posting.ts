@@ -62,9 +62,8 @@ export async function post(config: Config, rest: string[], _command: string): Pr
       language: values.language,
       attachments,
     });
-    // The URL (for people and scripts) ends with the post's id, which `undo`, `send-now`, `edit` also take.
+    // The URL (for people and scripts) ends with the post's id; `undo`, `send-now`, `edit` take either.
     console.log(ctx.data.urls.post(post.id).href);
-    console.error(`${post.title === null ? "Post" : "Statement"} id: ${post.id}`);
     if (sendAt !== null)
       console.error(
         `Held until ${new Date(sendAt).toISOString()} (publish.undo_seconds); to take it back: npm run -s lectern -- undo ${post.id}`,

@@ -5,7 +5,7 @@ import type { AppData } from "./context.ts";
 import { getSetting, setSetting } from "./instance.ts";
 import { SCHEDULED_COLUMNS, type ScheduledPost } from "./post.ts";
 import { checkPost, InvalidPostError, type PostInput } from "./posts.ts";
-import { publishDuePosts, storeWaiting } from "./schedule.ts";
+import { getScheduled, publishDuePosts, storeWaiting } from "./schedule.ts";
 
 /*
  * A second pair of eyes: with the owner's approval rule on, what an editor
@@ -66,6 +66,20 @@ export async function approve(ctx: Context<AppData>, id: string, now: number = D
   );
   if (changed === 0) throw new InvalidPostError("this post is no longer waiting for approval (already decided)");
   await publishDuePosts(ctx, now);
+}
+
+/** The owner edits a waiting post before deciding (what the approval then sends); refused once decided. */
+export async function editAwaiting(data: AppData, id: string, input: PostInput): Promise<void> {
+  const current = await getScheduled(data, id);
+  const checked = await checkPost(data, input, current?.attachments);
+  const attachments =
+    checked.attachments === undefined ? sql.empty : sql`, attachments = ${JSON.stringify(checked.attachments)}`;
+  const changed = await data.db.run(
+    sql`UPDATE scheduled_posts SET source = ${checked.source}, title = ${checked.title}, language = ${checked.language},
+          summary = ${checked.summary}, sensitive = ${checked.sensitive}${attachments}
+        WHERE id = ${id} AND review = 'awaiting'`,
+  );
+  if (changed === 0) throw new InvalidPostError("this post is no longer waiting for approval (already decided)");
 }
 
 /** Declines a waiting post with a note for its editor; nothing of it is sent. */

@@ -33,7 +33,7 @@ export const ROUTE_RULES: readonly Rule[] = [
   { path: /^\/admin\/staff(\/.*)?$/, need: "staff" },
   { path: /^\/admin\/audit(\/.*)?$/, need: "audit" },
   { path: /^\/admin\/server(\/.*)?$/, need: "server" },
-  { path: /^\/admin\/posts\/[^/]+\/(approve|decline)$/, need: "approve" },
+  { path: /^\/admin\/posts\/[^/]+\/(approve|decline|review)$/, need: "approve" },
   { path: /^\/admin(\/|\/(posts|scheduled|draft)(\/.*)?)?$/, need: "posts" },
   // The Mastodon API: the account's identity, its followers, and writing.
   { path: /^\/api\/v1\/accounts\/update_credentials$/, need: "profile" },

@@ -52,6 +52,7 @@ export const ACTIONS = {
   "passkey-add": "added a passkey",
   "passkey-remove": "removed a passkey",
   "edit-draft": "saved changes to a post as a draft",
+  "edit-awaiting": "edited a post waiting for approval",
   "edit-draft-discard": "discarded a draft of changes",
   "password-remove": "removed their password (signs in with a passkey alone)",
   "session-revoke": "ended a session",

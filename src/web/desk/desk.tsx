@@ -57,6 +57,7 @@ const NOTICES: Record<string, string> = {
   enrol: "The owner asks everyone to use a second factor: set up an authenticator app or a passkey to go on.",
   password: "Password changed. Your other sessions were signed out.",
   "edit-draft": "Saved as a draft: nothing was sent, the post reads as before.",
+  "edited-awaiting": "Changes saved: the post still waits for your approval.",
   "edit-draft-discarded": "Draft discarded: the post is as published.",
   "password-removed": "Password removed: you sign in with your passkey alone. Your other sessions were signed out.",
   totp: "Authenticator app turned on. Your other sessions were signed out.",

@@ -6,6 +6,7 @@ import {
   approve,
   decline,
   discardDeclined,
+  editAwaiting,
   listForReview,
   submitForApproval,
 } from "../../product/approval.ts";
@@ -14,8 +15,10 @@ import { InvalidPostError, type PostInput } from "../../product/posts.ts";
 import type { ScheduledPost } from "../../product/schedule.ts";
 import { readerCounts } from "../../readers/subscribers.ts";
 import { UUID_PATTERN } from "../../shared/ids.ts";
-import { Csrf, PostButton } from "../views/desk.tsx";
+import { ComposeForm, type ComposeValues } from "../views/compose.tsx";
+import { Csrf, Messages, PostButton } from "../views/desk.tsx";
 import type { Html } from "../views/layout.tsx";
+import { composer, type PageExtra, TIME_ZONES } from "./compose.tsx";
 import type { Desk, DeskEnv } from "./desk.tsx";
 
 /** Who a post would reach now: followers and their servers, readers by email and push, the undo window. */
@@ -50,6 +53,66 @@ export function reviewRoutes(desk: Desk): void {
       await audit(lectern.db, desk.actor(c), action === "approve" ? "approve" : "decline", id, now());
       return c.redirect(`/admin?notice=${action === "approve" ? "approved-post" : "declined-post"}`, 303);
     });
+  // The owner may change a waiting post before approving it: the same compose form, without a schedule.
+  const { slotsOf, readCompose, toInput, preview } = composer(desk);
+  const editPage = (c: Context<DeskEnv>, id: string, values: ComposeValues, extra: PageExtra = {}) => {
+    const session = c.get("session");
+    return desk.render(
+      c,
+      "Edit before approving",
+      <>
+        <h1>Edit before approving</h1>
+        <p class="hint">Your changes are what Approve will send; the audit log names you.</p>
+        <Messages error={extra.error} />
+        <ComposeForm
+          csrf={session.csrfToken}
+          values={values}
+          action={`/admin/posts/${id}/review`}
+          schedule={false}
+          guessZone={false}
+          preview={extra.preview}
+          submitLabel="Save changes"
+          timeZones={TIME_ZONES}
+        />
+      </>,
+      session,
+      extra.status,
+    );
+  };
+  const waiting = async (id: string) =>
+    UUID_PATTERN.test(id) ? (await listForReview(lectern.data)).find((p) => p.id === id) : undefined;
+  admin.get("/posts/:id/review", async (c) => {
+    const p = await waiting(c.req.param("id"));
+    if (p === undefined) return c.redirect("/admin?error=decided", 303);
+    return editPage(c, p.id, {
+      inReplyTo: "",
+      attachments: await slotsOf(p.attachments),
+      title: p.title ?? "",
+      text: p.source,
+      summary: p.summary ?? "",
+      sensitive: p.sensitive,
+      language: p.language,
+      date: "",
+      time: "",
+      timeZone: p.timeZone,
+    });
+  });
+  admin.post("/posts/:id/review", async (c) => {
+    const id = c.req.param("id");
+    if ((await waiting(id)) === undefined) return c.redirect("/admin?error=decided", 303);
+    const values = await readCompose(c);
+    try {
+      if (values.mediaError) throw new InvalidPostError(values.mediaError);
+      if (values.action === "preview") return editPage(c, id, values, { preview: await preview(values) });
+      await editAwaiting(lectern.data, id, toInput(values));
+    } catch (e) {
+      if (e instanceof InvalidPostError) return editPage(c, id, values, { error: e.message, status: 422 });
+      throw e;
+    }
+    await audit(lectern.db, desk.actor(c), "edit-awaiting", id, now());
+    return c.redirect("/admin?notice=edited-awaiting", 303);
+  });
+
   admin.post("/posts/:id/discard", async (c) => {
     const id = c.req.param("id");
     if (UUID_PATTERN.test(id)) await discardDeclined(lectern.data, id, c.get("session").staffId);
@@ -148,6 +211,9 @@ export function ReviewQueue(v: {
                   kind="primary"
                   inline={true}
                 />
+                <a class="button" href={`/admin/posts/${p.id}/review`}>
+                  Edit
+                </a>
                 <form method="post" action={`/admin/posts/${p.id}/decline`} class="inline">
                   <Csrf token={v.csrf} />
                   <label for={`note-${p.id}`}>Note for the editor</label>
