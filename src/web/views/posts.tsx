@@ -118,7 +118,7 @@ export function ScheduledTable({ csrf, rows }: { csrf: string; rows: ScheduledPo
         <tbody>
           {rows.map((s) => (
             <tr data-scheduled={s.id}>
-              <td>{s.summary ? `CW: ${s.summary}` : s.source.slice(0, 80)}</td>
+              <td>{s.title ? `Statement: ${s.title}` : s.summary ? `CW: ${s.summary}` : s.source.slice(0, 80)}</td>
               <td>{localTime(s.publishAt, s.timeZone)}</td>
               <td>
                 <div class="actions">
@@ -149,6 +149,7 @@ export function localTime(epochMs: number, zone: string): string {
 }
 
 function excerptText(post: Post): string {
+  if (post.title !== null) return `Statement: ${post.title}`;
   const chars = [...post.source];
   return chars.length > 80 ? `${chars.slice(0, 79).join("")}…` : post.source;
 }
