@@ -113,6 +113,26 @@ describe.each(DIALECTS)("approval of editors' posts on %s", (dialect) => {
     expect(log.some((e) => e.action === "edit-awaiting" && e.actor === "owner" && e.subject === id)).toBe(true);
   });
 
+  it("two desks approving at once, or one approving as the other declines: one decision, one Create", async () => {
+    for (const [first, second] of [
+      ["approve", "approve"],
+      ["approve", "decline"],
+    ] as const) {
+      const text = `Raced ${first} and ${second}`;
+      await post(editor, "/admin/posts", { text, action: "publish" });
+      const page = await writePage(owner);
+      const id = new RegExp(`data-review="([^"]+)"(?:(?!data-review)[^])*${text}`).exec(page)?.[1] as string;
+      const answers = await Promise.all(
+        [first, second].map((action) => post(owner, `/admin/posts/${id}/${action}`, { note: "raced" })),
+      );
+      const locations = answers.map((r) => r.headers.get("location"));
+      expect(locations.filter((l) => l === "/admin?error=decided")).toHaveLength(1);
+      await new Promise((r) => setTimeout(r, 1500));
+      const approvedOnce = locations.includes("/admin?notice=approved-post");
+      expect(creates(sink, text)).toHaveLength(approvedOnce ? 1 : 0);
+    }
+  });
+
   it("a declined post is never sent, and its editor reads the note", async () => {
     await post(editor, "/admin/posts", { text: "Maybe not this one", action: "publish" });
     const id = /data-review="([^"]+)"/.exec(await writePage(owner))?.[1] as string;
