@@ -11,7 +11,7 @@ import { findStaff } from "../src/product/access/staff.ts";
 import { runCli } from "./helpers/cli.ts";
 import { DIALECTS } from "./helpers/databases.ts";
 import { startTestLectern, type TestLectern, tempDir, waitFor } from "./helpers/lectern.ts";
-import { verifyCavage } from "./helpers/signature.ts";
+import { verifySinkPost } from "./helpers/signature.ts";
 import { followFromSinks, type Sink, startSink } from "./helpers/sink.ts";
 
 const AP = { Accept: "application/activity+json" };
@@ -83,17 +83,7 @@ describe.each(DIALECTS)("statements on %s", (dialect) => {
       "the Create at the follower",
     );
     const actor = await (await get("/users/desk", AP)).json();
-    verifyCavage(
-      {
-        method: "POST",
-        url: request.path,
-        headers: request.headers as Record<string, string>,
-        body: request.body,
-        json: JSON.parse(request.body),
-        status: request.status,
-      },
-      actor.publicKey.publicKeyPem,
-    );
+    verifySinkPost(request, actor.publicKey.publicKeyPem);
     const create = await Create.fromJsonLd(JSON.parse(request.body));
     const article = await create.getObject();
     expect(article).toBeInstanceOf(Article);

@@ -22,16 +22,21 @@ export function postIdFrom(arg: string | undefined, origin: URL): string {
   return id;
 }
 
+/** What `post` and `edit` both take: the text and what goes with it. */
+const WRITING = {
+  text: { type: "string" },
+  title: { type: "string" },
+  summary: { type: "string" },
+  sensitive: { type: "boolean" },
+  language: { type: "string" },
+} as const;
+
 /** `post` */
 export async function post(config: Config, rest: string[], _command: string): Promise<number> {
   const { values } = parseArgs({
     args: rest,
     options: {
-      text: { type: "string" },
-      title: { type: "string" },
-      summary: { type: "string" },
-      sensitive: { type: "boolean" },
-      language: { type: "string" },
+      ...WRITING,
       media: { type: "string", multiple: true },
       alt: { type: "string", multiple: true },
       "reply-to": { type: "string" },
@@ -78,13 +83,7 @@ export async function edit(config: Config, rest: string[], _command: string): Pr
     args: rest,
     allowPositionals: true,
     allowNegative: true,
-    options: {
-      text: { type: "string" },
-      title: { type: "string" },
-      summary: { type: "string" },
-      sensitive: { type: "boolean" },
-      language: { type: "string" },
-    },
+    options: WRITING,
   });
   const id = postIdFrom(positionals[0], config.origin);
   const given = (["text", "title", "summary", "sensitive", "language"] as const).filter((k) => values[k] !== undefined);

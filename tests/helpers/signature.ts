@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 // An HTTP signature implementation independent of Fedify (Joyent's, used by many servers' test suites).
 import httpSignatureModule from "http-signature";
 import type { RecordedRequest } from "./follower.ts";
+import type { SinkRequest } from "./sink.ts";
 
 interface Parsed {
   keyId: string;
@@ -43,4 +44,19 @@ export function verifyCavage(request: RecordedRequest, publicKeyPem: string): Ca
     }
   }
   return { keyId: parsed.keyId, algorithm: parsed.algorithm, signedHeaders: parsed.params.headers };
+}
+
+/** {@link verifyCavage} of a POST a sink (helpers/sink.ts) recorded. */
+export function verifySinkPost(request: SinkRequest, publicKeyPem: string): CavageCheck {
+  return verifyCavage(
+    {
+      method: "POST",
+      url: request.path,
+      headers: request.headers as Record<string, string>,
+      body: request.body,
+      json: JSON.parse(request.body),
+      status: request.status,
+    },
+    publicKeyPem,
+  );
 }

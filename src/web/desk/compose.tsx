@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { InvalidMediaError, ingestMedia, MAX_ATTACHMENTS } from "../../product/media.ts";
-import { type Attachment, checkPost, unsavedPost } from "../../product/posts.ts";
+import { type Attachment, checkPost, type Post, unsavedPost } from "../../product/posts.ts";
 import { UnavailableError } from "../../shared/errors.ts";
 import { showAttachments } from "../attachments.ts";
 import type { ComposeValues, SlotValue } from "../views/compose.tsx";
@@ -51,6 +51,21 @@ export function composer(desk: Desk) {
       kind: shown.get(a.mediaId)?.kind ?? "image",
     }));
   };
+
+  /** The form filled with what a post (published, scheduled, waiting, or a draft of changes) says now. */
+  const valuesOf = async (
+    p: Pick<Post, "title" | "summary" | "sensitive" | "language" | "attachments"> & { source: string },
+    more: Partial<ComposeValues> = {},
+  ): Promise<ComposeValues> => ({
+    ...emptyCompose(),
+    attachments: await slotsOf(p.attachments),
+    title: p.title ?? "",
+    text: p.source,
+    summary: p.summary ?? "",
+    sensitive: p.sensitive,
+    language: p.language,
+    ...more,
+  });
 
   /**
    * Reads the compose form: a multipart upload (files ingested at once, so a
@@ -143,5 +158,5 @@ export function composer(desk: Desk) {
     return <PostArticle post={draft} url={new URL("/admin", config.origin)} media={media} full />;
   };
 
-  return { emptyCompose, slotsOf, readCompose, scheduledNotice, toInput, preview };
+  return { emptyCompose, slotsOf, valuesOf, readCompose, scheduledNotice, toInput, preview };
 }

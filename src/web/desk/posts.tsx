@@ -40,7 +40,7 @@ export function postRoutes(desk: Desk): void {
   const { admin, render, notice } = desk;
   const { lectern, now } = desk.deps;
   const { db, data } = lectern;
-  const { emptyCompose, slotsOf, readCompose, scheduledNotice, toInput, preview } = composer(desk);
+  const { emptyCompose, valuesOf, readCompose, scheduledNotice, toInput, preview } = composer(desk);
   heldRoutes(desk);
   reviewRoutes(desk);
   const composePage = async (c: Context<DeskEnv>, values: ComposeValues, extra: PageExtra = {}) => {
@@ -241,20 +241,8 @@ export function postRoutes(desk: Desk): void {
     // Changes saved as a draft come back to be finished.
     const draft = await getEditDraft(db, post.id);
     if (draft !== undefined)
-      return editPage(c, post, {
-        ...emptyCompose(),
-        ...draft,
-        attachments: await slotsOf(draft.attachments),
-      });
-    return editPage(c, post, {
-      ...emptyCompose(),
-      attachments: await slotsOf(post.attachments),
-      title: post.title ?? "",
-      text: post.source,
-      summary: post.summary ?? "",
-      sensitive: post.sensitive,
-      language: post.language,
-    });
+      return editPage(c, post, await valuesOf({ ...draft, title: draft.title || null, source: draft.text }));
+    return editPage(c, post, await valuesOf(post));
   });
 
   admin.post("/posts/:id", async (c) => {

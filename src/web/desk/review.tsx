@@ -54,7 +54,7 @@ export function reviewRoutes(desk: Desk): void {
       return c.redirect(`/admin?notice=${action === "approve" ? "approved-post" : "declined-post"}`, 303);
     });
   // The owner may change a waiting post before approving it: the same compose form, without a schedule.
-  const { slotsOf, readCompose, toInput, preview } = composer(desk);
+  const { valuesOf, readCompose, toInput, preview } = composer(desk);
   const editPage = (c: Context<DeskEnv>, id: string, values: ComposeValues, extra: PageExtra = {}) => {
     const session = c.get("session");
     return desk.render(
@@ -84,18 +84,7 @@ export function reviewRoutes(desk: Desk): void {
   admin.get("/posts/:id/review", async (c) => {
     const p = await waiting(c.req.param("id"));
     if (p === undefined) return c.redirect("/admin?error=decided", 303);
-    return editPage(c, p.id, {
-      inReplyTo: "",
-      attachments: await slotsOf(p.attachments),
-      title: p.title ?? "",
-      text: p.source,
-      summary: p.summary ?? "",
-      sensitive: p.sensitive,
-      language: p.language,
-      date: "",
-      time: "",
-      timeZone: p.timeZone,
-    });
+    return editPage(c, p.id, await valuesOf(p, { timeZone: p.timeZone }));
   });
   admin.post("/posts/:id/review", async (c) => {
     const id = c.req.param("id");

@@ -13,7 +13,7 @@ export function scheduledRoutes(desk: Desk): void {
   const { admin, render } = desk;
   const { lectern, now } = desk.deps;
   const { data, db } = lectern;
-  const { slotsOf, readCompose, scheduledNotice, toInput, preview } = composer(desk);
+  const { valuesOf, readCompose, scheduledNotice, toInput, preview } = composer(desk);
 
   const scheduledPage = (c: Context<DeskEnv>, id: string, values: ComposeValues, extra: PageExtra = {}) => {
     const session = c.get("session");
@@ -43,18 +43,15 @@ export function scheduledRoutes(desk: Desk): void {
     const s = await getScheduled(data, c.req.param("id"));
     if (s === undefined) return c.notFound();
     const local = Temporal.Instant.fromEpochMilliseconds(s.publishAt).toZonedDateTimeISO(s.timeZone);
-    return scheduledPage(c, s.id, {
-      inReplyTo: "",
-      attachments: await slotsOf(s.attachments),
-      title: s.title ?? "",
-      text: s.source,
-      summary: s.summary ?? "",
-      sensitive: s.sensitive,
-      language: s.language,
-      date: local.toPlainDate().toString(),
-      time: local.toPlainTime().toString({ smallestUnit: "minute" }),
-      timeZone: s.timeZone,
-    });
+    return scheduledPage(
+      c,
+      s.id,
+      await valuesOf(s, {
+        date: local.toPlainDate().toString(),
+        time: local.toPlainTime().toString({ smallestUnit: "minute" }),
+        timeZone: s.timeZone,
+      }),
+    );
   });
 
   admin.post("/scheduled/:id", async (c) => {

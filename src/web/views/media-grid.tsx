@@ -1,7 +1,7 @@
 import type { ShownAttachment } from "../attachments.ts";
 import type { Html } from "./layout.tsx";
 
-/* A post's pictures and videos, and how times read on every page: shared by posts and statements. */
+/* A post's pictures and videos, its date line, and how times read on every page: shared by posts and statements. */
 
 function MediaItem({ m }: { m: ShownAttachment }): Html {
   const size = m.width ? { width: m.width, height: m.height ?? undefined } : {};
@@ -40,4 +40,17 @@ export function MediaGrid({ items, sensitive }: { items: ShownAttachment[]; sens
 
 export function formatDate(d: Date): string {
   return `${new Intl.DateTimeFormat("en", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }).format(d)} UTC`;
+}
+
+/** When it was published (a link to it) and whether it was edited. */
+export function PostMeta({ post, url }: { post: { publishedAt: number; updatedAt: number | null }; url: URL }): Html {
+  const published = new Date(post.publishedAt);
+  return (
+    <div class="meta">
+      <a href={url.href}>
+        <time datetime={published.toISOString()}>{formatDate(published)}</time>
+      </a>
+      {post.updatedAt && <span title={new Date(post.updatedAt).toISOString()}>· edited</span>}
+    </div>
+  );
 }

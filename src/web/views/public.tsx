@@ -6,7 +6,7 @@ import { fieldValueHtml } from "../../product/profile.ts";
 import { htmlToText } from "../../shared/markup.ts";
 import type { ShownAttachment } from "../attachments.ts";
 import { type Html, Page } from "./layout.tsx";
-import { formatDate, MediaGrid } from "./media-grid.tsx";
+import { MediaGrid, PostMeta } from "./media-grid.tsx";
 import { StatementArticle } from "./statement.tsx";
 
 export interface ProfileView {
@@ -205,7 +205,6 @@ export function PostArticle(p: {
 }): Html {
   const { post } = p;
   if (post.title !== null) return <StatementArticle {...p} title={post.title} />;
-  const published = new Date(post.publishedAt);
   const content = (
     <>
       {post.contentHtml && (
@@ -227,12 +226,7 @@ export function PostArticle(p: {
       ) : (
         content
       )}
-      <div class="meta">
-        <a href={p.url.href}>
-          <time datetime={published.toISOString()}>{formatDate(published)}</time>
-        </a>
-        {post.updatedAt && <span title={new Date(post.updatedAt).toISOString()}>· edited</span>}
-      </div>
+      <PostMeta post={post} url={p.url} />
     </article>
   );
 }

@@ -3,7 +3,7 @@ import { statementSummary } from "../../product/post.ts";
 import type { Post } from "../../product/posts.ts";
 import type { ShownAttachment } from "../attachments.ts";
 import type { Html } from "./layout.tsx";
-import { formatDate, MediaGrid } from "./media-grid.tsx";
+import { MediaGrid, PostMeta } from "./media-grid.tsx";
 
 /*
  * A statement (a post with a title, federated as an Article): in lists, its
@@ -20,15 +20,7 @@ export function StatementArticle(p: {
   full?: boolean;
 }): Html {
   const { post, title } = p;
-  const published = new Date(post.publishedAt);
-  const meta = (
-    <div class="meta">
-      <a href={p.url.href}>
-        <time datetime={published.toISOString()}>{formatDate(published)}</time>
-      </a>
-      {post.updatedAt && <span title={new Date(post.updatedAt).toISOString()}>· edited</span>}
-    </div>
-  );
+  const meta = <PostMeta post={post} url={p.url} />;
   if (!p.full) {
     return (
       <article class="post card statement" data-post={post.id} lang={post.language}>
