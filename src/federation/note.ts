@@ -22,6 +22,7 @@ import { getMedia, type Media } from "../product/media.ts";
 import { statementSummary } from "../product/post.ts";
 import { type Attachment, getLivePost, listContinuations, type Post } from "../product/posts.ts";
 import { UUID_PATTERN } from "../shared/ids.ts";
+import { escapeText } from "../shared/markup.ts";
 import { Temporal } from "../shared/temporal.ts";
 import { PATHS } from "../shared/urls.ts";
 import { mayFetch } from "./authorize.ts";
@@ -48,7 +49,7 @@ builder
 /**
  * The post as ActivityStreams: a `Note`, or for a statement an `Article` whose `name` is its title and
  * whose `summary` its first paragraph — what Mastodon shows of an Article (title, summary, link) reads on
- * its own; servers that show `content` get the whole text.
+ * its own; servers that show `content` get the whole text, led by the title.
  */
 export async function noteFromPost(ctx: Context<AppData>, post: Post): Promise<Note | Article> {
   const { config, urls } = ctx.data;
@@ -80,8 +81,12 @@ export async function noteFromPost(ctx: Context<AppData>, post: Post): Promise<N
     }),
   };
   if (post.title === null) return new Note(values);
+  // Servers that show an Article's content but not its name (GoToSocial takes the summary as a content
+  // warning and drops the name) still show the title: it leads the content. Mastodon shows name and summary.
+  const led = `<p><strong>${escapeText(post.title)}</strong></p>${post.contentHtml}`;
   return new Article({
     ...values,
+    contents: [led, new LanguageString(led, post.language)],
     names: [post.title, new LanguageString(post.title, post.language)],
     summary: statementSummary(post),
     sensitive: false,
