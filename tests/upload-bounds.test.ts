@@ -1,10 +1,13 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import http from "node:http";
+import { hostname } from "node:os";
 import path from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { videoTools } from "../src/product/video-tools.ts";
+import { DatabaseKvStore } from "../src/storage/kv.ts";
+import { openDatabase } from "../src/storage/open.ts";
 import { hugeMoovMp4, manyFrameGif, pngHeader } from "./fixtures/media.ts";
 import { runCli } from "./helpers/cli.ts";
 import { freePort, tempDir, testEnv, waitFor } from "./helpers/lectern.ts";
@@ -156,6 +159,47 @@ describe("uploads bounded before decoding", () => {
       expect(status.media_attachments).toHaveLength(1);
       expect(status.media_attachments[0]).toMatchObject({ type: "video", description: "A test pattern" });
       expect(filesIn(path.join(dataDir(), "tmp"))).toEqual([]);
+    },
+    90_000,
+  );
+
+  it.runIf(tools !== null)(
+    "a video whose processing was cut off (its process gone) is taken up again by the next poll",
+    async () => {
+      // What a web process killed mid-processing leaves: the file waiting, the job naming a process now gone.
+      const clip = path.join(tmp.dir, "cut.mp4");
+      execFileSync(tools?.ffmpeg as string, [
+        ...["-v", "error", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=2"],
+        ...["-c:v", "libx264", "-pix_fmt", "yuv420p", "-y", clip],
+      ]);
+      const waiting = path.join(dataDir(), "tmp", "processing");
+      mkdirSync(waiting, { recursive: true });
+      const id = "01a24d00-0000-7000-8000-00000000c0de";
+      copyFileSync(clip, path.join(waiting, id));
+      const dead = spawnSync(process.execPath, ["-e", "0"]).pid as number;
+      const db = await openDatabase({ databasePath: path.join(dataDir(), "lectern.sqlite"), databaseUrl: null });
+      const kv = new DatabaseKvStore(db);
+      await kv.set(["lectern", "api-upload", id], {
+        path: path.join(waiting, id),
+        filename: "cut.mp4",
+        startedAt: Date.now() - 1000,
+        pid: dead,
+        host: hostname(),
+      });
+      await db.close();
+      const done = await waitFor(
+        async () => {
+          const r = await fetch(`http://127.0.0.1:${port}/api/v1/media/${id}`, {
+            headers: { Authorization: `Bearer ${token}` },
+          });
+          return r.status === 206 ? undefined : { status: r.status, body: (await r.json()) as Json };
+        },
+        60_000,
+        "the cut-off video processed",
+      );
+      expect(done.status, JSON.stringify(done.body)).toBe(200);
+      expect(done.body).toMatchObject({ id, type: "video" });
+      expect(filesIn(waiting)).toEqual([]);
     },
     90_000,
   );

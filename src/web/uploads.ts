@@ -12,6 +12,8 @@ import { LecternError } from "../shared/errors.ts";
 
 /** Temporary upload files are named so; what a killed process left is swept (see {@link sweepUploads}). */
 const PREFIX = "upload-";
+/** Where the API's videos wait to be processed, under the uploads' folder. */
+export const PROCESSING = "processing";
 
 export interface UploadedFile {
   field: string;
@@ -160,7 +162,7 @@ export async function sweepUploads(tmpDir: string, olderThanMs: number, now: num
   } catch {
     return 0;
   }
-  let removed = 0;
+  let removed = await sweepProcessing(path.join(tmpDir, PROCESSING), now);
   for (const name of names) {
     if (!name.startsWith(PREFIX)) continue;
     const file = path.join(tmpDir, name);
@@ -176,8 +178,27 @@ export async function sweepUploads(tmpDir: string, olderThanMs: number, now: num
   return removed;
 }
 
+/**
+ * Videos uploaded through the API wait in `tmp/processing` until processed (mastodon/media.ts); one whose
+ * job was cut off and never asked for again is nobody's after a day (its record expires then).
+ */
+async function sweepProcessing(dir: string, now: number): Promise<number> {
+  let removed = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const file = path.join(dir, name);
+    try {
+      if (now - (await stat(file)).mtimeMs < 25 * 3600_000) continue;
+      await rm(file, { force: true });
+      removed++;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return removed;
+}
+
 /** Whether a process of this machine with that id runs (one of ours, or one that took its number). */
-function running(pid: number): boolean {
+export function running(pid: number): boolean {
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);

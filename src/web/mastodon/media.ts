@@ -1,4 +1,5 @@
 import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { hostname } from "node:os";
 import path from "node:path";
 import { getLogger } from "@logtape/logtape";
 import type { Context, Hono } from "hono";
@@ -9,7 +10,7 @@ import { UUID_PATTERN, uuidv7 } from "../../shared/ids.ts";
 import { Temporal } from "../../shared/temporal.ts";
 import { showAttachments } from "../attachments.ts";
 import type { WebDeps } from "../deps.ts";
-import { parseUpload, UploadError } from "../uploads.ts";
+import { PROCESSING, parseUpload, running as processRuns, UploadError } from "../uploads.ts";
 import { apiError, bodyOf } from "./oauth.tsx";
 import { attachmentJson, type MediaNote } from "./shapes.ts";
 
@@ -21,6 +22,9 @@ interface Processing {
   filename: string;
   /** When processing (last) began: one that has not ended long after was cut off by a restart. */
   startedAt: number;
+  /** The process that works on it, and its machine: when that process is gone, the job is taken up at once. */
+  pid: number;
+  host: string;
   mediaId?: string;
   error?: string;
 }
@@ -47,10 +51,10 @@ export function mastodonMedia(
   const { config, kv, data } = lectern;
   const noteKey = (id: string) => ["lectern", "api-media", id] as const;
   const jobKey = (id: string) => ["lectern", "api-upload", id] as const;
-  const pending = path.join(config.dataDir, "tmp", "processing");
+  const pending = path.join(config.dataDir, "tmp", PROCESSING);
   const running = new Set<string>();
 
-  const process = async (id: string, job: Processing): Promise<void> => {
+  const work = async (id: string, job: Processing): Promise<void> => {
     running.add(id);
     let ended: Processing;
     try {
@@ -63,7 +67,9 @@ export function mastodonMedia(
     } finally {
       running.delete(id);
     }
-    await kv.set(jobKey(id), ended, { ttl: DAY });
+    // Two processes may have taken up one cut-off job: a success is never overwritten by the other's failure.
+    if (ended.error === undefined || (await kv.get<Processing>(jobKey(id)))?.mediaId === undefined)
+      await kv.set(jobKey(id), ended, { ttl: DAY });
     await rm(job.path, { force: true });
   };
 
@@ -71,15 +77,18 @@ export function mastodonMedia(
   const job = async (id: string): Promise<Processing | undefined> => {
     if (!UUID_PATTERN.test(id)) return undefined;
     const j = await kv.get<Processing>(jobKey(id));
-    if (j === undefined || j.mediaId || j.error || running.has(id) || now() - j.startedAt < STALE_MS) return j;
+    if (j === undefined || j.mediaId || j.error || running.has(id)) return j;
+    // Its process still works on it (or one on another machine may, for a while).
+    const gone = j.host === hostname() && j.pid !== process.pid && !processRuns(j.pid);
+    if (!gone && now() - j.startedAt < STALE_MS) return j;
     if ((await stat(j.path).catch(() => null)) === null) {
       const lost = { ...j, error: "the upload was lost; upload it again" };
       await kv.set(jobKey(id), lost, { ttl: DAY });
       return lost;
     }
-    const again = { ...j, startedAt: now() };
+    const again = { ...j, startedAt: now(), pid: process.pid, host: hostname() };
     await kv.set(jobKey(id), again, { ttl: DAY });
-    void process(id, again);
+    void work(id, again);
     return again;
   };
 
@@ -142,11 +151,17 @@ export function mastodonMedia(
           return apiError(c, 422, `Validation failed: videos can be at most ${config.media.maxVideoBytes} bytes`);
         const id = uuidv7(now());
         await mkdir(pending, { recursive: true });
-        const job: Processing = { path: path.join(pending, id), filename: file.filename, startedAt: now() };
+        const job: Processing = {
+          path: path.join(pending, id),
+          filename: file.filename,
+          startedAt: now(),
+          pid: process.pid,
+          host: hostname(),
+        };
         await rename(file.path, job.path);
         await kv.set(noteKey(id), note, { ttl: DAY });
         await kv.set(jobKey(id), job, { ttl: DAY });
-        void process(id, job);
+        void work(id, job);
         return c.json(processingJson(id, note), 202);
       }
       const m = await ingestMedia(data, lectern.media, { path: file.path, filename: file.filename }, now());
