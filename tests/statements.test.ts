@@ -8,6 +8,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tokenForScript } from "../src/product/access/oauth.ts";
 import { findStaff } from "../src/product/access/staff.ts";
+import { publishDuePosts, schedulePost } from "../src/product/schedule.ts";
 import { runCli } from "./helpers/cli.ts";
 import { DIALECTS } from "./helpers/databases.ts";
 import { startTestLectern, type TestLectern, tempDir, waitFor } from "./helpers/lectern.ts";
@@ -152,6 +153,27 @@ describe.each(DIALECTS)("statements on %s", (dialect) => {
     const after = await (await get(statementUrl.pathname, AP)).json();
     expect(after.type).toBe("Article");
     expect(after.name).toBe("The harbour after the storm");
+  });
+
+  it("a scheduled statement stays one: its title kept while it waits, an Article when its time comes", async () => {
+    const data = lectern.server.lectern.data;
+    const now = Date.now();
+    const s = await schedulePost(
+      data,
+      {
+        title: "Scheduled words",
+        text: "Said at the set time.\n\n## Then\n\nMore.",
+        date: new Date(now + 2 * 86_400_000).toISOString().slice(0, 10),
+        time: "09:00",
+        timeZone: "UTC",
+      },
+      now,
+    );
+    expect(s.title).toBe("Scheduled words");
+    const [published] = await publishDuePosts(lectern.server.lectern.context(), s.publishAt + 1);
+    expect(published.title).toBe("Scheduled words");
+    const served = await (await get(`/posts/${published.id}`, AP)).json();
+    expect([served.type, served.name]).toEqual(["Article", "Scheduled words"]);
   });
 
   it("refuses what it cannot carry, with the field named; nothing is stored", async () => {
