@@ -64,6 +64,19 @@ export async function getEditDraft(db: Queryable, postId: string): Promise<EditD
   return row === undefined ? undefined : DRAFT.decode(row);
 }
 
+/** Drafts of changes, the latest first, with who saved each (one person's, or everyone's). */
+export async function listEditDrafts(
+  db: Queryable,
+  staffId?: number,
+): Promise<(EditDraft & { username: string | null })[]> {
+  const mine = staffId === undefined ? sql.empty : sql` WHERE d.staff_id = ${staffId}`;
+  const rows = await db.all(
+    sql`SELECT ${DRAFT.select}, (SELECT username FROM staff s WHERE s.id = d.staff_id) AS username
+        FROM edit_drafts d${mine} ORDER BY d.updated_at DESC LIMIT 50`,
+  );
+  return rows.map((r) => ({ ...DRAFT.decode(r), username: typeof r.username === "string" ? r.username : null }));
+}
+
 /** Forgets a post's draft of changes; true when there was one. */
 export async function discardEditDraft(db: Queryable, postId: string): Promise<boolean> {
   return (await db.run(sql`DELETE FROM edit_drafts WHERE post_id = ${postId}`)) > 0;

@@ -85,11 +85,16 @@ export async function storeWaiting(
   return toScheduled(row) as ScheduledPost;
 }
 
+/**
+ * Changes a scheduled (or waiting) post. `backForApproval`: the change is an editor's under the approval
+ * rule, so the post goes back to the owner's queue, approved before or not.
+ */
 export async function editScheduled(
   data: AppData,
   id: string,
   input: ScheduleInput,
   now: number = Date.now(),
+  backForApproval?: { authorId: number },
 ): Promise<ScheduledPost> {
   const checked = await checkPost(data, input, (await getScheduled(data, id))?.attachments);
   const publishAt = resolvePublishTime(input, now);
@@ -100,8 +105,12 @@ export async function editScheduled(
       tx.get(
         sql`UPDATE scheduled_posts SET source = ${checked.source}, language = ${checked.language},
               summary = ${checked.summary}, sensitive = ${checked.sensitive}, title = ${checked.title}, publish_at = ${publishAt},
-              time_zone = ${input.timeZone}${attachments}
-            WHERE id = ${id} RETURNING ${COLUMNS}`,
+              time_zone = ${input.timeZone}${attachments}${
+                backForApproval === undefined
+                  ? sql.empty
+                  : sql`, review = 'awaiting', review_note = NULL, author_id = ${backForApproval.authorId}`
+              }
+            WHERE id = ${id} AND held = ${false} RETURNING ${COLUMNS}`,
       ),
     { durable: true },
   );

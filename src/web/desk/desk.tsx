@@ -58,6 +58,8 @@ const NOTICES: Record<string, string> = {
   password: "Password changed. Your other sessions were signed out.",
   "edit-draft": "Saved as a draft: nothing was sent, the post reads as before.",
   "edited-awaiting": "Changes saved: the post still waits for your approval.",
+  "edit-awaiting":
+    "Saved as a draft for the owner: under the approval rule an editor's changes go out when the owner publishes them.",
   "edit-draft-discarded": "Draft discarded: the post is as published.",
   "password-removed": "Password removed: you sign in with your passkey alone. Your other sessions were signed out.",
   totp: "Authenticator app turned on. Your other sessions were signed out.",

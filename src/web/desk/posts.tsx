@@ -2,8 +2,9 @@ import type { Context } from "hono";
 import { deliveryProgress } from "../../delivery/progress.ts";
 import { audit } from "../../product/access/audit.ts";
 import { clearDraft, getDraft } from "../../product/drafts.ts";
-import { discardEditDraft, getEditDraft, saveEditDraft } from "../../product/edit-drafts.ts";
+import { discardEditDraft, getEditDraft, listEditDrafts, saveEditDraft } from "../../product/edit-drafts.ts";
 import {
+  checkPost,
   decodePostCursor,
   encodePostCursor,
   getLivePost,
@@ -28,6 +29,7 @@ import { HeldPosts, heldRoutes } from "./held.tsx";
 import {
   AudienceLine,
   audienceNow,
+  ChangesWaiting,
   needsApproval,
   ReviewQueue,
   reviewRoutes,
@@ -59,6 +61,10 @@ export function postRoutes(desk: Desk): void {
           owner={session.role === "owner"}
           rows={await reviewRows(desk, c, session.role === "owner")}
           audience={await audienceNow(desk)}
+        />
+        <ChangesWaiting
+          owner={session.role === "owner"}
+          rows={await listEditDrafts(db, session.role === "owner" ? undefined : session.staffId)}
         />
         <ComposeForm
           csrf={session.csrfToken}
@@ -252,10 +258,13 @@ export function postRoutes(desk: Desk): void {
     try {
       if (values.mediaError) throw new InvalidPostError(values.mediaError);
       if (values.action === "preview") return editPage(c, post, values, { preview: await preview(values) });
-      if (values.action === "draft") {
+      // Under the approval rule an editor's changes wait as a draft for the owner, who publishes them.
+      const forOwner = values.action !== "draft" && (await needsApproval(desk, c));
+      if (values.action === "draft" || forOwner) {
+        if (forOwner) await checkPost(data, toInput(values), post.attachments);
         await saveEditDraft(db, post.id, c.get("session").staffId, toInput(values), now());
         await audit(db, desk.actor(c), "edit-draft", data.urls.post(post.id).href, now());
-        return c.redirect(`/admin/posts/${post.id}/edit?notice=edit-draft`, 303);
+        return c.redirect(`/admin/posts/${post.id}/edit?notice=${forOwner ? "edit-awaiting" : "edit-draft"}`, 303);
       }
       await publishEdit(lectern.context(), post.id, toInput(values), now());
       await audit(db, desk.actor(c), "edit", data.urls.post(post.id).href, now());

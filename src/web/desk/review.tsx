@@ -228,3 +228,31 @@ export async function reviewRows(desk: Desk, c: Context<DeskEnv>, owner: boolean
     ? await listForReview(desk.deps.lectern.data)
     : await listForReview(desk.deps.lectern.data, c.get("session").staffId);
 }
+
+/**
+ * Changes to published posts saved as drafts (an editor's, under the approval rule, wait here for the
+ * owner): each links to its post's edit page, where they are published or discarded.
+ */
+export function ChangesWaiting(v: {
+  rows: { postId: string; title: string; text: string; username: string | null; updatedAt: number }[];
+  owner: boolean;
+}): Html | null {
+  if (v.rows.length === 0) return null;
+  return (
+    <section class="card review" id="changes-waiting">
+      <h2>{v.owner ? "Changes saved as drafts" : "Your changes saved as drafts"}</h2>
+      <p class="hint">Nothing of these has gone out: the posts read as before until the changes are published.</p>
+      <ul>
+        {v.rows.map((d) => (
+          <li data-changes={d.postId}>
+            <blockquote>{d.title || (d.text.length > 200 ? `${d.text.slice(0, 200)}…` : d.text)}</blockquote>
+            <p class="hint">
+              Saved by {d.username ?? "someone no longer on the staff"} ·{" "}
+              <a href={`/admin/posts/${d.postId}/edit`}>{v.owner ? "Review and publish" : "Open"}</a>
+            </p>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -7,6 +7,7 @@ import { ComposeForm, type ComposeValues } from "../views/compose.tsx";
 import { Messages } from "../views/desk.tsx";
 import { composer, type PageExtra, TIME_ZONES } from "./compose.tsx";
 import type { Desk, DeskEnv } from "./desk.tsx";
+import { needsApproval } from "./review.tsx";
 
 /** Posts waiting for their time: edit (with preview) and cancel. */
 export function scheduledRoutes(desk: Desk): void {
@@ -61,14 +62,17 @@ export function scheduledRoutes(desk: Desk): void {
     try {
       if (values.mediaError) throw new InvalidPostError(values.mediaError);
       if (values.action === "preview") return scheduledPage(c, id, values, { preview: await preview(values) });
+      // Under the approval rule an editor's change sends the post back to the owner, approved before or not.
+      const back = (await needsApproval(desk, c)) ? { authorId: c.get("session").staffId } : undefined;
       const scheduled = await editScheduled(
         data,
         id,
         { ...toInput(values), date: values.date, time: values.time, timeZone: values.timeZone },
         now(),
+        back,
       );
       await audit(db, desk.actor(c), "edit-scheduled", `for ${values.date} ${values.time} ${values.timeZone}`, now());
-      return c.redirect(scheduledNotice(scheduled), 303);
+      return c.redirect(back === undefined ? scheduledNotice(scheduled) : "/admin?notice=awaiting", 303);
     } catch (e) {
       if (e instanceof InvalidPostError) return scheduledPage(c, id, values, { error: e.message, status: 422 });
       throw e;

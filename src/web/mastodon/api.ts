@@ -64,6 +64,9 @@ export function mastodonApi(app: Hono, deps: WebDeps): void {
   const livePost = async (id: string) => (/^[0-9a-f-]{36}$/.test(id) ? await getLivePost(db, id) : undefined);
   const notFound = (c: Context) => apiError(c, 404, "Record not found");
   const media = mastodonMedia(app, deps, authorize);
+  /** An editor's token while the approval rule is on: it may not publish anything the owner has not seen. */
+  const editorUnderRule = async (info: TokenInfo) =>
+    (await approvalRequired(db)) && info.staffId !== null && (await getStaff(db, info.staffId))?.role === "editor";
 
   const instance = async (v2: boolean) => ({
     ...(v2 ? { domain: config.origin.host } : { uri: config.origin.host }),
@@ -160,6 +163,9 @@ export function mastodonApi(app: Hono, deps: WebDeps): void {
       if (again) return c.json(await statusJson(data, again));
     }
     const b = await bodyOf(c);
+    // Under the approval rule an editor's app cannot publish, now or scheduled: the owner approves in the desk.
+    if (await editorUnderRule(info))
+      return apiError(c, 403, "Posts by editors need the owner's approval: send it from the desk");
     try {
       const input = await statusInput(b);
       if (b.scheduled_at) {
@@ -182,13 +188,6 @@ export function mastodonApi(app: Hono, deps: WebDeps): void {
           media_attachments: [],
         });
       }
-      // Under the approval rule an editor's app cannot publish: the owner approves in the desk.
-      if (
-        (await approvalRequired(db)) &&
-        info.staffId !== null &&
-        (await getStaff(db, info.staffId))?.role === "editor"
-      )
-        return apiError(c, 403, "Posts by editors need the owner's approval: send it from the desk");
       // With an undo window the app gets the post as it will be; it goes out (under this id) at its deadline.
       const { post, sendAt } = await submitPost(lectern.context(), input, now());
       if (idem && sendAt === null) await kv.set(idemKey, post.id, { ttl: Temporal.Duration.from({ hours: 1 }) });
@@ -260,6 +259,8 @@ export function mastodonApi(app: Hono, deps: WebDeps): void {
   app.put("/api/v1/statuses/:id", async (c) => {
     const info = await authorize(c, "write:statuses");
     if (info instanceof Response) return info;
+    if (await editorUnderRule(info))
+      return apiError(c, 403, "Edits by editors need the owner's approval: save them as a draft in the desk");
     const post = await livePost(c.req.param("id"));
     if (!post) return notFound(c);
     try {
