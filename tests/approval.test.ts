@@ -178,6 +178,10 @@ describe.each(DIALECTS)("approval of editors' posts on %s", (dialect) => {
     const queue = await writePage(owner);
     expect(queue).toContain("Changes saved as drafts");
     expect(queue).toMatch(/Words put in the mouth<\/blockquote>\s*<p class="hint">Saved by ed/);
+    const ownersView = await (
+      await fetch(new URL(`/admin/posts/${published.id}/edit`, origin()), { headers: { Cookie: owner } })
+    ).text();
+    expect(ownersView).toContain("These are changes by ed, saved as a draft");
     // The owner publishes them (or would discard them): one Update.
     await post(owner, `/admin/posts/${published.id}`, {
       text: "Words put in the mouth",

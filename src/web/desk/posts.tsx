@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { deliveryProgress } from "../../delivery/progress.ts";
 import { audit } from "../../product/access/audit.ts";
+import { getStaff } from "../../product/access/staff.ts";
 import { clearDraft, getDraft } from "../../product/drafts.ts";
 import { discardEditDraft, getEditDraft, listEditDrafts, saveEditDraft } from "../../product/edit-drafts.ts";
 import {
@@ -223,7 +224,14 @@ export function postRoutes(desk: Desk): void {
       <>
         <h1>Edit {post.title === null ? "post" : "statement"}</h1>
         <Messages error={extra.error} notice={notice(c)} />
-        {draft && <DraftNotice csrf={session.csrfToken} postId={post.id} savedAt={draft.updatedAt} />}
+        {draft && (
+          <DraftNotice
+            csrf={session.csrfToken}
+            postId={post.id}
+            savedAt={draft.updatedAt}
+            by={draft.staffId === session.staffId ? null : ((await getStaff(db, draft.staffId ?? 0))?.username ?? "")}
+          />
+        )}
         <ComposeForm
           draftable
           csrf={session.csrfToken}

@@ -298,12 +298,13 @@ function EmptySlot({ i }: { i: number }): Html {
 }
 
 /** An edit page showing saved, unpublished changes: what they are, and a way to drop them. */
-export function DraftNotice(p: { csrf: string; postId: string; savedAt: number }): Html {
+export function DraftNotice(p: { csrf: string; postId: string; savedAt: number; by: string | null }): Html {
+  const whose = p.by === null ? "your changes" : `changes by ${p.by || "someone no longer on the staff"}`;
   return (
     <div class="notice" role="status">
       <p>
-        These are your changes saved as a draft ({formatDate(new Date(p.savedAt))}): not published, sent nowhere. The
-        post reads as before until you save them as the edit.
+        These are {whose}, saved as a draft ({formatDate(new Date(p.savedAt))}): not published, sent nowhere. The post
+        reads as before until they are saved as the edit.
       </p>
       <form method="post" action={`/admin/posts/${p.postId}/draft/discard`}>
         <Csrf token={p.csrf} />
