@@ -3,7 +3,7 @@ import { InvalidMediaError, ingestMedia, MAX_ATTACHMENTS } from "../../product/m
 import { type Attachment, checkPost, type Post, unsavedPost } from "../../product/posts.ts";
 import { UnavailableError } from "../../shared/errors.ts";
 import { showAttachments } from "../attachments.ts";
-import type { ComposeValues, SlotValue } from "../views/compose.tsx";
+import { ComposeForm, type ComposeValues, type SlotValue } from "../views/compose.tsx";
 import type { Html } from "../views/layout.tsx";
 import { PostArticle } from "../views/public.tsx";
 import { type Desk, type DeskEnv, isMultipart, parseFocus } from "./desk.tsx";
@@ -158,5 +158,23 @@ export function composer(desk: Desk) {
     return <PostArticle post={draft} url={new URL("/admin", config.origin)} media={media} full />;
   };
 
-  return { emptyCompose, slotsOf, valuesOf, readCompose, scheduledNotice, toInput, preview };
+  /** The form that changes a post already written (published, or waiting for approval): no schedule. */
+  const changeForm = (
+    c: Context<DeskEnv>,
+    o: { action: string; values: ComposeValues; extra: PageExtra; draftable?: boolean },
+  ): Html => (
+    <ComposeForm
+      draftable={o.draftable}
+      csrf={c.get("session").csrfToken}
+      values={o.values}
+      action={o.action}
+      schedule={false}
+      guessZone={false}
+      preview={o.extra.preview}
+      submitLabel="Save changes"
+      timeZones={TIME_ZONES}
+    />
+  );
+
+  return { emptyCompose, slotsOf, valuesOf, readCompose, scheduledNotice, toInput, preview, changeForm };
 }

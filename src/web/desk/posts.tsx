@@ -43,7 +43,7 @@ export function postRoutes(desk: Desk): void {
   const { admin, render, notice } = desk;
   const { lectern, now } = desk.deps;
   const { db, data } = lectern;
-  const { emptyCompose, valuesOf, readCompose, scheduledNotice, toInput, preview } = composer(desk);
+  const { emptyCompose, valuesOf, readCompose, scheduledNotice, toInput, preview, changeForm } = composer(desk);
   heldRoutes(desk);
   reviewRoutes(desk);
   const composePage = async (c: Context<DeskEnv>, values: ComposeValues, extra: PageExtra = {}) => {
@@ -232,17 +232,7 @@ export function postRoutes(desk: Desk): void {
             by={draft.staffId === session.staffId ? null : ((await getStaff(db, draft.staffId ?? 0))?.username ?? "")}
           />
         )}
-        <ComposeForm
-          draftable
-          csrf={session.csrfToken}
-          values={values}
-          action={`/admin/posts/${post.id}`}
-          schedule={false}
-          guessZone={false}
-          preview={extra.preview}
-          submitLabel="Save changes"
-          timeZones={TIME_ZONES}
-        />
+        {changeForm(c, { action: `/admin/posts/${post.id}`, values, extra, draftable: true })}
       </>,
       session,
       extra.status,

@@ -15,10 +15,10 @@ import { InvalidPostError, type PostInput } from "../../product/posts.ts";
 import type { ScheduledPost } from "../../product/schedule.ts";
 import { readerCounts } from "../../readers/subscribers.ts";
 import { UUID_PATTERN } from "../../shared/ids.ts";
-import { ComposeForm, type ComposeValues } from "../views/compose.tsx";
+import type { ComposeValues } from "../views/compose.tsx";
 import { Csrf, Messages, PostButton } from "../views/desk.tsx";
 import type { Html } from "../views/layout.tsx";
-import { composer, type PageExtra, TIME_ZONES } from "./compose.tsx";
+import { composer, type PageExtra } from "./compose.tsx";
 import type { Desk, DeskEnv } from "./desk.tsx";
 
 /** Who a post would reach now: followers and their servers, readers by email and push, the undo window. */
@@ -54,7 +54,7 @@ export function reviewRoutes(desk: Desk): void {
       return c.redirect(`/admin?notice=${action === "approve" ? "approved-post" : "declined-post"}`, 303);
     });
   // The owner may change a waiting post before approving it: the same compose form, without a schedule.
-  const { valuesOf, readCompose, toInput, preview } = composer(desk);
+  const { valuesOf, readCompose, toInput, preview, changeForm } = composer(desk);
   const editPage = (c: Context<DeskEnv>, id: string, values: ComposeValues, extra: PageExtra = {}) => {
     const session = c.get("session");
     return desk.render(
@@ -64,16 +64,7 @@ export function reviewRoutes(desk: Desk): void {
         <h1>Edit before approving</h1>
         <p class="hint">Your changes are what Approve will send; the audit log names you.</p>
         <Messages error={extra.error} />
-        <ComposeForm
-          csrf={session.csrfToken}
-          values={values}
-          action={`/admin/posts/${id}/review`}
-          schedule={false}
-          guessZone={false}
-          preview={extra.preview}
-          submitLabel="Save changes"
-          timeZones={TIME_ZONES}
-        />
+        {changeForm(c, { action: `/admin/posts/${id}/review`, values, extra })}
       </>,
       session,
       extra.status,
