@@ -18,7 +18,7 @@ import { followFromSinks, type Sink, startSink } from "./helpers/sink.ts";
 const AP = { Accept: "application/activity+json" };
 const AS = "https://www.w3.org/ns/activitystreams#";
 
-const BODY = `The council met on Tuesday. We agreed three things, set out below. #harbour
+const BODY = `The council met on Tuesday & Wednesday. We agreed three things, set out below. #harbour
 
 ## The north pier
 
@@ -91,10 +91,17 @@ describe.each(DIALECTS)("statements on %s", (dialect) => {
     const a = article as Article;
     expect(a.id?.href).toBe(statementUrl.href);
     expect(a.name?.toString()).toBe("The harbour after the storm");
-    expect(a.summary?.toString()).toBe("The council met on Tuesday. We agreed three things, set out below. #harbour");
+    // AS2's summary is HTML: the plain first paragraph, escaped.
+    expect(a.summary?.toString()).toBe(
+      "The council met on Tuesday &amp; Wednesday. We agreed three things, set out below. #harbour",
+    );
     const content = a.content?.toString() ?? "";
     // For servers that show content and not name (GoToSocial: summary as a warning, name dropped).
-    expect(content.startsWith("<p><strong>The harbour after the storm</strong></p><p>The council met")).toBe(true);
+    expect(
+      content.startsWith(
+        "<p><strong>The harbour after the storm</strong></p><p>The council met on Tuesday &amp; Wednesday.",
+      ),
+    ).toBe(true);
     expect(content).toContain("<h2>The north pier</h2>");
     expect(content).toContain("<h3>What changes</h3>");
     expect(content).toContain("<hr />");
@@ -121,7 +128,7 @@ describe.each(DIALECTS)("statements on %s", (dialect) => {
     const [expanded] = (await jsonld.expand(served, { documentLoader })) as Record<string, { "@value"?: string }[]>[];
     expect(expanded["@type"]).toEqual([`${AS}Article`]);
     expect(expanded[`${AS}name`].map((v) => v["@value"])).toContain("The harbour after the storm");
-    expect(expanded[`${AS}summary`][0]["@value"]).toContain("The council met on Tuesday.");
+    expect(expanded[`${AS}summary`][0]["@value"]).toContain("The council met on Tuesday &amp; Wednesday.");
     expect(expanded[`${AS}content`].map((v) => v["@value"]).join("")).toContain("<h2>The north pier</h2>");
   }, 90_000);
 

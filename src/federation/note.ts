@@ -88,7 +88,8 @@ export async function noteFromPost(ctx: Context<AppData>, post: Post): Promise<N
     ...values,
     contents: [led, new LanguageString(led, post.language)],
     names: [post.title, new LanguageString(post.title, post.language)],
-    summary: statementSummary(post),
+    // AS2's summary is HTML, as its content is: the plain first paragraph, escaped.
+    summary: escapeText(statementSummary(post)),
     sensitive: false,
   });
 }
