@@ -48,6 +48,9 @@ export async function startSmtpSink(options: { deferrals?: number; delayMs?: num
       });
     },
   });
+  // A sender killed mid-message (the crash tests) resets its connection: that is the sender's story, not an
+  // error of this server (unlistened, smtp-server's "error" event would end the test process).
+  server.on("error", () => {});
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.server.address() as { port: number }).port;
   return {
