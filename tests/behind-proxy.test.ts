@@ -209,6 +209,47 @@ describe("uploads behind a TLS proxy, on the started server", () => {
     }
   });
 
+  it("a statement with two pictures from the browser; reordered by keyboard, saved as a draft, then published", async () => {
+    const browser = await launchBrowser();
+    try {
+      const context = await browser.newContext({ ignoreHTTPSErrors: true });
+      const page = await context.newPage();
+      await page.goto(at("/admin/login"));
+      await page.fill("#username", "owner");
+      await page.fill("#password", lectern.initialPassword);
+      await Promise.all([page.waitForURL(/notice=signed-in/), page.click("button[type=submit]")]);
+      await page.click("summary:has-text('Statement')");
+      await page.fill("#title", "A statement through the proxy");
+      await page.fill("#text", "Its first paragraph.\n\n## Pictures\n\n![The first, in place](attachment:1)");
+      await page.setInputFiles("#add-media", [await picture("one.png", 320, 200), await picture("two.png", 200, 320)]);
+      await page.fill("#newalt-0", "first");
+      await page.fill("#newalt-1", "second");
+      await Promise.all([page.waitForURL(/notice=published$/), page.click("button[value=publish]")]);
+      const id = new URL(page.url()).pathname.split("/")[3];
+      const article = async () =>
+        (await (await fetch(at(`/posts/${id}`), { headers: { Accept: "application/activity+json" } })).json()) as Json;
+      const first = await article();
+      expect([first.type, first.name]).toEqual(["Article", "A statement through the proxy"]);
+      expect(first.attachment.map((a: Json) => a.name)).toEqual(["first", "second"]);
+      expect(first.content).toContain(`<img src="${first.attachment[0].url}" alt="The first, in place"`);
+
+      // Edited by keyboard and kept as a draft (a multipart form through the proxy): nothing changes outside.
+      await page.goto(at(`/admin/posts/${id}/edit`));
+      await page.locator("button[aria-label^='Move picture 2 (second) earlier']").focus();
+      await page.keyboard.press("Enter");
+      await Promise.all([page.waitForURL(/notice=edit-draft$/), page.click("button[value=draft]")]);
+      expect((await article()).attachment.map((a: Json) => a.name)).toEqual(["first", "second"]);
+      // The edit page comes back with the draft; saving it publishes the new order.
+      await Promise.all([page.waitForURL(/notice=edited$/), page.click("button[value=publish]")]);
+      const edited = await article();
+      expect(edited.attachment.map((a: Json) => a.name)).toEqual(["second", "first"]);
+      // `attachment:1` is the first in the new order.
+      expect(edited.content).toContain(`<img src="${edited.attachment[0].url}" alt="The first, in place"`);
+    } finally {
+      await browser.close();
+    }
+  });
+
   it.runIf(tools !== null)(
     "streams a 90 MB video in through the proxy while every process's memory stays flat",
     async () => {
