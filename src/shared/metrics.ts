@@ -2,11 +2,12 @@ import {
   type Context,
   type Counter,
   context,
+  defaultTextMapGetter,
+  defaultTextMapSetter,
   type Histogram,
-  isSpanContextValid,
   metrics,
-  trace,
 } from "@opentelemetry/api";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { LECTERN_VERSION } from "./version.ts";
 
 /*
@@ -75,22 +76,19 @@ export function resetInstruments(): void {
   made = undefined;
 }
 
+/** W3C Trace Context, written and read by OpenTelemetry's own propagator. */
+const propagator = new W3CTraceContextPropagator();
+
 /** The active span as a W3C traceparent, to store beside what is handed to another process; null without one. */
 export function activeTraceParent(): string | null {
   if (!telemetryState.tracing) return null;
-  const sc = trace.getActiveSpan()?.spanContext();
-  if (sc === undefined || !isSpanContextValid(sc)) return null;
-  return `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & 1).toString(16).padStart(2, "0")}`;
+  const carrier: { traceparent?: string } = {};
+  propagator.inject(context.active(), carrier, defaultTextMapSetter);
+  return carrier.traceparent ?? null;
 }
 
 /** A context whose parent is a stored traceparent (or the active one when there is none, or it is malformed). */
 export function contextFrom(traceParent: string | null | undefined): Context {
-  const m = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/.exec(traceParent ?? "");
-  if (m === null) return context.active();
-  return trace.setSpanContext(context.active(), {
-    traceId: m[1],
-    spanId: m[2],
-    traceFlags: Number.parseInt(m[3], 16),
-    isRemote: true,
-  });
+  if (!traceParent) return context.active();
+  return propagator.extract(context.active(), { traceparent: traceParent }, defaultTextMapGetter);
 }
