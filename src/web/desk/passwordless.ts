@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { audit } from "../../product/access/audit.ts";
-import { createSession } from "../../product/access/auth.ts";
 import { discoverableAuthentication, verifyDiscoverable } from "../../product/access/factors.ts";
 import { getStaff } from "../../product/access/staff.ts";
 import { Temporal } from "../../shared/temporal.ts";
@@ -19,8 +18,11 @@ const CHALLENGE_COOKIE = "lectern_passkey";
  * HttpOnly, SameSite=Strict cookie; both requests must be JSON from the desk's
  * own origin (there is no session yet to carry a CSRF token).
  */
-export function passwordlessRoutes(desk: Desk): void {
-  const { admin, deps, cookie: SESSION } = desk;
+export function passwordlessRoutes(
+  desk: Desk,
+  startSession: (c: Context, staffId: number, stage: "full") => Promise<void>,
+): void {
+  const { admin, deps } = desk;
   const { lectern, now } = deps;
   const { config, db, kv } = lectern;
   const secure = config.origin.protocol === "https:";
@@ -69,14 +71,7 @@ export function passwordlessRoutes(desk: Desk): void {
       await audit(db, { staffId: null, name: "someone", address }, "sign-in-failed", "passkey", now());
       return c.json({ error: "That passkey was not accepted here. Sign in with your password instead." }, 401);
     }
-    const { token } = await createSession(
-      db,
-      staff.id,
-      "full",
-      { address, userAgent: c.req.header("user-agent") ?? "" },
-      now(),
-    );
-    setCookie(c, SESSION, token, { httpOnly: true, sameSite: "Lax", secure, path: "/", maxAge: 30 * 86_400 });
+    await startSession(c, staff.id, "full");
     await audit(db, { staffId: staff.id, name: staff.username, address }, "sign-in", "with a passkey alone", now());
     return c.json({ redirect: "/admin?notice=signed-in" });
   });

@@ -59,7 +59,7 @@ export function signInRoutes(desk: Desk): void {
   const done = (c: Context, next: string | undefined) => c.redirect(next ?? "/admin?notice=signed-in", 303);
 
   admin.get("/login", (c) => render(c, "Sign in", <LoginPage next={nextOf(c)} />));
-  passwordlessRoutes(desk);
+  passwordlessRoutes(desk, startSession);
 
   const tooMany = (wait: number) =>
     wait >= 60_000 ? `${Math.ceil(wait / 60_000)} minutes` : `${Math.ceil(wait / 1000)} seconds`;
