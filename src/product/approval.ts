@@ -5,7 +5,7 @@ import type { AppData } from "./context.ts";
 import { getSetting, setSetting } from "./instance.ts";
 import { SCHEDULED_COLUMNS, type ScheduledPost } from "./post.ts";
 import { checkPost, InvalidPostError, type PostInput } from "./posts.ts";
-import { getScheduled, publishDuePosts, storeWaiting } from "./schedule.ts";
+import { getScheduled, publishDuePosts, storeWaiting, textColumns } from "./schedule.ts";
 
 /*
  * A second pair of eyes: with the owner's approval rule on, what an editor
@@ -72,12 +72,8 @@ export async function approve(ctx: Context<AppData>, id: string, now: number = D
 export async function editAwaiting(data: AppData, id: string, input: PostInput): Promise<void> {
   const current = await getScheduled(data, id);
   const checked = await checkPost(data, input, current?.attachments);
-  const attachments =
-    checked.attachments === undefined ? sql.empty : sql`, attachments = ${JSON.stringify(checked.attachments)}`;
   const changed = await data.db.run(
-    sql`UPDATE scheduled_posts SET source = ${checked.source}, title = ${checked.title}, language = ${checked.language},
-          summary = ${checked.summary}, sensitive = ${checked.sensitive}${attachments}
-        WHERE id = ${id} AND review = 'awaiting'`,
+    sql`UPDATE scheduled_posts SET ${textColumns(checked)} WHERE id = ${id} AND review = 'awaiting'`,
   );
   if (changed === 0) throw new InvalidPostError("this post is no longer waiting for approval (already decided)");
 }

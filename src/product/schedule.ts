@@ -5,7 +5,7 @@ import { uuidv7 } from "../shared/ids.ts";
 import { Temporal } from "../shared/temporal.ts";
 import { CHANNELS } from "../storage/database.ts";
 import { periodic } from "../storage/periodic.ts";
-import { sql } from "../storage/sql.ts";
+import { type Sql, sql } from "../storage/sql.ts";
 import { postChange, siteChanged } from "./changes.ts";
 import type { AppData } from "./context.ts";
 import { SCHEDULED_COLUMNS, type ScheduledPost } from "./post.ts";
@@ -98,14 +98,11 @@ export async function editScheduled(
 ): Promise<ScheduledPost> {
   const checked = await checkPost(data, input, (await getScheduled(data, id))?.attachments);
   const publishAt = resolvePublishTime(input, now);
-  const attachments =
-    checked.attachments === undefined ? sql.empty : sql`, attachments = ${JSON.stringify(checked.attachments)}`;
   const row = await data.db.transaction(
     (tx) =>
       tx.get(
-        sql`UPDATE scheduled_posts SET source = ${checked.source}, language = ${checked.language},
-              summary = ${checked.summary}, sensitive = ${checked.sensitive}, title = ${checked.title}, publish_at = ${publishAt},
-              time_zone = ${input.timeZone}${attachments}${
+        sql`UPDATE scheduled_posts SET ${textColumns(checked)}, publish_at = ${publishAt},
+              time_zone = ${input.timeZone}${
                 backForApproval === undefined
                   ? sql.empty
                   : sql`, review = 'awaiting', review_note = NULL, author_id = ${backForApproval.authorId}`
@@ -116,6 +113,14 @@ export async function editScheduled(
   );
   if (row === undefined) throw new InvalidPostError("this scheduled post was already published or cancelled");
   return toScheduled(row) as ScheduledPost;
+}
+
+/** What a change of a waiting post's text sets: the text and what goes with it (its attachments when given). */
+export function textColumns(checked: CheckedPost): Sql {
+  const attachments =
+    checked.attachments === undefined ? sql.empty : sql`, attachments = ${JSON.stringify(checked.attachments)}`;
+  return sql`source = ${checked.source}, title = ${checked.title}, language = ${checked.language},
+    summary = ${checked.summary}, sensitive = ${checked.sensitive}${attachments}`;
 }
 
 /** Cancels a scheduled post; false when it was already published or cancelled. */
