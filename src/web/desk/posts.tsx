@@ -49,19 +49,20 @@ export function postRoutes(desk: Desk): void {
   const composePage = async (c: Context<DeskEnv>, values: ComposeValues, extra: PageExtra = {}) => {
     const session = c.get("session");
     const recent = (await listPosts(db, 5)).items;
+    const audience = await audienceNow(desk);
     return render(
       c,
       "Write",
       <>
         <h1>Write</h1>
         <Messages notice={notice(c)} error={extra.error ?? desk.error(c)} />
-        <AudienceLine a={await audienceNow(desk)} />
+        <AudienceLine a={audience} />
         <HeldPosts csrf={session.csrfToken} rows={await listHeld(data)} />
         <ReviewQueue
           csrf={session.csrfToken}
           owner={session.role === "owner"}
           rows={await reviewRows(desk, c, session.role === "owner")}
-          audience={await audienceNow(desk)}
+          audience={audience}
         />
         <ChangesWaiting
           owner={session.role === "owner"}
@@ -215,9 +216,13 @@ export function postRoutes(desk: Desk): void {
     );
   });
 
-  const editPage = async (c: Context<DeskEnv>, post: Post, values: ComposeValues, extra: PageExtra = {}) => {
+  /** The edit page; without `values`, the form holds the changes saved as a draft, or else the post as it is. */
+  const editPage = async (c: Context<DeskEnv>, post: Post, given?: ComposeValues, extra: PageExtra = {}) => {
     const session = c.get("session");
     const draft = await getEditDraft(db, post.id);
+    const values =
+      given ??
+      (await valuesOf(draft === undefined ? post : { ...draft, title: draft.title || null, source: draft.text }));
     return render(
       c,
       "Edit",
@@ -243,10 +248,7 @@ export function postRoutes(desk: Desk): void {
     const post = await livePost(c);
     if (post === undefined) return c.notFound();
     // Changes saved as a draft come back to be finished.
-    const draft = await getEditDraft(db, post.id);
-    if (draft !== undefined)
-      return editPage(c, post, await valuesOf({ ...draft, title: draft.title || null, source: draft.text }));
-    return editPage(c, post, await valuesOf(post));
+    return editPage(c, post);
   });
 
   admin.post("/posts/:id", async (c) => {

@@ -12,7 +12,7 @@ import {
 } from "../../product/approval.ts";
 import { countFollowerServers, countFollowers } from "../../product/followers.ts";
 import { InvalidPostError, type PostInput } from "../../product/posts.ts";
-import type { ScheduledPost } from "../../product/schedule.ts";
+import { getScheduled, type ScheduledPost } from "../../product/schedule.ts";
 import { readerCounts } from "../../readers/subscribers.ts";
 import { UUID_PATTERN } from "../../shared/ids.ts";
 import type { ComposeValues } from "../views/compose.tsx";
@@ -70,8 +70,10 @@ export function reviewRoutes(desk: Desk): void {
       extra.status,
     );
   };
-  const waiting = async (id: string) =>
-    UUID_PATTERN.test(id) ? (await listForReview(lectern.data)).find((p) => p.id === id) : undefined;
+  const waiting = async (id: string) => {
+    const p = UUID_PATTERN.test(id) ? await getScheduled(lectern.data, id) : undefined;
+    return p?.review === "awaiting" ? p : undefined;
+  };
   admin.get("/posts/:id/review", async (c) => {
     const p = await waiting(c.req.param("id"));
     if (p === undefined) return c.redirect("/admin?error=decided", 303);
@@ -214,10 +216,8 @@ export function ReviewQueue(v: {
 }
 
 /** The rows the Write page shows this person. */
-export async function reviewRows(desk: Desk, c: Context<DeskEnv>, owner: boolean): Promise<ScheduledPost[]> {
-  return owner
-    ? await listForReview(desk.deps.lectern.data)
-    : await listForReview(desk.deps.lectern.data, c.get("session").staffId);
+export function reviewRows(desk: Desk, c: Context<DeskEnv>, owner: boolean): Promise<ScheduledPost[]> {
+  return listForReview(desk.deps.lectern.data, owner ? undefined : c.get("session").staffId);
 }
 
 /**

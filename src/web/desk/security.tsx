@@ -31,12 +31,11 @@ import {
   StaffError,
   setStaffPassword,
 } from "../../product/access/staff.ts";
+import { SecurityPage, type SecurityView } from "../views/security.tsx";
+import { type Desk, type DeskEnv, relyingParty } from "./desk.tsx";
 
 /** How long after a passkey sign-in a person without a password may change their security. */
 const FRESH_SIGN_IN_MS = 10 * 60_000;
-
-import { SecurityPage, type SecurityView } from "../views/security.tsx";
-import { type Desk, type DeskEnv, relyingParty } from "./desk.tsx";
 
 /**
  * The signed-in person's own security: password, authenticator app (TOTP)
